@@ -1,0 +1,40 @@
+"""collab: train one model across data lakes that never share a row."""
+
+from . import demo, plans
+from ._errors import (
+    BudgetExceeded,
+    CollabError,
+    LakeError,
+    PlanError,
+    PolicyViolation,
+    PrivacyError,
+    RequestDenied,
+    SetupError,
+)
+from ._policy import Policy
+from ._schema import ColumnSchema, TableSchema
+from ._version import __version__
+from .lake import Lake, Request
+from .scientist import Federation, Job, connect
+
+__all__ = [
+    "BudgetExceeded",
+    "CollabError",
+    "ColumnSchema",
+    "Federation",
+    "Job",
+    "Lake",
+    "LakeError",
+    "PlanError",
+    "Policy",
+    "PolicyViolation",
+    "PrivacyError",
+    "Request",
+    "RequestDenied",
+    "SetupError",
+    "TableSchema",
+    "__version__",
+    "connect",
+    "demo",
+    "plans",
+]

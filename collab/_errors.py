@@ -1,0 +1,50 @@
+"""The errors a user of collab can meet: one small hierarchy under :class:`CollabError`."""
+
+from __future__ import annotations
+
+
+class CollabError(Exception):
+    """Base class of every error collab raises on purpose."""
+
+
+class PlanError(CollabError, ValueError):
+    """A plan does not fit a lake's table: unknown table or column, wrong type, bad setting."""
+
+
+class PrivacyError(CollabError):
+    """A request would reach private data (a row, a per-row value or a private column)."""
+
+
+class PolicyViolation(CollabError):
+    """A plan or an execution is outside what the lake's owner allows."""
+
+
+class BudgetExceeded(PolicyViolation):
+    """A plan would spend more privacy budget than the owner left for this scientist."""
+
+
+class LakeError(CollabError):
+    """A lake could not be reached or failed while it worked; ``lake`` names it."""
+
+    def __init__(self, lake: str, message: str) -> None:
+        super().__init__(f"lake {lake!r}: {message}")
+        self.lake = lake
+
+
+class RequestDenied(CollabError):
+    """The owner of a lake denied a plan; ``lake`` and ``reason`` say who and why."""
+
+    def __init__(self, lake: str, reason: str) -> None:
+        super().__init__(f"lake {lake!r} denied the plan: {reason}")
+        self.lake = lake
+        self.reason = reason
+
+
+class SetupError(CollabError):
+    """The machine lacks something collab needs (Java, a Python version, a port)."""
+
+
+ERRORS_BY_NAME: dict[str, type[CollabError]] = {
+    cls.__name__: cls
+    for cls in (CollabError, PlanError, PrivacyError, PolicyViolation, BudgetExceeded, SetupError)
+}

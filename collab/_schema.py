@@ -1,0 +1,132 @@
+"""What a scientist may know about a table: its schema, a coarse size, and synthetic rows.
+
+The schema travels from a lake to scientists as the public ("mock") side of the table's
+PySyft asset, so everything here must be safe to publish: names, types, nullability, the
+owner's descriptions, a row count rounded down to one significant digit, and whether a
+numeric column only holds 0 and 1 (needed to validate a label before anything runs).
+Synthetic rows are generated from these facts alone, never sampled from real rows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._errors import PlanError
+
+ColumnKind = Literal["numeric", "binary", "text", "datetime", "other"]
+
+NUMERIC_TYPES = frozenset(
+    {"double", "float", "int", "bigint", "smallint", "tinyint", "decimal", "boolean"}
+)
+
+
+def coarse_rows(rows: int) -> int:
+    """Round a row count down to one significant digit (569 -> 500, 12345 -> 10000)."""
+    if rows <= 0:
+        return 0
+    scale = 10 ** int(math.floor(math.log10(rows)))
+    return (rows // scale) * scale
+
+
+@dataclass(frozen=True)
+class ColumnSchema:
+    """One column as a scientist sees it."""
+
+    name: str
+    type: str
+    nullable: bool
+    kind: ColumnKind
+    description: str = ""
+    private: bool = False
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in ("numeric", "binary")
+
+
+@dataclass(frozen=True)
+class TableSchema:
+    """The published description of one table on one lake."""
+
+    lake: str
+    name: str
+    columns: tuple[ColumnSchema, ...]
+    description: str = ""
+    rows_at_least: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> ColumnSchema:
+        """The column called ``name``; :class:`PlanError` naming the lake if there is none."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        close = [c for c in self.column_names if c.lower() == name.lower()]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise PlanError(
+            f"lake {self.lake!r}: table {self.name!r} has no column {name!r}.{hint} "
+            f"Its columns are: {', '.join(self.column_names)}."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lake": self.lake,
+            "name": self.name,
+            "description": self.description,
+            "rows_at_least": self.rows_at_least,
+            "columns": [asdict(c) for c in self.columns],
+            "extra": dict(self.extra),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TableSchema:
+        return cls(
+            lake=data["lake"],
+            name=data["name"],
+            description=data.get("description", ""),
+            rows_at_least=int(data.get("rows_at_least", 0)),
+            columns=tuple(ColumnSchema(**c) for c in data["columns"]),
+            extra=dict(data.get("extra", {})),
+        )
+
+    def synthetic(self, n: int = 5, seed: int = 0) -> pd.DataFrame:
+        """``n`` synthetic rows made from the schema alone (types and kinds), never real rows.
+
+        Numeric columns are standard normal (integers: uniform 0-99), binary columns fair coin
+        flips, text columns ``"<column>-<i>"``, dates uniform over 2020-2024, and nullable
+        columns are missing about one time in twenty.
+        """
+        if n < 0:
+            raise ValueError(f"n must be 0 or more, not {n}")
+        rng = np.random.default_rng(seed)
+        data: dict[str, Any] = {}
+        for c in self.columns:
+            values: Any
+            if c.kind == "binary":
+                values = rng.integers(0, 2, size=n)
+                values = values.astype(bool) if c.type == "boolean" else values
+            elif c.kind == "numeric":
+                if c.type in ("double", "float") or c.type.startswith("decimal"):
+                    values = np.round(rng.standard_normal(n), 4)
+                else:
+                    values = rng.integers(0, 100, size=n)
+            elif c.kind == "datetime":
+                start = np.datetime64("2020-01-01")
+                values = start + rng.integers(0, 5 * 365, size=n).astype("timedelta64[D]")
+            else:
+                values = [f"{c.name}-{i}" for i in range(n)]
+            series = pd.Series(values, name=c.name)
+            if c.nullable and n:
+                missing = rng.random(n) < 0.05
+                series = series.astype(object if c.kind in ("text", "other") else float)
+                series[missing] = None
+            data[c.name] = series
+        return pd.DataFrame(data, columns=self.column_names)

@@ -1,0 +1,309 @@
+"""The PySyft adapter: every call collab makes into PySyft 0.9.5 goes through this module.
+
+Keeping PySyft behind these two small classes means another transport can replace it, and
+PySyft's generic errors are translated into collab's in one place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import logging
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ._errors import CollabError, LakeError, PrivacyError
+
+T = TypeVar("T")
+
+DEFAULT_ADMIN_EMAIL = "info@openmined.org"
+DEFAULT_ADMIN_PASSWORD = "changethis"
+
+_thread = threading.local()
+
+
+class _ThreadQuietStream:
+    """Passes writes through, except from a thread inside :func:`_quiet`."""
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def write(self, text: str) -> int:
+        if getattr(_thread, "quiet", False):
+            return len(text)
+        return self._target.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target, name)
+
+
+def _syft() -> Any:
+    import syft
+
+    for name in ("syft", "syft.server", "syft.server.server", "uvicorn", "uvicorn.error"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    return syft
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Hide PySyft's banners and progress bars printed by this thread (other threads' output,
+    such as a job's progress, still shows)."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, _ThreadQuietStream):
+            setattr(sys, name, _ThreadQuietStream(stream))
+    previous = getattr(_thread, "quiet", False)
+    _thread.quiet = True
+    try:
+        yield
+    finally:
+        _thread.quiet = previous
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    """A PySyft code request as the owner's side sees it."""
+
+    id: str
+    function: str
+    source: str
+    scientist: str
+    status: str  # "pending" | "approved" | "denied"
+    deny_reason: str | None
+    input_names: tuple[str, ...]
+
+
+def _status_name(status: Any) -> str:
+    name = getattr(status, "name", str(status)).lower()
+    return {"rejected": "denied"}.get(name, name)
+
+
+class Datasite:
+    """One lake's PySyft Datasite, held by its owner (admin) process."""
+
+    def __init__(self, name: str, handle: Any, admin: Any, url: str | None) -> None:
+        self.name = name
+        self.url = url
+        self._handle = handle
+        self._admin = admin
+        self._lock = threading.RLock()
+
+    @classmethod
+    def launch(
+        cls,
+        name: str,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        reset: bool = True,
+        admin_password: str | None = None,
+    ) -> Datasite:
+        sy = _syft()
+        try:
+            with _quiet():
+                kwargs: dict[str, Any] = {"name": name, "reset": reset, "dev_mode": False}
+                if port is not None:
+                    kwargs.update(port=port, host=host)
+                handle = sy.orchestra.launch(**kwargs)
+                admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
+                if admin_password and admin_password != DEFAULT_ADMIN_PASSWORD:
+                    admin.account.set_password(admin_password, confirm=False)
+        except Exception as exc:
+            raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
+        url = f"http://{host}:{port}" if port is not None else None
+        return cls(name, handle, admin, url)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        try:
+            with self._lock, _quiet():
+                result = fn()
+        except CollabError:
+            raise
+        except Exception as exc:
+            raise LakeError(self.name, f"{what} failed: {exc}") from exc
+        sy = _syft()
+        if isinstance(result, sy.SyftError):
+            raise LakeError(self.name, f"{what} failed: {result.message}")
+        return result
+
+    def upload_table(self, table: str, description: str, private: dict, mock: dict) -> None:
+        sy = _syft()
+
+        def upload() -> Any:
+            dataset = sy.Dataset(name=table, description=description or table)
+            dataset.add_asset(sy.Asset(name=table, data=private, mock=mock))
+            return self._admin.upload_dataset(dataset)
+
+        self._call(f"publishing table {table!r}", upload)
+
+    def register(self, email: str, password: str, name: str) -> None:
+        self._call(
+            f"registering scientist {email!r}",
+            lambda: self._admin.register(
+                name=name, email=email, password=password, password_verify=password
+            ),
+        )
+
+    def code_requests(self) -> list[CodeRequest]:
+        def collect() -> list[CodeRequest]:
+            out = []
+            for request in self._admin.requests.get_all():
+                code = request.code
+                out.append(
+                    CodeRequest(
+                        id=str(request.id),
+                        function=code.service_func_name,
+                        source=code.raw_code,
+                        scientist=request.requesting_user_email,
+                        status=_status_name(request.status),
+                        deny_reason=None,
+                        input_names=tuple(code.input_kwargs),
+                    )
+                )
+            return out
+
+        return self._call("listing requests", collect)
+
+    def _request(self, request_id: str) -> Any:
+        for request in self._admin.requests.get_all():
+            if str(request.id) == request_id:
+                return request
+        raise CollabError(f"lake {self.name!r} has no request {request_id!r}")
+
+    def approve(self, request_id: str) -> None:
+        self._call("approving a request", lambda: self._request(request_id).approve())
+
+    def deny(self, request_id: str, reason: str) -> None:
+        self._call("denying a request", lambda: self._request(request_id).deny(reason=reason))
+
+    def login(self, email: str, password: str) -> ScientistSession:
+        """A scientist's session on this (in-process or served) Datasite."""
+        if self.url is not None:
+            return ScientistSession.login(self.url, email, password)
+        try:
+            with _quiet():
+                client = self._handle.login(email=email, password=password)
+        except Exception as exc:
+            raise CollabError(
+                f"lake {self.name!r} refused the login of {email!r}: {exc}. Check the email and "
+                "password, and ask the owner to register you with lake.add_scientist(...)."
+            ) from exc
+        return ScientistSession(self.name, client, url=None)
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception), _quiet():
+            self._handle.land()
+
+
+class ScientistSession:
+    """A data scientist's logged-in PySyft client on one lake."""
+
+    def __init__(self, lake: str, client: Any, url: str | None) -> None:
+        self.lake = lake
+        self.url = url
+        self._client = client
+        self._assets: dict[str, Any] = {}
+
+    @classmethod
+    def login(cls, url: str, email: str, password: str) -> ScientistSession:
+        sy = _syft()
+        try:
+            with _quiet():
+                client = sy.login(url=url, email=email, password=password)
+        except Exception as exc:
+            message = str(exc)
+            if "connect" in message.lower() or "refused" in message.lower():
+                raise LakeError(url, f"is not reachable ({message}). Is the lake running?") from exc
+            raise CollabError(
+                f"lake at {url} refused the login of {email!r}: {message}. Check the email and "
+                "password, and ask the owner to register you with lake.add_scientist(...)."
+            ) from exc
+        name = str(getattr(client, "name", None) or url)
+        return cls(name, client, url)
+
+    def _call(self, what: str, fn: Callable[[], T], *, quiet: bool = True) -> T:
+        try:
+            if quiet:
+                with _quiet():
+                    result = fn()
+            else:
+                result = fn()
+        except CollabError:
+            raise
+        except Exception as exc:
+            raise LakeError(self.lake, f"{what} failed: {exc}") from exc
+        sy = _syft()
+        if isinstance(result, sy.SyftError):
+            raise LakeError(self.lake, f"{what} failed: {result.message}")
+        return result
+
+    def tables(self) -> list[str]:
+        return self._call("listing tables", lambda: [d.name for d in self._client.datasets])
+
+    def _asset(self, table: str) -> Any:
+        if table not in self._assets:
+            for dataset in self._client.datasets:
+                if dataset.name == table:
+                    self._assets[table] = dataset.assets[table]
+                    break
+            else:
+                raise CollabError(f"lake {self.lake!r} has no table {table!r}")
+        return self._assets[table]
+
+    def table_mock(self, table: str) -> dict[str, Any]:
+        """The public side of a table's asset: its schema and policy."""
+        return self._call(f"reading table {table!r}", lambda: self._asset(table).mock)
+
+    def table_private_data(self, table: str) -> Any:
+        """Always refused: the private side of an asset never reaches a scientist."""
+        raise PrivacyError(
+            f"lake {self.lake!r}: the rows of table {table!r} never leave the lake. Use "
+            f"fed.schema({table!r}) for its columns, fed.mock({table!r}) for synthetic rows, "
+            "or submit a plan to train on it."
+        )
+
+    def submit(self, function: str, source: str, table: str) -> str:
+        """Submit ``source`` (defining ``function(data, message)``) as a code request."""
+        sy = _syft()
+
+        def submit() -> Any:
+            filename = f"<collab:{function}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            namespace: dict[str, Any] = {}
+            exec(compile(source, filename, "exec"), namespace)
+            asset = self._asset(table)
+            syft_function = sy.syft_function(
+                input_policy=sy.MixedInputPolicy(client=self._client, data=asset, message=str),
+                output_policy=sy.SingleExecutionExactOutput(),
+            )(namespace[function])
+            return self._client.code.request_code_execution(syft_function)
+
+        request = self._call(f"submitting a request for table {table!r}", submit)
+        return str(request.id)
+
+    def request_state(self, function: str) -> tuple[str, str | None]:
+        """``(status, deny reason)`` of this scientist's request for ``function``."""
+
+        def state() -> tuple[str, str | None]:
+            for request in self._client.requests.get_all():
+                if request.code.service_func_name == function:
+                    status = _status_name(request.status)
+                    reason = request.deny_reason if status == "denied" else None
+                    return status, (reason if isinstance(reason, str) else None)
+            raise CollabError(f"lake {self.lake!r} has no request for {function}")
+
+        return self._call("reading a request's status", state, quiet=False)
+
+    def execute(self, function: str, table: str, message: str) -> Any:
+        """Run the approved ``function`` on ``table`` with a public ``message``."""
+
+        def run() -> Any:
+            asset = self._asset(table)
+            result = getattr(self._client.code, function)(data=asset, message=message)
+            return result.get() if hasattr(result, "get") else result
+
+        return self._call("running a round", run, quiet=False)

@@ -1,0 +1,211 @@
+"""Hospitals holding parts of scikit-learn's breast-cancer data, each in a lake of its own.
+
+This is the instructor's view: it made the data, so it can show the held-out test set and a
+centralised baseline. A scientist's code should only use ``demo.federation``.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from .._errors import CollabError
+from ..lake import Lake
+from ..plans import LogisticRegression
+from ..scientist import Federation, connect
+
+HOSPITAL_NAMES = (
+    "st-mary", "st-jude", "riverside", "northgate", "lakeside",
+    "hillcrest", "westbrook", "eastwood", "southfield", "kingsway",
+)
+SCIENTIST_EMAIL = "ada@uni.edu"
+SCIENTIST_PASSWORD = "ada-lovelace-1815"
+LABEL = "malignant"
+TABLE = "patients"
+
+
+def breast_cancer_frame() -> pd.DataFrame:
+    """scikit-learn's Wisconsin breast-cancer data with a ``malignant`` label and patient ids."""
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer(as_frame=True)
+    frame = data.data.copy()
+    frame.columns = [re.sub(r"\W+", "_", c.strip()).lower() for c in frame.columns]
+    frame[LABEL] = (data.target == 0).astype("int32")  # sklearn codes malignant as 0
+    frame.insert(0, "patient_id", [f"P{i:05d}" for i in range(len(frame))])
+    return frame
+
+
+def split_rows(
+    labels: np.ndarray, n: int, split: str, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Row indices per hospital: ``iid`` deals rows evenly at random; ``skewed`` gives the
+    hospitals different sizes and very different shares of malignant cases."""
+    if split == "iid":
+        order = rng.permutation(len(labels))
+        return [np.sort(part) for part in np.array_split(order, n)]
+    if split == "skewed":
+        positive = rng.permutation(np.flatnonzero(labels == 1))
+        negative = rng.permutation(np.flatnonzero(labels == 0))
+        weights = 0.5 ** np.arange(n)  # hospital 0 sees most malignant cases
+        pos_share = weights / weights.sum()
+        neg_share = weights[::-1] / weights.sum()
+        parts = []
+        pos_cuts = (np.cumsum(pos_share)[:-1] * len(positive)).astype(int)
+        neg_cuts = (np.cumsum(neg_share)[:-1] * len(negative)).astype(int)
+        for p, q in zip(np.split(positive, pos_cuts), np.split(negative, neg_cuts), strict=True):
+            parts.append(np.sort(np.concatenate([p, q])))
+        return parts
+    raise CollabError(f"split must be 'iid' or 'skewed', not {split!r}")
+
+
+@dataclass
+class HospitalsDemo:
+    """Lakes, the scientist's federation, and the data only an instructor may look at."""
+
+    lakes: list[Lake]
+    federation: Federation
+    features: list[str]
+    label: str
+    table: str
+    _train: pd.DataFrame = field(repr=False)
+    _test: pd.DataFrame = field(repr=False)
+    data_dir: Path = field(repr=False, default=Path("."))
+
+    def plan(self, **settings: object) -> LogisticRegression:
+        """A logistic-regression plan over every clinical feature (``settings`` override)."""
+        options: dict[str, object] = {"rounds": 30, "local_epochs": 5, "learning_rate": 0.5}
+        options.update(settings)
+        return LogisticRegression(
+            table=self.table, features=self.features, label=self.label, **options
+        )
+
+    def approve_all(self) -> int:
+        """Every owner approves every pending request; how many were approved."""
+        approved = 0
+        for lake in self.lakes:
+            for request in lake.requests:
+                if request.status == "pending":
+                    request.approve()
+                    approved += 1
+        return approved
+
+    def test_set(self) -> pd.DataFrame:
+        """Held-out rows no lake holds: features and the label."""
+        return self._test[[*self.features, self.label]].copy()
+
+    def pooled_training_set(self) -> pd.DataFrame:
+        """Every lake's rows in one frame: what centralised training would need (forbidden in
+        real life; here the yardstick)."""
+        return self._train[[*self.features, self.label]].copy()
+
+    def centralised_model(self):  # type: ignore[no-untyped-def]
+        """scikit-learn's logistic regression (standardised) on the pooled training rows."""
+        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        pooled = self.pooled_training_set()
+        model = make_pipeline(StandardScaler(), SkLogisticRegression(max_iter=5000))
+        return model.fit(pooled[self.features], pooled[self.label])
+
+    def close(self) -> None:
+        for lake in self.lakes:
+            lake.stop()
+
+    def __enter__(self) -> HospitalsDemo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def hospitals(
+    n: int = 3,
+    dataset: Literal["breast_cancer"] = "breast_cancer",
+    split: Literal["iid", "skewed"] = "iid",
+    seed: int = 0,
+    *,
+    test_size: float = 0.2,
+    ports: Sequence[int] | None = None,
+    data_dir: str | Path | None = None,
+) -> HospitalsDemo:
+    """Start ``n`` hospital lakes, each hosting its share of ``dataset`` as table ``patients``.
+
+    Parameters
+    ----------
+    n
+        Number of hospitals (1 to 10).
+    split
+        ``"iid"``: rows dealt evenly at random. ``"skewed"``: different sizes and label mixes.
+    seed
+        Seeds the test split and the deal.
+    ports
+        Serve each lake over HTTP on these ports instead of in this process.
+    data_dir
+        Where the hospitals' Parquet files and records go (a temporary folder by default).
+    """
+    if dataset != "breast_cancer":
+        raise CollabError(f"the demo ships the 'breast_cancer' dataset only, not {dataset!r}")
+    if not 1 <= n <= len(HOSPITAL_NAMES):
+        raise CollabError(f"n must be between 1 and {len(HOSPITAL_NAMES)}, not {n}")
+    if ports is not None and len(ports) != n:
+        raise CollabError(f"give one port per hospital: {n} hospitals, {len(ports)} ports")
+    from sklearn.model_selection import train_test_split
+
+    frame = breast_cancer_frame()
+    train, test = train_test_split(
+        frame, test_size=test_size, random_state=seed, stratify=frame[LABEL]
+    )
+    train = train.reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    parts = split_rows(train[LABEL].to_numpy(), n, split, rng)
+    root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="collab-demo-"))
+    features = [c for c in frame.columns if c not in ("patient_id", LABEL)]
+    descriptions = {c: f"{c.replace('_', ' ')} of the cell nuclei (biopsy image)" for c in features}
+    descriptions[LABEL] = "1 if the biopsy was malignant, 0 if benign"
+    descriptions["patient_id"] = "hospital record number"
+    lakes: list[Lake] = []
+    try:
+        for i, rows in enumerate(parts):
+            name = HOSPITAL_NAMES[i]
+            folder = root / name
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / f"{TABLE}.parquet"
+            train.iloc[rows].to_parquet(path, index=False)
+            lake = Lake.launch(
+                name,
+                port=None if ports is None else ports[i],
+                data_dir=folder / "lake",
+            )
+            lakes.append(lake)
+            lake.add_table(
+                TABLE,
+                path,
+                description="Breast biopsy measurements and diagnosis",
+                private_columns=["patient_id"],
+                column_descriptions=descriptions,
+            )
+            lake.add_scientist(SCIENTIST_EMAIL, SCIENTIST_PASSWORD, name="Ada")
+        federation = connect(lakes, email=SCIENTIST_EMAIL, password=SCIENTIST_PASSWORD)
+    except BaseException:
+        for lake in lakes:
+            lake.stop()
+        raise
+    return HospitalsDemo(
+        lakes=lakes,
+        federation=federation,
+        features=features,
+        label=LABEL,
+        table=TABLE,
+        _train=train,
+        _test=test.reset_index(drop=True),
+        data_dir=root,
+    )

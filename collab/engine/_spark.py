@@ -1,0 +1,75 @@
+"""One SparkSession per process, configured by the lake's settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from .._errors import SetupError
+
+_lock = threading.Lock()
+_session: Any = None
+_settings: dict[str, Any] | None = None
+
+DEFAULT_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
+    "spark.python.worker.reuse": "true",
+    "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+}
+
+
+def check_java() -> str:
+    """Java's version line; :class:`SetupError` with what to install when it is missing."""
+    java = shutil.which("java", path=os.path.join(os.environ.get("JAVA_HOME", ""), "bin") + os.pathsep + os.environ.get("PATH", ""))
+    if java is None:
+        raise SetupError(
+            "Spark needs Java 17 or 21 and none was found on the PATH. Install it "
+            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless; conda: openjdk=17) "
+            "or set JAVA_HOME."
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True).stderr
+    line = out.splitlines()[0] if out else "unknown"
+    if '"1.8' in line or '"11' in line:
+        raise SetupError(f"Spark 4 needs Java 17 or 21; found {line}. Install Java 17.")
+    return line
+
+
+def spark_session(master: str | None = None, conf: dict[str, str] | None = None) -> Any:
+    """The process's SparkSession, created on first use with ``master`` and ``conf``.
+
+    Spark allows one session per process: later calls with different settings get the
+    running session (the lakes of one notebook share it).
+    """
+    global _session, _settings
+    with _lock:
+        if _session is not None:
+            return _session
+        check_java()
+        # Workers must run this interpreter so they import the same collab, numpy and pyarrow.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        from pyspark.sql import SparkSession
+
+        master = master or os.environ.get("COLLAB_SPARK_MASTER") or "local[*]"
+        builder = SparkSession.builder.master(master).appName("collab-lake")
+        if master.startswith("sc://"):
+            builder = SparkSession.builder.remote(master).appName("collab-lake")
+        for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
+            builder = builder.config(key, value)
+        _session = builder.getOrCreate()
+        if not master.startswith("sc://"):
+            _session.sparkContext.setLogLevel("ERROR")
+        _settings = {"master": master, "conf": dict(conf or {})}
+        return _session
+
+
+def active_settings() -> dict[str, Any] | None:
+    return None if _settings is None else dict(_settings)

@@ -1,0 +1,445 @@
+"""The data owner's side of a lake: tables kept in place, scientists, requests, records."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .._errors import CollabError, PlanError, PrivacyError
+from .._policy import Policy
+from .._request_code import recognise
+from .._schema import NUMERIC_TYPES, ColumnSchema, TableSchema, coarse_rows
+from .._syft import CodeRequest, Datasite
+from ..plans import Plan
+from ._state import Approval, LakeState
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+OWNER = "owner"
+
+
+def _kind(spark_type: str, binary: bool) -> str:
+    base = spark_type.split("(")[0]
+    if binary:
+        return "binary"
+    if base in NUMERIC_TYPES:
+        return "numeric"
+    if base in ("date", "timestamp", "timestamp_ntz"):
+        return "datetime"
+    if base in ("string", "varchar", "char"):
+        return "text"
+    return "other"
+
+
+@dataclass
+class Request:
+    """A scientist's plan waiting for (or past) this lake owner's decision."""
+
+    id: str
+    scientist: str
+    plan: Plan
+    job_id: str
+    status: str
+    reason: str | None = None
+    _lake: Lake | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def table(self) -> str:
+        return self.plan.table
+
+    def summary(self) -> dict[str, Any]:
+        spec = self.plan.to_spec()
+        dp = spec.get("dp")
+        return {
+            "request": self.id[:8],
+            "scientist": self.scientist,
+            "table": self.table,
+            "model": spec["model"],
+            "features": ", ".join(spec["features"]),
+            "label": spec["label"],
+            "rounds": spec["rounds"],
+            "secure aggregation": spec.get("secure_aggregation"),
+            "epsilon": None if dp is None else dp["epsilon"],
+            "status": self.status,
+        }
+
+    def approve(self) -> None:
+        """Approve the plan for its whole training run, after checking it against policy."""
+        assert self._lake is not None
+        self._lake._approve(self, actor=OWNER)
+        self.status = "approved"
+
+    def deny(self, reason: str) -> None:
+        """Deny the plan; the scientist sees ``reason``."""
+        assert self._lake is not None
+        self._lake._deny(self.id, self.job_id, reason, actor=OWNER, scientist=self.scientist)
+        self.status, self.reason = "denied", reason
+
+
+class Lake:
+    """A data owner's lake: a PySyft Datasite with tables that Spark reads where they live.
+
+    Use :meth:`launch` to start one, in this process (``port=None``) or served over HTTP.
+    """
+
+    def __init__(self, name: str, datasite: Datasite, state: LakeState, data_dir: Path) -> None:
+        self.name = name
+        self.data_dir = data_dir
+        self._datasite = datasite
+        self._state = state
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(
+            target=self._watch, name=f"collab-lake-{name}", daemon=True
+        )
+        self._watcher.start()
+
+    # lifecycle ----------------------------------------------------------------------------
+    @classmethod
+    def launch(
+        cls,
+        name: str,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        data_dir: str | Path | None = None,
+        spark_master: str | None = None,
+        spark_conf: Mapping[str, str] | None = None,
+        admin_password: str | None = None,
+    ) -> Lake:
+        """Start the lake ``name``: in this process, or served at ``http://host:port``.
+
+        Parameters
+        ----------
+        name
+            The lake's name, shown to scientists (letters, digits, ``-``, ``_``, ``.``).
+        port
+            Serve the Datasite over HTTP on this port; ``None`` runs it in this process.
+        data_dir
+            Where the lake keeps its records; a fresh temporary folder when ``None``.
+        spark_master, spark_conf
+            Spark's master URL (``local[*]`` by default; ``spark://``, ``k8s://`` and ``sc://``
+            work too) and extra Spark settings for the lake's jobs.
+        admin_password
+            Replaces PySyft's default admin password.
+        """
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise CollabError(
+                f"{name!r} is not a usable lake name: use 1-63 letters, digits, '-', '_' or '.'"
+            )
+        directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix=f"collab-{name}-"))
+        state = LakeState(directory / "collab.sqlite")
+        state.set_setting("name", name)
+        state.set_setting("spark", {"master": spark_master, "conf": dict(spark_conf or {})})
+        datasite = Datasite.launch(name, port=port, host=host, admin_password=admin_password)
+        state.log(OWNER, "lake started", url=datasite.url)
+        return cls(name, datasite, state, directory)
+
+    @property
+    def url(self) -> str | None:
+        """The lake's HTTP address, or ``None`` when it runs in this process."""
+        return self._datasite.url
+
+    def stop(self) -> None:
+        """Stop the lake's Datasite; its records stay in :attr:`data_dir`."""
+        self._stop.set()
+        self._datasite.stop()
+        self._state.log(OWNER, "lake stopped")
+
+    def __enter__(self) -> Lake:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.url or "in-process"
+        return f"<Lake {self.name!r} ({where}) tables={self.tables}>"
+
+    # tables -------------------------------------------------------------------------------
+    def add_table(
+        self,
+        name: str,
+        path: str | Path,
+        *,
+        format: str | None = None,
+        description: str = "",
+        private_columns: Iterable[str] = (),
+        column_descriptions: Mapping[str, str] | None = None,
+        policy: Policy | None = None,
+    ) -> TableSchema:
+        """Host a table that stays where it is; publish only its schema and policy.
+
+        Parameters
+        ----------
+        name
+            The table's name as scientists will see it.
+        path
+            Where the table lives, in any form Spark reads (a file, a folder, a URL).
+        format
+            ``parquet``, ``csv``, ``json``, ``orc`` or ``delta``; guessed from ``path``.
+        private_columns
+            Columns no plan may use (identifiers, free text). Shown as private in the schema.
+        column_descriptions
+            Descriptions shown beside each column.
+        policy
+            The owner's rules for this table (``collab.Policy``); a default policy otherwise.
+
+        Returns
+        -------
+        TableSchema
+            What scientists will see.
+        """
+        from .. import engine
+
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise CollabError(
+                f"lake {self.name!r}: {name!r} is not a usable table name "
+                "(1-63 letters, digits, '-', '_' or '.')"
+            )
+        if name in self._state.table_names():
+            raise CollabError(
+                f"lake {self.name!r} already hosts a table {name!r}; pick another name"
+            )
+        source = str(path)
+        if "://" not in source and not Path(source).exists():
+            raise CollabError(
+                f"lake {self.name!r}: table {name!r}: no file or folder at {source!r}. Give the "
+                "path of the table's data (Parquet, CSV, JSON, ORC or Delta)."
+            )
+        fmt = (format or engine.guess_format(source)).lower()
+        if fmt not in ("parquet", "csv", "json", "orc", "delta"):
+            raise CollabError(
+                f"lake {self.name!r}: table {name!r}: unknown format {fmt!r}; use parquet, csv, "
+                "json, orc or delta"
+            )
+        policy = policy or Policy()
+        facts = engine.inspect(source, fmt)
+        private = list(private_columns)
+        descriptions = dict(column_descriptions or {})
+        for column in [*private, *descriptions]:
+            if column not in facts.types:
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r} has no column {column!r}; its columns "
+                    f"are {', '.join(facts.types)}"
+                )
+        columns = tuple(
+            ColumnSchema(
+                name=column,
+                type=spark_type,
+                nullable=facts.nullable[column],
+                kind=_kind(spark_type, column in facts.binary),  # type: ignore[arg-type]
+                description=descriptions.get(column, ""),
+                private=column in private,
+            )
+            for column, spark_type in facts.types.items()
+        )
+        schema = TableSchema(
+            lake=self.name,
+            name=name,
+            columns=columns,
+            description=description,
+            rows_at_least=coarse_rows(facts.rows),
+            extra={"meets_min_rows": facts.rows >= policy.min_rows},
+        )
+        record = {
+            "source": source,
+            "format": fmt,
+            "rows": facts.rows,
+            "schema": schema.to_dict(),
+            "policy": policy.to_dict(),
+        }
+        with self._lock:
+            self._state.put_table(name, record)
+            self._datasite.upload_table(
+                name,
+                description,
+                private={"lake": self.name, "table": name, "state": str(self._state.path)},
+                mock=self._public(schema, policy),
+            )
+        self._state.log(OWNER, "table added", table=name, rows=facts.rows, private=private)
+        return schema
+
+    @staticmethod
+    def _public(schema: TableSchema, policy: Policy) -> dict[str, Any]:
+        return {"collab": 1, "mock": True, "schema": schema.to_dict(), "policy": policy.to_dict()}
+
+    @property
+    def tables(self) -> list[str]:
+        return self._state.table_names()
+
+    def _record(self, table: str) -> dict[str, Any]:
+        record = self._state.table(table)
+        if record is None:
+            raise CollabError(
+                f"lake {self.name!r} has no table {table!r}; it has: {', '.join(self.tables) or 'none'}"
+            )
+        return record
+
+    def schema(self, table: str) -> TableSchema:
+        """The table's published schema."""
+        return TableSchema.from_dict(self._record(table)["schema"])
+
+    def policy(self, table: str) -> Policy:
+        return Policy.from_dict(self._record(table)["policy"])
+
+    def set_policy(self, table: str, policy: Policy) -> None:
+        """Replace a table's policy; it applies to every later approval and execution."""
+        record = self._record(table)
+        schema = TableSchema.from_dict(record["schema"])
+        extra = dict(schema.extra, meets_min_rows=record["rows"] >= policy.min_rows)
+        record["schema"] = TableSchema.from_dict({**schema.to_dict(), "extra": extra}).to_dict()
+        record["policy"] = policy.to_dict()
+        self._state.put_table(table, record)
+        self._state.log(OWNER, "policy set", table=table, policy=policy.to_dict())
+
+    # scientists ---------------------------------------------------------------------------
+    def add_scientist(self, email: str, password: str, name: str | None = None) -> None:
+        """Register a data scientist who may browse schemas and submit plans."""
+        if "@" not in email:
+            raise CollabError(f"lake {self.name!r}: {email!r} is not an email address")
+        if len(password) < 8:
+            raise CollabError(
+                f"lake {self.name!r}: the password for {email} is too short; use 8 or more "
+                "characters"
+            )
+        self._datasite.register(email, password, name or email.split("@")[0])
+        self._state.log(OWNER, "scientist added", scientist=email)
+
+    # requests -----------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[Request]:
+        """Plans submitted to this lake, newest first; pending ones wait for a decision."""
+        with self._lock:
+            return [r for r in map(self._screen, self._datasite.code_requests()) if r is not None]
+
+    def _screen(self, raw: CodeRequest) -> Request | None:
+        """A collab request, or ``None`` after refusing any other code (logged)."""
+        try:
+            recognised = recognise(raw.source)
+        except PrivacyError as exc:
+            if raw.status == "pending":
+                self._deny(raw.id, None, str(exc), actor="lake", scientist=raw.scientist)
+            return None
+        known = self._state.approval(recognised.job_id)
+        status = raw.status
+        reason = known.reason if known else None
+        return Request(
+            id=raw.id,
+            scientist=raw.scientist,
+            plan=recognised.plan,
+            job_id=recognised.job_id,
+            status=status,
+            reason=reason,
+            _lake=self,
+        )
+
+    def _approve(self, request: Request, *, actor: str) -> None:
+        with self._lock:
+            raw = next((r for r in self._datasite.code_requests() if r.id == request.id), None)
+            if raw is None:
+                raise CollabError(f"lake {self.name!r} has no request {request.id}")
+            recognised = recognise(raw.source)
+            plan = recognised.plan
+            if plan.table not in self.tables:
+                raise PlanError(
+                    f"lake {self.name!r} has no table {plan.table!r}; deny this request"
+                )
+            plan.check_against(self.schema(plan.table), self.policy(plan.table))
+            previous = self._state.approval(recognised.job_id)
+            if previous is not None and previous.request_id != raw.id:
+                raise PrivacyError(
+                    f"lake {self.name!r}: job {recognised.job_id[:8]} was already used by another "
+                    "request; a job id cannot be reused"
+                )
+            self._state.record_decision(
+                Approval(
+                    job_id=recognised.job_id,
+                    request_id=raw.id,
+                    scientist=raw.scientist,
+                    table=plan.table,
+                    plan_hash=plan.hash,
+                    plan=plan.spec_json,
+                    source_hash=recognised.source_hash,
+                    status="approved",
+                    reason=None,
+                )
+            )
+            self._datasite.approve(raw.id)
+            self._state.log(
+                actor, "approve", request=raw.id, job=recognised.job_id, plan=plan.hash,
+                scientist=raw.scientist, table=plan.table, rounds=plan.rounds,
+            )
+
+    def _deny(
+        self, request_id: str, job_id: str | None, reason: str, *, actor: str, scientist: str
+    ) -> None:
+        with self._lock:
+            if job_id is not None:
+                raw = next(r for r in self._datasite.code_requests() if r.id == request_id)
+                plan = recognise(raw.source).plan
+                self._state.record_decision(
+                    Approval(
+                        job_id=job_id, request_id=request_id, scientist=scientist,
+                        table=plan.table, plan_hash=plan.hash, plan=plan.spec_json,
+                        source_hash="", status="denied", reason=reason,
+                    )
+                )
+            self._datasite.deny(request_id, reason)
+            self._state.log(
+                actor, "deny", request=request_id, job=job_id, scientist=scientist, reason=reason
+            )
+
+    def _watch(self) -> None:
+        """Refuse foreign code and apply auto-approval as requests arrive."""
+        while not self._stop.wait(1.0):
+            try:
+                for request in self.requests:
+                    if request.status != "pending":
+                        continue
+                    if request.plan.table in self.tables and self.policy(request.plan.table).auto_approve:
+                        try:
+                            self._approve(request, actor="policy")
+                        except CollabError as exc:
+                            self._deny(request.id, request.job_id, str(exc), actor="policy",
+                                       scientist=request.scientist)
+            except Exception:
+                continue
+
+    # records ------------------------------------------------------------------------------
+    def budget(self, scientist: str) -> pd.DataFrame:
+        """Privacy budget per table for ``scientist``: epsilon spent and left."""
+        spent = self._state.spent(scientist)
+        rows = []
+        for table in self.tables:
+            limit = self.policy(table).max_epsilon
+            used = spent.get(table, 0.0)
+            rows.append(
+                {
+                    "table": table,
+                    "epsilon spent": used,
+                    "epsilon limit": limit,
+                    "epsilon left": None if limit is None else max(limit - used, 0.0),
+                }
+            )
+        return pd.DataFrame(rows, columns=["table", "epsilon spent", "epsilon limit", "epsilon left"])
+
+    @property
+    def audit(self) -> pd.DataFrame:
+        """The lake's hash-chained audit log, oldest first."""
+        rows = self._state.audit_rows()
+        frame = pd.DataFrame(
+            rows, columns=["seq", "at", "actor", "action", "detail", "prev_hash", "hash"]
+        )
+        frame["at"] = pd.to_datetime(frame["at"], unit="s", utc=True)
+        return frame
+
+    def verify_audit(self) -> bool:
+        """Whether every audit entry still chains to the one before it."""
+        return self._state.verify_audit() is None

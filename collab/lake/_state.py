@@ -1,0 +1,229 @@
+"""A lake's own records, kept in one SQLite file beside its PySyft state.
+
+The owner's process and the Datasite's process (a separate one for a served lake) both open
+this file: tables and policies, approvals, executed rounds, the privacy-budget ledger and the
+hash-chained audit log all live here, so they survive restarts and are enforced by the lake
+itself rather than by PySyft's output policies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .._errors import PolicyViolation
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tables (name TEXT PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS approvals (
+    job_id TEXT PRIMARY KEY, request_id TEXT NOT NULL, scientist TEXT NOT NULL,
+    table_name TEXT NOT NULL, plan_hash TEXT NOT NULL, plan TEXT NOT NULL,
+    source_hash TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, decided_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS executions (
+    job_id TEXT NOT NULL, phase TEXT NOT NULL, round INTEGER NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (job_id, phase, round));
+CREATE TABLE IF NOT EXISTS ledger (
+    scientist TEXT NOT NULL, table_name TEXT NOT NULL, job_id TEXT NOT NULL,
+    epsilon REAL NOT NULL, at REAL NOT NULL, PRIMARY KEY (scientist, table_name, job_id));
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, at REAL NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+"""
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class Approval:
+    job_id: str
+    request_id: str
+    scientist: str
+    table: str
+    plan_hash: str
+    plan: str
+    source_hash: str
+    status: str
+    reason: str | None
+
+
+def audit_hash(prev_hash: str, at: float, actor: str, action: str, detail: str) -> str:
+    text = json.dumps([prev_hash, repr(at), actor, action, detail], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class LakeState:
+    """Connection to one lake's state file; safe to share between threads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._db().executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA busy_timeout=30000")
+            self._local.db = db
+        return db
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # settings -----------------------------------------------------------------------------
+    def set_setting(self, key: str, value: Any) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value))
+            )
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        row = self._db().execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    # tables -------------------------------------------------------------------------------
+    def put_table(self, name: str, record: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?)", (name, json.dumps(record)))
+
+    def table(self, name: str) -> dict[str, Any] | None:
+        row = self._db().execute("SELECT record FROM tables WHERE name=?", (name,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def table_names(self) -> list[str]:
+        return [r[0] for r in self._db().execute("SELECT name FROM tables ORDER BY name")]
+
+    # approvals ----------------------------------------------------------------------------
+    def record_decision(self, approval: Approval) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO approvals VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    approval.job_id, approval.request_id, approval.scientist, approval.table,
+                    approval.plan_hash, approval.plan, approval.source_hash, approval.status,
+                    approval.reason, time.time(),
+                ),
+            )
+
+    def approval(self, job_id: str) -> Approval | None:
+        row = self._db().execute(
+            "SELECT job_id, request_id, scientist, table_name, plan_hash, plan, source_hash, "
+            "status, reason FROM approvals WHERE job_id=?",
+            (job_id,),
+        ).fetchone()
+        return None if row is None else Approval(*row)
+
+    def approval_for_request(self, request_id: str) -> Approval | None:
+        row = self._db().execute(
+            "SELECT job_id FROM approvals WHERE request_id=?", (request_id,)
+        ).fetchone()
+        return None if row is None else self.approval(row[0])
+
+    # executions ---------------------------------------------------------------------------
+    def claim_execution(self, job_id: str, phase: str, round_: int, *, limit: int) -> None:
+        """Record one execution of ``phase`` ``round_`` or refuse it.
+
+        Rounds run once each, in order, and never past ``limit``: a replayed, skipped or extra
+        round is refused here, whatever PySyft's output policy would allow.
+        """
+        with self._tx() as db:
+            done = db.execute(
+                "SELECT MAX(round) FROM executions WHERE job_id=? AND phase=?", (job_id, phase)
+            ).fetchone()[0]
+            last = 0 if done is None else int(done)
+            if round_ > limit:
+                raise PolicyViolation(
+                    f"job {job_id[:8]} was approved for {limit} {phase} execution(s); "
+                    f"{phase} {round_} is past that. Submit a new plan to train longer."
+                )
+            if round_ != last + 1:
+                raise PolicyViolation(
+                    f"job {job_id[:8]}: {phase} {round_} was asked for, but the next one this "
+                    f"lake will run is {last + 1}; rounds run once each and in order."
+                )
+            db.execute(
+                "INSERT INTO executions VALUES (?, ?, ?, ?)", (job_id, phase, round_, time.time())
+            )
+
+    def executions(self, job_id: str, phase: str) -> int:
+        row = self._db().execute(
+            "SELECT COUNT(*) FROM executions WHERE job_id=? AND phase=?", (job_id, phase)
+        ).fetchone()
+        return int(row[0])
+
+    # ledger -------------------------------------------------------------------------------
+    def spend(self, scientist: str, table: str, job_id: str, epsilon: float, limit: float) -> None:
+        from .._errors import BudgetExceeded
+
+        with self._tx() as db:
+            spent = db.execute(
+                "SELECT COALESCE(SUM(epsilon), 0) FROM ledger WHERE scientist=? AND table_name=? "
+                "AND job_id != ?",
+                (scientist, table, job_id),
+            ).fetchone()[0]
+            if spent + epsilon > limit + 1e-12:
+                raise BudgetExceeded(
+                    f"table {table!r}: {scientist} has spent epsilon {spent:g} of the owner's "
+                    f"{limit:g}; this plan needs {epsilon:g}, which would pass the limit. "
+                    f"Lower epsilon to at most {max(limit - spent, 0):g}."
+                )
+            db.execute(
+                "INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?)",
+                (scientist, table, job_id, epsilon, time.time()),
+            )
+
+    def spent(self, scientist: str) -> dict[str, float]:
+        rows = self._db().execute(
+            "SELECT table_name, SUM(epsilon) FROM ledger WHERE scientist=? GROUP BY table_name",
+            (scientist,),
+        )
+        return {name: float(total) for name, total in rows}
+
+    # audit --------------------------------------------------------------------------------
+    def log(self, actor: str, action: str, **detail: Any) -> None:
+        """Append one entry to the hash-chained audit log."""
+        text = json.dumps(detail, sort_keys=True, default=str)
+        with self._tx() as db:
+            row = db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            prev = GENESIS if row is None else row[0]
+            at = time.time()
+            db.execute(
+                "INSERT INTO audit (at, actor, action, detail, prev_hash, hash) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (at, actor, action, text, prev, audit_hash(prev, at, actor, action, text)),
+            )
+
+    def audit_rows(self) -> list[tuple[int, float, str, str, str, str, str]]:
+        return list(
+            self._db().execute(
+                "SELECT seq, at, actor, action, detail, prev_hash, hash FROM audit ORDER BY seq"
+            )
+        )
+
+    def verify_audit(self) -> int | None:
+        """The ``seq`` of the first entry whose chain is broken, or ``None`` if intact."""
+        prev = GENESIS
+        for seq, at, actor, action, detail, prev_hash, digest in self.audit_rows():
+            if prev_hash != prev or audit_hash(prev, at, actor, action, detail) != digest:
+                return seq
+            prev = digest
+        return None

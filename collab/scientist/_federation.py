@@ -1,0 +1,191 @@
+"""A data scientist's view of several lakes: schemas, synthetic rows, plans, jobs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .._errors import CollabError, PlanError
+from .._policy import Policy
+from .._request_code import function_name, render
+from .._schema import TableSchema
+from .._syft import ScientistSession
+from ..plans import LogisticRegression
+from ._job import Job, run_remote, train
+from ._parties import MockParty
+
+if TYPE_CHECKING:
+    from ..lake import Lake
+
+SIMULATION_ROWS = 200
+
+
+def connect(
+    lakes: Sequence[Lake | str],
+    *,
+    email: str,
+    password: str,
+) -> Federation:
+    """Log in to every lake in ``lakes`` (``Lake`` objects or ``http://`` URLs) as a scientist.
+
+    Returns
+    -------
+    Federation
+        The scientist's handle on those lakes.
+    """
+    if isinstance(lakes, str) or not lakes:
+        raise CollabError("connect() takes a list of lakes (Lake objects or http:// URLs)")
+    sessions: dict[str, ScientistSession] = {}
+    for lake in lakes:
+        if isinstance(lake, str):
+            session = ScientistSession.login(lake, email, password)
+        else:
+            session = lake._datasite.login(email, password)
+        if session.lake in sessions:
+            raise CollabError(f"lake {session.lake!r} is listed twice")
+        sessions[session.lake] = session
+    return Federation(sessions)
+
+
+class Federation:
+    """Lakes a scientist is logged in to. Only public facts and aggregates pass through it."""
+
+    def __init__(self, sessions: dict[str, ScientistSession]) -> None:
+        self._sessions = sessions
+        self._public: dict[tuple[str, str], dict[str, Any]] = {}
+
+    @property
+    def lakes(self) -> list[str]:
+        return list(self._sessions)
+
+    def __repr__(self) -> str:
+        return f"<Federation lakes={self.lakes}>"
+
+    @property
+    def tables(self) -> dict[str, list[str]]:
+        """Table names, per lake."""
+        return {name: session.tables() for name, session in self._sessions.items()}
+
+    def _published(self, lake: str, table: str) -> dict[str, Any]:
+        key = (lake, table)
+        if key not in self._public:
+            session = self._sessions[lake]
+            if table not in session.tables():
+                raise PlanError(
+                    f"lake {lake!r} has no table {table!r}; it has: "
+                    f"{', '.join(session.tables()) or 'none'}"
+                )
+            self._public[key] = session.table_mock(table)
+        return self._public[key]
+
+    def table_schemas(self, table: str) -> dict[str, TableSchema]:
+        """Each lake's published schema of ``table``."""
+        return {
+            lake: TableSchema.from_dict(self._published(lake, table)["schema"])
+            for lake in self._sessions
+        }
+
+    def policies(self, table: str) -> dict[str, Policy]:
+        """Each lake owner's published policy for ``table``."""
+        return {
+            lake: Policy.from_dict(self._published(lake, table)["policy"]) for lake in self._sessions
+        }
+
+    def schema(self, table: str) -> pd.DataFrame:
+        """Columns of ``table`` across lakes: type, nullability, description, private, and
+        one column per lake saying ``ok``, ``missing`` or ``differs: <type>``."""
+        present: dict[str, TableSchema] = {}
+        for lake, session in self._sessions.items():
+            if table in session.tables():
+                present[lake] = TableSchema.from_dict(self._published(lake, table)["schema"])
+        if not present:
+            raise PlanError(
+                f"no lake has a table {table!r}; tables per lake: {self.tables}"
+            )
+        order: list[str] = []
+        first: dict[str, Any] = {}
+        for schema in present.values():
+            for column in schema.columns:
+                if column.name not in first:
+                    order.append(column.name)
+                    first[column.name] = column
+        rows = []
+        for name in order:
+            column = first[name]
+            row = {
+                "column": name,
+                "type": column.type,
+                "nullable": column.nullable,
+                "kind": column.kind,
+                "private": column.private,
+                "description": column.description,
+            }
+            for lake in self._sessions:
+                schema = present.get(lake)
+                found = None
+                if schema is not None:
+                    found = next((c for c in schema.columns if c.name == name), None)
+                if found is None:
+                    row[lake] = "missing"
+                elif found.type != column.type:
+                    row[lake] = f"differs: {found.type}"
+                else:
+                    row[lake] = "ok"
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def mock(self, table: str, n: int = 5, seed: int = 0) -> pd.DataFrame:
+        """``n`` synthetic rows per lake, made from each lake's schema (never real rows)."""
+        frames = []
+        for i, (lake, schema) in enumerate(self.table_schemas(table).items()):
+            frame = schema.synthetic(n, seed=seed + i)
+            frame.insert(0, "lake", lake)
+            frames.append(frame)
+        return pd.concat(frames, ignore_index=True)
+
+    def private_data(self, table: str, lake: str | None = None) -> Any:
+        """Always refused: a table's rows never leave its lake."""
+        session = self._sessions[lake or self.lakes[0]]
+        return session.table_private_data(table)
+
+    def check(self, plan: LogisticRegression) -> None:
+        """Check ``plan`` against every lake's published schema and policy (raises)."""
+        if not isinstance(plan, LogisticRegression):
+            raise PlanError(f"expected a collab plan, got {type(plan).__name__}")
+        schemas = self.table_schemas(plan.table)
+        policies = self.policies(plan.table)
+        for lake, schema in schemas.items():
+            plan.check_against(schema, policies[lake])
+
+    def simulate(self, plan: LogisticRegression, *, rows: int = SIMULATION_ROWS) -> Job:
+        """Run ``plan`` end to end on every lake's synthetic rows, here, asking no one.
+
+        The same checks, coordinator and arithmetic as :meth:`submit`; the rows come from
+        each lake's schema, so the model is meaningless but every step is exercised.
+        """
+        self.check(plan)
+        schemas = self.table_schemas(plan.table)
+        parties = [
+            MockParty(schema, plan, rows=rows, seed=i) for i, schema in enumerate(schemas.values())
+        ]
+        job = Job(plan, uuid.uuid4().hex, list(schemas), lambda j: train(j, parties))
+        job.wait()
+        return job
+
+    def submit(self, plan: LogisticRegression) -> Job:
+        """Send ``plan`` to every lake as one PySyft code request each, and start the job.
+
+        Returns at once; ``job.result()`` waits for approvals and training.
+        """
+        self.check(plan)
+        job_id = uuid.uuid4().hex
+        source = render(job_id, plan)
+        function = function_name(job_id)
+        for session in self._sessions.values():
+            session.submit(function, source, plan.table)
+        return Job(plan, job_id, self.lakes, run_remote(dict(self._sessions), function))
+
+

@@ -1,0 +1,183 @@
+"""A submitted plan's handle: approvals, training in the background, progress, result."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import pandas as pd
+
+from .._errors import CollabError, LakeError, RequestDenied
+from .._syft import ScientistSession
+from ..plans import LogisticModel, LogisticRegression
+from ._coordinator import FedAvg, Progress
+from ._parties import Party, RemoteParty
+
+POLL_SECONDS = 0.5
+
+
+class Job:
+    """Training of one plan across lakes, running in a background thread.
+
+    ``result()`` blocks (with a progress bar) until every lake approved and training
+    finished; ``history`` and ``lake_states`` can be read at any time.
+    """
+
+    def __init__(
+        self,
+        plan: LogisticRegression,
+        job_id: str,
+        lakes: Sequence[str],
+        run: Callable[[Job], LogisticModel],
+    ) -> None:
+        self.plan = plan
+        self.job_id = job_id
+        self.progress = Progress(lake_states={name: "waiting for approval" for name in lakes})
+        self.status = "waiting"
+        self.error: BaseException | None = None
+        self._model: LogisticModel | None = None
+        self._cancel = threading.Event()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(
+            target=self._main, args=(run,), name=f"collab-job-{job_id[:8]}", daemon=True
+        )
+        self._thread.start()
+
+    # state --------------------------------------------------------------------------------
+    @property
+    def lake_states(self) -> dict[str, str]:
+        return dict(self.progress.lake_states)
+
+    @property
+    def rounds_done(self) -> int:
+        return self.progress.rounds_done
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Per-round loss, training accuracy and rows used, summed over lakes."""
+        return pd.DataFrame(
+            [vars(r) for r in self.progress.history],
+            columns=["round", "loss", "accuracy", "rows"],
+        )
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def _notify(self, progress: Progress | None = None) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+    def _main(self, run: Callable[[Job], LogisticModel]) -> None:
+        try:
+            self._model = run(self)
+            self.status = "done"
+        except BaseException as exc:
+            self.error = exc
+            self.status = "failed"
+        self._notify()
+
+    def cancel(self) -> None:
+        """Stop after the round in progress; lakes keep what they logged."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    # waiting ------------------------------------------------------------------------------
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (or ``timeout`` seconds pass); whether it ended."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def result(self, timeout: float | None = None, *, progress: bool = True) -> LogisticModel:
+        """The trained model, once every lake approved and all rounds finished.
+
+        Shows rounds done and each lake's state while it waits. Raises the error that
+        stopped the job (naming the lake), or ``TimeoutError`` after ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.plan.rounds, desc="training", unit="round", leave=True)
+        try:
+            while not self.done:
+                if bar is not None:
+                    bar.n = self.rounds_done
+                    bar.set_postfix_str(
+                        ", ".join(f"{k}: {v}" for k, v in self.lake_states.items()), refresh=True
+                    )
+                with self._changed:
+                    self._changed.wait(0.25)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(
+                        f"job {self.job_id[:8]} still {self.status} after {timeout} s; lakes: "
+                        f"{self.lake_states}"
+                    )
+            if bar is not None:
+                bar.n = self.rounds_done
+                bar.set_postfix_str(
+                    ", ".join(f"{k}: {v}" for k, v in self.lake_states.items()), refresh=True
+                )
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.error is not None:
+            raise self.error
+        assert self._model is not None
+        return self._model
+
+    def __repr__(self) -> str:
+        return (
+            f"<Job {self.job_id[:8]} {self.status}: {self.rounds_done}/{self.plan.rounds} rounds, "
+            f"lakes={self.lake_states}>"
+        )
+
+
+def run_remote(
+    sessions: dict[str, ScientistSession], function: str
+) -> Callable[[Job], LogisticModel]:
+    """The body of a submitted job: wait for every approval, then train over PySyft."""
+
+    def run(job: Job) -> LogisticModel:
+        pending = set(sessions)
+        while pending:
+            if job.cancelled:
+                raise CollabError("the job was cancelled while waiting for approvals")
+            for name in sorted(pending):
+                try:
+                    status, reason = sessions[name].request_state(function)
+                except LakeError:
+                    job.progress.lake_states[name] = "failed"
+                    raise
+                if status == "approved":
+                    job.progress.lake_states[name] = "approved"
+                    pending.discard(name)
+                elif status == "denied":
+                    job.progress.lake_states[name] = "denied"
+                    raise RequestDenied(name, reason or "no reason given")
+            job._notify()
+            if pending:
+                time.sleep(POLL_SECONDS)
+        job.status = "running"
+        parties: list[Party] = [
+            RemoteParty(session, function, job.plan.table) for session in sessions.values()
+        ]
+        return train(job, parties)
+
+    return run
+
+
+def train(job: Job, parties: Sequence[Party]) -> LogisticModel:
+    job.status = "running"
+    fedavg = FedAvg(job.plan, parties, on_progress=job._notify, stop=lambda: job.cancelled)
+    fedavg.progress = job.progress
+    for party in parties:
+        job.progress.lake_states[party.name] = "running"
+    return fedavg.fit()
+
+
