@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from ._errors import PrivacyError
 from .plans import Plan
 
-_TEMPLATE = '''def {name}(data, message):
+_TEMPLATE = """def {name}(data, message):
     JOB = {job!r}
     PLAN = {plan!r}
     from collab.lake._runner import run_request
 
     return run_request(data, JOB, PLAN, message)
-'''
+"""
 
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 

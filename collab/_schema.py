@@ -29,7 +29,7 @@ def coarse_rows(rows: int) -> int:
     """Round a row count down to one significant digit (569 -> 500, 12345 -> 10000)."""
     if rows <= 0:
         return 0
-    scale = 10 ** int(math.floor(math.log10(rows)))
+    scale = 10 ** math.floor(math.log10(rows))
     return (rows // scale) * scale
 
 

@@ -99,19 +99,32 @@ class Datasite:
         *,
         port: int | None = None,
         host: str = "127.0.0.1",
+        instance: str,
         reset: bool = True,
         admin_password: str | None = None,
     ) -> Datasite:
+        """Start (or, with ``reset=False``, reopen) the Datasite of lake ``name``.
+
+        PySyft derives a server's identity and storage from its name, so the Datasite is
+        named ``name@instance``: two lakes called alike never share (or wipe) a store.
+        """
         sy = _syft()
         try:
             with _quiet():
-                kwargs: dict[str, Any] = {"name": name, "reset": reset, "dev_mode": False}
+                kwargs: dict[str, Any] = {
+                    "name": f"{name}@{instance}",
+                    "reset": reset,
+                    "dev_mode": False,
+                }
                 if port is not None:
                     kwargs.update(port=port, host=host)
                 handle = sy.orchestra.launch(**kwargs)
-                admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
-                if admin_password and admin_password != DEFAULT_ADMIN_PASSWORD:
-                    admin.account.set_password(admin_password, confirm=False)
+                if reset or not admin_password:
+                    admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
+                    if admin_password and admin_password != DEFAULT_ADMIN_PASSWORD:
+                        admin.account.set_password(admin_password, confirm=False)
+                else:
+                    admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=admin_password)
         except Exception as exc:
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
         url = f"http://{host}:{port}" if port is not None else None
@@ -152,7 +165,11 @@ class Datasite:
         def collect() -> list[CodeRequest]:
             out = []
             for request in self._admin.requests.get_all():
-                code = request.code
+                try:
+                    code = request.code
+                    code.raw_code  # noqa: B018 - resolves now, or the request is still arriving
+                except Exception:
+                    continue
                 out.append(
                     CodeRequest(
                         id=str(request.id),
@@ -222,7 +239,7 @@ class ScientistSession:
                 f"lake at {url} refused the login of {email!r}: {message}. Check the email and "
                 "password, and ask the owner to register you with lake.add_scientist(...)."
             ) from exc
-        name = str(getattr(client, "name", None) or url)
+        name = str(getattr(client, "name", None) or url).split("@")[0]
         return cls(name, client, url)
 
     def _call(self, what: str, fn: Callable[[], T], *, quiet: bool = True) -> T:
@@ -242,7 +259,7 @@ class ScientistSession:
         return result
 
     def tables(self) -> list[str]:
-        return self._call("listing tables", lambda: [d.name for d in self._client.datasets])
+        return self._call("listing tables", lambda: sorted(d.name for d in self._client.datasets))
 
     def _asset(self, table: str) -> Any:
         if table not in self._assets:

@@ -22,8 +22,16 @@ from ..plans import LogisticRegression
 from ..scientist import Federation, connect
 
 HOSPITAL_NAMES = (
-    "st-mary", "st-jude", "riverside", "northgate", "lakeside",
-    "hillcrest", "westbrook", "eastwood", "southfield", "kingsway",
+    "st-mary",
+    "st-jude",
+    "riverside",
+    "northgate",
+    "lakeside",
+    "hillcrest",
+    "westbrook",
+    "eastwood",
+    "southfield",
+    "kingsway",
 )
 SCIENTIST_EMAIL = "ada@uni.edu"
 SCIENTIST_PASSWORD = "ada-lovelace-1815"

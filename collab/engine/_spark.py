@@ -28,7 +28,12 @@ DEFAULT_CONF = {
 
 def check_java() -> str:
     """Java's version line; :class:`SetupError` with what to install when it is missing."""
-    java = shutil.which("java", path=os.path.join(os.environ.get("JAVA_HOME", ""), "bin") + os.pathsep + os.environ.get("PATH", ""))
+    java = shutil.which(
+        "java",
+        path=os.path.join(os.environ.get("JAVA_HOME", ""), "bin")
+        + os.pathsep
+        + os.environ.get("PATH", ""),
+    )
     if java is None:
         raise SetupError(
             "Spark needs Java 17 or 21 and none was found on the PATH. Install it "

@@ -17,7 +17,9 @@ from ..plans._steps import Standardizer, local_update, table_stats
 from ._tables import columns_as_doubles
 
 
-def _over_partitions(df: Any, compute: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+def _over_partitions(
+    df: Any, compute: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
     def per_partition(batches: Iterator[Any]) -> Iterator[Any]:
         import numpy as np
         import pyarrow as pa

@@ -71,9 +71,7 @@ def inspect(source: str, fmt: str, options: dict[str, str] | None = None) -> Tab
         )
         aggs.append(F.count(col).alias(f"nn__{name}"))
     row = df.agg(*aggs).collect()[0].asDict()
-    binary = frozenset(
-        n for n in numeric if row[f"nb__{n}"] == 0 and row[f"nn__{n}"] > 0
-    )
+    binary = frozenset(n for n in numeric if row[f"nb__{n}"] == 0 and row[f"nn__{n}"] > 0)
     return TableFacts(
         types={f.name: f.dataType.simpleString() for f in df.schema.fields},
         nullable={f.name: f.nullable for f in df.schema.fields},

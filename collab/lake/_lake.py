@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 import threading
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,9 +136,21 @@ class Lake:
             )
         directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix=f"collab-{name}-"))
         state = LakeState(directory / "collab.sqlite")
+        instance = state.setting("instance")
+        reopening = instance is not None
+        if not reopening:
+            instance = uuid.uuid4().hex[:12]
+            state.set_setting("instance", instance)
         state.set_setting("name", name)
         state.set_setting("spark", {"master": spark_master, "conf": dict(spark_conf or {})})
-        datasite = Datasite.launch(name, port=port, host=host, admin_password=admin_password)
+        datasite = Datasite.launch(
+            name,
+            port=port,
+            host=host,
+            instance=instance,
+            reset=not reopening,
+            admin_password=admin_password,
+        )
         state.log(OWNER, "lake started", url=datasite.url)
         return cls(name, datasite, state, directory)
 
@@ -277,9 +290,8 @@ class Lake:
     def _record(self, table: str) -> dict[str, Any]:
         record = self._state.table(table)
         if record is None:
-            raise CollabError(
-                f"lake {self.name!r} has no table {table!r}; it has: {', '.join(self.tables) or 'none'}"
-            )
+            hosted = ", ".join(self.tables) or "none"
+            raise CollabError(f"lake {self.name!r} has no table {table!r}; it has: {hosted}")
         return record
 
     def schema(self, table: str) -> TableSchema:
@@ -373,8 +385,14 @@ class Lake:
             )
             self._datasite.approve(raw.id)
             self._state.log(
-                actor, "approve", request=raw.id, job=recognised.job_id, plan=plan.hash,
-                scientist=raw.scientist, table=plan.table, rounds=plan.rounds,
+                actor,
+                "approve",
+                request=raw.id,
+                job=recognised.job_id,
+                plan=plan.hash,
+                scientist=raw.scientist,
+                table=plan.table,
+                rounds=plan.rounds,
             )
 
     def _deny(
@@ -386,9 +404,15 @@ class Lake:
                 plan = recognise(raw.source).plan
                 self._state.record_decision(
                     Approval(
-                        job_id=job_id, request_id=request_id, scientist=scientist,
-                        table=plan.table, plan_hash=plan.hash, plan=plan.spec_json,
-                        source_hash="", status="denied", reason=reason,
+                        job_id=job_id,
+                        request_id=request_id,
+                        scientist=scientist,
+                        table=plan.table,
+                        plan_hash=plan.hash,
+                        plan=plan.spec_json,
+                        source_hash="",
+                        status="denied",
+                        reason=reason,
                     )
                 )
             self._datasite.deny(request_id, reason)
@@ -403,12 +427,20 @@ class Lake:
                 for request in self.requests:
                     if request.status != "pending":
                         continue
-                    if request.plan.table in self.tables and self.policy(request.plan.table).auto_approve:
+                    if (
+                        request.plan.table in self.tables
+                        and self.policy(request.plan.table).auto_approve
+                    ):
                         try:
                             self._approve(request, actor="policy")
                         except CollabError as exc:
-                            self._deny(request.id, request.job_id, str(exc), actor="policy",
-                                       scientist=request.scientist)
+                            self._deny(
+                                request.id,
+                                request.job_id,
+                                str(exc),
+                                actor="policy",
+                                scientist=request.scientist,
+                            )
             except Exception:
                 continue
 
@@ -428,7 +460,9 @@ class Lake:
                     "epsilon left": None if limit is None else max(limit - used, 0.0),
                 }
             )
-        return pd.DataFrame(rows, columns=["table", "epsilon spent", "epsilon limit", "epsilon left"])
+        return pd.DataFrame(
+            rows, columns=["table", "epsilon spent", "epsilon limit", "epsilon left"]
+        )
 
     @property
     def audit(self) -> pd.DataFrame:

@@ -113,7 +113,5 @@ def _run(
         vector = compute_update(source, fmt, plan, weights, standardizer)
     else:
         raise PolicyViolation(f"job {job_id[:8]}: unknown phase {phase!r}")
-    state.log(
-        "lake", "release", job=job_id, phase=phase, round=round_, values=int(vector.size)
-    )
+    state.log("lake", "release", job=job_id, phase=phase, round=round_, values=int(vector.size))
     return {"vector": vector.tolist()}

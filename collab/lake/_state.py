@@ -92,9 +92,7 @@ class LakeState:
     # settings -----------------------------------------------------------------------------
     def set_setting(self, key: str, value: Any) -> None:
         with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value))
-            )
+            db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
 
     def setting(self, key: str, default: Any = None) -> Any:
         row = self._db().execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
@@ -118,24 +116,37 @@ class LakeState:
             db.execute(
                 "INSERT OR REPLACE INTO approvals VALUES (?,?,?,?,?,?,?,?,?,?)",
                 (
-                    approval.job_id, approval.request_id, approval.scientist, approval.table,
-                    approval.plan_hash, approval.plan, approval.source_hash, approval.status,
-                    approval.reason, time.time(),
+                    approval.job_id,
+                    approval.request_id,
+                    approval.scientist,
+                    approval.table,
+                    approval.plan_hash,
+                    approval.plan,
+                    approval.source_hash,
+                    approval.status,
+                    approval.reason,
+                    time.time(),
                 ),
             )
 
     def approval(self, job_id: str) -> Approval | None:
-        row = self._db().execute(
-            "SELECT job_id, request_id, scientist, table_name, plan_hash, plan, source_hash, "
-            "status, reason FROM approvals WHERE job_id=?",
-            (job_id,),
-        ).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT job_id, request_id, scientist, table_name, plan_hash, plan, source_hash, "
+                "status, reason FROM approvals WHERE job_id=?",
+                (job_id,),
+            )
+            .fetchone()
+        )
         return None if row is None else Approval(*row)
 
     def approval_for_request(self, request_id: str) -> Approval | None:
-        row = self._db().execute(
-            "SELECT job_id FROM approvals WHERE request_id=?", (request_id,)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT job_id FROM approvals WHERE request_id=?", (request_id,))
+            .fetchone()
+        )
         return None if row is None else self.approval(row[0])
 
     # executions ---------------------------------------------------------------------------
@@ -165,9 +176,11 @@ class LakeState:
             )
 
     def executions(self, job_id: str, phase: str) -> int:
-        row = self._db().execute(
-            "SELECT COUNT(*) FROM executions WHERE job_id=? AND phase=?", (job_id, phase)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT COUNT(*) FROM executions WHERE job_id=? AND phase=?", (job_id, phase))
+            .fetchone()
+        )
         return int(row[0])
 
     # ledger -------------------------------------------------------------------------------

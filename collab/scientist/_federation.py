@@ -91,7 +91,8 @@ class Federation:
     def policies(self, table: str) -> dict[str, Policy]:
         """Each lake owner's published policy for ``table``."""
         return {
-            lake: Policy.from_dict(self._published(lake, table)["policy"]) for lake in self._sessions
+            lake: Policy.from_dict(self._published(lake, table)["policy"])
+            for lake in self._sessions
         }
 
     def schema(self, table: str) -> pd.DataFrame:
@@ -102,9 +103,7 @@ class Federation:
             if table in session.tables():
                 present[lake] = TableSchema.from_dict(self._published(lake, table)["schema"])
         if not present:
-            raise PlanError(
-                f"no lake has a table {table!r}; tables per lake: {self.tables}"
-            )
+            raise PlanError(f"no lake has a table {table!r}; tables per lake: {self.tables}")
         order: list[str] = []
         first: dict[str, Any] = {}
         for schema in present.values():
@@ -187,5 +186,3 @@ class Federation:
         for session in self._sessions.values():
             session.submit(function, source, plan.table)
         return Job(plan, job_id, self.lakes, run_remote(dict(self._sessions), function))
-
-

@@ -179,5 +179,3 @@ def train(job: Job, parties: Sequence[Party]) -> LogisticModel:
     for party in parties:
         job.progress.lake_states[party.name] = "running"
     return fedavg.fit()
-
-

@@ -1,0 +1,34 @@
+# Two commands on a fresh clone: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast lint check-java install clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "collab needs Python 3.11 ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+check-java:
+	@command -v java >/dev/null 2>&1 || { echo "Spark needs Java 17 or 21 on the PATH: apt-get install openjdk-17-jre-headless (or conda install openjdk=17)"; exit 1; }
+
+demo: install check-java
+	$(BIN)/python -m collab demo
+
+test: install check-java
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not http and not slow"
+
+lint: install
+	$(BIN)/ruff check collab tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache build dist *.egg-info

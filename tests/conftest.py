@@ -1,0 +1,114 @@
+"""Shared lakes for the suite: one Spark session per process, lakes started once per session."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import collab
+from collab.demo import HospitalsDemo
+
+SCIENTIST = ("ada@uni.edu", "ada-lovelace-1815")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def scientist() -> tuple[str, str]:
+    """The demo scientist's email and password."""
+    return SCIENTIST
+
+
+@pytest.fixture(scope="session")
+def ports():
+    """Call to get a free loopback port."""
+    return free_port
+
+
+@pytest.fixture(scope="session")
+def iid_demo() -> Iterator[HospitalsDemo]:
+    with collab.demo.hospitals(n=3, split="iid", seed=0) as demo:
+        yield demo
+
+
+@pytest.fixture(scope="session")
+def trained(iid_demo: HospitalsDemo) -> tuple[collab.Job, collab.plans.LogisticModel]:
+    """The demo plan trained once on the iid lakes (tests read, never retrain it)."""
+    job = iid_demo.federation.submit(iid_demo.plan())
+    _approve_when_listed(iid_demo.lakes, job)
+    return job, job.result(progress=False, timeout=300)
+
+
+def _approve_when_listed(lakes: list[collab.Lake], job: collab.Job) -> None:
+    for lake in lakes:
+        for request in lake.requests:
+            if request.job_id == job.job_id and request.status == "pending":
+                request.approve()
+
+
+@pytest.fixture(scope="session")
+def clinic_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Small tables with the awkward cases: text, non-binary label, nulls, too few rows."""
+    root = tmp_path_factory.mktemp("clinic")
+    rng = np.random.default_rng(7)
+    n = 120
+    age = rng.integers(20, 90, n)
+    score = rng.normal(size=n)
+    outcome = (score + 0.01 * (age - 55) + rng.normal(scale=0.5, size=n) > 0).astype(int)
+    frame = pd.DataFrame(
+        {
+            "patient_id": [f"C{i:04d}" for i in range(n)],
+            "age": age,
+            "score": score,
+            "note": rng.choice(["stable", "worse", "better"], n),
+            "outcome": outcome,
+            "stage": rng.integers(1, 5, n),
+        }
+    )
+    frame.loc[::10, "score"] = np.nan
+    frame["outcome"] = frame["outcome"].astype("float")
+    frame.loc[5::17, "outcome"] = np.nan
+    paths = {"visits": root / "visits.parquet", "tiny": root / "tiny.parquet"}
+    frame.to_parquet(paths["visits"], index=False)
+    frame.head(8).to_parquet(paths["tiny"], index=False)
+    # the same table with `age` stored as text: a type mismatch between lakes
+    mismatched = frame.assign(age=frame["age"].astype(str))
+    paths["visits_text_age"] = root / "visits_text_age.parquet"
+    mismatched.to_parquet(paths["visits_text_age"], index=False)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def clinics(clinic_tables: dict[str, Path]) -> Iterator[tuple[collab.Lake, collab.Lake]]:
+    """Two in-process lakes: 'north-clinic' and 'south-clinic' (age stored as text there)."""
+    north = collab.Lake.launch("north-clinic")
+    south = collab.Lake.launch("south-clinic")
+    try:
+        north.add_table(
+            "visits",
+            clinic_tables["visits"],
+            private_columns=["patient_id"],
+            column_descriptions={"score": "risk score"},
+        )
+        north.add_table("tiny", clinic_tables["tiny"], private_columns=["patient_id"])
+        south.add_table("visits", clinic_tables["visits_text_age"], private_columns=["patient_id"])
+        for lake in (north, south):
+            lake.add_scientist(*SCIENTIST, name="Ada")
+        yield north, south
+    finally:
+        north.stop()
+        south.stop()
+
+
+@pytest.fixture(scope="session")
+def clinic_fed(clinics: tuple[collab.Lake, collab.Lake]) -> collab.Federation:
+    return collab.connect(list(clinics), email=SCIENTIST[0], password=SCIENTIST[1])

@@ -1,0 +1,124 @@
+"""Federated training through real PySyft lakes and Spark, checked against the yardsticks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import collab
+from collab._syft import _syft
+from collab.scientist._parties import RemoteParty
+
+
+def accuracy_gap(demo, model) -> float:
+    test = demo.test_set()
+    federated = model.score(test[demo.features], test[demo.label])
+    central = demo.centralised_model().score(test[demo.features], test[demo.label])
+    return abs(federated - central) * 100
+
+
+def test_iid_lakes_match_centralised_accuracy_within_one_point(iid_demo, trained):
+    _job, model = trained
+    assert accuracy_gap(iid_demo, model) <= 1.0
+    assert (
+        model.score(iid_demo.test_set()[iid_demo.features], iid_demo.test_set()["malignant"]) > 0.94
+    )
+
+
+def test_history_has_every_round_and_the_loss_falls(iid_demo, trained):
+    job, _model = trained
+    history = job.history
+    assert list(history["round"]) == list(range(1, 31))
+    assert history["rows"].eq(len(iid_demo.pooled_training_set())).all()
+    assert history["loss"].iloc[0] == pytest.approx(np.log(2))  # all-zero weights first
+    assert history["loss"].iloc[-1] < 0.1 < history["loss"].iloc[1]
+    assert job.lake_states == {"st-mary": "done", "st-jude": "done", "riverside": "done"}
+
+
+def test_skewed_lakes_still_converge_within_one_point():
+    with collab.demo.hospitals(n=3, split="skewed", seed=0) as demo:
+        shares = [lake._state.table("patients")["rows"] for lake in demo.lakes]
+        assert len(set(shares)) == 3  # different sizes
+        job = demo.federation.submit(demo.plan())
+        demo.approve_all()
+        model = job.result(progress=False, timeout=300)
+        assert accuracy_gap(demo, model) <= 1.0
+
+
+def test_model_exports_to_scikit_learn(iid_demo, trained):
+    _, model = trained
+    test = iid_demo.test_set()
+    sk = model.to_sklearn()
+    np.testing.assert_array_equal(sk.predict(test[iid_demo.features]), model.predict(test))
+    np.testing.assert_allclose(sk.predict_proba(test[iid_demo.features]), model.predict_proba(test))
+
+
+def test_rounds_past_the_approved_number_or_replayed_are_refused(iid_demo, trained):
+    job, _ = trained
+    lake = iid_demo.lakes[0]
+    session = iid_demo.federation._sessions[lake.name]
+    party = RemoteParty(session, f"collab_plan_{job.job_id[:16]}", "patients")
+    base = {
+        "plan": job.plan.hash,
+        "phase": "round",
+        "weights": [0.0] * 31,
+        "mean": [0.0] * 30,
+        "std": [1.0] * 30,
+    }
+    with pytest.raises(collab.PolicyViolation, match="approved for 30"):
+        party.compute({**base, "round": 31})
+    with pytest.raises(collab.PolicyViolation, match="run once each"):
+        party.compute({**base, "round": 3})
+    with pytest.raises(collab.PrivacyError, match="another plan"):
+        party.compute({**base, "round": 31, "plan": "0" * 64})
+    refusals = lake.audit.query("action == 'execution refused'")
+    assert len(refusals) >= 3
+
+
+def test_a_denied_plan_fails_the_job_naming_lake_and_reason(iid_demo):
+    job = iid_demo.federation.submit(iid_demo.plan(rounds=2))
+    first, *others = iid_demo.lakes
+    for request in first.requests:
+        if request.job_id == job.job_id:
+            request.deny("the ethics board meets next month")
+    for lake in others:
+        for request in lake.requests:
+            if request.job_id == job.job_id:
+                request.approve()
+    with pytest.raises(collab.RequestDenied) as denied:
+        job.result(progress=False, timeout=60)
+    assert denied.value.lake == first.name
+    assert "ethics board" in str(denied.value)
+    assert job.lake_states[first.name] == "denied"
+
+
+def test_foreign_code_is_refused_and_logged(iid_demo):
+    sy = _syft()
+    lake = iid_demo.lakes[1]
+    session = iid_demo.federation._sessions[lake.name]
+    client, asset = session._client, session._asset("patients")
+
+    def steal(data):
+        return data
+
+    request = client.code.request_code_execution(sy.syft_function_single_use(data=asset)(steal))
+    assert lake.requests is not None  # the owner's listing screens new requests
+    status = next(r for r in client.requests.get_all() if r.code.service_func_name == "steal")
+    assert status.status.name == "REJECTED", request
+    log = lake.audit
+    denial = log[(log["action"] == "deny") & log["detail"].str.contains("plan runner")]
+    assert len(denial) == 1
+    assert lake.verify_audit()
+
+
+def test_audit_records_approval_and_every_release(iid_demo, trained):
+    job, _ = trained
+    log = iid_demo.lakes[0].audit
+    mine = log[log["detail"].str.contains(job.job_id)]
+    actions = list(mine["action"])
+    assert actions.count("approve") == 1
+    assert actions.count("release") == 31  # statistics once, then 30 rounds
+    detail = json.loads(mine[mine["action"] == "approve"]["detail"].iloc[0])
+    assert detail["plan"] == job.plan.hash and detail["rounds"] == 30
