@@ -1,61 +1,287 @@
 """One local step of a plan as a Spark job over the table's partitions.
 
-Each partition's rows pass from the JVM to Python once per step as Arrow batches; the
-plan's arithmetic (``collab.plans._steps``) runs vectorised on them inside the task, and
-only one summed vector per partition comes back to the driver.
+The plan's arithmetic (``collab.plans._steps``) runs vectorised inside Spark tasks, on blocks of
+each partition's rows (``_rows.blocks_of``), and only one summed vector per block comes back to
+the driver, which adds them up in a fixed order.
+
+Rows reach Python from the JVM once: the first pass over a table (normally the statistics
+phase) streams each partition's rows from Spark's cache as Arrow batches and keeps them as
+numpy arrays (``_rows``); later passes run one light job whose tasks (one per core) work on
+those arrays. A block whose arrays are gone (budget, a restart) is streamed again in the same
+call, so a step's result never depends on what was kept.
 """
 
 from __future__ import annotations
 
+import atexit
+import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..plans import LogisticRegression
-from ..plans._steps import Standardizer, local_update, table_stats
-from ._tables import columns_as_doubles
+from ..plans._steps import Standardizer, local_update, stats_size, table_stats, update_size
+from . import _rows
+from ._spark import active_settings, spark_session
+from ._tables import CachedTable, cached_table
+
+Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Block = tuple[int, int, int, int, int]  # pid, block index, start, stop, partition rows
+
+ROW_CACHE_CONF = "spark.collab.rowCacheBytes"
+_row_cache: _rows.RowCache | None = None
+_row_cache_lock = threading.Lock()
 
 
-def _over_partitions(
-    df: Any, compute: Callable[[np.ndarray, np.ndarray], np.ndarray]
-) -> np.ndarray:
+def row_cache() -> _rows.RowCache:
+    """This process's kept rows; the budget is Spark setting ``spark.collab.rowCacheBytes``
+    (a quarter of the machine's memory by default; ``0`` turns keeping rows off)."""
+    global _row_cache
+    with _row_cache_lock:
+        if _row_cache is None:
+            settings = active_settings() or {}
+            value = (settings.get("conf") or {}).get(ROW_CACHE_CONF)
+            _row_cache = _rows.RowCache(None if value is None else int(value))
+            atexit.register(_row_cache.clear)
+        return _row_cache
+
+
+def _keeps_rows() -> bool:
+    """Rows are kept in shared memory only when Spark's workers run on this machine."""
+    master = str((active_settings() or {}).get("master") or "")
+    return master.startswith("local") and row_cache().enabled
+
+
+@dataclass
+class StepTimes:
+    """Where the last step of a thread spent its time (for benchmarks and profiling)."""
+
+    seconds: float = 0.0  # the whole call
+    compute_seconds: float = 0.0  # the plan's arithmetic, summed over blocks
+    jobs: int = 0
+    kept_blocks: int = 0
+    streamed_partitions: int = 0
+
+
+_last = threading.local()
+
+
+def last_step() -> StepTimes:
+    """Timing of the last ``compute_stats``/``compute_update`` call made by this thread."""
+    return getattr(_last, "times", StepTimes())
+
+
+def _timed(compute: Compute, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    started = time.perf_counter()
+    vector = compute(X, y)
+    return vector, time.perf_counter() - started
+
+
+def _block_row(pa: Any, pid: int, block: int, vector: Any, seconds: float, kept: int) -> Any:
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array([pid], pa.int32()),
+            pa.array([block], pa.int32()),
+            pa.array([None if vector is None else vector.tobytes()], pa.binary()),
+            pa.array([seconds], pa.float64()),
+            pa.array([kept], pa.int64()),
+        ],
+        names=["pid", "block", "vec", "seconds", "kept"],
+    )
+
+
+BLOCK_SCHEMA = "pid int, block int, vec binary, seconds double, kept long"
+
+
+def _vectors(rows: list[Any]) -> list[tuple[int, int, np.ndarray | None, float, int]]:
+    return [
+        (
+            r["pid"],
+            r["block"],
+            None if r["vec"] is None else np.frombuffer(r["vec"], dtype=np.float64),
+            r["seconds"],
+            r["kept"],
+        )
+        for r in rows
+    ]
+
+
+# --- the two kinds of Spark job ------------------------------------------------------------------
+
+
+def _stream(
+    table: CachedTable,
+    compute: Compute,
+    standardizer: Standardizer | None,
+    where: _rows.Where | None,
+    wanted: frozenset[tuple[int, int]] | None,
+) -> list[tuple[int, int, np.ndarray | None, float, int]]:
+    """Stream every partition from Spark's cache, keep its rows at ``where`` (when given) and
+    compute on the ``wanted`` blocks (all when ``None``).
+
+    Returns one row per computed block, ``(pid, block, vector, seconds, bytes kept)``, and one
+    per partition, ``(pid, -1, None, labelled rows, bytes kept)``.
+    """
+    width = len(table.df.columns)
+
     def per_partition(batches: Iterator[Any]) -> Iterator[Any]:
-        import numpy as np
         import pyarrow as pa
         from pyspark import TaskContext
 
-        blocks = [
-            np.column_stack(
-                [b.column(i).to_numpy(zero_copy_only=False) for i in range(b.num_columns)]
-            ).astype(np.float64)
-            for b in batches
-            if b.num_rows
-        ]
-        if blocks:
-            data = np.vstack(blocks)
-            vector = compute(data[:, :-1], data[:, -1])
-        else:
-            vector = None
-        if vector is not None:
-            pid = TaskContext.get().partitionId()
-            yield pa.RecordBatch.from_arrays(
-                [pa.array([pid], pa.int32()), pa.array([vector.tobytes()], pa.binary())],
-                names=["pid", "vec"],
-            )
+        _rows.settle_worker()
+        pid = TaskContext.get().partitionId()
+        X, y = _rows.rows_from_batches(batches)
+        if X.shape[1] != width - 1:
+            X = np.zeros((0, width - 1))
+        kept = _rows.save_rows(where, pid, X, y) if where is not None else 0
+        yield _block_row(pa, pid, -1, None, float(len(y)), kept)
+        for block, (start, stop) in enumerate(_rows.blocks_of(len(y))):
+            if wanted is not None and (pid, block) not in wanted:
+                continue
+            Xb, yb = X[start:stop], y[start:stop]
+            z_kept = 0
+            if standardizer is not None:
+                Xb, z_kept = _rows.standardised(
+                    where or _rows.Where("", ""), pid, block, Xb, standardizer, where is not None
+                )
+            vector, seconds = _timed(compute, Xb, yb)
+            yield _block_row(pa, pid, block, vector, seconds, z_kept)
+        _rows.settle_worker()
 
-    rows = df.mapInArrow(per_partition, "pid int, vec binary").collect()
-    parts = sorted((r["pid"], np.frombuffer(r["vec"], dtype=np.float64)) for r in rows)
-    if not parts:
-        return np.zeros(0)
-    return np.sum([v for _, v in parts], axis=0)
+    return _vectors(table.df.mapInArrow(per_partition, BLOCK_SCHEMA).collect())
+
+
+def _from_kept(
+    blocks: list[Block],
+    compute: Compute,
+    standardizer: Standardizer | None,
+    where: _rows.Where,
+    tasks: int,
+) -> list[tuple[int, int, np.ndarray | None, float, int]]:
+    """``blocks`` computed from the kept rows by ``tasks`` light tasks; a block whose rows are
+    gone comes back with no vector."""
+    groups = _balanced(blocks, tasks)
+
+    def per_task(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        _rows.settle_worker()
+        for batch in batches:
+            for index in batch.column(0).to_pylist():
+                for pid, block, start, stop, n in groups[index]:
+                    rows = _rows.load_rows(where, pid)
+                    if rows is None or rows[1].shape[0] != n:
+                        yield _block_row(pa, pid, block, None, 0.0, 0)
+                        continue
+                    X, y = rows[0][start:stop], rows[1][start:stop]
+                    z_kept = 0
+                    if standardizer is not None:
+                        X, z_kept = _rows.standardised(where, pid, block, X, standardizer, True)
+                    vector, seconds = _timed(compute, X, y)
+                    yield _block_row(pa, pid, block, vector, seconds, z_kept)
+        _rows.settle_worker()
+
+    jobs = spark_session().range(0, len(groups), 1, numPartitions=len(groups))
+    return _vectors(jobs.mapInArrow(per_task, BLOCK_SCHEMA).collect())
+
+
+def _balanced(blocks: list[Block], tasks: int) -> list[list[Block]]:
+    """Blocks dealt to at most ``tasks`` groups, largest first onto the lightest group."""
+    groups: list[list[Block]] = [[] for _ in range(max(1, min(tasks, len(blocks))))]
+    load = [0] * len(groups)
+    for block in sorted(blocks, key=lambda b: b[3] - b[2], reverse=True):
+        i = load.index(min(load))
+        groups[i].append(block)
+        load[i] += block[3] - block[2]
+    return groups
+
+
+def _parallelism() -> int:
+    try:
+        return max(1, int(spark_session().sparkContext.defaultParallelism))
+    except Exception:  # Spark Connect has no SparkContext
+        return 2
+
+
+def _over_partitions(
+    table: CachedTable,
+    compute: Compute,
+    size: int,
+    standardizer: Standardizer | None = None,
+) -> np.ndarray:
+    """The sum of ``compute(rows)`` over the table's blocks, in (partition, block) order.
+
+    With ``standardizer``, ``compute`` receives standardised features (transformed once per
+    block and standardisation, then kept beside the rows).
+    """
+    started = time.perf_counter()
+    times = StepTimes()
+    parts: dict[tuple[int, int], np.ndarray] = {}
+    cache = row_cache()
+    entry = cache.table(table.token) if _keeps_rows() else None
+    z_key = None
+    if entry is not None and standardizer is not None and not entry.too_big:
+        z_key = _rows.standardizer_key(standardizer)
+        cache.use_z(table.token, z_key)
+    where = cache.where(table.token, z_key) if entry is not None else None
+
+    def take(results: list[tuple[int, int, np.ndarray | None, float, int]]) -> None:
+        for pid, block, vector, seconds, kept in results:
+            if block < 0 or vector is None:
+                continue
+            parts[(pid, block)] = vector
+            times.compute_seconds += seconds
+            if kept and z_key is not None:
+                cache.add_z(table.token, z_key, kept)
+
+    wanted: frozenset[tuple[int, int]] | None = None
+    if entry is not None and where is not None and entry.filled:
+        blocks = [
+            (pid, i, start, stop, n)
+            for pid, n in entry.partitions
+            for i, (start, stop) in enumerate(_rows.blocks_of(n))
+        ]
+        take(_from_kept(blocks, compute, standardizer, where, _parallelism()))
+        times.jobs += 1
+        times.kept_blocks = len(parts)
+        missing = frozenset((b[0], b[1]) for b in blocks) - set(parts)
+        if not missing:
+            return _finish(parts, size, started, times)
+        cache.missed(table.token)
+        wanted = missing
+    write = where if entry is not None and not entry.too_big else None
+    streamed = _stream(table, compute, standardizer, write, wanted)
+    times.jobs += 1
+    take(streamed)
+    partitions = tuple((pid, int(rows)) for pid, block, _, rows, _ in streamed if block < 0)
+    times.streamed_partitions = len(partitions)
+    if write is not None:
+        kept = sum(k for _, block, _, _, k in streamed if block < 0)
+        cache.filled(table.token, partitions, kept)
+    return _finish(parts, size, started, times)
+
+
+def _finish(
+    parts: dict[tuple[int, int], np.ndarray], size: int, started: float, times: StepTimes
+) -> np.ndarray:
+    total = np.zeros(size)
+    for key in sorted(parts):
+        total = total + parts[key]
+    times.seconds = time.perf_counter() - started
+    _last.times = times
+    return total
+
+
+# --- the steps -----------------------------------------------------------------------------------
 
 
 def compute_stats(source: str, fmt: str, plan: LogisticRegression) -> np.ndarray:
     """Summed standardisation statistics of the plan's columns over the table."""
-    df = columns_as_doubles(source, fmt, plan.columns)
-    out = _over_partitions(df, table_stats)
-    return out if out.size else table_stats(np.zeros((0, len(plan.features))), np.zeros(0))
+    table = cached_table(source, fmt, plan.columns)
+    return _over_partitions(table, table_stats, stats_size(len(plan.features)))
 
 
 def compute_update(
@@ -66,10 +292,10 @@ def compute_update(
     standardizer: Standardizer,
 ) -> np.ndarray:
     """The lake's summed round update (see :func:`collab.plans._steps.local_update`)."""
-    df = columns_as_doubles(source, fmt, plan.columns)
+    table = cached_table(source, fmt, plan.columns)
+    prepared = _rows.Prepared()
 
-    def compute(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return local_update(X, y, weights, standardizer, plan)
+    def compute(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return local_update(Z, y, weights, prepared, plan)  # type: ignore[arg-type]
 
-    out = _over_partitions(df, compute)
-    return out if out.size else np.zeros(len(plan.features) + 4)
+    return _over_partitions(table, compute, update_size(len(plan.features)), standardizer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from ._spark import spark_session
 FORMATS = ("parquet", "csv", "json", "orc", "delta")
 
 _cache_lock = threading.Lock()
-_cached: dict[tuple[str, str, tuple[str, ...]], Any] = {}
+_cached: dict[tuple[str, str, tuple[str, ...]], CachedTable] = {}
 
 
 def guess_format(source: str) -> str:
@@ -80,21 +81,43 @@ def inspect(source: str, fmt: str, options: dict[str, str] | None = None) -> Tab
     )
 
 
-def columns_as_doubles(source: str, fmt: str, columns: tuple[str, ...]) -> Any:
-    """The table's ``columns`` cast to double, cached by Spark across rounds."""
+@dataclass
+class CachedTable:
+    """A table's plan columns as doubles, cached by Spark, with its row-cache token."""
+
+    df: Any
+    token: str
+
+
+def cached_table(source: str, fmt: str, columns: tuple[str, ...]) -> CachedTable:
+    """The table's ``columns`` cast to double, cached by Spark across rounds.
+
+    The token names this caching of the table: it changes when the table is forgotten and
+    read again, so that rows kept for an earlier version are never used.
+    """
     from pyspark.sql import functions as F
 
     key = (source, fmt, columns)
     with _cache_lock:
-        df = _cached.get(key)
-        if df is None:
+        entry = _cached.get(key)
+        if entry is None:
             base = read(source, fmt)
             df = base.select([F.col(f"`{c}`").cast("double").alias(c) for c in columns]).cache()
-            _cached[key] = df
-    return df
+            entry = _cached[key] = CachedTable(df, uuid.uuid4().hex)
+    return entry
+
+
+def columns_as_doubles(source: str, fmt: str, columns: tuple[str, ...]) -> Any:
+    """The table's ``columns`` cast to double, cached by Spark across rounds."""
+    return cached_table(source, fmt, columns).df
 
 
 def forget(source: str) -> None:
+    """Drop what is cached of ``source`` (Spark's cache and the rows kept for rounds)."""
+    from ._step import row_cache
+
     with _cache_lock:
         for key in [k for k in _cached if k[0] == source]:
-            _cached.pop(key).unpersist()
+            entry = _cached.pop(key)
+            entry.df.unpersist()
+            row_cache().drop(entry.token)

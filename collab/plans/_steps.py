@@ -26,6 +26,8 @@ def update_size(n_features: int) -> int:
 def labelled(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Drop rows whose label is missing (the documented rule for a missing label)."""
     keep = ~np.isnan(y)
+    if keep.all():  # the usual case: no copy of the rows
+        return X, y
     return X[keep], y[keep]
 
 

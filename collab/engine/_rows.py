@@ -1,0 +1,362 @@
+"""Each partition's rows kept as numpy arrays between rounds, where every Python worker finds them.
+
+Moving a partition's rows from the JVM into Python costs about 25 numpy passes over them, so
+the first pass over a table (normally the statistics phase) also writes each partition's
+labelled rows as ``.npy`` files into a private directory in shared memory (``/dev/shm``).
+Later passes run a light Spark job whose tasks map those files instead of receiving the rows
+again. Any Python worker finds any partition there, so which worker Spark picks, or a worker
+being recycled, does not matter; a task that finds no file reports a miss and the driver
+streams that partition from Spark's cache again.
+
+Files live under ``<root>/<token>/`` where the token changes whenever the table is cached
+anew, so stale rows are never read. The driver keeps the total under a byte budget (least
+recently used tables are dropped first) and removes everything when the process exits.
+Standardised copies of the rows (``z-<key>/``) are kept for the latest two standardisations of
+each table, since a job's standardisation is fixed for all its rounds.
+
+The arithmetic runs on *blocks*: a partition's rows cut into consecutive slices of at most
+:data:`BLOCK_ROWS` rows (:func:`blocks_of`, a function of the partition's size only), so that a
+large partition still keeps every core busy and a step's result does not depend on which path
+(kept or streamed) served it.
+
+Only functions and plain data in this module are shipped to the workers.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import shutil
+import tempfile
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# --- worker side ------------------------------------------------------------------------------
+
+
+def settle_worker() -> None:
+    """Make a Python worker's per-task overhead small (cheap and idempotent; every task calls it).
+
+    Two costs dominate a short Spark task here, and neither is the task's own work:
+
+    - Before each task Spark's worker calls ``importlib.invalidate_caches()``, which on Python
+      3.11 re-reads the whole directory of every zip archive on the import path (Spark puts its
+      zipped ``pyspark`` and ``py4j`` there): about 80 ms a task. An archive's directory is now
+      re-read only when the archive changed on disk.
+    - The JVM writes a task's input to the worker's socket in several small writes; with the
+      worker's kernel delaying its acknowledgements (up to 40 ms on Linux), each round trip
+      stalls. The worker's socket is asked to acknowledge at once (``TCP_QUICKACK``, which
+      Linux resets by itself, hence every task).
+    """
+    _reread_changed_archives_only()
+    _ack_promptly()
+
+
+def _reread_changed_archives_only() -> None:
+    import zipimport
+
+    if getattr(zipimport.zipimporter, "_collab_settled", False):
+        return
+    reread = zipimport.zipimporter.invalidate_caches
+
+    def invalidate_caches(self: Any) -> None:
+        try:
+            stat = os.stat(self.archive)
+            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            stamp = None
+        if stamp is not None and getattr(self, "_collab_stamp", None) == stamp:
+            return
+        reread(self)
+        self._collab_stamp = stamp
+
+    zipimport.zipimporter.invalidate_caches = invalidate_caches  # type: ignore[method-assign]
+    zipimport.zipimporter._collab_settled = True  # type: ignore[attr-defined]
+
+
+_worker_sockets: list[int] | None = None
+
+
+def _ack_promptly() -> None:
+    global _worker_sockets
+    import socket
+
+    quickack = getattr(socket, "TCP_QUICKACK", None)
+    if quickack is None or not os.path.isdir("/proc/self/fd"):
+        return
+    if _worker_sockets is None:
+        found = []
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                    found.append(int(name))
+            except OSError:
+                continue
+        _worker_sockets = found
+    for fd in _worker_sockets:
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        try:
+            if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+                sock.setsockopt(socket.IPPROTO_TCP, quickack, 1)
+        except OSError:
+            pass
+        finally:
+            sock.close()
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a table's partition files are, as shipped to tasks (plain data)."""
+
+    root: str
+    token: str
+    z_key: str | None = None
+
+    def path(self, pid: int, part: str, block: int = 0) -> str:
+        if part == "Z":
+            return os.path.join(self.root, self.token, f"z-{self.z_key}", f"{pid}.{block}.npy")
+        return os.path.join(self.root, self.token, f"{pid}.{part}.npy")
+
+
+BLOCK_ROWS = 1 << 17
+
+
+def blocks_of(rows: int) -> list[tuple[int, int]]:
+    """A partition's blocks: ``(start, stop)`` of consecutive, nearly equal slices."""
+    k = max(1, -(-rows // BLOCK_ROWS))
+    return [(i * rows // k, (i + 1) * rows // k) for i in range(k)]
+
+
+def rows_from_batches(batches: Iterator[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Labelled rows of a partition's Arrow batches: features ``X`` (C order) and label ``y``.
+
+    The label is the last column; a row whose label is missing is left out here, as the
+    plan's arithmetic would leave it out (``collab.plans._steps.labelled``).
+    """
+    kept = [b for b in batches if b.num_rows]
+    width = kept[0].num_columns if kept else 0
+    n = sum(b.num_rows for b in kept)
+    data = np.empty((n, width), dtype=np.float64)
+    offset = 0
+    for batch in kept:
+        m = batch.num_rows
+        for j in range(width):
+            data[offset : offset + m, j] = batch.column(j).to_numpy(zero_copy_only=False)
+        offset += m
+    if not width:
+        return np.zeros((0, 0)), np.zeros(0)
+    y = data[:, -1].copy()
+    keep = ~np.isnan(y)
+    if keep.all():
+        return np.ascontiguousarray(data[:, :-1]), y
+    return np.ascontiguousarray(data[keep, :-1]), y[keep]
+
+
+def _save(path: str, array: np.ndarray) -> int:
+    """Write ``array`` to ``path`` atomically; the bytes written (0 when it could not)."""
+    folder = os.path.dirname(path)
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, array, allow_pickle=False)
+        os.replace(tmp, path)
+    except OSError as exc:  # out of space, or the table was dropped meanwhile
+        if exc.errno not in (errno.ENOSPC, errno.ENOENT, errno.EDQUOT):
+            raise
+        return 0
+    return int(array.nbytes)
+
+
+def _load(path: str) -> np.ndarray | None:
+    try:
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+
+
+def save_rows(where: Where, pid: int, X: np.ndarray, y: np.ndarray) -> int:
+    """Keep a partition's rows; ``y`` goes last so that a present ``y`` means complete rows."""
+    written = _save(where.path(pid, "X"), X)
+    return written + _save(where.path(pid, "y"), y) if written or not X.size else 0
+
+
+def load_rows(where: Where, pid: int) -> tuple[np.ndarray, np.ndarray] | None:
+    y = _load(where.path(pid, "y"))
+    X = _load(where.path(pid, "X")) if y is not None else None
+    if X is None or y is None or X.shape[0] != y.shape[0]:
+        return None
+    return X, y
+
+
+def standardised(
+    where: Where, pid: int, block: int, X: np.ndarray, standardizer: Any, write: bool
+) -> tuple[np.ndarray, int]:
+    """A block's ``standardizer.transform(X)`` from its file, or computed (and kept when
+    ``write``); with the bytes written."""
+    if where.z_key is not None:
+        Z = _load(where.path(pid, "Z", block))
+        if Z is not None and Z.shape == X.shape:
+            return Z, 0
+    Z = standardizer.transform(X)
+    written = _save(where.path(pid, "Z", block), Z) if write and where.z_key is not None else 0
+    return Z, written
+
+
+class Prepared:
+    """Stands in for the job's ``Standardizer`` when the rows were standardised already.
+
+    The transform is ``Standardizer.transform``, run once per partition and job; the plan's
+    arithmetic then receives the standardised rows unchanged.
+    """
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+
+def standardizer_key(standardizer: Any) -> str:
+    data = np.concatenate([standardizer.mean, standardizer.std]).astype(np.float64).tobytes()
+    return hashlib.sha256(data).hexdigest()[:20]
+
+
+# --- driver side ------------------------------------------------------------------------------
+
+
+@dataclass
+class TableRows:
+    """The driver's record of one cached table's partition files."""
+
+    token: str
+    partitions: tuple[tuple[int, int], ...] = ()  # (pid, labelled rows)
+    raw_bytes: int = 0
+    z_bytes: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    filled: bool = False
+    too_big: bool = False
+
+    @property
+    def nbytes(self) -> int:
+        return self.raw_bytes + sum(self.z_bytes.values())
+
+
+def _physical_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not Linux
+        return 8 << 30
+
+
+class RowCache:
+    """All partition files of this process's tables, within ``max_bytes``."""
+
+    Z_SETS_PER_TABLE = 2
+
+    def __init__(self, max_bytes: int | None = None, root: str | None = None) -> None:
+        self.max_bytes = _physical_memory() // 4 if max_bytes is None else int(max_bytes)
+        self._root = root
+        self._lock = threading.RLock()
+        self._tables: OrderedDict[str, TableRows] = OrderedDict()
+
+    @property
+    def root(self) -> str:
+        with self._lock:
+            if self._root is None:
+                shm = "/dev/shm"
+                base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+                self._root = tempfile.mkdtemp(prefix="collab-rows-", dir=base)
+            return self._root
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def table(self, token: str) -> TableRows:
+        with self._lock:
+            entry = self._tables.get(token)
+            if entry is None:
+                entry = self._tables[token] = TableRows(token)
+            self._tables.move_to_end(token)
+            return entry
+
+    def where(self, token: str, z_key: str | None = None) -> Where:
+        return Where(self.root, token, z_key)
+
+    def use_z(self, token: str, z_key: str) -> None:
+        """Make ``z_key`` the table's current standardisation, dropping the oldest beyond two."""
+        with self._lock:
+            entry = self.table(token)
+            if z_key in entry.z_bytes:
+                entry.z_bytes.move_to_end(z_key)
+                return
+            entry.z_bytes[z_key] = 0
+            while len(entry.z_bytes) > self.Z_SETS_PER_TABLE:
+                old, _ = entry.z_bytes.popitem(last=False)
+                self._remove(os.path.join(self.root, token, f"z-{old}"))
+
+    def filled(self, token: str, partitions: tuple[tuple[int, int], ...], raw_bytes: int) -> None:
+        with self._lock:
+            entry = self.table(token)
+            entry.partitions = tuple(sorted(partitions))
+            entry.raw_bytes = raw_bytes
+            entry.filled = True
+            self._fit(token)
+
+    def add_z(self, token: str, z_key: str, nbytes: int) -> None:
+        with self._lock:
+            entry = self._tables.get(token)
+            if entry is None or z_key not in entry.z_bytes:
+                # written for a table or standardisation dropped meanwhile
+                self._remove(os.path.join(self.root, token, f"z-{z_key}"))
+                return
+            entry.z_bytes[z_key] += nbytes
+            self._fit(token)
+
+    def missed(self, token: str) -> None:
+        """Some files were gone: the next pass refills them."""
+        with self._lock:
+            entry = self._tables.get(token)
+            if entry is not None:
+                entry.filled = False
+
+    def _fit(self, current: str) -> None:
+        total = sum(e.nbytes for e in self._tables.values())
+        for token in [t for t in self._tables if t != current]:
+            if total <= self.max_bytes:
+                break
+            total -= self._tables[token].nbytes
+            self.drop(token)
+        entry = self._tables.get(current)
+        if entry is not None and total > self.max_bytes:
+            self._remove(os.path.join(self.root, current))
+            entry.raw_bytes, entry.z_bytes, entry.filled = 0, OrderedDict(), False
+            entry.too_big = True
+
+    def drop(self, token: str) -> None:
+        with self._lock:
+            self._tables.pop(token, None)
+            if self._root is not None:
+                self._remove(os.path.join(self._root, token))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tables.clear()
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return sum(e.nbytes for e in self._tables.values())
+
+    @staticmethod
+    def _remove(path: str) -> None:
+        shutil.rmtree(path, ignore_errors=True)

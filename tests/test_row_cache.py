@@ -1,0 +1,102 @@
+"""Rows kept between rounds never change a step's result: not when kept, not when lost."""
+
+from __future__ import annotations
+
+import shutil
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from collab import engine
+from collab.engine import _rows
+from collab.engine._step import last_step, row_cache
+from collab.engine._tables import cached_table, forget
+from collab.plans import LogisticRegression
+from collab.plans._steps import Standardizer, local_update, table_stats
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, pd.DataFrame]:
+    rng = np.random.default_rng(11)
+    frame = pd.DataFrame(rng.normal(size=(3000, 4)), columns=["a", "b", "c", "d"])
+    frame["y"] = (frame["a"] - frame["c"] > 0).astype(float)
+    frame.loc[::17, "b"] = np.nan
+    frame.loc[::31, "y"] = np.nan
+    folder = tmp_path_factory.mktemp("rows") / "t"
+    folder.mkdir()
+    for i, rows in enumerate(np.array_split(np.arange(len(frame)), 3)):
+        frame.iloc[rows].to_parquet(folder / f"part-{i}.parquet", index=False)
+    return str(folder), frame
+
+
+def plan(**settings: object) -> LogisticRegression:
+    return LogisticRegression(table="t", features=["a", "b", "c", "d"], label="y", **settings)
+
+
+def expected(frame: pd.DataFrame, p: LogisticRegression, w: np.ndarray) -> np.ndarray:
+    X, y = frame[list(p.features)].to_numpy(), frame["y"].to_numpy()
+    std = Standardizer.from_stats(table_stats(X, y), len(p.features))
+    return local_update(X, y, w, std, p)
+
+
+def test_kept_rows_give_the_streamed_result_and_lost_rows_are_streamed_again(table):
+    source, frame = table
+    p = plan(local_epochs=1)
+    forget(source)
+    stats = engine.compute_stats(source, "parquet", p)
+    assert last_step().streamed_partitions >= 1
+    std = Standardizer.from_stats(stats, 4)
+    w = np.array([0.2, -0.1, 0.3, 0.0, 0.1])
+
+    first = engine.compute_update(source, "parquet", p, w, std)
+    assert last_step().kept_blocks >= 1 and last_step().streamed_partitions == 0
+    np.testing.assert_allclose(first, expected(frame, p, w), rtol=1e-9, atol=1e-9)
+
+    again = engine.compute_update(source, "parquet", p, w, std)
+    np.testing.assert_array_equal(again, first)
+
+    # a worker restarted on another machine, or the budget dropped the files
+    token = cached_table(source, "parquet", p.columns).token
+    shutil.rmtree(Path(row_cache().root) / token)
+    lost = engine.compute_update(source, "parquet", p, w, std)
+    assert last_step().streamed_partitions >= 1
+    np.testing.assert_array_equal(lost, first)
+    engine.compute_update(source, "parquet", p, w, std)
+    assert last_step().streamed_partitions == 0  # kept again
+
+
+def test_mini_batch_steps_do_not_depend_on_what_was_kept(table):
+    source, _ = table
+    p = plan(local_epochs=3, batch_size=64)
+    forget(source)
+    stats = engine.compute_stats(source, "parquet", p)
+    std = Standardizer.from_stats(stats, 4)
+    w = np.zeros(5)
+    kept = engine.compute_update(source, "parquet", p, w, std)
+    forget(source)  # a new token: nothing is kept, everything streams
+    streamed = engine.compute_update(source, "parquet", p, w, std)
+    assert last_step().streamed_partitions >= 1
+    np.testing.assert_array_equal(kept, streamed)
+
+
+def test_the_budget_bounds_what_is_kept(tmp_path):
+    cache = _rows.RowCache(max_bytes=1000, root=str(tmp_path))
+    for token in ("a", "b"):
+        (tmp_path / token).mkdir()
+        cache.filled(token, ((0, 10),), 600)
+    assert not (tmp_path / "a").exists() and (tmp_path / "b").exists()  # oldest dropped
+    cache.filled("c", ((0, 10),), 5000)
+    assert cache.table("c").too_big and cache.nbytes <= 1000
+    cache.clear()
+    assert not tmp_path.exists()
+
+
+def test_blocks_cover_a_partition_in_order():
+    for n in (0, 1, _rows.BLOCK_ROWS, _rows.BLOCK_ROWS + 1, 5 * _rows.BLOCK_ROWS - 3):
+        blocks = _rows.blocks_of(n)
+        assert blocks[0][0] == 0 and blocks[-1][1] == n
+        assert all(a[1] == b[0] for a, b in pairwise(blocks))
+        assert all(stop - start <= _rows.BLOCK_ROWS for start, stop in blocks)
