@@ -16,8 +16,10 @@ from ._schema import ColumnSchema, TableSchema
 from ._version import __version__
 from .lake import Lake, Request
 from .scientist import Federation, Job, connect
+from .secure import DP
 
 __all__ = [
+    "DP",
     "BudgetExceeded",
     "CollabError",
     "ColumnSchema",

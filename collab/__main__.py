@@ -76,6 +76,60 @@ def _demo(args: argparse.Namespace) -> int:
     return 0 if all(g <= 1.0 for g in gaps) else 1
 
 
+def _attach(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .lake import Lake
+    from .lake._config import admin_password, load_config
+
+    config = load_config(args.config)
+    return Lake.attach(config.data_dir, config.url, admin_password())
+
+
+def _lake(args: argparse.Namespace) -> int:
+    from .lake._config import load_config
+    from .lake._serve import serve
+
+    if args.lake_command == "serve":
+        return serve(load_config(args.config))
+    lake = _attach(args)
+    if args.lake_command == "status":
+        print(f"lake {lake.name!r} at {lake.url}, records in {lake.data_dir}")
+        for table in lake.tables:
+            schema, policy = lake.schema(table), lake.policy(table)
+            print(
+                f"  table {table}: {len(schema.columns)} columns, at least "
+                f"{schema.rows_at_least} rows; models {', '.join(policy.allowed_models)}, "
+                f"max epsilon {policy.max_epsilon}, auto-approve {policy.auto_approve}"
+            )
+        pending = [r for r in lake.requests if r.status == "pending"]
+        print(f"  requests pending: {len(pending)}")
+        print(
+            f"  audit log: {len(lake.audit)} entries, "
+            f"{'intact' if lake.verify_audit() else 'TAMPERED'}"
+        )
+        return 0
+    if args.lake_command == "requests":
+        import pandas as pd
+
+        rows = [r.summary() | {"id": r.id} for r in lake.requests]
+        print(pd.DataFrame(rows).to_string(index=False) if rows else "no requests")
+        return 0
+    matches = [r for r in lake.requests if r.id.startswith(args.id)]
+    if len(matches) != 1:
+        print(
+            f"{len(matches)} requests match {args.id!r}; give more of the id "
+            "(see `collab lake requests`)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.lake_command == "approve":
+        matches[0].approve()
+        print(f"approved {matches[0].id}")
+    else:
+        matches[0].deny(args.reason)
+        print(f"denied {matches[0].id}: {args.reason}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="collab", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,10 +139,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=30)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    lake = commands.add_parser("lake", help="run and administer a served lake")
+    lake_commands = lake.add_subparsers(dest="lake_command", required=True)
+    for name, text in [
+        ("serve", "serve the lake described by --config until SIGTERM"),
+        ("status", "tables, policies, pending requests, audit integrity"),
+        ("requests", "list the requests plans made to this lake"),
+        ("approve", "approve a request by (the start of) its id"),
+        ("deny", "deny a request by (the start of) its id"),
+    ]:
+        sub = lake_commands.add_parser(name, help=text)
+        sub.add_argument("--config", required=True, help="the lake's TOML config file")
+        if name in ("approve", "deny"):
+            sub.add_argument("id")
+        if name == "deny":
+            sub.add_argument("--reason", required=True)
     args = parser.parse_args(argv)
-    if args.command == "demo":
-        return _demo(args)
-    return 2  # pragma: no cover
+    from ._errors import CollabError
+
+    try:
+        if args.command == "demo":
+            return _demo(args)
+        return _lake(args)
+    except CollabError as exc:
+        print(f"collab: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

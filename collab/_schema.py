@@ -43,6 +43,11 @@ class ColumnSchema:
     kind: ColumnKind
     description: str = ""
     private: bool = False
+    bounds: tuple[float, float] | None = None  # owner-published range, needed by DP plans
+
+    def __post_init__(self) -> None:
+        if self.bounds is not None:
+            object.__setattr__(self, "bounds", (float(self.bounds[0]), float(self.bounds[1])))
 
     @property
     def is_numeric(self) -> bool:

@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import linecache
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from ._errors import CollabError, LakeError, PrivacyError
@@ -23,6 +25,23 @@ DEFAULT_ADMIN_EMAIL = "info@openmined.org"
 DEFAULT_ADMIN_PASSWORD = "changethis"
 
 _thread = threading.local()
+_launch_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _storage_root(directory: Path | None) -> Iterator[None]:
+    if directory is None:
+        yield
+        return
+    previous = os.environ.get("SYFT_TEMP_ROOT")
+    os.environ["SYFT_TEMP_ROOT"] = str(directory)  # an absolute root replaces the temp dir
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SYFT_TEMP_ROOT", None)
+        else:
+            os.environ["SYFT_TEMP_ROOT"] = previous
 
 
 class _ThreadQuietStream:
@@ -102,15 +121,19 @@ class Datasite:
         instance: str,
         reset: bool = True,
         admin_password: str | None = None,
+        storage_dir: Path | None = None,
+        database_url: str | None = None,
     ) -> Datasite:
         """Start (or, with ``reset=False``, reopen) the Datasite of lake ``name``.
 
         PySyft derives a server's identity and storage from its name, so the Datasite is
-        named ``name@instance``: two lakes called alike never share (or wipe) a store.
+        named ``name@instance``: two lakes called alike never share (or wipe) a store. Its
+        database and blobs go under ``storage_dir`` (PySyft reads that root only while a
+        server starts), or the database to ``database_url`` (``postgresql://...``).
         """
         sy = _syft()
         try:
-            with _quiet():
+            with _launch_lock, _storage_root(storage_dir), _quiet():
                 kwargs: dict[str, Any] = {
                     "name": f"{name}@{instance}",
                     "reset": reset,
@@ -118,6 +141,8 @@ class Datasite:
                 }
                 if port is not None:
                     kwargs.update(port=port, host=host)
+                if database_url is not None:
+                    kwargs["db_url"] = database_url
                 handle = sy.orchestra.launch(**kwargs)
                 if reset or not admin_password:
                     admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
@@ -211,7 +236,20 @@ class Datasite:
             ) from exc
         return ScientistSession(self.name, client, url=None)
 
+    @classmethod
+    def attach(cls, name: str, url: str, admin_password: str) -> Datasite:
+        """The admin's handle on a Datasite that another process serves at ``url``."""
+        sy = _syft()
+        try:
+            with _quiet():
+                admin = sy.login(url=url, email=DEFAULT_ADMIN_EMAIL, password=admin_password)
+        except Exception as exc:
+            raise LakeError(name, f"could not log in as its admin at {url}: {exc}") from exc
+        return cls(name, None, admin, url)
+
     def stop(self) -> None:
+        if self._handle is None:
+            return
         with contextlib.suppress(Exception), _quiet():
             self._handle.land()
 

@@ -119,6 +119,11 @@ def test_audit_records_approval_and_every_release(iid_demo, trained):
     mine = log[log["detail"].str.contains(job.job_id)]
     actions = list(mine["action"])
     assert actions.count("approve") == 1
-    assert actions.count("release") == 31  # statistics once, then 30 rounds
+    phases = [json.loads(d)["phase"] for d in mine[mine["action"] == "release"]["detail"]]
+    assert {p: phases.count(p) for p in set(phases)} == {
+        "keys": 1, "deal": 1, "receive": 1,  # secure-aggregation set-up
+        "stats": 1, "round": 30,  # masked vectors
+        "unmask": 31,  # shares revealed to unmask each of those 31 sums
+    }
     detail = json.loads(mine[mine["action"] == "approve"]["detail"].iloc[0])
     assert detail["plan"] == job.plan.hash and detail["rounds"] == 30

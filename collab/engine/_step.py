@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 
 from ..plans import LogisticRegression
-from ..plans._steps import Standardizer, local_update, stats_size, table_stats, update_size
+from ..plans._steps import (
+    Standardizer,
+    dp_sums,
+    local_update,
+    stats_size,
+    table_stats,
+    update_size,
+)
 from . import _rows
 from ._spark import active_settings, spark_session
 from ._tables import CachedTable, cached_table
@@ -297,5 +304,23 @@ def compute_update(
 
     def compute(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
         return local_update(Z, y, weights, prepared, plan)  # type: ignore[arg-type]
+
+    return _over_partitions(table, compute, update_size(len(plan.features)), standardizer)
+
+
+def compute_dp_sums(
+    source: str,
+    fmt: str,
+    plan: LogisticRegression,
+    weights: np.ndarray,
+    standardizer: Standardizer,
+) -> np.ndarray:
+    """Bounded per-row sums for a differentially private round (the lake adds the noise)."""
+    table = cached_table(source, fmt, plan.columns)
+    prepared = _rows.Prepared()
+    clip = float(plan.dp.clip_norm)
+
+    def compute(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return dp_sums(Z, y, weights, prepared, clip)  # type: ignore[arg-type]
 
     return _over_partitions(table, compute, update_size(len(plan.features)), standardizer)

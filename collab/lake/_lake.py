@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import threading
 import uuid
@@ -89,9 +90,19 @@ class Lake:
     Use :meth:`launch` to start one, in this process (``port=None``) or served over HTTP.
     """
 
-    def __init__(self, name: str, datasite: Datasite, state: LakeState, data_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        datasite: Datasite,
+        state: LakeState,
+        data_dir: Path,
+        *,
+        temporary: bool = False,
+        watch: bool = True,
+    ) -> None:
         self.name = name
         self.data_dir = data_dir
+        self._temporary = temporary
         self._datasite = datasite
         self._state = state
         self._lock = threading.RLock()
@@ -99,7 +110,8 @@ class Lake:
         self._watcher = threading.Thread(
             target=self._watch, name=f"collab-lake-{name}", daemon=True
         )
-        self._watcher.start()
+        if watch:
+            self._watcher.start()
 
     # lifecycle ----------------------------------------------------------------------------
     @classmethod
@@ -113,8 +125,12 @@ class Lake:
         spark_master: str | None = None,
         spark_conf: Mapping[str, str] | None = None,
         admin_password: str | None = None,
+        database_url: str | None = None,
     ) -> Lake:
         """Start the lake ``name``: in this process, or served at ``http://host:port``.
+
+        Launching again with the same ``data_dir`` reopens the lake with everything it had:
+        tables, scientists, approvals, the privacy-budget ledger and the audit log.
 
         Parameters
         ----------
@@ -128,13 +144,18 @@ class Lake:
             Spark's master URL (``local[*]`` by default; ``spark://``, ``k8s://`` and ``sc://``
             work too) and extra Spark settings for the lake's jobs.
         admin_password
-            Replaces PySyft's default admin password.
+            Replaces PySyft's default admin password (needed again to reopen the lake).
+        database_url
+            Keep the Datasite's records in PostgreSQL (``postgresql://user:pw@host/db``)
+            instead of SQLite under ``data_dir``.
         """
         if not isinstance(name, str) or not _NAME.match(name):
             raise CollabError(
                 f"{name!r} is not a usable lake name: use 1-63 letters, digits, '-', '_' or '.'"
             )
+        temporary = data_dir is None
         directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix=f"collab-{name}-"))
+        directory = directory.resolve()
         state = LakeState(directory / "collab.sqlite")
         instance = state.setting("instance")
         reopening = instance is not None
@@ -150,9 +171,22 @@ class Lake:
             instance=instance,
             reset=not reopening,
             admin_password=admin_password,
+            storage_dir=directory / "syft",
+            database_url=database_url,
         )
-        state.log(OWNER, "lake started", url=datasite.url)
-        return cls(name, datasite, state, directory)
+        state.log(OWNER, "lake reopened" if reopening else "lake started", url=datasite.url)
+        return cls(name, datasite, state, directory, temporary=temporary)
+
+    @classmethod
+    def attach(cls, data_dir: str | Path, url: str, admin_password: str) -> Lake:
+        """The owner's handle on a lake that another process serves (``collab lake serve``)."""
+        directory = Path(data_dir).resolve()
+        if not (directory / "collab.sqlite").exists():
+            raise CollabError(f"{directory} holds no lake; give the data_dir of a served lake")
+        state = LakeState(directory / "collab.sqlite")
+        name = state.setting("name")
+        datasite = Datasite.attach(name, url, admin_password)
+        return cls(name, datasite, state, directory, watch=False)
 
     @property
     def url(self) -> str | None:
@@ -161,9 +195,13 @@ class Lake:
 
     def stop(self) -> None:
         """Stop the lake's Datasite; its records stay in :attr:`data_dir`."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._datasite.stop()
         self._state.log(OWNER, "lake stopped")
+        if self._temporary:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> Lake:
         return self
@@ -185,6 +223,7 @@ class Lake:
         description: str = "",
         private_columns: Iterable[str] = (),
         column_descriptions: Mapping[str, str] | None = None,
+        bounds: Mapping[str, tuple[float, float]] | None = None,
         policy: Policy | None = None,
     ) -> TableSchema:
         """Host a table that stays where it is; publish only its schema and policy.
@@ -201,6 +240,10 @@ class Lake:
             Columns no plan may use (identifiers, free text). Shown as private in the schema.
         column_descriptions
             Descriptions shown beside each column.
+        bounds
+            ``{column: (low, high)}`` ranges the owner publishes for numeric columns; DP plans
+            need them (values outside are clipped to them). Publish ranges known in advance
+            (clinical limits), not the data's own extremes, which are single rows' values.
         policy
             The owner's rules for this table (``collab.Policy``); a default policy otherwise.
 
@@ -236,7 +279,14 @@ class Lake:
         facts = engine.inspect(source, fmt)
         private = list(private_columns)
         descriptions = dict(column_descriptions or {})
-        for column in [*private, *descriptions]:
+        ranges = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
+        for column, (low, high) in ranges.items():
+            if not low < high:
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: bounds of {column!r} must have "
+                    f"low < high, got ({low}, {high})"
+                )
+        for column in [*private, *descriptions, *ranges]:
             if column not in facts.types:
                 raise CollabError(
                     f"lake {self.name!r}: table {name!r} has no column {column!r}; its columns "
@@ -250,6 +300,7 @@ class Lake:
                 kind=_kind(spark_type, column in facts.binary),  # type: ignore[arg-type]
                 description=descriptions.get(column, ""),
                 private=column in private,
+                bounds=ranges.get(column),
             )
             for column, spark_type in facts.types.items()
         )
@@ -337,7 +388,9 @@ class Lake:
             recognised = recognise(raw.source)
         except PrivacyError as exc:
             if raw.status == "pending":
-                self._deny(raw.id, None, str(exc), actor="lake", scientist=raw.scientist)
+                self._deny(
+                    raw.id, None, f"[PrivacyError] {exc}", actor="lake", scientist=raw.scientist
+                )
             return None
         known = self._state.approval(recognised.job_id)
         status = raw.status
@@ -369,6 +422,16 @@ class Lake:
                 raise PrivacyError(
                     f"lake {self.name!r}: job {recognised.job_id[:8]} was already used by another "
                     "request; a job id cannot be reused"
+                )
+            dp = getattr(plan, "dp", None)
+            if dp is not None:
+                limit = self.policy(plan.table).max_epsilon
+                self._state.spend(
+                    raw.scientist,
+                    plan.table,
+                    recognised.job_id,
+                    float(dp.epsilon),
+                    float("inf") if limit is None else limit,
                 )
             self._state.record_decision(
                 Approval(
@@ -437,7 +500,7 @@ class Lake:
                             self._deny(
                                 request.id,
                                 request.job_id,
-                                str(exc),
+                                f"[{type(exc).__name__}] {exc}",
                                 actor="policy",
                                 scientist=request.scientist,
                             )

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS approvals (
     source_hash TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, decided_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS executions (
     job_id TEXT NOT NULL, phase TEXT NOT NULL, round INTEGER NOT NULL, at REAL NOT NULL,
-    PRIMARY KEY (job_id, phase, round));
+    message_hash TEXT NOT NULL, result TEXT, PRIMARY KEY (job_id, phase, round));
 CREATE TABLE IF NOT EXISTS ledger (
     scientist TEXT NOT NULL, table_name TEXT NOT NULL, job_id TEXT NOT NULL,
     epsilon REAL NOT NULL, at REAL NOT NULL, PRIMARY KEY (scientist, table_name, job_id));
@@ -150,30 +150,70 @@ class LakeState:
         return None if row is None else self.approval(row[0])
 
     # executions ---------------------------------------------------------------------------
-    def claim_execution(self, job_id: str, phase: str, round_: int, *, limit: int) -> None:
-        """Record one execution of ``phase`` ``round_`` or refuse it.
+    def claim_execution(
+        self,
+        job_id: str,
+        phase: str,
+        round_: int,
+        *,
+        limit: int,
+        message_hash: str,
+        consecutive: bool = True,
+    ) -> Any:
+        """Record one execution of ``phase`` ``round_``, or refuse it.
 
-        Rounds run once each, in order, and never past ``limit``: a replayed, skipped or extra
-        round is refused here, whatever PySyft's output policy would allow.
+        Rounds run once each, in order, and never past ``limit``, whatever PySyft's output
+        policy would allow. The one exception is a retry of the latest round with the very
+        same message (its answer may have been lost with a lake or a connection): that gets
+        the stored result back, or a recomputation if the lake stopped before storing it,
+        and never a new release.
         """
         with self._tx() as db:
-            done = db.execute(
-                "SELECT MAX(round) FROM executions WHERE job_id=? AND phase=?", (job_id, phase)
-            ).fetchone()[0]
-            last = 0 if done is None else int(done)
+            row = db.execute(
+                "SELECT round, message_hash, result FROM executions WHERE job_id=? AND phase=? "
+                "ORDER BY round DESC LIMIT 1",
+                (job_id, phase),
+            ).fetchone()
+            last = 0 if row is None else int(row[0])
+            if row is not None and round_ == last:
+                if row[1] != message_hash:
+                    raise PolicyViolation(
+                        f"job {job_id[:8]}: {phase} {round_} was already run with another "
+                        "message; a round cannot be replayed with changed inputs."
+                    )
+                return None if row[2] is None else json.loads(row[2])
             if round_ > limit:
                 raise PolicyViolation(
                     f"job {job_id[:8]} was approved for {limit} {phase} execution(s); "
                     f"{phase} {round_} is past that. Submit a new plan to train longer."
                 )
-            if round_ != last + 1:
+            if round_ != last + 1 if consecutive else round_ <= last:
                 raise PolicyViolation(
                     f"job {job_id[:8]}: {phase} {round_} was asked for, but the next one this "
                     f"lake will run is {last + 1}; rounds run once each and in order."
                 )
             db.execute(
-                "INSERT INTO executions VALUES (?, ?, ?, ?)", (job_id, phase, round_, time.time())
+                "INSERT INTO executions VALUES (?, ?, ?, ?, ?, NULL)",
+                (job_id, phase, round_, time.time(), message_hash),
             )
+            return None
+
+    def store_result(self, job_id: str, phase: str, round_: int, result: Any) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE executions SET result=? WHERE job_id=? AND phase=? AND round=?",
+                (json.dumps(result), job_id, phase, round_),
+            )
+
+    def last_execution(self, job_id: str, phase: str) -> int:
+        row = (
+            self._db()
+            .execute(
+                "SELECT MAX(round) FROM executions WHERE job_id=? AND phase=?", (job_id, phase)
+            )
+            .fetchone()
+        )
+        return 0 if row[0] is None else int(row[0])
 
     def executions(self, job_id: str, phase: str) -> int:
         row = (

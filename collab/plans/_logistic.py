@@ -50,6 +50,9 @@ class LogisticRegression(Plan):
         L2 penalty on the weights (not the intercept).
     secure_aggregation
         Mask each lake's update so that only the sum over lakes can be read.
+    secure_threshold
+        How many lakes must survive a round for it to complete (t of n); a majority by default.
+        Fewer survivors abort the job without revealing any lake's update.
     dp
         ``collab.DP(epsilon=..., delta=...)`` for differentially private training, or ``None``.
     """
@@ -65,6 +68,7 @@ class LogisticRegression(Plan):
     batch_size: int | None = None
     l2: float = 0.0
     secure_aggregation: bool = True
+    secure_threshold: int | None = None
     dp: Any = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -104,6 +108,13 @@ class LogisticRegression(Plan):
             raise PlanError(f"l2 must be 0 or more, not {self.l2}")
         if not isinstance(self.secure_aggregation, bool):
             raise PlanError("secure_aggregation must be True or False")
+        if self.secure_threshold is not None and (
+            not isinstance(self.secure_threshold, int) or self.secure_threshold < 1
+        ):
+            raise PlanError(
+                f"secure_threshold must be None (a majority of lakes) or at least 1, "
+                f"not {self.secure_threshold!r}"
+            )
         if self.dp is not None:
             from ..secure import DP
 
@@ -130,6 +141,7 @@ class LogisticRegression(Plan):
             "batch_size": self.batch_size,
             "l2": float(self.l2),
             "secure_aggregation": self.secure_aggregation,
+            "secure_threshold": self.secure_threshold,
             "dp": dp,
         }
 

@@ -108,10 +108,18 @@ class Plan:
                 f"{where}: the table has fewer labelled rows than the owner's minimum of "
                 f"{policy.min_rows}, so no plan may train on it. Leave this lake out."
             )
-        self._check_privacy_settings(where, policy)
+        self._check_privacy_settings(where, policy, schema)
 
-    def _check_privacy_settings(self, where: str, policy: Policy) -> None:
+    def _check_privacy_settings(self, where: str, policy: Policy, schema: TableSchema) -> None:
         dp = getattr(self, "dp", None)
+        if dp is not None:
+            for name in self.features:
+                if schema.column(name).bounds is None:
+                    raise PlanError(
+                        f"{where}: feature {name!r} has no published bounds; a DP plan needs the "
+                        "owner to publish each feature's range (add_table(..., bounds={...})). "
+                        "Drop the feature or ask the owner."
+                    )
         if policy.require_secure_aggregation and not getattr(self, "secure_aggregation", False):
             raise PolicyViolation(
                 f"{where}: the owner requires secure aggregation; set secure_aggregation=True."

@@ -67,6 +67,14 @@ class Standardizer:
         std = np.where(std > 1e-12, std, 1.0)
         return cls(mean=mean, std=std, rows=round(rows), positives=round(positives))
 
+    @classmethod
+    def from_bounds(cls, bounds: list[tuple[float, float]]) -> Standardizer:
+        """Scaling by published bounds: midpoints and half-ranges (what DP plans use)."""
+        low = np.array([b[0] for b in bounds], dtype=np.float64)
+        high = np.array([b[1] for b in bounds], dtype=np.float64)
+        return cls(mean=(low + high) / 2, std=np.maximum((high - low) / 2, 1e-12), rows=0,
+                   positives=0)
+
     def transform(self, X: np.ndarray) -> np.ndarray:
         Z = (X - self.mean) / self.std
         return np.where(np.isnan(Z), 0.0, Z)
@@ -114,4 +122,43 @@ def local_update(
     out[d + 1] = n
     out[d + 2] = loss_sum
     out[d + 3] = correct
+    return out
+
+
+def dp_row_bound(clip_norm: float) -> float:
+    """L2 bound of one row's contribution to :func:`dp_sums` (gradient, count, loss, correct)."""
+    return float(np.sqrt(clip_norm**2 + 3.0))
+
+
+def dp_sums(
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray,
+    standardizer: Standardizer,
+    clip_norm: float,
+) -> np.ndarray:
+    """Bounded per-row contributions, summed: ``[sum clip(g_i), rows, sum min(loss_i, 1),
+    correct]``. One row changes the result by at most :func:`dp_row_bound` in L2 norm.
+
+    ``standardizer`` holds the midpoints and half-ranges of the owner's published bounds;
+    values outside the bounds are clipped to them.
+    """
+    X, y = labelled(X, y)
+    d = X.shape[1]
+    out = np.zeros(d + 4)
+    if len(y) == 0:
+        return out
+    # scaled by the bounds' midpoints and half-ranges, so clipping to [-1, 1] is clipping
+    # each value to the owner's bounds
+    Z = np.clip(standardizer.transform(X), -1.0, 1.0)
+    margin = Z @ weights[:d] + weights[d]
+    err = _sigmoid(margin) - y
+    gradients = np.column_stack([Z * err[:, None], err])
+    norms = np.linalg.norm(gradients, axis=1, keepdims=True)
+    gradients = gradients * np.minimum(1.0, clip_norm / np.maximum(norms, 1e-12))
+    loss = np.minimum(np.logaddexp(0.0, margin) - y * margin, 1.0)
+    out[: d + 1] = gradients.sum(axis=0)
+    out[d + 1] = len(y)
+    out[d + 2] = loss.sum()
+    out[d + 3] = np.sum((margin > 0) == (y > 0.5))
     return out

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -14,6 +15,7 @@ from .._request_code import function_name, render
 from .._schema import TableSchema
 from .._syft import ScientistSession
 from ..plans import LogisticRegression
+from ..plans._steps import Standardizer
 from ._job import Job, run_remote, train
 from ._parties import MockParty
 
@@ -39,22 +41,30 @@ def connect(
     if isinstance(lakes, str) or not lakes:
         raise CollabError("connect() takes a list of lakes (Lake objects or http:// URLs)")
     sessions: dict[str, ScientistSession] = {}
+    logins: dict[str, Callable[[], ScientistSession]] = {}
     for lake in lakes:
         if isinstance(lake, str):
-            session = ScientistSession.login(lake, email, password)
+            login = partial(ScientistSession.login, lake, email, password)
         else:
-            session = lake._datasite.login(email, password)
+            login = partial(lake._datasite.login, email, password)
+        session = login()
         if session.lake in sessions:
             raise CollabError(f"lake {session.lake!r} is listed twice")
         sessions[session.lake] = session
-    return Federation(sessions)
+        logins[session.lake] = login
+    return Federation(sessions, logins)
 
 
 class Federation:
     """Lakes a scientist is logged in to. Only public facts and aggregates pass through it."""
 
-    def __init__(self, sessions: dict[str, ScientistSession]) -> None:
+    def __init__(
+        self,
+        sessions: dict[str, ScientistSession],
+        logins: dict[str, Callable[[], ScientistSession]] | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._logins = logins or {}
         self._public: dict[tuple[str, str], dict[str, Any]] = {}
 
     @property
@@ -167,10 +177,13 @@ class Federation:
         """
         self.check(plan)
         schemas = self.table_schemas(plan.table)
+        job_id = uuid.uuid4().hex
+        preset = self._preset(plan)
         parties = [
-            MockParty(schema, plan, rows=rows, seed=i) for i, schema in enumerate(schemas.values())
+            MockParty(schema, plan, rows=rows, seed=i, job_id=job_id, preset=preset)
+            for i, schema in enumerate(schemas.values())
         ]
-        job = Job(plan, uuid.uuid4().hex, list(schemas), lambda j: train(j, parties))
+        job = Job(plan, job_id, list(schemas), lambda j: train(j, parties, preset))
         job.wait()
         return job
 
@@ -185,4 +198,34 @@ class Federation:
         function = function_name(job_id)
         for session in self._sessions.values():
             session.submit(function, source, plan.table)
-        return Job(plan, job_id, self.lakes, run_remote(dict(self._sessions), function))
+        preset = self._preset(plan)
+        return Job(
+            plan,
+            job_id,
+            self.lakes,
+            run_remote(dict(self._sessions), function, self._relogin, preset),
+        )
+
+    def _preset(self, plan: LogisticRegression) -> Standardizer | None:
+        """For a DP plan, scaling by the owners' published bounds (the same on every lake)."""
+        if plan.dp is None:
+            return None
+        schemas = self.table_schemas(plan.table)
+        bounds = []
+        for feature in plan.features:
+            seen = {lake: schema.column(feature).bounds for lake, schema in schemas.items()}
+            if len(set(seen.values())) > 1:
+                raise PlanError(
+                    f"feature {feature!r} has different published bounds on different lakes "
+                    f"({seen}); a DP plan needs the owners to agree on one range"
+                )
+            bounds.append(next(iter(seen.values())))
+        return Standardizer.from_bounds(bounds)  # type: ignore[arg-type]
+
+    def _relogin(self, lake: str) -> ScientistSession:
+        """Log in to ``lake`` again (after it restarted) and use the new session from now on."""
+        login = self._logins.get(lake)
+        if login is None:
+            return self._sessions[lake]
+        self._sessions[lake] = login()
+        return self._sessions[lake]

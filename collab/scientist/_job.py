@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from .._errors import CollabError, LakeError, RequestDenied
+from .._errors import ERRORS_BY_NAME, CollabError, LakeError, RequestDenied
 from .._syft import ScientistSession
 from ..plans import LogisticModel, LogisticRegression
+from ..plans._steps import Standardizer
 from ._coordinator import FedAvg, Progress
 from ._parties import Party, RemoteParty
 
@@ -39,10 +40,28 @@ class Job:
         self._model: LogisticModel | None = None
         self._cancel = threading.Event()
         self._changed = threading.Condition()
+        self._resume: Callable[[Job], LogisticModel] | None = None
+        self._start(run)
+
+    def _start(self, run: Callable[[Job], LogisticModel]) -> None:
         self._thread = threading.Thread(
-            target=self._main, args=(run,), name=f"collab-job-{job_id[:8]}", daemon=True
+            target=self._main, args=(run,), name=f"collab-job-{self.job_id[:8]}", daemon=True
         )
         self._thread.start()
+
+    def resume(self) -> Job:
+        """Continue a failed job from its last completed round (after a lake came back).
+
+        Lakes are logged in to again; a lake that already ran the interrupted round answers
+        with the result it stored, so the model is the one an uninterrupted run gives.
+        """
+        if self.status != "failed":
+            raise CollabError(f"only a failed job can resume; this one is {self.status}")
+        if isinstance(self.error, RequestDenied) or self._resume is None:
+            raise CollabError(f"this job cannot resume: {self.error}")
+        self.error, self.status = None, "running"
+        self._start(self._resume)
+        return self
 
     # state --------------------------------------------------------------------------------
     @property
@@ -55,10 +74,11 @@ class Job:
 
     @property
     def history(self) -> pd.DataFrame:
-        """Per-round loss, training accuracy and rows used, summed over lakes."""
+        """Per round: loss and training accuracy of the model entering the round, rows used
+        (summed over lakes), and the round's wall time in seconds."""
         return pd.DataFrame(
             [vars(r) for r in self.progress.history],
-            columns=["round", "loss", "accuracy", "rows"],
+            columns=["round", "loss", "accuracy", "rows", "seconds"],
         )
 
     @property
@@ -139,11 +159,24 @@ class Job:
 
 
 def run_remote(
-    sessions: dict[str, ScientistSession], function: str
+    sessions: dict[str, ScientistSession],
+    function: str,
+    relogin: Callable[[str], ScientistSession] | None = None,
+    preset: Standardizer | None = None,
 ) -> Callable[[Job], LogisticModel]:
     """The body of a submitted job: wait for every approval, then train over PySyft."""
 
+    def resume(job: Job) -> LogisticModel:
+        assert relogin is not None
+        fresh = {name: relogin(name) for name in sessions}
+        parties: list[Party] = [
+            RemoteParty(session, function, job.plan.table) for session in fresh.values()
+        ]
+        return train(job, parties, preset)
+
     def run(job: Job) -> LogisticModel:
+        if relogin is not None:
+            job._resume = resume
         pending = set(sessions)
         while pending:
             if job.cancelled:
@@ -159,7 +192,7 @@ def run_remote(
                     pending.discard(name)
                 elif status == "denied":
                     job.progress.lake_states[name] = "denied"
-                    raise RequestDenied(name, reason or "no reason given")
+                    raise denial_error(name, reason or "no reason given")
             job._notify()
             if pending:
                 time.sleep(POLL_SECONDS)
@@ -167,15 +200,34 @@ def run_remote(
         parties: list[Party] = [
             RemoteParty(session, function, job.plan.table) for session in sessions.values()
         ]
-        return train(job, parties)
+        return train(job, parties, preset)
 
     return run
 
 
-def train(job: Job, parties: Sequence[Party]) -> LogisticModel:
+def train(job: Job, parties: Sequence[Party], preset: Standardizer | None = None) -> LogisticModel:
     job.status = "running"
-    fedavg = FedAvg(job.plan, parties, on_progress=job._notify, stop=lambda: job.cancelled)
+    fedavg = FedAvg(
+        job.plan,
+        parties,
+        job_id=job.job_id,
+        on_progress=job._notify,
+        stop=lambda: job.cancelled,
+        preset=preset,
+    )
     fedavg.progress = job.progress
     for party in parties:
         job.progress.lake_states[party.name] = "running"
     return fedavg.fit()
+
+
+def denial_error(lake: str, reason: str) -> CollabError:
+    """The error for a denied request: a lake that refused by policy (``[BudgetExceeded] ...``)
+    gives that error type, an owner's own reason gives :class:`RequestDenied`."""
+    if reason.startswith("[") and "]" in reason:
+        kind, _, text = reason[1:].partition("]")
+        cls = ERRORS_BY_NAME.get(kind)
+        if cls is not None:
+            message = text.strip()
+            return cls(message if lake in message else f"lake {lake!r}: {message}")
+    return RequestDenied(lake, reason)

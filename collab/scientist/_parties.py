@@ -11,7 +11,8 @@ from .._errors import ERRORS_BY_NAME, CollabError, LakeError
 from .._schema import TableSchema
 from .._syft import ScientistSession
 from ..plans import LogisticRegression
-from ..plans._steps import Standardizer, local_update, table_stats
+from ..plans._steps import Standardizer, dp_sums, local_update, table_stats
+from ..secure import MaskingParty, pack, privatise
 
 
 class Party(Protocol):
@@ -19,8 +20,8 @@ class Party(Protocol):
 
     name: str
 
-    def compute(self, message: dict[str, Any]) -> np.ndarray:
-        """The lake's summed vector for one phase (``stats`` or ``round``)."""
+    def compute(self, message: dict[str, Any]) -> Any:
+        """The lake's answer to one phase's public message (a dict)."""
         ...
 
 
@@ -33,7 +34,7 @@ class RemoteParty:
         self._function = function
         self._table = table
 
-    def compute(self, message: dict[str, Any]) -> np.ndarray:
+    def compute(self, message: dict[str, Any]) -> Any:
         answer = self._session.execute(self._function, self._table, json.dumps(message))
         if not isinstance(answer, dict) or "ok" not in answer:
             raise LakeError(self.name, f"answered {type(answer).__name__}, not a collab result")
@@ -44,24 +45,61 @@ class RemoteParty:
             if self.name not in text:
                 text = f"lake {self.name!r}: {text}"
             raise cls(text)
-        return np.asarray(answer["vector"], dtype=np.float64)
+        return answer
 
 
 class MockParty:
-    """A lake's synthetic stand-in for ``simulate``: same arithmetic, rows made from its schema."""
+    """A lake's synthetic stand-in for ``simulate``: the same protocol and arithmetic as a lake
+    (masking, DP noise included), on rows made from its schema."""
 
-    def __init__(self, schema: TableSchema, plan: LogisticRegression, rows: int, seed: int) -> None:
+    def __init__(
+        self,
+        schema: TableSchema,
+        plan: LogisticRegression,
+        rows: int,
+        seed: int,
+        job_id: str,
+        preset: Standardizer | None = None,
+    ) -> None:
         self.name = schema.lake
         frame = schema.synthetic(rows, seed=seed)
         columns = [*plan.features, plan.label]
         self._data = frame[columns].astype(float).to_numpy()
         self._plan = plan
+        self._preset = preset
+        self._masking = MaskingParty.create(self.name, job_id)
 
-    def compute(self, message: dict[str, Any]) -> np.ndarray:
+    def compute(self, message: dict[str, Any]) -> Any:
+        plan, masking, phase = self._plan, self._masking, message["phase"]
+        if phase == "keys":
+            return {"keys": masking.public_keys()}
+        if phase == "deal":
+            sealed = masking.deal(message["roster"], message["public"], message["threshold"],
+                                  slots=plan.rounds + 1)
+            return {"sealed": sealed}
+        if phase == "receive":
+            masking.receive(message["inbox"])
+            return {"received": len(message["inbox"])}
+        if phase == "unmask":
+            return {"reveal": masking.reveal(message["slot"], message["received"],
+                                             message["participants"])}
         X, y = self._data[:, :-1], self._data[:, -1]
-        if message["phase"] == "stats":
-            return table_stats(X, y)
-        standardizer = Standardizer(
-            mean=np.asarray(message["mean"]), std=np.asarray(message["std"]), rows=0, positives=0
-        )
-        return local_update(X, y, np.asarray(message["weights"]), standardizer, self._plan)
+        d = len(plan.features)
+        weights = np.asarray(message.get("weights", []))
+        if phase == "stats":
+            vector = table_stats(X, y)
+        elif plan.dp is not None:
+            assert self._preset is not None
+            vector = privatise(
+                dp_sums(X, y, weights, self._preset, plan.dp.clip_norm), plan.dp,
+                rounds=plan.rounds, shares=masking.threshold if plan.secure_aggregation else 1,
+                learning_rate=plan.learning_rate, n_weights=d + 1,
+            )
+        else:
+            standardizer = Standardizer(np.asarray(message["mean"]), np.asarray(message["std"]),
+                                        0, 0)
+            vector = local_update(X, y, weights, standardizer, plan)
+        if not plan.secure_aggregation:
+            return {"vector": vector.tolist()}
+        slot = 0 if phase == "stats" else int(message["round"])
+        return {"masked": pack(masking.mask(slot, vector, message["participants"]))}

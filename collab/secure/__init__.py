@@ -1,0 +1,23 @@
+"""Secure aggregation (masking, key agreement, fixed-point ring) and differential privacy."""
+
+from ._dp import DP, clip_rows, epsilon_spent, noise_multiplier_for, privatise
+from ._fixed_point import FRAC_BITS, MAX_ABS, MAX_PARTIES, decode, encode
+from ._secagg import AggregationAborted, MaskingParty, pack, unmask, unpack
+
+__all__ = [
+    "DP",
+    "FRAC_BITS",
+    "MAX_ABS",
+    "MAX_PARTIES",
+    "AggregationAborted",
+    "MaskingParty",
+    "clip_rows",
+    "decode",
+    "encode",
+    "epsilon_spent",
+    "noise_multiplier_for",
+    "pack",
+    "privatise",
+    "unmask",
+    "unpack",
+]

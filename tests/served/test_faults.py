@@ -1,0 +1,129 @@
+"""Faults and load against served lakes: kills, resumes, bad requests, 20 scientists."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import collab
+from collab.scientist._parties import RemoteParty
+
+from conftest import process_on_port  # noqa: I001
+
+pytestmark = [pytest.mark.http, pytest.mark.slow]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+def test_a_killed_lake_is_named_and_the_job_resumes_to_the_uninterrupted_model(
+    tmp_path, ports
+):
+    served_ports = [ports(), ports()]
+    demo = collab.demo.hospitals(n=2, seed=1, ports=served_ports, data_dir=tmp_path)
+    try:
+        plan = demo.plan(rounds=12, local_epochs=1)
+        job = demo.federation.submit(plan)
+        demo.approve_all()
+        deadline = time.monotonic() + 300
+        while job.rounds_done < 3 and not job.done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        victim = demo.lakes[1]
+        process_on_port(served_ports[1]).kill()  # no goodbye: the process just dies
+        with pytest.raises(collab.LakeError) as failure:
+            job.result(progress=False, timeout=120)
+        assert failure.value.lake == victim.name
+        done_before = job.rounds_done
+        assert 3 <= done_before < 12
+
+        reopened = collab.Lake.launch(victim.name, port=served_ports[1],
+                                      data_dir=victim.data_dir)
+        demo.lakes[1] = reopened
+        assert reopened._state.approval(job.job_id).status == "approved"
+        model = job.resume().result(progress=False, timeout=300)
+        assert job.rounds_done == 12 and list(job.history["round"]) == list(range(1, 13))
+        log = reopened.audit
+        assert "lake reopened" in set(log["action"]) and reopened.verify_audit()
+    finally:
+        demo.close()
+
+    with collab.demo.hospitals(n=2, seed=1) as twin:  # the same rows, never interrupted
+        twin_job = twin.federation.submit(twin.plan(rounds=12, local_epochs=1))
+        twin.approve_all()
+        uninterrupted = twin_job.result(progress=False, timeout=300)
+    np.testing.assert_allclose(model.coef_, uninterrupted.coef_, rtol=0, atol=1e-6)
+    assert abs(model.intercept_ - uninterrupted.intercept_) < 1e-6
+
+
+@pytest.fixture(scope="module")
+def busy_lake(tmp_path_factory, patients_parquet, ports):
+    lake = collab.Lake.launch("busy-general", port=ports(),
+                              data_dir=tmp_path_factory.mktemp("busy"))
+    lake.add_table("patients", patients_parquet, private_columns=["patient_id"],
+                   policy=collab.Policy(auto_approve=True))
+    for i in range(20):
+        lake.add_scientist(f"sci{i}@uni.edu", f"password-{i:04d}", name=f"Scientist {i}")
+    yield lake
+    lake.stop()
+
+
+def test_bad_requests_get_clear_errors_and_the_lake_keeps_serving(busy_lake):
+    url = busy_lake.url
+    for body in (b"\x00 not a pysyft message", b"x" * (64 * 1024 * 1024)):
+        request = urllib.request.Request(f"{url}/api/v2/api_call", data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            status = 599  # the server closed the connection on the oversized body
+        assert status >= 400
+    with pytest.raises(collab.CollabError, match="refused the login"):
+        collab.connect([url], email="sci0@uni.edu", password="wrong-password")
+
+    fed = collab.connect([url], email="sci0@uni.edu", password="password-0000")
+    job = fed.submit(collab.plans.LogisticRegression(
+        table="patients", features=["mean_radius"], label="malignant", rounds=1))
+    job.result(progress=False, timeout=300)
+    session = fed._sessions["busy-general"]
+    party = RemoteParty(session, f"collab_plan_{job.job_id[:16]}", "patients")
+    with pytest.raises(collab.PolicyViolation, match="at most 8000000"):
+        party.compute({"plan": job.plan.hash, "phase": "round", "round": 2,
+                       "weights": [0.0] * 1_000_000})
+    raw = session.execute(f"collab_plan_{job.job_id[:16]}", "patients", "{not json")
+    assert raw["ok"] is False and "malformed" in raw["error"]["message"]
+    assert fed.tables == {"busy-general": ["patients"]}  # still serving
+
+
+def test_twenty_scientists_at_once_all_finish_correctly(busy_lake):
+    features = ["mean_radius", "mean_texture", "worst_area"]
+
+    def one(i: int):
+        fed = collab.connect([busy_lake.url], email=f"sci{i}@uni.edu",
+                             password=f"password-{i:04d}")
+        job = fed.submit(collab.plans.LogisticRegression(
+            table="patients", features=features, label="malignant", rounds=3))
+        return job.result(progress=False, timeout=600), job.history
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(one, range(20)))
+    elapsed = time.perf_counter() - started
+    models = [m for m, _ in results]
+    for model in models[1:]:  # the same plan on the same rows: the same model, every time
+        np.testing.assert_allclose(model.coef_, models[0].coef_, rtol=0, atol=1e-9)
+    rounds = np.concatenate([h["seconds"].to_numpy() for _, h in results])
+    assert len(rounds) == 60
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "load-test.json").write_text(json.dumps({
+        "scientists": 20, "rounds_each": 3, "seconds": round(elapsed, 2),
+        "rounds_per_second": round(60 / elapsed, 2),
+        "round_p50_s": round(float(np.percentile(rounds, 50)), 3),
+        "round_p95_s": round(float(np.percentile(rounds, 95)), 3),
+    }, indent=2))
