@@ -39,6 +39,14 @@ LABEL = "malignant"
 TABLE = "patients"
 
 
+def _round_up(value: float) -> float:
+    """``value`` rounded up to two significant digits (0.2863 -> 0.29, 4254 -> 4300)."""
+    if value <= 0:
+        return 1.0
+    scale = 10 ** (np.floor(np.log10(value)) - 1)
+    return float(np.ceil(value / scale) * scale)
+
+
 def breast_cancer_frame() -> pd.DataFrame:
     """scikit-learn's Wisconsin breast-cancer data with a ``malignant`` label and patient ids."""
     from sklearn.datasets import load_breast_cancer
@@ -142,7 +150,7 @@ def hospitals(
     seed: int = 0,
     *,
     test_size: float = 0.2,
-    ports: Sequence[int] | None = None,
+    ports: Sequence[int | None] | None = None,
     data_dir: str | Path | None = None,
 ) -> HospitalsDemo:
     """Start ``n`` hospital lakes, each hosting its share of ``dataset`` as table ``patients``.
@@ -156,7 +164,8 @@ def hospitals(
     seed
         Seeds the test split and the deal.
     ports
-        Serve each lake over HTTP on these ports instead of in this process.
+        Serve each lake over HTTP on these ports instead of in this process (a ``None`` entry
+        keeps that lake in this process).
     data_dir
         Where the hospitals' Parquet files and records go (a temporary folder by default).
     """
@@ -179,6 +188,9 @@ def hospitals(
     features = [c for c in frame.columns if c not in ("patient_id", LABEL)]
     descriptions = {c: f"{c.replace('_', ' ')} of the cell nuclei (biopsy image)" for c in features}
     descriptions[LABEL] = "1 if the biopsy was malignant, 0 if benign"
+    # The owners publish a range per measurement (DP plans clip to it): here each feature's
+    # range over the whole published study, widened to two significant digits.
+    bounds = {c: (0.0, _round_up(float(frame[c].max()))) for c in features}
     descriptions["patient_id"] = "hospital record number"
     lakes: list[Lake] = []
     try:
@@ -190,7 +202,7 @@ def hospitals(
             train.iloc[rows].to_parquet(path, index=False)
             lake = Lake.launch(
                 name,
-                port=None if ports is None else ports[i],
+                port=None if ports is None else ports[i],  # None in the list: in-process
                 data_dir=folder / "lake",
             )
             lakes.append(lake)
@@ -200,6 +212,7 @@ def hospitals(
                 description="Breast biopsy measurements and diagnosis",
                 private_columns=["patient_id"],
                 column_descriptions=descriptions,
+                bounds=bounds,
             )
             lake.add_scientist(SCIENTIST_EMAIL, SCIENTIST_PASSWORD, name="Ada")
         federation = connect(lakes, email=SCIENTIST_EMAIL, password=SCIENTIST_PASSWORD)

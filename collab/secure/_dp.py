@@ -26,8 +26,11 @@ class DP:
     def __post_init__(self) -> None:
         from .._errors import PlanError
 
-        if not (isinstance(self.epsilon, int | float) and math.isfinite(self.epsilon)
-                and self.epsilon > 0):
+        if not (
+            isinstance(self.epsilon, int | float)
+            and math.isfinite(self.epsilon)
+            and self.epsilon > 0
+        ):
             raise PlanError(f"DP epsilon must be a positive number, not {self.epsilon!r}")
         if not 0 < self.delta < 1:
             raise PlanError(f"DP delta must be between 0 and 1, not {self.delta!r}")

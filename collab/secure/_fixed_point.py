@@ -1,11 +1,15 @@
 """Fixed-point encoding of float vectors into the ring of integers modulo 2**64.
 
-A value ``x`` becomes ``round(x * 2**FRAC_BITS) mod 2**64`` (two's complement), so sums of
-encodings decode to the sum of the values. With ``n`` parties each sending values of at most
-``MAX_ABS`` in magnitude, the true sum is below ``n * MAX_ABS * 2**FRAC_BITS`` in scaled units;
-it decodes correctly while that stays below ``2**63``. With ``FRAC_BITS = 24`` and
-``MAX_ABS = 2**28`` (about 2.7e8) that holds for up to ``2**10 = 1024`` parties:
-``2**10 * 2**28 * 2**24 = 2**62 < 2**63``. Each encoding is exact to ``2**-25`` (about 3e-8).
+A value ``v`` is the integer ``I = v * 2**FRAC_BITS`` (``FRAC_BITS = 48``, so resolution
+about 3.6e-15), written in two limbs, ``I = hi * 2**52 + lo`` with ``0 <= lo < 2**52`` and ``hi``
+signed; each limb is one ring element, masked on its own. Sums of encodings decode exactly:
+
+* low limbs: with at most ``MAX_PARTIES = 2**10`` parties, ``sum(lo) < 2**10 * 2**52 = 2**62``,
+  below ``2**64``, so the ring sum is the true sum (no wrap-around);
+* high limbs: ``|hi| <= MAX_ABS / 16 = 2**44`` for ``|v| <= MAX_ABS = 2**48`` (about 2.8e14),
+  so ``|sum(hi)| <= 2**54 < 2**63`` and its two's-complement reading is exact.
+
+Encoding a value outside ``MAX_ABS`` raises instead of wrapping.
 """
 
 from __future__ import annotations
@@ -14,26 +18,36 @@ import numpy as np
 
 from .._errors import PrivacyError
 
-FRAC_BITS = 24
-MAX_ABS = float(2**28)
+FRAC_BITS = 48
+LIMB_BITS = 52
+MAX_ABS = float(2**48)
 MAX_PARTIES = 2**10
-SCALE = float(2**FRAC_BITS)
+_HIGH_UNIT = float(2 ** (LIMB_BITS - FRAC_BITS))  # one high-limb step, in value units (16)
 
 
 def encode(values: np.ndarray) -> np.ndarray:
-    """``values`` as ring elements; :class:`PrivacyError` if one is out of bounds."""
-    values = np.asarray(values, dtype=np.float64)
+    """``values`` as ``2 * len(values)`` ring elements (high limbs, then low limbs)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
     if not np.all(np.isfinite(values)) or np.any(np.abs(values) > MAX_ABS):
         raise PrivacyError(
             f"a value to aggregate is not finite or exceeds the fixed-point bound {MAX_ABS:g}; "
             "secure aggregation cannot encode it without overflow"
         )
-    return np.round(values * SCALE).astype(np.int64).view(np.uint64)
+    high = np.floor(values / _HIGH_UNIT)
+    rest = values - high * _HIGH_UNIT  # exact, in [0, 16)
+    low = np.round(rest * 2.0**FRAC_BITS)
+    carry = low >= 2.0**LIMB_BITS  # rounding up to the next high unit
+    high, low = high + carry, np.where(carry, 0.0, low)
+    return np.concatenate([high.astype(np.int64).view(np.uint64), low.astype(np.uint64)])
 
 
 def decode(total: np.ndarray) -> np.ndarray:
     """Floats from a sum of at most :data:`MAX_PARTIES` encodings."""
-    return np.asarray(total, dtype=np.uint64).view(np.int64).astype(np.float64) / SCALE
+    total = np.asarray(total, dtype=np.uint64)
+    half = total.size // 2
+    high = total[:half].view(np.int64).astype(np.float64)
+    low = total[half:].astype(np.float64)
+    return high * _HIGH_UNIT + low / 2.0**FRAC_BITS
 
 
 def check_parties(n: int) -> None:

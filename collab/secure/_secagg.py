@@ -82,7 +82,10 @@ class MaskingParty:
 
     # set-up: deal shares ---------------------------------------------------------------------
     def deal(
-        self, roster: Sequence[str], public: Mapping[str, Mapping[str, str]], threshold: int,
+        self,
+        roster: Sequence[str],
+        public: Mapping[str, Mapping[str, str]],
+        threshold: int,
         slots: int,
     ) -> dict[str, str]:
         """Shares of this party's secrets, sealed for each peer: ``{peer: sealed}``."""
@@ -99,14 +102,22 @@ class MaskingParty:
         b_shares = {k: _shamir.split(seed, n, threshold) for k, seed in self.self_seeds.items()}
         out = {}
         for index, peer in enumerate(roster, start=1):
-            bundle = {"s": hex(s_shares[index]), "b": {str(k): hex(v[index]) for k, v in b_shares.items()}}
+            bundle = {
+                "s": hex(s_shares[index]),
+                "b": {str(k): hex(v[index]) for k, v in b_shares.items()},
+            }
             text = _json(bundle).encode()
             if peer == self.party:
                 self.held[self.party] = bundle
                 continue
-            key = _crypto.agree(self.c_private, _unb64(public[peer]["c"]),
-                                _context(self.job, self.party, peer, "shares"))
-            out[peer] = _b64(_crypto.seal(key, text, _context(self.job, self.party, peer, "shares")))
+            key = _crypto.agree(
+                self.c_private,
+                _unb64(public[peer]["c"]),
+                _context(self.job, self.party, peer, "shares"),
+            )
+            out[peer] = _b64(
+                _crypto.seal(key, text, _context(self.job, self.party, peer, "shares"))
+            )
         return out
 
     def receive(self, inbox: Mapping[str, str]) -> None:
@@ -114,9 +125,14 @@ class MaskingParty:
         for sender, sealed in inbox.items():
             if sender not in self.public or sender == self.party:
                 raise PrivacyError(f"shares from {sender!r}, who is not a peer in this job")
-            key = _crypto.agree(self.c_private, _unb64(self.public[sender]["c"]),
-                                _context(self.job, sender, self.party, "shares"))
-            text = _crypto.unseal(key, _unb64(sealed), _context(self.job, sender, self.party, "shares"))
+            key = _crypto.agree(
+                self.c_private,
+                _unb64(self.public[sender]["c"]),
+                _context(self.job, sender, self.party, "shares"),
+            )
+            text = _crypto.unseal(
+                key, _unb64(sealed), _context(self.job, sender, self.party, "shares")
+            )
             self.held[sender] = _unjson(text.decode())
 
     # each execution ---------------------------------------------------------------------------
@@ -140,8 +156,11 @@ class MaskingParty:
         return self.roster.index(self.party) < self.roster.index(peer)
 
     def _pair_seed(self, peer: str) -> bytes:
-        return _crypto.agree(self.s_private, _unb64(self.public[peer]["s"]),
-                             _context(self.job, self.party, peer, "mask"))
+        return _crypto.agree(
+            self.s_private,
+            _unb64(self.public[peer]["s"]),
+            _context(self.job, self.party, peer, "mask"),
+        )
 
     def reveal(self, slot: int, received: Sequence[str], participants: Sequence[str]) -> dict:
         """Shares that let the coordinator unmask ``slot``: self-mask seeds of lakes whose
@@ -173,21 +192,31 @@ class MaskingParty:
     # persistence --------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {
-            "party": self.party, "job": self.job, "c": _b64(self.c_private),
-            "s": _b64(self.s_private), "roster": self.roster, "threshold": self.threshold,
+            "party": self.party,
+            "job": self.job,
+            "c": _b64(self.c_private),
+            "s": _b64(self.s_private),
+            "roster": self.roster,
+            "threshold": self.threshold,
             "public": self.public,
             "self_seeds": {str(k): _b64(v) for k, v in self.self_seeds.items()},
-            "held": self.held, "revealed": self.revealed,
+            "held": self.held,
+            "revealed": self.revealed,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MaskingParty:
         return cls(
-            party=data["party"], job=data["job"], c_private=_unb64(data["c"]),
-            s_private=_unb64(data["s"]), roster=list(data["roster"]),
-            threshold=int(data["threshold"]), public=dict(data["public"]),
+            party=data["party"],
+            job=data["job"],
+            c_private=_unb64(data["c"]),
+            s_private=_unb64(data["s"]),
+            roster=list(data["roster"]),
+            threshold=int(data["threshold"]),
+            public=dict(data["public"]),
             self_seeds={int(k): _unb64(v) for k, v in data["self_seeds"].items()},
-            held=dict(data["held"]), revealed=dict(data["revealed"]),
+            held=dict(data["held"]),
+            revealed=dict(data["revealed"]),
         )
 
 
@@ -222,8 +251,9 @@ def unmask(
         shares = {index[r]: int(rev["s"][gone], 16) for r, rev in reveals.items()}
         s_private = _shamir.combine(dict(list(shares.items())[:threshold]))
         for peer in masked:
-            seed = _crypto.agree(s_private, _unb64(public[peer]["s"]),
-                                 _context(job, gone, peer, "mask"))
+            seed = _crypto.agree(
+                s_private, _unb64(public[peer]["s"]), _context(job, gone, peer, "mask")
+            )
             mask = _crypto.expand(seed, total.size, slot)
             # `peer` added the mask if it comes before `gone` in the roster, else subtracted it
             total = total - mask if index[peer] < index[gone] else total + mask

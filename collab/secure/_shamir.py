@@ -11,7 +11,9 @@ def split(secret: bytes, n: int, t: int) -> dict[int, int]:
     """Shares ``{x: y}`` for ``x = 1..n``; any ``t`` of them give ``secret`` back."""
     if not 1 <= t <= n:
         raise ValueError(f"the threshold must be between 1 and {n}, not {t}")
-    coefficients = [int.from_bytes(secret, "big")] + [secrets.randbelow(PRIME) for _ in range(t - 1)]
+    coefficients = [int.from_bytes(secret, "big")] + [
+        secrets.randbelow(PRIME) for _ in range(t - 1)
+    ]
     shares = {}
     for x in range(1, n + 1):
         y = 0

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-ADMIN_PASSWORD = "a-long-owner-secret"  # noqa: S105 - test lakes only
+ADMIN_PASSWORD = "a-long-owner-secret"
 
 
 def wait_for_http(url: str, timeout: float = 120.0) -> None:
@@ -36,12 +37,21 @@ def process_on_port(port: int) -> psutil.Process:
     raise LookupError(f"no process listens on port {port}")
 
 
-def write_config(path: Path, *, name: str, port: int, data_dir: Path, table: Path,
-                 master: str | None = None, auto_approve: bool = False,
-                 scientists: tuple[str, ...] = ("ada@uni.edu",)) -> Path:
+def write_config(
+    path: Path,
+    *,
+    name: str,
+    port: int,
+    data_dir: Path,
+    table: Path,
+    master: str | None = None,
+    auto_approve: bool = False,
+    scientists: tuple[str, ...] = ("ada@uni.edu",),
+) -> Path:
     spark = f'[spark]\nmaster = "{master}"\n' if master else ""
-    people = "".join(f'[[scientists]]\nemail = "{e}"\nname = "{e.split("@")[0]}"\n\n'
-                     for e in scientists)
+    people = "".join(
+        f'[[scientists]]\nemail = "{e}"\nname = "{e.split("@")[0]}"\n\n' for e in scientists
+    )
     path.write_text(
         f"""[lake]
 name = "{name}"
@@ -80,7 +90,9 @@ def postgres(tmp_path_factory: pytest.TempPathFactory, ports) -> Iterator[str]:
     if not bins:
         pytest.fail("PostgreSQL is not installed: apt-get install postgresql (CI installs it)")
     bin_dir = bins[-1]
-    root = tmp_path_factory.mktemp("pg")
+    # outside pytest's root-only temporary tree, so the postgres user can reach it
+    root = Path(tempfile.mkdtemp(prefix="collab-pg-"))
+    root.chmod(0o755)
     data, sock = root / "data", root / "sock"
     sock.mkdir()
     as_user: list[str] = []
@@ -89,20 +101,49 @@ def postgres(tmp_path_factory: pytest.TempPathFactory, ports) -> Iterator[str]:
         shutil.chown(sock, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
     port = ports()
-    subprocess.run([*as_user, bin_dir / "initdb", "-D", data, "-U", "collab", "--auth=trust"],
-                   check=True, capture_output=True)
     subprocess.run(
-        [*as_user, bin_dir / "pg_ctl", "-D", data, "-w", "-l", root / "log", "-o",
-         f"-p {port} -k {sock} -c listen_addresses=127.0.0.1", "start"],
-        check=True, capture_output=True,
+        [*as_user, bin_dir / "initdb", "-D", data, "-U", "collab", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_user,
+            bin_dir / "pg_ctl",
+            "-D",
+            data,
+            "-w",
+            "-l",
+            root / "log",
+            "-o",
+            f"-p {port} -k {sock} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
-        subprocess.run([*as_user, bin_dir / "createdb", "-h", "127.0.0.1", "-p", str(port),
-                        "-U", "collab", "lakes"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                *as_user,
+                bin_dir / "createdb",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "collab",
+                "lakes",
+            ],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql://collab:unused@127.0.0.1:{port}/lakes"
     finally:
-        subprocess.run([*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "fast", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, bin_dir / "pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True
+        )
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -111,19 +152,46 @@ def spark_cluster(ports) -> Iterator[str]:
     import pyspark
 
     spark_class = Path(pyspark.__file__).parent / "bin" / "spark-class"
-    env = {**os.environ, "SPARK_HOME": str(spark_class.parent.parent),
-           "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    env = {
+        **os.environ,
+        "SPARK_HOME": str(spark_class.parent.parent),
+        "PYSPARK_PYTHON": sys.executable,
+        "SPARK_LOCAL_IP": "127.0.0.1",
+    }
     port = ports()
     master = subprocess.Popen(
-        [spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
-         "--port", str(port), "--webui-port", str(ports())],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            spark_class,
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(ports()),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"spark://127.0.0.1:{port}"
     worker = subprocess.Popen(
-        [spark_class, "org.apache.spark.deploy.worker.Worker", url, "--cores", "1",
-         "--memory", "1g", "--host", "127.0.0.1", "--webui-port", str(ports())],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            spark_class,
+            "org.apache.spark.deploy.worker.Worker",
+            url,
+            "--cores",
+            "1",
+            "--memory",
+            "1g",
+            "--host",
+            "127.0.0.1",
+            "--webui-port",
+            str(ports()),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         yield url

@@ -15,8 +15,11 @@ FEATURES = ["mean_radius", "mean_texture", "mean_smoothness", "worst_area", "wor
 
 def train(lake: collab.Lake, scientist, rounds: int = 5):
     fed = collab.connect([lake.url or lake], email=scientist[0], password=scientist[1])
-    job = fed.submit(collab.plans.LogisticRegression(
-        table="patients", features=FEATURES, label="malignant", rounds=rounds))
+    job = fed.submit(
+        collab.plans.LogisticRegression(
+            table="patients", features=FEATURES, label="malignant", rounds=rounds
+        )
+    )
     for request in lake.requests:
         if request.job_id == job.job_id:
             request.approve()
@@ -26,8 +29,9 @@ def train(lake: collab.Lake, scientist, rounds: int = 5):
 def test_a_lake_on_a_spark_standalone_cluster_trains_the_local_mode_model(
     tmp_path, spark_cluster, patients_parquet, ports, scientist
 ):
-    clustered = collab.Lake.launch("cluster-lake", port=ports(), data_dir=tmp_path / "c",
-                                   spark_master=spark_cluster)
+    clustered = collab.Lake.launch(
+        "cluster-lake", port=ports(), data_dir=tmp_path / "c", spark_master=spark_cluster
+    )
     local = collab.Lake.launch("local-lake")
     try:
         for lake in (clustered, local):
@@ -53,12 +57,15 @@ def test_a_lake_keeps_its_records_in_postgresql_across_a_restart(
     finally:
         lake.stop()
     with psycopg.connect(postgres.replace("collab:unused@", "collab@")) as db:
-        tables = {r[0] for r in db.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema='public'")}
+        tables = {
+            r[0]
+            for r in db.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema='public'"
+            )
+        }
     assert any("user" in t.lower() for t in tables), tables  # PySyft's records are there
 
-    reopened = collab.Lake.launch("pg-lake", port=port, data_dir=data_dir,
-                                  database_url=postgres)
+    reopened = collab.Lake.launch("pg-lake", port=port, data_dir=data_dir, database_url=postgres)
     try:
         assert reopened.tables == ["patients"]
         assert reopened._state.approval(job.job_id).status == "approved"

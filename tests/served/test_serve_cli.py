@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import ADMIN_PASSWORD, wait_for_http, write_config
 
 import collab
 from collab.lake._config import load_config
-
-from conftest import ADMIN_PASSWORD, wait_for_http, write_config  # noqa: I001
 
 pytestmark = [pytest.mark.http, pytest.mark.slow]
 
@@ -23,19 +22,31 @@ FEATURES = ["mean_radius", "mean_texture", "mean_smoothness", "worst_area"]
 
 
 def lake_env(**extra: str) -> dict[str, str]:
-    return {**os.environ, "COLLAB_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "COLLAB_SCIENTIST_PASSWORDS": "ada@uni.edu=ada-lovelace-1815", **extra}
+    return {
+        **os.environ,
+        "COLLAB_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "COLLAB_SCIENTIST_PASSWORDS": "ada@uni.edu=ada-lovelace-1815",
+        **extra,
+    }
 
 
 def collab_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "collab", *args], env=env, text=True,
-                          capture_output=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "collab", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def start(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "collab", "lake", "serve", "--config", str(config)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 180
@@ -54,8 +65,9 @@ def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
     tmp_path, patients_parquet, ports, scientist
 ):
     port, data_dir = ports(), tmp_path / "records"
-    config = write_config(tmp_path / "lake.toml", name="st-anne", port=port,
-                          data_dir=data_dir, table=patients_parquet)
+    config = write_config(
+        tmp_path / "lake.toml", name="st-anne", port=port, data_dir=data_dir, table=patients_parquet
+    )
     url = f"http://127.0.0.1:{port}"
     env = lake_env()
     process = start(config, env)
@@ -63,15 +75,17 @@ def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
         wait_for_http(url)
         fed = collab.connect([url], email=scientist[0], password=scientist[1])
         assert fed.tables == {"st-anne": ["patients"]}
-        job = fed.submit(collab.plans.LogisticRegression(
-            table="patients", features=FEATURES, label="malignant", rounds=3))
+        job = fed.submit(
+            collab.plans.LogisticRegression(
+                table="patients", features=FEATURES, label="malignant", rounds=3
+            )
+        )
 
         listed = collab_cli("lake", "requests", "--config", str(config), env=env)
         assert listed.returncode == 0, listed.stderr
         assert "ada@uni.edu" in listed.stdout and "pending" in listed.stdout
         request_id = [w for w in listed.stdout.split() if len(w) == 32][0]
-        approved = collab_cli("lake", "approve", request_id[:10], "--config", str(config),
-                              env=env)
+        approved = collab_cli("lake", "approve", request_id[:10], "--config", str(config), env=env)
         assert approved.returncode == 0 and request_id in approved.stdout, approved.stderr
 
         model = job.result(progress=False, timeout=300)
@@ -101,10 +115,16 @@ def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
 
 
 def test_serve_refuses_the_default_admin_password(tmp_path, patients_parquet, ports):
-    config = write_config(tmp_path / "lake.toml", name="st-anne", port=ports(),
-                          data_dir=tmp_path / "r", table=patients_parquet)
-    result = collab_cli("lake", "serve", "--config", str(config),
-                        env=lake_env(COLLAB_ADMIN_PASSWORD="changethis"))
+    config = write_config(
+        tmp_path / "lake.toml",
+        name="st-anne",
+        port=ports(),
+        data_dir=tmp_path / "r",
+        table=patients_parquet,
+    )
+    result = collab_cli(
+        "lake", "serve", "--config", str(config), env=lake_env(COLLAB_ADMIN_PASSWORD="changethis")
+    )
     assert result.returncode == 1
     assert "default admin password" in result.stderr
 
