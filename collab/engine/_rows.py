@@ -136,24 +136,22 @@ def blocks_of(rows: int) -> list[tuple[int, int]]:
     return [(i * rows // k, (i + 1) * rows // k) for i in range(k)]
 
 
-def rows_from_batches(batches: Iterator[Any]) -> tuple[np.ndarray, np.ndarray]:
+def rows_from_batches(batches: Iterator[Any], width: int) -> tuple[np.ndarray, np.ndarray]:
     """Labelled rows of a partition's Arrow batches: features ``X`` (C order) and label ``y``.
 
-    The label is the last column; a row whose label is missing is left out here, as the
+    Each batch holds one struct column of ``width`` doubles, the label last
+    (``_tables.as_double_struct``). A row whose label is missing is left out here, as the
     plan's arithmetic would leave it out (``collab.plans._steps.labelled``).
     """
     kept = [b for b in batches if b.num_rows]
-    width = kept[0].num_columns if kept else 0
     n = sum(b.num_rows for b in kept)
     data = np.empty((n, width), dtype=np.float64)
     offset = 0
     for batch in kept:
         m = batch.num_rows
-        for j in range(width):
-            data[offset : offset + m, j] = batch.column(j).to_numpy(zero_copy_only=False)
+        for j, column in enumerate(batch.column(0).flatten()):
+            data[offset : offset + m, j] = column.to_numpy(zero_copy_only=False)
         offset += m
-    if not width:
-        return np.zeros((0, 0)), np.zeros(0)
     y = data[:, -1].copy()
     keep = ~np.isnan(y)
     if keep.all():

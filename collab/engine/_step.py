@@ -5,10 +5,11 @@ each partition's rows (``_rows.blocks_of``), and only one summed vector per bloc
 the driver, which adds them up in a fixed order.
 
 Rows reach Python from the JVM once: the first pass over a table (normally the statistics
-phase) streams each partition's rows from Spark's cache as Arrow batches and keeps them as
-numpy arrays (``_rows``); later passes run one light job whose tasks (one per core) work on
-those arrays. A block whose arrays are gone (budget, a restart) is streamed again in the same
-call, so a step's result never depends on what was kept.
+phase) reads each partition's rows as Arrow batches and keeps them as numpy arrays
+(``_rows``); later passes run one light job whose tasks (one per core) work on those arrays.
+A block whose arrays are gone (budget, a restart) is read again in the same call, so a step's
+result never depends on what was kept. Where rows cannot be kept (a cluster, or a table larger
+than the budget), Spark caches the table and every pass streams it from there.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from ..plans._steps import (
 )
 from . import _rows
 from ._spark import active_settings, spark_session
-from ._tables import CachedTable, cached_table
+from ._tables import CachedTable, cached_table, persist
 
 Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Block = tuple[int, int, int, int, int]  # pid, block index, start, stop, partition rows
@@ -132,7 +133,7 @@ def _stream(
     Returns one row per computed block, ``(pid, block, vector, seconds, bytes kept)``, and one
     per partition, ``(pid, -1, None, labelled rows, bytes kept)``.
     """
-    width = len(table.df.columns)
+    width = len(table.columns)
 
     def per_partition(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
@@ -140,9 +141,7 @@ def _stream(
 
         _rows.settle_worker()
         pid = TaskContext.get().partitionId()
-        X, y = _rows.rows_from_batches(batches)
-        if X.shape[1] != width - 1:
-            X = np.zeros((0, width - 1))
+        X, y = _rows.rows_from_batches(batches, width)
         kept = _rows.save_rows(where, pid, X, y) if where is not None else 0
         yield _block_row(pa, pid, -1, None, float(len(y)), kept)
         for block, (start, stop) in enumerate(_rows.blocks_of(len(y))):
@@ -260,6 +259,8 @@ def _over_partitions(
         cache.missed(table.token)
         wanted = missing
     write = where if entry is not None and not entry.too_big else None
+    if write is None:  # every round will stream: let Spark keep the rows instead
+        persist(table)
     streamed = _stream(table, compute, standardizer, write, wanted)
     times.jobs += 1
     take(streamed)
