@@ -28,6 +28,60 @@ _thread = threading.local()
 _launch_lock = threading.Lock()
 
 
+def _served_identity(name: str, storage_dir: Path | None) -> dict[str, str]:
+    """A served Datasite's id and signing key, the same at every start of the lake.
+
+    PySyft gives a served (non-dev) server a random id and key at each start, which would
+    orphan its records; its child process reads both from the environment instead. The key
+    is random, made once and kept in the lake's storage directory (mode 0600).
+    """
+    from syft.server.credentials import SyftSigningKey
+    from syft.server.utils import get_named_server_uid
+
+    key = SyftSigningKey.generate()
+    if storage_dir is not None:
+        storage_dir.mkdir(parents=True, exist_ok=True)
+        key_file = storage_dir / "server.key"
+        if key_file.exists():
+            key = SyftSigningKey.from_string(key_file.read_text().strip())
+        else:
+            key_file.write_text(str(key))
+            key_file.chmod(0o600)
+    return {
+        "SERVER_UID": get_named_server_uid(name).no_dash,
+        "SERVER_PRIVATE_KEY": str(key),
+    }
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set ``values`` while a served Datasite's child process starts.
+
+    PySyft reads them when ``syft.server.server`` is imported: a spawned child imports it
+    afresh and reads the environment; a forked child inherits the module, so its copies
+    are set too.
+    """
+    import syft.server.server as server_module
+
+    names = {"SERVER_UID": "server_uid_env", "SERVER_PRIVATE_KEY": "signing_key_env"}
+    previous = {k: os.environ.get(k) for k in values}
+    previous_module = {names[k]: getattr(server_module, names[k]) for k in values if k in names}
+    os.environ.update(values)
+    for key, value in values.items():
+        if key in names:
+            setattr(server_module, names[key], value)
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        for attr, v in previous_module.items():
+            setattr(server_module, attr, v)
+
+
 @contextlib.contextmanager
 def _storage_root(directory: Path | None) -> Iterator[None]:
     if directory is None:
@@ -132,8 +186,9 @@ class Datasite:
         server starts), or the database to ``database_url`` (``postgresql://...``).
         """
         sy = _syft()
+        identity = _served_identity(f"{name}@{instance}", storage_dir) if port else {}
         try:
-            with _launch_lock, _storage_root(storage_dir), _quiet():
+            with _launch_lock, _environment(identity), _storage_root(storage_dir), _quiet():
                 kwargs: dict[str, Any] = {
                     "name": f"{name}@{instance}",
                     "reset": reset,
@@ -151,6 +206,9 @@ class Datasite:
                 else:
                     admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=admin_password)
         except Exception as exc:
+            if "handle" in locals():
+                with contextlib.suppress(Exception), _quiet():
+                    handle.land()  # or its child process outlives the failed start
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
         url = f"http://{host}:{port}" if port is not None else None
         return cls(name, handle, admin, url)

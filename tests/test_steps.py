@@ -17,7 +17,8 @@ class ArrayParty:
         if message["phase"] == "stats":
             return {"vector": table_stats(self.X, self.y)}
         std = Standardizer(np.array(message["mean"]), np.array(message["std"]), 0, 0)
-        return {"vector": local_update(self.X, self.y, np.array(message["weights"]), std, self.plan)}
+        weights = np.array(message["weights"])
+        return {"vector": local_update(self.X, self.y, weights, std, self.plan)}
 
 
 def data(n=300, seed=0):

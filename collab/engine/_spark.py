@@ -14,6 +14,7 @@ from .._errors import SetupError
 _lock = threading.Lock()
 _session: Any = None
 _settings: dict[str, Any] | None = None
+_owner_pid: int | None = None
 
 DEFAULT_CONF = {
     "spark.ui.enabled": "false",
@@ -53,10 +54,12 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
     Spark allows one session per process: later calls with different settings get the
     running session (the lakes of one notebook share it).
     """
-    global _session, _settings
+    global _session, _settings, _owner_pid
     with _lock:
-        if _session is not None:
+        if _session is not None and _owner_pid == os.getpid():
             return _session
+        if _session is not None:
+            _forget_inherited_session()
         check_java()
         # Workers must run this interpreter so they import the same collab, numpy and pyarrow.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -73,7 +76,26 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         if not master.startswith("sc://"):
             _session.sparkContext.setLogLevel("ERROR")
         _settings = {"master": master, "conf": dict(conf or {})}
+        _owner_pid = os.getpid()
         return _session
+
+
+def _forget_inherited_session() -> None:
+    """Drop a session inherited through ``fork`` (a served Datasite's child process).
+
+    Its JVM belongs to the parent: using it would run this lake's jobs in the parent's Spark,
+    with the parent's master. The child starts a JVM and session of its own instead.
+    """
+    global _session, _settings
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    SparkContext._active_spark_context = None
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    SparkSession._instantiatedSession = None
+    SparkSession._activeSession = None
+    _session, _settings = None, None
 
 
 def active_settings() -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ than the budget), Spark caches the table and every pass streams it from there.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -325,3 +326,13 @@ def compute_dp_sums(
         return dp_sums(Z, y, weights, prepared, clip)  # type: ignore[arg-type]
 
     return _over_partitions(table, compute, update_size(len(plan.features)), standardizer)
+
+
+def _forget_after_fork() -> None:
+    # the parent's kept rows belong to the parent's Spark workers
+    global _row_cache, _row_cache_lock
+    _row_cache = None
+    _row_cache_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from dataclasses import dataclass
@@ -205,3 +206,14 @@ def forget(source: str) -> None:
             if entry.persisted:
                 entry.df.unpersist()
             row_cache().drop(entry.token)
+
+
+def _forget_after_fork() -> None:
+    # a forked child (a served Datasite) starts its own Spark; the parent's DataFrames are not
+    # its to use
+    global _cache_lock
+    _cached.clear()
+    _cache_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

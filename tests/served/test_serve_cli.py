@@ -84,7 +84,7 @@ def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
         listed = collab_cli("lake", "requests", "--config", str(config), env=env)
         assert listed.returncode == 0, listed.stderr
         assert "ada@uni.edu" in listed.stdout and "pending" in listed.stdout
-        request_id = [w for w in listed.stdout.split() if len(w) == 32][0]
+        request_id = next(w for w in listed.stdout.split() if len(w) == 32)
         approved = collab_cli("lake", "approve", request_id[:10], "--config", str(config), env=env)
         assert approved.returncode == 0 and request_id in approved.stdout, approved.stderr
 
