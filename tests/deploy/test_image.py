@@ -295,3 +295,128 @@ def test_the_batch_job_copies_a_csv_into_parquet(tmp_path: Path) -> None:
         [sys.executable, str(job), *args], env=env, capture_output=True, text=True, timeout=300
     )
     assert again.returncode != 0 and "already exists" in again.stderr
+
+
+# --- the entrypoint against a real Spark driver -------------------------------------------------
+
+DRIVER = """
+import json, os, sys
+from pyspark.sql import SparkSession
+
+master, driver_port, block_port, out = sys.argv[1:5]
+spark = (
+    SparkSession.builder.master(master).appName("entrypoint-test")
+    .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+    .config("spark.driver.port", driver_port).config("spark.blockManager.port", block_port)
+    .config("spark.cores.max", "1").config("spark.executor.memory", "512m")
+    .getOrCreate()
+)
+sc = spark.sparkContext
+options = sc.getConf().get("spark.executor.extraJavaOptions", "")
+with open(out + ".app", "w") as f:
+    json.dump({"app_id": sc.applicationId, "java_options": options}, f)
+
+
+def where(_):
+    import os
+
+    import collab  # the image's packages are importable in the executor's Python workers
+
+    yield [collab.__name__, os.environ.get("SPARK_EXECUTOR_POD_NAME")]
+
+
+tasks = sc.parallelize(range(4), 2).mapPartitions(where).collect()
+frame = spark.range(1000)
+rows = frame.mapInArrow(lambda batches: batches, frame.schema).count()  # Arrow on Java 17
+with open(out, "w") as f:
+    json.dump({"tasks": tasks, "rows": rows}, f)
+spark.stop()
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(path: Path, process: subprocess.Popen[bytes], seconds: float) -> dict:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_size:
+            return json.loads(path.read_text())
+        assert process.poll() is None, f"exited with {process.returncode}"
+        time.sleep(0.5)
+    raise AssertionError(f"no {path.name} within {seconds} s")
+
+
+@pytest.mark.slow
+def test_the_entrypoint_runs_a_real_executor_for_a_spark_driver(tmp_path: Path) -> None:
+    """A Spark 4 driver (standalone master, no workers) gets its only executor from
+    `spark-entrypoint executor`, given the variables Spark's Kubernetes mode sets in executor
+    pods; the executor runs Python tasks that import collab, and an Arrow job."""
+    import shlex
+
+    import pyspark
+
+    spark_home = Path(pyspark.__file__).parent
+    master_port, driver_port, block_port = free_port(), free_port(), free_port()
+    script, out = tmp_path / "driver.py", tmp_path / "result.json"
+    script.write_text(DRIVER)
+    env = {**os.environ, "SPARK_HOME": str(spark_home), "PYSPARK_PYTHON": sys.executable}
+    env.pop("PYSPARK_SUBMIT_ARGS", None)
+    logs = {name: open(tmp_path / f"{name}.log", "wb") for name in ("master", "driver", "exec")}
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        master = subprocess.Popen(
+            [str(spark_home / "bin" / "spark-class"), "org.apache.spark.deploy.master.Master",
+             "--host", "127.0.0.1", "--port", str(master_port), "--webui-port", str(free_port())],
+            env=env, stdout=logs["master"], stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(master)
+        driver = subprocess.Popen(
+            [sys.executable, str(script), f"spark://127.0.0.1:{master_port}", str(driver_port),
+             str(block_port), str(out)],
+            env=env, stdout=logs["driver"], stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(driver)
+        app = wait_for(Path(f"{out}.app"), driver, 180)
+        executor_env = {
+            **env,
+            "SPARK_DRIVER_URL": f"spark://CoarseGrainedScheduler@127.0.0.1:{driver_port}",
+            "SPARK_EXECUTOR_ID": "1",
+            "SPARK_EXECUTOR_CORES": "1",
+            "SPARK_EXECUTOR_MEMORY": "512m",
+            "SPARK_APPLICATION_ID": app["app_id"],
+            "SPARK_EXECUTOR_POD_IP": "127.0.0.1",
+            "SPARK_EXECUTOR_POD_NAME": "collab-lake-exec-1",
+            "SPARK_RESOURCE_PROFILE_ID": "0",
+        }
+        # Spark passes the executor's JVM options (Java 17's --add-opens among them) one a variable
+        for i, option in enumerate(shlex.split(app["java_options"])):
+            executor_env[f"SPARK_JAVA_OPT_{i}"] = option
+        executor = subprocess.Popen(
+            [str(ENTRYPOINT), "executor"], env=executor_env, stdout=logs["exec"],
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(executor)
+        result = wait_for(out, driver, 240)
+        assert result["tasks"] == [["collab", "collab-lake-exec-1"]] * 2
+        assert result["rows"] == 1000
+        assert driver.wait(timeout=60) == 0
+        executor.wait(timeout=60)  # it leaves when its driver stops
+        assert "Successfully registered with driver" in (tmp_path / "exec.log").read_text()
+    finally:
+        for process in reversed(started):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        for log in logs.values():
+            log.close()

@@ -133,6 +133,16 @@ def test_every_resource_of_an_overlay_is_valid_kubernetes(name: str, version: st
         validate(resource, version)
 
 
+@pytest.mark.parametrize("tree", ["base", "spark-operator"])
+def test_the_base_and_the_spark_operator_example_render(tree: str) -> None:
+    resources = render(K8S / tree)
+    assert resources
+    for resource in resources:
+        if resource["kind"] != "SparkApplication":  # a CRD: see the end of this file
+            for version in KUBERNETES_VERSIONS:
+                validate(resource, version)
+
+
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_embedded_pod_templates_are_valid_pods(version: str) -> None:
     """Pod templates that Kustomize carries as data or inside a CRD get the Pod schema too."""
