@@ -1,0 +1,88 @@
+/**
+ * Python snippets the Data Lakes panel inserts into notebooks. Pure
+ * functions, so the text is tested without a notebook.
+ */
+import { ILakeColumn, ILakeTable } from './tokens';
+
+/** Column names that usually hold the label, in order of preference. */
+const LABEL_NAMES = [
+  'label',
+  'target',
+  'outcome',
+  'malignant',
+  'diagnosis',
+  'class',
+  'y'
+];
+
+const NUMERIC_TYPE =
+  /^(bool|boolean|byte|tinyint|short|smallint|int|integer|long|bigint|float|real|double|decimal|numeric|number)(\b|\(|\d)/i;
+
+/** A Python string literal for `value`. */
+export function pyString(value: string): string {
+  // JSON string escapes are valid Python string escapes.
+  return JSON.stringify(value);
+}
+
+/** Whether a column type (Spark or Arrow spelling) holds numbers. */
+export function isNumericType(type: string): boolean {
+  return NUMERIC_TYPE.test(type.trim());
+}
+
+/** `fed.schema("<table>")` */
+export function schemaSnippet(table: string): string {
+  return `fed.schema(${pyString(table)})`;
+}
+
+/**
+ * The label a plan skeleton proposes: a visible column named like a label
+ * (label, target, outcome, malignant...), else the last visible column.
+ */
+export function chooseLabel(columns: ReadonlyArray<ILakeColumn>): string | null {
+  const visible = columns.filter(c => !c.private);
+  for (const wanted of LABEL_NAMES) {
+    const hit = visible.find(c => c.name.toLowerCase() === wanted);
+    if (hit) {
+      return hit.name;
+    }
+  }
+  const fuzzy = visible.find(c =>
+    LABEL_NAMES.slice(0, 4).some(w => c.name.toLowerCase().includes(w))
+  );
+  if (fuzzy) {
+    return fuzzy.name;
+  }
+  return visible.length ? visible[visible.length - 1].name : null;
+}
+
+/**
+ * Visible numeric columns other than the label. When no column type is
+ * recognised as numeric, every visible column but the label is proposed.
+ */
+export function chooseFeatures(
+  columns: ReadonlyArray<ILakeColumn>,
+  label: string | null
+): string[] {
+  const candidates = columns.filter(c => !c.private && c.name !== label);
+  const numeric = candidates.filter(c => isNumericType(c.type));
+  return (numeric.length ? numeric : candidates).map(c => c.name);
+}
+
+/** A `collab.plans.LogisticRegression(...)` skeleton for `table`. */
+export function planSkeleton(table: ILakeTable, rounds = 30): string {
+  const label = chooseLabel(table.columns);
+  const features = chooseFeatures(table.columns, label);
+  const oneLine = `    features=[${features.map(pyString).join(', ')}],`;
+  const featureLines =
+    oneLine.length <= 88
+      ? [oneLine]
+      : ['    features=[', ...features.map(f => `        ${pyString(f)},`), '    ],'];
+  return [
+    'plan = collab.plans.LogisticRegression(',
+    `    table=${pyString(table.name)},`,
+    ...featureLines,
+    `    label=${label === null ? '...' : pyString(label)},`,
+    `    rounds=${rounds},`,
+    ')'
+  ].join('\n');
+}
