@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint check-java install clean
+.PHONY: demo test test-fast bench lint check-java install clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "collab needs Python 3.11 ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -27,8 +27,11 @@ test: install check-java
 test-fast: install
 	$(BIN)/python -m pytest -m "not http and not slow"
 
+bench: install check-java
+	$(BIN)/python -m benchmarks
+
 lint: install
-	$(BIN)/ruff check collab tests
+	$(BIN)/ruff check collab tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -1,0 +1,434 @@
+"""The results as a Markdown table, PNG plots, and the targets checked against them."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+MARGIN_POINTS = 0.5
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "–"
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.2f}"
+
+
+def _mib(value: float | None) -> str:
+    return "–" if value is None else f"{value / 2**20:,.0f}"
+
+
+def _cached(entry: dict[str, Any]) -> dict[str, Any] | None:
+    runs = entry.get("collab", [])
+    warm = [r for r in runs if "rows cached" in r["label"]]
+    return warm[0] if warm else (runs[0] if runs else None)
+
+
+# --- targets -----------------------------------------------------------------------------------
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every target of the issue with its measured value (``None`` when not measured)."""
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, limit: float, unit: str, how: str) -> None:
+        met = None if value is None else bool(value <= limit)
+        out.append({"target": name, "value": value, "limit": limit, "unit": unit, "met": met,
+                    "how": how})
+
+    # accuracy within 0.5 points of MLlib, every size (secure aggregation, non-DP)
+    for group in ("demo", "sizes", "large"):
+        entries = results.get(group)
+        if not entries:
+            continue
+        items = [entries] if group == "demo" else list(entries.values())
+        for entry in items:
+            best = max((r["accuracy"] for r in entry["collab"] if r["dp_epsilon"] is None),
+                       default=None)
+            gap = None if best is None else 100 * (entry["mllib"]["accuracy"] - best)
+            add(f"accuracy gap to MLlib, {entry['rows']:,} rows ({group})", gap, MARGIN_POINTS,
+                "points", "MLlib test accuracy minus collab's after the last round")
+
+    sizes = results.get("sizes") or {}
+    if "1000000" in sizes:
+        entry = sizes["1000000"]
+        mllib = entry["mllib"]
+        for run in entry["collab"]:
+            if run["dp_epsilon"] is not None:
+                continue
+            seconds = run.get("seconds_to_target")
+            cold = "first job" in run["label"]
+            base = mllib["fit_seconds"] + (mllib["load_seconds"] if cold else 0.0)
+            add(
+                f"1M rows: time to MLlib accuracy vs MLlib fit ({run['label']})",
+                None if seconds is None else seconds / base,
+                1.5,
+                "x",
+                "collab from job start (keys, statistics, rounds) / MLlib fit on the cached "
+                "pooled rows" + (" plus reading and caching them" if cold else ""),
+            )
+
+    yard = results.get("yardsticks")
+    if yard:
+        shape = f"{yard['rows']:,} x {yard['features']}"
+        add(f"local step vs one MLlib iteration ({shape})", yard["ratio_step_to_mllib_iteration"],
+            2.0, "x", "median full-batch local step / MLlib seconds per extra L-BFGS iteration")
+        add(f"local step vs one numpy pass ({shape})", yard["ratio_step_to_numpy_pass"], 10.0,
+            "x", "median full-batch local step / one numpy gradient pass in memory")
+
+    wide = results.get("features") or {}
+    if "10000" in wide:
+        add("privacy layer share of a round at 10,000 parameters",
+            100 * wide["10000"]["privacy_share_of_round"], 10.0, "%",
+            "masking, key agreement, shares and encoding (lakes + coordinator) / round time")
+
+    lakes = results.get("lakes") or {}
+    if "growth_own_machines" in lakes:
+        counts = sorted(int(k) for k in lakes if k.isdigit())
+        span = f"{counts[0]} -> {counts[-1]} lakes"
+        add(f"round time growth {span}, fixed total rows (lakes on own machines)",
+            100 * lakes["growth_own_machines"], 20.0, "%",
+            f"slowest lake's calls timed alone + coordinator, {span}")
+        add(f"round time growth {span}, fixed total rows (all on this machine)",
+            100 * lakes["growth_shared_machine"], 20.0, "%",
+            "measured round wall time, every lake in this process on the same cores")
+    return out
+
+
+# --- markdown ----------------------------------------------------------------------------------
+
+
+def _accuracy_rows(group: str, entry: dict[str, Any]) -> list[str]:
+    lines = []
+    target = entry["mllib"]["accuracy"]
+    label = f"{entry['rows']:,}"
+    for name in ("mllib", "sklearn"):
+        c = entry[name]
+        lines.append(
+            f"| {group} | {label} | {name} (pooled) | {_pct(c['accuracy'])} | "
+            f"{_fmt(100 * (c['accuracy'] - target))} | {_fmt(c['fit_seconds'])} "
+            f"(+{_fmt(c['load_seconds'])} load) | {c['iterations']} it. |"
+        )
+    for run in entry["collab"]:
+        seconds = run.get("seconds_to_target")
+        rounds = run.get("rounds_to_target")
+        reached = (
+            f"{_fmt(seconds)} ({rounds} rounds)" if seconds is not None else "not reached"
+        )
+        lines.append(
+            f"| {group} | {label} | {run['label']} [{run['transport']}] | "
+            f"{_pct(run['accuracy'])} | {_fmt(100 * (run['accuracy'] - target))} | "
+            f"{reached}; all {run['rounds']} rounds {_fmt(run['total_seconds'])} | "
+            f"{_fmt(run['round_split'].get('round'))} s/round |"
+        )
+    est = entry.get("full_stack_estimate")
+    if est and est.get("seconds_to_target") is not None:
+        lines.append(
+            f"| {group} | {label} | collab, estimate with PySyft + secure aggregation | – | – | "
+            f"{_fmt(est['seconds_to_target'])} (adds {_fmt(est['per_round_overhead_seconds'])} "
+            f"s/round and {_fmt(est['setup_overhead_seconds'])} s set-up measured at "
+            f"{est['reference_rows']:,} rows) | – |"
+        )
+    return lines
+
+
+def _split_row(name: str, split: dict[str, float]) -> str:
+    keys = ("round", "step", "crypto_lake", "crypto_coordinator", "dp_noise", "transport",
+            "bookkeeping", "aggregation")
+    return f"| {name} | " + " | ".join(_fmt(split.get(k), 3) for k in keys) + " |"
+
+
+def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
+    m = summary["machine"]
+    lines = [
+        "# collab benchmarks",
+        "",
+        f"Run on {m['date']}: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
+        f"{m['java']}, Spark {m['spark']} (`local[{m['cores']}]`), numpy {m['numpy']}. "
+        f"Whole run: {summary['total_seconds'] / 60:.1f} min (`make bench`). Load average at "
+        f"start {summary['load_average_start'][0]:.1f}, at end "
+        f"{summary['load_average_end'][0]:.1f} (other work on the machine inflates times; "
+        "ratios come from one process run, side by side).",
+        "",
+        "How sizes were run: breast cancer, 100k and 1M rows, the lake-count and feature-count "
+        "workloads go through the whole stack (in-process PySyft Datasites, approved requests, "
+        "secure aggregation, Spark). 5M rows drives the same FedAvg loop over the three lakes' "
+        "engines directly (no PySyft, no masking) to fit the time budget; the per-round "
+        "transport and privacy cost measured at 1M is added as an estimate. The local-step "
+        "yardsticks time the engine directly on one 1M-row table. A lake's memory is measured "
+        "on a lake served over HTTP in its own process.",
+        "",
+        "## Targets",
+        "",
+        "| target | measured | limit | met | how |",
+        "|---|---|---|---|---|",
+    ]
+    for t in summary["targets"]:
+        met = {True: "yes", False: "**no**", None: "–"}[t["met"]]
+        lines.append(
+            f"| {t['target']} | {_fmt(t['value'])} {t['unit']} | {t['limit']:g} {t['unit']} | "
+            f"{met} | {t['how']} |"
+        )
+    lines += [
+        "",
+        "## Accuracy and time",
+        "",
+        "Accuracy on held-out rows; Δ in points against MLlib; time to MLlib's accuracy (within "
+        "0.5 points) counts from the job's start (key set-up, statistics, rounds; approvals "
+        "excluded), MLlib's and scikit-learn's fit times exclude reading the data (shown as "
+        "load).",
+        "",
+        "| workload | rows | method | accuracy % | Δ | seconds to target / fit | per round |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    if results.get("demo"):
+        lines += _accuracy_rows("breast cancer, 3 lakes", results["demo"])
+    for group in ("sizes", "large"):
+        for entry in (results.get(group) or {}).values():
+            lines += _accuracy_rows("synthetic, 20 features, 3 lakes", entry)
+    lines += [
+        "",
+        "## Where a round's time goes (seconds, means over rounds after the first)",
+        "",
+        "step = the lake's Spark local step; crypto = masking, key agreement, shares, encoding "
+        "(per lake, and in the coordinator); transport = PySyft calls outside the lake's runner "
+        "(two calls a round with secure aggregation: the masked update, then the unmasking "
+        "shares); bookkeeping = the lake's checks and records; aggregation = the coordinator "
+        "outside the calls. Lake-side parts are means over lakes, which run concurrently.",
+        "",
+        "| run | round | step | crypto (lake) | crypto (coord.) | DP noise | transport | "
+        "bookkeeping | aggregation |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in _runs_with_splits(results):
+        lines.append(_split_row(name, entry))
+    yard = results.get("yardsticks")
+    if yard:
+        it = yard["mllib_iteration"]
+        lines += [
+            "",
+            f"## A lake's local step (one table, {yard['rows']:,} x {yard['features']}, kept)",
+            "",
+            "| measure | seconds |",
+            "|---|---|",
+            "| first pass (reads Parquet, keeps the rows) | "
+            f"{_fmt(yard['first_pass_seconds'], 3)} |",
+            f"| local step, full batch (1 epoch) | {_fmt(yard['step_seconds']['full_batch'], 3)} |",
+            f"| of which the plan's arithmetic (summed over tasks) | "
+            f"{_fmt(yard['step_compute_seconds']['full_batch'], 3)} |",
+            f"| local step, mini-batches of {summary['suite']['batch_size']} (1 epoch) | "
+            f"{_fmt(yard['step_seconds']['mini_batch'], 3)} |",
+            f"| MLlib, one more L-BFGS iteration (marginal) | {_fmt(it['marginal_seconds'], 3)} |",
+            f"| MLlib, fit time / iterations | {_fmt(it['average_seconds'], 3)} |",
+            f"| numpy, one gradient pass in memory | {_fmt(yard['numpy_pass_seconds'], 4)} |",
+        ]
+    lakes = results.get("lakes")
+    if lakes:
+        lines += [
+            "",
+            "## Lakes at fixed total rows",
+            "",
+            "Own machines: each lake's calls timed alone (one at a time), round = slowest lake's "
+            "calls + coordinator. Shared machine: every lake in this process on the same cores.",
+            "",
+            "| lakes | rows per lake | round, own machines (s) | round, shared machine (s) | "
+            "accuracy % |",
+            "|---|---|---|---|---|",
+        ]
+        for key, e in lakes.items():
+            if not key.isdigit():
+                continue
+            lines.append(
+                f"| {e['lakes']} | {e['rows_per_lake']:,} | "
+                f"{_fmt(e['round_seconds_own_machines'], 3)} | "
+                f"{_fmt(e['round_seconds_shared_machine'], 3)} | {_pct(e['accuracy'])} |"
+            )
+    wide = results.get("features")
+    if wide:
+        lines += [
+            "",
+            "## Features (3 lakes, L2 1e-3)",
+            "",
+            "| features | rows | MLlib % | sklearn % | collab % | collab s/round | crypto share | "
+            "unmask call share | adding the table to 3 lakes (s) | MLlib fit (s) |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for e in wide.values():
+            run = e["collab"][0]
+            lines.append(
+                f"| {e['features']:,} | {e['rows']:,} | {_pct(e['mllib']['accuracy'])} | "
+                f"{_pct(e['sklearn']['accuracy'])} | {_pct(run['accuracy'])} | "
+                f"{_fmt(run['round_split']['round'])} | "
+                f"{_fmt(100 * e['privacy_share_of_round'], 1)}% | "
+                f"{_fmt(100 * e['unmask_round_trip_share'], 1)}% | "
+                f"{_fmt(e['add_table_seconds_3_lakes'], 1)} | "
+                f"{_fmt(e['mllib']['fit_seconds'], 1)} |"
+            )
+    mem = results.get("memory")
+    if mem:
+        lines += [
+            "",
+            "## A lake's peak memory (served lake in its own process, 20 features)",
+            "",
+            "PSS (shared pages split between processes); kept rows are the engine's numpy copies "
+            "in shared memory (mapped by the Spark Python workers, so partly inside their PSS).",
+            "",
+            "| rows | table as float64 (MiB) | peak total (MiB) | Datasite process | Spark JVM | "
+            "Spark Python workers | kept rows in /dev/shm (MiB) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for e in mem.values():
+            parts = e["peak_pss_parts"]
+            lines.append(
+                f"| {e['rows']:,} | {_mib(e['table_bytes_as_float64'])} | "
+                f"{_mib(e['peak_pss_bytes'])} | {_mib(parts.get('python'))} | "
+                f"{_mib(parts.get('jvm'))} | {_mib(parts.get('spark_python_workers'))} | "
+                f"{_mib(e['kept_rows_shm_bytes'])} |"
+            )
+    lines += ["", "## Plots", ""]
+    for png in sorted(PLOTS):
+        lines.append(f"![{png}]({png})")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _runs_with_splits(results: dict[str, Any]) -> list[tuple[str, dict[str, float]]]:
+    out = []
+    if results.get("demo"):
+        for run in results["demo"]["collab"]:
+            out.append((f"breast cancer: {run['label']}", run["round_split"]))
+    for group in ("sizes", "large"):
+        for key, entry in (results.get(group) or {}).items():
+            for run in entry["collab"]:
+                out.append((f"{int(key):,} rows: {run['label']}", run["round_split"]))
+    for key, entry in (results.get("lakes") or {}).items():
+        if key.isdigit():
+            out.append((f"{key} lakes, shared machine", entry["split_shared_machine"]))
+            out.append((f"{key} lakes, calls alone", entry["split_calls_alone"]))
+    for key, entry in (results.get("features") or {}).items():
+        out.append((f"{int(key):,} features", entry["collab"][0]["round_split"]))
+    return out
+
+
+# --- plots -------------------------------------------------------------------------------------
+
+PLOTS = ("accuracy_vs_time.png", "round_split.png", "lakes_scaling.png", "time_to_accuracy.png")
+
+
+def plots(out: Path, results: dict[str, Any]) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    sizes = results.get("sizes") or {}
+    if sizes:
+        key = max(sizes, key=int)
+        entry = sizes[key]
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for run in entry["collab"]:
+            ax.plot(run["round_end"], [100 * a for a in run["round_accuracy"]], marker="o",
+                    markersize=3, label=run["label"])
+        for name, marker, color in (("mllib", "s", "black"), ("sklearn", "^", "dimgrey")):
+            c = entry[name]
+            ax.scatter([c["fit_seconds"]], [100 * c["accuracy"]], marker=marker, s=60,
+                       color=color, zorder=5, label=f"{name} on pooled rows (fit)")
+        target = 100 * entry["mllib"]["accuracy"]
+        ax.axhspan(target - MARGIN_POINTS, target + MARGIN_POINTS, color="grey", alpha=0.2,
+                   label="MLlib ± 0.5 points")
+        low = min(100 * min(r["round_accuracy"] or [1]) for r in entry["collab"])
+        ax.set_ylim(max(low - 1, 50), target + 2)
+        ax.set_xlabel("seconds since the job started")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"{int(key):,} rows over 3 lakes")
+        ax.legend(fontsize=7, loc="lower right")
+        fig.tight_layout()
+        fig.savefig(out / "accuracy_vs_time.png", dpi=120)
+        plt.close(fig)
+        written.append("accuracy_vs_time.png")
+
+    rows = _runs_with_splits(results)
+    if rows:
+        keys = ("step", "crypto_lake", "crypto_coordinator", "dp_noise", "transport",
+                "bookkeeping", "aggregation")
+        fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
+        left = [0.0] * len(rows)
+        for k in keys:
+            values = [split.get(k, 0.0) for _, split in rows]
+            ax.barh(range(len(rows)), values, left=left, label=k)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        ax.set_yticks(range(len(rows)))
+        ax.set_yticklabels([name for name, _ in rows], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlabel("seconds per round (lake-side parts: mean over lakes)")
+        ax.legend(fontsize=7, ncol=4, loc="lower right")
+        fig.tight_layout()
+        fig.savefig(out / "round_split.png", dpi=120)
+        plt.close(fig)
+        written.append("round_split.png")
+
+    lakes = {k: v for k, v in (results.get("lakes") or {}).items() if k.isdigit()}
+    if lakes:
+        ks = sorted(lakes, key=int)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot([int(k) for k in ks], [lakes[k]["round_seconds_own_machines"] for k in ks],
+                marker="o", label="each lake on its own machine (calls timed alone)")
+        ax.plot([int(k) for k in ks], [lakes[k]["round_seconds_shared_machine"] for k in ks],
+                marker="s", label="all lakes on this 2-core machine")
+        ax.set_xlabel("lakes (same total rows)")
+        ax.set_ylabel("seconds per round")
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "lakes_scaling.png", dpi=120)
+        plt.close(fig)
+        written.append("lakes_scaling.png")
+
+    entries = [e for g in ("sizes", "large") for e in (results.get(g) or {}).values()]
+    if entries:
+        entries.sort(key=lambda e: e["rows"])
+        fig, ax = plt.subplots(figsize=(6, 4))
+        xs = [e["rows"] for e in entries]
+        ax.plot(xs, [e["mllib"]["fit_seconds"] for e in entries], marker="s", label="MLlib fit")
+        ax.plot(xs, [e["sklearn"]["fit_seconds"] for e in entries], marker="^",
+                label="scikit-learn fit")
+        collab_x, collab_y = [], []
+        for e in entries:
+            run = _cached(e)
+            est = e.get("full_stack_estimate")
+            value = run.get("seconds_to_target") if run else None
+            if run and run["transport"] != "pysyft" and est:
+                value = est.get("seconds_to_target")
+            if value is not None:
+                collab_x.append(e["rows"])
+                collab_y.append(value)
+        ax.plot(collab_x, collab_y, marker="o", label="collab, to MLlib accuracy ± 0.5")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("rows (3 lakes)")
+        ax.set_ylabel("seconds")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "time_to_accuracy.png", dpi=120)
+        plt.close(fig)
+        written.append("time_to_accuracy.png")
+    return written
+
+
+def write(out: Path, summary: dict[str, Any], results: dict[str, Any]) -> None:
+    written = plots(out, results)
+    text = markdown(summary, results)
+    for png in PLOTS:
+        if png not in written:
+            text = text.replace(f"![{png}]({png})\n", "")
+    (out / "results.md").write_text(text)

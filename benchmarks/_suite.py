@@ -1,0 +1,518 @@
+"""The workloads, run side by side in one process, and the targets they are checked against."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import _central, _collab, _data, _report
+from ._probe import Probe, mean_split
+
+WORKLOADS = ("yardsticks", "demo", "sizes", "large", "lakes", "features", "memory")
+
+
+@dataclass(frozen=True)
+class Suite:
+    """Sizes and settings of one benchmark run."""
+
+    name: str
+    yardstick_rows: int = 1_000_000
+    sizes: tuple[int, ...] = (100_000, 1_000_000)  # 3 lakes, every round through PySyft
+    large_sizes: tuple[int, ...] = (5_000_000,)  # 3 lakes, the engines driven directly
+    lake_counts: tuple[int, ...] = (2, 5, 10)
+    lakes_rows: int = 300_000
+    lakes_rounds: int = 4
+    feature_counts: tuple[int, ...] = (20, 1_000, 10_000)
+    feature_rows: int = 3_000
+    feature_rounds: int = 3
+    feature_l2: float = 1e-3
+    memory_rows: tuple[int, ...] = (333_334, 1_666_667)  # one lake's share of 1M and 5M
+    rounds: int = 6
+    warm_runs: bool = True  # run each secure-aggregation job again once the rows are kept
+    step_repeats: int = 8  # local steps timed per plan in the yardsticks (median of the last)
+    mllib_iterations: tuple[int, int] = (3, 13)
+    batch_size: int = 1024
+    learning_rate: float = 0.5
+    dp_rounds: int = 30
+    dp_learning_rate: float = 10.0
+    demo_rounds: int = 30
+    demo_dp_learning_rate: float = 1.0
+    driver_memory: str = "8g"
+    workloads: tuple[str, ...] = WORKLOADS
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+FULL = Suite("full")
+SMOKE = Suite(
+    "smoke",
+    yardstick_rows=5_000,
+    sizes=(3_000,),
+    large_sizes=(),
+    lake_counts=(2, 3),
+    lakes_rows=3_000,
+    lakes_rounds=1,
+    feature_counts=(5, 50),
+    feature_rows=300,
+    feature_rounds=1,
+    memory_rows=(),
+    rounds=1,
+    dp_rounds=1,
+    demo_rounds=1,
+    warm_runs=False,
+    step_repeats=3,
+    mllib_iterations=(1, 2),
+    driver_memory="2g",
+    workloads=("yardsticks", "sizes", "lakes", "features"),
+)
+
+
+def _machine() -> dict[str, Any]:
+    import pyspark
+
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr
+    try:
+        import psutil
+
+        memory = psutil.virtual_memory().total
+    except ImportError:  # pragma: no cover
+        memory = 0
+    return {
+        "date": datetime.date.today().isoformat(),
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory / 2**30, 1),
+        "python": platform.python_version(),
+        "java": java.splitlines()[0] if java else "unknown",
+        "spark": pyspark.__version__,
+        "numpy": np.__version__,
+        "platform": platform.platform(),
+    }
+
+
+class Context:
+    """What the workloads share: the SparkSession, lakes, the probe, folders, results."""
+
+    def __init__(self, suite: Suite, out: Path) -> None:
+        from collab import engine
+
+        self.suite = suite
+        self.out = out
+        self.root = _collab.temporary_root()
+        self.spark = engine.spark_session(
+            conf={"spark.driver.memory": suite.driver_memory, "spark.ui.enabled": "false"}
+        )
+        self.probe = Probe()
+        self._lakes: _collab.Lakes | None = None
+        self.results: dict[str, Any] = {}
+
+    def lakes(self, n: int) -> _collab.Lakes:
+        if self._lakes is None or len(self._lakes.lakes) < n:
+            needed = max([n, *[c for c in self.suite.lake_counts], 3])
+            if self._lakes is not None:
+                self._lakes.close()
+            self._lakes = _collab.Lakes(needed, self.root / "lakes")
+        return self._lakes
+
+    def close(self) -> None:
+        if self._lakes is not None:
+            self._lakes.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def log(self, text: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def _dp() -> Any:
+    import collab
+
+    return collab.DP(epsilon=1.0) if hasattr(collab, "DP") else None
+
+
+def _central_pair(ctx: Context, data: _data.Dataset, reg: float = 0.0) -> dict[str, Any]:
+    mllib, df = _central.mllib(ctx.spark, data, reg)
+    df.unpersist()
+    sk = _central.sklearn(data, reg)
+    return {"mllib": mllib.to_dict(), "sklearn": sk.to_dict()}
+
+
+def _forget(data: _data.Dataset) -> None:
+    from collab.engine._tables import forget
+
+    for path in data.lake_paths:
+        forget(str(path))
+
+
+# --- workloads ------------------------------------------------------------------------------
+
+
+def yardsticks(ctx: Context) -> dict[str, Any]:
+    """A lake's local step per round against one MLlib iteration and one numpy pass, all over
+    the same 1M x 20 rows (one table, cached)."""
+    import collab.engine as engine
+    from collab.engine._step import last_step
+    from collab.plans._steps import Standardizer
+
+    rows = ctx.suite.yardstick_rows
+    data = _data.synthetic(ctx.root, "yardsticks", rows, lakes=1)
+    source = str(data.lake_paths[0])
+    full_batch = _collab.plan_for(data, "t", local_epochs=1, secure_aggregation=False)
+    mini_batch = _collab.plan_for(
+        data, "t", local_epochs=1, batch_size=ctx.suite.batch_size, secure_aggregation=False
+    )
+    with ctx.probe.active():
+        stats, first_pass = _collab.timed(lambda: engine.compute_stats(source, "parquet",
+                                                                       full_batch))
+        std = Standardizer.from_stats(stats, len(data.features))
+        weights = np.zeros(len(data.features) + 1)
+        steps: dict[str, list[float]] = {"full_batch": [], "mini_batch": []}
+        compute: dict[str, list[float]] = {"full_batch": [], "mini_batch": []}
+        for name, plan in (("full_batch", full_batch), ("mini_batch", mini_batch)):
+            for _ in range(ctx.suite.step_repeats):
+                engine.compute_update(source, "parquet", plan, weights, std)
+                steps[name].append(last_step().seconds)
+                compute[name].append(last_step().compute_seconds)
+    mllib, df = _central.mllib(ctx.spark, data)
+    per_iteration = _central.mllib_seconds_per_iteration(df, *ctx.suite.mllib_iterations)
+    df.unpersist()
+    numpy_pass = _central.numpy_pass_seconds(data)
+    _forget(data)
+    skip = min(2, ctx.suite.step_repeats - 1)  # the first steps standardise and keep rows
+    step = {k: float(np.median(v[skip:])) for k, v in steps.items()}
+    return {
+        "rows": rows,
+        "features": len(data.features),
+        "first_pass_seconds": first_pass,
+        "step_seconds": step,
+        "step_compute_seconds": {k: float(np.median(v[skip:])) for k, v in compute.items()},
+        "step_samples": steps,
+        "mllib": mllib.to_dict(),
+        "mllib_iteration": per_iteration,
+        "numpy_pass_seconds": numpy_pass,
+        "ratio_step_to_mllib_iteration": step["full_batch"] / per_iteration["marginal_seconds"],
+        "ratio_step_to_mllib_iteration_average": step["full_batch"]
+        / per_iteration["average_seconds"],
+        "ratio_step_to_numpy_pass": step["full_batch"] / numpy_pass,
+        "ratio_mini_batch_step_to_numpy_pass": step["mini_batch"] / numpy_pass,
+    }
+
+
+def _collab_runs(
+    ctx: Context,
+    data: _data.Dataset,
+    table: str,
+    k: int,
+    target: float,
+    plan_settings: dict[str, Any],
+    dp_settings: dict[str, Any] | None,
+    *,
+    warm: bool = True,
+) -> list[dict[str, Any]]:
+    lakes = ctx.lakes(k)
+    runs = []
+    plan = _collab.plan_for(data, table, **plan_settings)
+    with ctx.probe.active():
+        labels = ["collab, secure aggregation (first job)"]
+        if warm:
+            labels.append("collab, secure aggregation (rows cached)")
+        for label in labels:
+            run = _collab.run_job(label, lakes, k, data, plan, ctx.probe)
+            runs.append(run.to_dict(target))
+        dp = _dp()
+        if dp_settings is not None and dp is not None:
+            dp_plan = _collab.plan_for(data, table, dp=dp, **dp_settings)
+            run = _collab.run_job("collab, secure aggregation + DP (epsilon 1)", lakes, k, data,
+                                  dp_plan, ctx.probe)
+            runs.append(run.to_dict(target))
+    return runs
+
+
+def demo(ctx: Context) -> dict[str, Any]:
+    """The hospitals demo: breast-cancer data, 3 lakes, the demo's plan."""
+    data = _data.breast_cancer(ctx.root, lakes=3)
+    ctx.lakes(3).add(data, "bc")
+    central = _central_pair(ctx, data)
+    target = central["mllib"]["accuracy"]
+    plan = {"rounds": ctx.suite.demo_rounds, "local_epochs": 5, "learning_rate": 0.5}
+    dp = {"rounds": ctx.suite.demo_rounds, "local_epochs": 1,
+          "learning_rate": ctx.suite.demo_dp_learning_rate}
+    runs = _collab_runs(ctx, data, "bc", 3, target, plan, dp, warm=False)
+    return {"rows": data.rows, "lakes": 3, "test_rows": len(data.y_test), **central,
+            "collab": runs}
+
+
+def sizes(ctx: Context) -> dict[str, Any]:
+    """Synthetic 20-feature data over 3 lakes; every round through PySyft."""
+    out = {}
+    s = ctx.suite
+    for rows in s.sizes:
+        ctx.log(f"sizes: {rows:,} rows")
+        data = _data.synthetic(ctx.root, f"syn_{rows}", rows, lakes=3)
+        table = f"syn_{rows}"
+        ctx.lakes(3).add(data, table)
+        central = _central_pair(ctx, data)
+        target = central["mllib"]["accuracy"]
+        plan = {"rounds": s.rounds, "local_epochs": 1, "batch_size": s.batch_size,
+                "learning_rate": s.learning_rate}
+        dp = {"rounds": s.dp_rounds, "local_epochs": 1, "learning_rate": s.dp_learning_rate}
+        runs = _collab_runs(ctx, data, table, 3, target, plan, dp, warm=s.warm_runs)
+        _forget(data)
+        out[str(rows)] = {"rows": rows, "lakes": 3, "test_rows": len(data.y_test), **central,
+                          "collab": runs}
+    return out
+
+
+def large(ctx: Context) -> dict[str, Any]:
+    """The largest sizes: FedAvg over the three lakes' engines (no PySyft, no masking), with
+    the per-round transport and privacy cost measured at 1M added as an estimate."""
+    out = {}
+    s = ctx.suite
+    for rows in s.large_sizes:
+        ctx.log(f"large: {rows:,} rows")
+        data = _data.synthetic(ctx.root, f"large_{rows}", rows, lakes=3)
+        central = _central_pair(ctx, data)
+        target = central["mllib"]["accuracy"]
+        plan = _collab.plan_for(data, "t", rounds=s.rounds, local_epochs=1,
+                                batch_size=s.batch_size, learning_rate=s.learning_rate,
+                                secure_aggregation=False)
+        with ctx.probe.active():
+            run = _collab.run_direct("collab, engines driven directly", data, plan, ctx.probe)
+        entry = {"rows": rows, "lakes": 3, "test_rows": len(data.y_test), **central,
+                 "collab": [run.to_dict(target)]}
+        entry["full_stack_estimate"] = _full_stack_estimate(ctx, run, target)
+        _forget(data)
+        del data
+        out[str(rows)] = entry
+    return out
+
+
+def _full_stack_estimate(ctx: Context, run: _collab.Run, target: float) -> dict[str, Any] | None:
+    """Seconds to target if every round also paid the transport and privacy cost measured
+    through PySyft at the largest full size (that cost does not depend on rows)."""
+    sizes = ctx.results.get("sizes") or {}
+    if not sizes:
+        return None
+    biggest = sizes[max(sizes, key=int)]
+    warm = [r for r in biggest["collab"] if "rows cached" in r["label"]]
+    if not warm:
+        return None
+    ref = warm[0]
+    per_round = ref["round_split"]["round"] - ref["round_split"]["step"]
+    setup = ref["setup_seconds"]
+    seconds = run.seconds_to(target)
+    rounds = run.rounds_to(target)
+    if seconds is None or rounds is None:
+        return {"reference_rows": biggest["rows"], "seconds_to_target": None}
+    return {
+        "reference_rows": biggest["rows"],
+        "per_round_overhead_seconds": per_round,
+        "setup_overhead_seconds": setup,
+        "seconds_to_target": seconds + rounds * per_round + setup,
+    }
+
+
+def lakes(ctx: Context) -> dict[str, Any]:
+    """2, 5 and 10 lakes holding the same total rows: round time as measured here (all lakes
+    share this machine's cores) and with each lake's calls timed alone (own machines)."""
+    s = ctx.suite
+    out = {}
+    for k in s.lake_counts:
+        ctx.log(f"lakes: {k}")
+        data = _data.synthetic(ctx.root, f"lakes_{k}", s.lakes_rows, lakes=k)
+        table = f"lakes_{k}"
+        pool = ctx.lakes(k)
+        pool.add(data, table)
+        plan = _collab.plan_for(data, table, rounds=s.lakes_rounds, local_epochs=1,
+                                batch_size=s.batch_size, learning_rate=s.learning_rate)
+        with ctx.probe.active():
+            shared = _collab.run_job(f"{k} lakes, concurrent", pool, k, data, plan, ctx.probe)
+            alone = _collab.run_job(f"{k} lakes, calls one at a time", pool, k, data, plan,
+                                    ctx.probe, isolate=True)
+        critical = []
+        for split in alone.round_splits[1:] or alone.round_splits:
+            # calls ran one after another: the coordinator's own time is what is left
+            split["aggregation"] = max(
+                split["round"] - split["all_calls"] - split["crypto_coordinator"], 0.0
+            )
+            critical.append(
+                split["slowest_calls"] + split["aggregation"] + split["crypto_coordinator"]
+            )
+        alone.round_split = mean_split(alone.round_splits[1:] or alone.round_splits)
+        _forget(data)
+        out[str(k)] = {
+            "lakes": k,
+            "rows": s.lakes_rows,
+            "rows_per_lake": s.lakes_rows // k,
+            "round_seconds_shared_machine": shared.round_split.get("round"),
+            "round_seconds_own_machines": float(np.mean(critical)),
+            "split_shared_machine": shared.round_split,
+            "split_calls_alone": alone.round_split,
+            "accuracy": shared.accuracy,
+        }
+    counts = sorted(out, key=int)
+    if len(counts) >= 2:
+        low, high = out[counts[0]], out[counts[-1]]
+        out["growth_own_machines"] = (
+            high["round_seconds_own_machines"] / low["round_seconds_own_machines"] - 1
+        )
+        out["growth_shared_machine"] = (
+            high["round_seconds_shared_machine"] / low["round_seconds_shared_machine"] - 1
+        )
+    return out
+
+
+def features(ctx: Context) -> dict[str, Any]:
+    """20, 1,000 and 10,000 features over 3 lakes (L2-regularised: wide tables have more
+    features than rows); the privacy layer's share of a round as parameters grow."""
+    s = ctx.suite
+    out = {}
+    for d in s.feature_counts:
+        ctx.log(f"features: {d:,}")
+        test_rows = int(min(20_000, max(1_000, 20_000_000 // d)))
+        data = _data.synthetic(ctx.root, f"wide_{d}", s.feature_rows, lakes=3, n_features=d,
+                               test_rows=test_rows)
+        table = f"wide_{d}"
+        (_, add_seconds) = _collab.timed(lambda: ctx.lakes(3).add(data, table))  # noqa: B023
+        central = _central_pair(ctx, data, reg=s.feature_l2)
+        target = central["mllib"]["accuracy"]
+        plan = {"rounds": s.feature_rounds, "local_epochs": 1, "batch_size": 128,
+                "learning_rate": s.learning_rate, "l2": s.feature_l2}
+        runs = _collab_runs(ctx, data, table, 3, target, plan, None, warm=False)
+        split = runs[0]["round_split"]
+        privacy = split["crypto_lake"] + split["crypto_coordinator"]
+        _forget(data)
+        out[str(d)] = {
+            "features": d,
+            "parameters": d + 1,
+            "rows": s.feature_rows,
+            "add_table_seconds_3_lakes": add_seconds,
+            **central,
+            "collab": runs,
+            "privacy_share_of_round": privacy / split["round"],
+            "unmask_round_trip_share": split["slowest_unmask_call"] / split["round"],
+        }
+    return out
+
+
+def memory(ctx: Context) -> dict[str, Any]:
+    """A lake's peak memory: one lake served over HTTP in its own process (its Datasite, its
+    Spark JVM and Python workers), trained from here with secure aggregation on."""
+    import psutil
+
+    import collab
+    from collab.engine._step import row_cache
+
+    from ._memory import PeakMemory, shm_bytes
+
+    s = ctx.suite
+    out = {}
+    me = psutil.Process()
+    for rows in s.memory_rows:
+        ctx.log(f"memory: one lake with {rows:,} rows")
+        data = _data.synthetic(ctx.root, f"mem_{rows}", rows, lakes=1, test_rows=20_000)
+        before = {p.pid for p in me.children()}
+        port = _free_port()
+        lake = collab.Lake.launch(f"mem-{rows}", port=port, data_dir=ctx.root / f"mem-{rows}")
+        try:
+            server = [p for p in me.children() if p.pid not in before and "java" not in p.name()]
+            lake.add_table("t", data.lake_paths[0], bounds=data.bounds)
+            lake.add_scientist(_collab.EMAIL, _collab.PASSWORD)
+            fed = collab.connect([lake], email=_collab.EMAIL, password=_collab.PASSWORD)
+            plan = _collab.plan_for(data, "t", rounds=3, local_epochs=1,
+                                    batch_size=s.batch_size, learning_rate=s.learning_rate)
+            ours = row_cache()._root
+            with PeakMemory(lambda: server, interval=0.3) as peak:  # noqa: B023
+                job = fed.submit(plan)
+                for request in lake.requests:
+                    if request.job_id == job.job_id and request.status == "pending":
+                        request.approve()
+                model = job.result(progress=False, timeout=1800)
+                kept = shm_bytes(skip=ours)
+            acc = _data.accuracy(data.X_test, data.y_test, model.coef_, model.intercept_)
+        finally:
+            lake.stop()
+        out[str(rows)] = {
+            "rows": rows,
+            "features": len(data.features),
+            "table_bytes_as_float64": rows * (len(data.features) + 1) * 8,
+            "peak_pss_bytes": peak.peak_total,
+            "peak_pss_parts": peak.peak_parts,
+            "kept_rows_shm_bytes": kept,
+            "accuracy": acc,
+        }
+    return out
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
+    "yardsticks": yardsticks,
+    "demo": demo,
+    "sizes": sizes,
+    "large": large,
+    "lakes": lakes,
+    "features": features,
+    "memory": memory,
+}
+
+
+def run(suite: Suite, out: Path, only: list[str] | None = None) -> dict[str, Any]:
+    """Run ``suite``'s workloads (or ``only`` these) and write the results to ``out``."""
+    started = time.perf_counter()
+    load_start = os.getloadavg()
+    out.mkdir(parents=True, exist_ok=True)
+    chosen = [w for w in suite.workloads if only is None or w in only]
+    ctx = Context(suite, out)
+    summary: dict[str, Any] = {
+        "suite": asdict(replace(suite, notes=())),
+        "machine": _machine(),
+        "workloads": chosen,
+        "seconds": {},
+    }
+    try:
+        for name in chosen:
+            ctx.log(f"workload {name}")
+            began = time.perf_counter()
+            result = RUNNERS[name](ctx)
+            summary["seconds"][name] = time.perf_counter() - began
+            ctx.results[name] = result
+            (out / f"{name}.json").write_text(json.dumps(result, indent=1, default=_json))
+    finally:
+        ctx.close()
+    summary["load_average_start"] = load_start
+    summary["load_average_end"] = os.getloadavg()
+    summary["total_seconds"] = time.perf_counter() - started
+    summary["targets"] = _report.targets(ctx.results)
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, default=_json))
+    _report.write(out, summary, ctx.results)
+    return summary
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not serialisable: {type(value).__name__}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run(SMOKE if "--smoke" in sys.argv else FULL, Path(__file__).parent / "results")
