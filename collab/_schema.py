@@ -135,3 +135,13 @@ class TableSchema:
                 series[missing] = None
             data[c.name] = series
         return pd.DataFrame(data, columns=self.column_names)
+
+    def _repr_html_(self) -> str:
+        from ._display import html_of
+
+        return html_of(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        from ._display import bundle_of
+
+        return bundle_of(self, include, exclude)

@@ -540,3 +540,13 @@ class Lake:
     def verify_audit(self) -> bool:
         """Whether every audit entry still chains to the one before it."""
         return self._state.verify_audit() is None
+
+    def _repr_html_(self) -> str:
+        from .._display import html_of
+
+        return html_of(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        from .._display import bundle_of
+
+        return bundle_of(self, include, exclude)

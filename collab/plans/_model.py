@@ -112,3 +112,13 @@ class LogisticModel:
             "lakes": list(self.lakes),
             "plan_hash": self.plan_hash,
         }
+
+    def _repr_html_(self) -> str:
+        from .._display import html_of
+
+        return html_of(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        from .._display import bundle_of
+
+        return bundle_of(self, include, exclude)

@@ -136,6 +136,16 @@ class Plan:
                     f"{policy.max_epsilon:g} per scientist. Lower epsilon."
                 )
 
+    def _repr_html_(self) -> str:
+        from .._display import html_of
+
+        return html_of(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        from .._display import bundle_of
+
+        return bundle_of(self, include, exclude)
+
 
 PLAN_FAMILIES: dict[str, type[Plan]] = {}
 

@@ -229,3 +229,9 @@ class Federation:
             return self._sessions[lake]
         self._sessions[lake] = login()
         return self._sessions[lake]
+
+    def schema_view(self, table: str):  # type: ignore[no-untyped-def]
+        """:meth:`schema` for display: a rich view (mismatches highlighted) in notebooks."""
+        from .._display import SchemaView
+
+        return SchemaView.from_federation(self, table)

@@ -157,6 +157,16 @@ class Job:
             f"lakes={self.lake_states}>"
         )
 
+    def _repr_html_(self) -> str:
+        from .._display import html_of
+
+        return html_of(self)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
+        from .._display import bundle_of
+
+        return bundle_of(self, include, exclude)
+
 
 def run_remote(
     sessions: dict[str, ScientistSession],

@@ -1,0 +1,738 @@
+"""Rich display of collab objects: the text, HTML and JSON a notebook shows.
+
+Each object is first described as a :class:`Report` (a title, a status, a progress bar and a
+few :class:`Section` s) built from plain data; :func:`text` and :func:`html` then render the same
+report, so a terminal, GitHub or nbviewer (``text/plain``, and a plain-text fallback inside the
+HTML for viewers that strip styles) and JupyterLab (``text/html``) show the same sections.
+Beside them, ``_repr_mimebundle_`` carries a JSON payload for the collab JupyterLab extension:
+
+- ``application/vnd.collab.schema+json``: ``{"table", "lakes", "columns": [{"name", "type",
+  "nullable", "description", "private", "kind", "presence": {lake: "ok" | "missing" |
+  "differs: <type>"}}]}``
+- ``application/vnd.collab.plan+json``: ``plan.to_spec()`` plus ``"hash"``
+- ``application/vnd.collab.job+json``: ``{"job_id", "plan", "status", "lakes",
+  "rounds_done", "rounds_total", "history": [{"round", "loss", "accuracy", "rows"}],
+  "error"}``
+- ``application/vnd.collab.model+json``: ``model.to_dict()``
+
+Every value that reaches HTML goes through :func:`html.escape`. The stylesheet is
+``collab/static/collab.css``, read once.
+"""
+
+from __future__ import annotations
+
+import html as _html
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ._schema import TableSchema
+    from .lake import Lake
+    from .plans import LogisticModel, Plan
+    from .scientist import Federation, Job
+
+SCHEMA_MIME = "application/vnd.collab.schema+json"
+PLAN_MIME = "application/vnd.collab.plan+json"
+JOB_MIME = "application/vnd.collab.job+json"
+MODEL_MIME = "application/vnd.collab.model+json"
+
+HISTORY_SHOWN = 5  # rounds of a job's history shown in its repr (the last ones)
+
+# A cell is its text, or (text, state): the state styles it (a lake's state, a column's
+# presence) and is reduced to a CSS class name from a fixed alphabet.
+Cell = str | tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled part of a report: a grid when ``header`` is given, else key/value rows."""
+
+    title: str
+    rows: tuple[tuple[Cell, ...], ...]
+    header: tuple[str, ...] = ()
+    note: str = ""
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class Report:
+    """What one object shows: ``<kind> <title>``, a status, a summary line, sections."""
+
+    kind: str
+    title: str
+    status: Cell = ""
+    summary: str = ""
+    progress: tuple[int, int] | None = None  # (done, total)
+    sections: tuple[Section, ...] = field(default_factory=tuple)
+
+
+# values -------------------------------------------------------------------------------------
+def fmt(value: Any) -> str:
+    """One value as text: ``—`` for nothing, yes/no, four significant digits for floats."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _json_number(value: Any) -> float | None:
+    """A float for a JSON payload; ``None`` for missing or non-finite values."""
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def state_of(text: str) -> str:
+    """The CSS-safe state name of a lake state or a column's presence."""
+    head = text.split(":")[0].strip().lower()
+    head = {"waiting for approval": "waiting", "pending": "waiting"}.get(head, head)
+    return re.sub(r"[^a-z]+", "-", head).strip("-") or "none"
+
+
+def _cell_text(cell: Cell) -> str:
+    return cell[0] if isinstance(cell, tuple) else cell
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _short(digest: str, n: int = 12) -> str:
+    return digest[:n]
+
+
+# text ---------------------------------------------------------------------------------------
+def _bar(done: int, total: int, width: int = 20) -> str:
+    filled = 0 if total <= 0 else round(width * min(done, total) / total)
+    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} rounds"
+
+
+def _grid_text(header: Sequence[str], rows: Sequence[Sequence[Cell]]) -> list[str]:
+    table = [list(header), *[[_cell_text(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    return ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in table]
+
+
+def text(report: Report) -> str:
+    """The report as plain text (``text/plain``, and the fallback inside the HTML)."""
+    head = f"{report.kind} {report.title}"
+    status = _cell_text(report.status)
+    lines = [f"{head} · {status}" if status else head]
+    if report.summary:
+        lines.append(f"  {report.summary}")
+    if report.progress is not None:
+        lines.append(f"  {_bar(*report.progress)}")
+    for section in report.sections:
+        lines.append(section.title)
+        if section.header:
+            body = _grid_text(section.header, section.rows)
+        else:
+            width = max((len(_cell_text(r[0])) for r in section.rows), default=0)
+            body = [
+                f"{_cell_text(r[0]).ljust(width)}  {' '.join(_cell_text(c) for c in r[1:])}"
+                for r in section.rows
+            ]
+        lines.extend(f"  {line}" for line in body)
+        if section.note:
+            lines.append(f"  ({section.note})")
+    return "\n".join(lines)
+
+
+# html ---------------------------------------------------------------------------------------
+def esc(value: Any) -> str:
+    """``value`` as text, escaped for HTML."""
+    return _html.escape(value if isinstance(value, str) else fmt(value), quote=True)
+
+
+@lru_cache(maxsize=1)
+def css() -> str:
+    """The stylesheet, read once from ``collab/static/collab.css``."""
+    return files("collab").joinpath("static", "collab.css").read_text(encoding="utf-8")
+
+
+def style() -> str:
+    return f"<style>{css()}</style>"
+
+
+def _cell_html(cell: Cell, tag: str = "td") -> str:
+    if isinstance(cell, tuple):
+        value, state = cell
+        return f'<{tag} class="collab-state collab-{state_of(state)}">{esc(value)}</{tag}>'
+    return f"<{tag}>{esc(cell)}</{tag}>"
+
+
+def grid_html(header: Sequence[str], rows: Iterable[Sequence[Cell]], css_class: str = "") -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(_cell_html(c) for c in row) + "</tr>" for row in rows)
+    extra = f" {css_class}" if css_class else ""
+    return (
+        f'<table class="collab-grid{extra}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _pairs_html(rows: Sequence[Sequence[Cell]]) -> str:
+    items = "".join(
+        f"<dt>{esc(_cell_text(r[0]))}</dt>"
+        + "".join(_cell_html(c, "dd") for c in r[1:])
+        for r in rows
+    )
+    return f'<dl class="collab-pairs">{items}</dl>'
+
+
+def section_html(section: Section) -> str:
+    body = grid_html(section.header, section.rows) if section.header else _pairs_html(
+        section.rows
+    )
+    note = f'<p class="collab-note">{esc(section.note)}</p>' if section.note else ""
+    count = f' <span class="collab-count">{len(section.rows)}</span>' if section.header else ""
+    opened = " open" if section.open else ""
+    return (
+        f'<details class="collab-section"{opened}><summary>{esc(section.title)}{count}'
+        f"</summary>{body}{note}</details>"
+    )
+
+
+def progress_html(done: int, total: int) -> str:
+    return (
+        f'<div class="collab-progress"><progress value="{int(done)}" max="{max(int(total), 1)}">'
+        f"</progress><span>{int(done)} / {int(total)} rounds</span></div>"
+    )
+
+
+def header_html(report: Report) -> str:
+    status = ""
+    if report.status:
+        value = _cell_text(report.status)
+        state = report.status[1] if isinstance(report.status, tuple) else value
+        status = f' <span class="collab-badge collab-{state_of(state)}">{esc(value)}</span>'
+    summary = f'<div class="collab-summary">{esc(report.summary)}</div>' if report.summary else ""
+    return (
+        f'<div class="collab-header"><span class="collab-kind">{esc(report.kind)}</span> '
+        f'<span class="collab-title">{esc(report.title)}</span>{status}</div>{summary}'
+    )
+
+
+def html(report: Report, *, fallback: bool = True) -> str:
+    """The report as HTML with the stylesheet; with ``fallback``, the plain text too, shown
+    only where the stylesheet is stripped (untrusted notebooks, GitHub)."""
+    parts = [header_html(report)]
+    if report.progress is not None:
+        parts.append(progress_html(*report.progress))
+    parts.extend(section_html(s) for s in report.sections)
+    body = "".join(parts)
+    if not fallback:
+        return f'{style()}<div class="collab-repr"><div class="collab-wrap">{body}</div></div>'
+    return (
+        f'{style()}<div class="collab-repr"><pre class="collab-fallback">{esc(text(report))}'
+        f'</pre><div class="collab-wrap" hidden>{body}</div></div>'
+    )
+
+
+def bundle(
+    report: Report,
+    mime: str | None = None,
+    payload: Any = None,
+    include: Iterable[str] | None = None,
+    exclude: Iterable[str] | None = None,
+) -> dict[str, Any]:
+    """A MIME bundle: ``text/plain``, ``text/html`` and, when given, the JSON payload."""
+    data: dict[str, Any] = {"text/plain": text(report), "text/html": html(report)}
+    if mime is not None:
+        data[mime] = payload
+    if include is not None:
+        data = {k: v for k, v in data.items() if k in set(include)}
+    if exclude is not None:
+        data = {k: v for k, v in data.items() if k not in set(exclude)}
+    return data
+
+
+# schemas ------------------------------------------------------------------------------------
+def _column_payload(column: Any, presence: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "name": column.name,
+        "type": column.type,
+        "nullable": bool(column.nullable),
+        "description": column.description,
+        "private": bool(column.private),
+        "kind": column.kind,
+        "presence": dict(presence),
+    }
+
+
+def table_schema_payload(schema: TableSchema) -> dict[str, Any]:
+    """One lake's table as a schema payload whose only lake is that lake."""
+    return {
+        "table": schema.name,
+        "lakes": [schema.lake],
+        "columns": [_column_payload(c, {schema.lake: "ok"}) for c in schema.columns],
+    }
+
+
+def schema_payload_from_frame(table: str, frame: pd.DataFrame, lakes: Sequence[str]) -> dict:
+    """The payload of ``Federation.schema(table)``'s frame (one presence column per lake)."""
+    columns = []
+    for row in frame.to_dict("records"):
+        columns.append(
+            {
+                "name": str(row["column"]),
+                "type": str(row["type"]),
+                "nullable": bool(row["nullable"]),
+                "description": str(row["description"] or ""),
+                "private": bool(row["private"]),
+                "kind": str(row["kind"]),
+                "presence": {lake: str(row[lake]) for lake in lakes},
+            }
+        )
+    return {"table": table, "lakes": list(lakes), "columns": columns}
+
+
+def mismatches(payload: Mapping[str, Any]) -> list[str]:
+    """Columns that are missing on a lake or whose type differs there."""
+    return [c["name"] for c in payload["columns"] if any(v != "ok" for v in c["presence"].values())]
+
+
+def schema_report(
+    payload: Mapping[str, Any],
+    *,
+    description: str = "",
+    rows: Mapping[str, int | None] | None = None,
+) -> Report:
+    """A table across lakes: every column's facts and, per lake, ok / missing / differs."""
+    lakes = list(payload["lakes"])
+    columns = payload["columns"]
+    odd = mismatches(payload)
+    several = len(lakes) > 1
+    header = ("column", "type", "kind", "nullable", "private", "description")
+    grid = []
+    for c in columns:
+        row: list[Cell] = [
+            (c["name"], "private") if c["private"] else c["name"],
+            c["type"],
+            c["kind"] or "",
+            fmt(c["nullable"]),
+            ("private", "private") if c["private"] else "",
+            c["description"] or "",
+        ]
+        if several:
+            row.extend((c["presence"][lake], c["presence"][lake]) for lake in lakes)
+        grid.append(tuple(row))
+    private = [c["name"] for c in columns if c["private"]]
+    summary = [f"{len(columns)} columns"]
+    summary.append(f"on {len(lakes)} lakes" if several else f"on lake {lakes[0]}")
+    if several:
+        summary.append(f"{len(odd)} differ between lakes" if odd else "the same on every lake")
+    if private:
+        summary.append(f"private: {', '.join(private)}")
+    sections = []
+    if description or rows:
+        about: list[tuple[Cell, ...]] = []
+        if description:
+            about.append(("description", description))
+        for lake, count in (rows or {}).items():
+            about.append((f"rows on {lake}", "no table" if count is None else f"at least {count}"))
+        sections.append(Section("Table", tuple(about)))
+    sections.append(
+        Section(
+            "Columns",
+            tuple(grid),
+            header=header + (tuple(lakes) if several else ()),
+            note="private columns can never be used by a plan" if private else "",
+        )
+    )
+    status: Cell = (
+        (f"{len(odd)} mismatch" + ("es" if len(odd) != 1 else ""), "differs")
+        if odd
+        else ("consistent", "ok")
+    ) if several else ""
+    return Report("Schema", payload["table"], status, "; ".join(summary), None, tuple(sections))
+
+
+@dataclass(frozen=True)
+class SchemaView:
+    """A table's schema across a federation's lakes, for display (``Federation.schema_view``).
+
+    ``payload`` follows ``application/vnd.collab.schema+json``; ``rows`` is each lake's
+    published (coarsened) row count, ``None`` where the lake has no such table.
+    """
+
+    payload: dict[str, Any]
+    description: str = ""
+    rows: dict[str, int | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_federation(cls, fed: Federation, table: str) -> SchemaView:
+        frame = fed.schema(table)
+        payload = schema_payload_from_frame(table, frame, fed.lakes)
+        hosted = fed.tables
+        rows: dict[str, int | None] = dict.fromkeys(fed.lakes)
+        description = ""
+        if all(table in hosted.get(lake, []) for lake in fed.lakes):
+            for lake, schema in fed.table_schemas(table).items():
+                rows[lake] = schema.rows_at_least
+                description = description or schema.description
+        return cls(payload, description, rows)
+
+    @property
+    def table(self) -> str:
+        return str(self.payload["table"])
+
+    @property
+    def mismatches(self) -> list[str]:
+        return mismatches(self.payload)
+
+    def report(self) -> Report:
+        return schema_report(self.payload, description=self.description, rows=self.rows)
+
+    def __repr__(self) -> str:
+        return text(self.report())
+
+    def _repr_html_(self) -> str:
+        return html(self.report())
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return bundle(self.report(), SCHEMA_MIME, self.payload, include, exclude)
+
+
+# plans --------------------------------------------------------------------------------------
+def plan_payload(plan: Plan) -> dict[str, Any]:
+    return {**plan.to_spec(), "hash": plan.hash}
+
+
+def _dp_text(dp: Mapping[str, Any] | None) -> str:
+    if not dp:
+        return "off"
+    return (
+        f"epsilon {fmt(dp.get('epsilon'))}, delta {fmt(dp.get('delta'))}, "
+        f"clip norm {fmt(dp.get('clip_norm'))}"
+    )
+
+
+def _secure_text(spec: Mapping[str, Any]) -> str:
+    if not spec.get("secure_aggregation"):
+        return "off: each lake's update is seen by the coordinator"
+    threshold = spec.get("secure_threshold")
+    survivors = "a majority of lakes" if threshold is None else f"{threshold} lakes"
+    return f"on: only the sum over lakes is revealed (needs {survivors} each round)"
+
+
+def plan_report(payload: Mapping[str, Any]) -> Report:
+    features = list(payload.get("features", []))
+    batch = payload.get("batch_size")
+    sections = (
+        Section(
+            "Columns",
+            (("label", payload.get("label", "")), ("features", ", ".join(features))),
+        ),
+        Section(
+            "Training",
+            (
+                ("rounds", fmt(payload.get("rounds"))),
+                ("local epochs", fmt(payload.get("local_epochs"))),
+                ("learning rate", fmt(payload.get("learning_rate"))),
+                ("batch size", "full batch" if batch is None else fmt(batch)),
+                ("l2", fmt(payload.get("l2"))),
+            ),
+        ),
+        Section(
+            "Privacy",
+            (
+                ("secure aggregation", _secure_text(payload)),
+                ("differential privacy", _dp_text(payload.get("dp"))),
+            ),
+        ),
+        Section("Identity", (("hash", _short(str(payload.get("hash", "")))),), open=False),
+    )
+    summary = (
+        f"predicts {payload.get('label')} from {len(features)} feature"
+        f"{'s' if len(features) != 1 else ''} in {payload.get('rounds')} rounds"
+    )
+    title = f"{payload.get('model')} on {payload.get('table')}"
+    return Report("Plan", title, "", summary, None, sections)
+
+
+# jobs ---------------------------------------------------------------------------------------
+def job_payload(job: Job) -> dict[str, Any]:
+    history = [
+        {
+            "round": int(r.round),
+            "loss": _json_number(r.loss),
+            "accuracy": _json_number(r.accuracy),
+            "rows": None if r.rows is None else int(r.rows),
+        }
+        for r in list(job.progress.history)
+    ]
+    error = job.error
+    return {
+        "job_id": job.job_id,
+        "plan": plan_payload(job.plan),
+        "status": job.status,
+        "lakes": dict(job.lake_states),
+        "rounds_done": int(job.rounds_done),
+        "rounds_total": int(job.plan.rounds),
+        "history": history,
+        "error": None if error is None else f"{type(error).__name__}: {error}",
+    }
+
+
+def job_report(payload: Mapping[str, Any]) -> Report:
+    plan = payload["plan"]
+    lakes = payload["lakes"]
+    history = payload["history"]
+    shown = history[-HISTORY_SHOWN:]
+    sections = [
+        Section("Lakes", tuple((lake, (state, state)) for lake, state in lakes.items()),
+                header=("lake", "state")),
+    ]
+    if history:
+        sections.append(
+            Section(
+                "History",
+                tuple(
+                    (fmt(r["round"]), fmt(r["loss"]), fmt(r["accuracy"]), fmt(r["rows"]))
+                    for r in shown
+                ),
+                header=("round", "loss", "accuracy", "rows"),
+                note=f"last {len(shown)} of {len(history)} rounds; job.history has them all"
+                if len(history) > len(shown)
+                else "",
+            )
+        )
+    if payload.get("error"):
+        sections.append(Section("Error", (("error", (payload["error"], "failed")),)))
+    sections.append(
+        Section(
+            "Plan",
+            (
+                ("model", f"{plan.get('model')} on {plan.get('table')}"),
+                ("label", plan.get("label", "")),
+                ("features", ", ".join(plan.get("features", []))),
+                ("secure aggregation", fmt(bool(plan.get("secure_aggregation")))),
+                ("differential privacy", _dp_text(plan.get("dp"))),
+                ("plan hash", _short(str(plan.get("hash", "")))),
+            ),
+            open=False,
+        )
+    )
+    summary = f"{plan.get('model')} on {plan.get('table')} across {len(lakes)} lakes"
+    status = str(payload["status"])
+    return Report(
+        "Job",
+        str(payload["job_id"])[:8],
+        (status, status),
+        summary,
+        (int(payload["rounds_done"]), int(payload["rounds_total"])),
+        tuple(sections),
+    )
+
+
+# models -------------------------------------------------------------------------------------
+def model_payload(model: LogisticModel) -> dict[str, Any]:
+    return model.to_dict()
+
+
+def model_report(payload: Mapping[str, Any]) -> Report:
+    features = list(payload.get("features", []))
+    coef = list(payload.get("coef", []))
+    rows = [(name, fmt(float(value))) for name, value in zip(features, coef, strict=False)]
+    rows.append(("(intercept)", fmt(float(payload.get("intercept", 0.0)))))
+    lakes = list(payload.get("lakes", []))
+    sections = (
+        Section(
+            "Coefficients",
+            tuple(rows),
+            header=("feature", "coefficient"),
+            note="on the original (unstandardised) scale of each feature",
+            open=len(rows) <= 12,
+        ),
+        Section(
+            "Training",
+            (
+                ("lakes", ", ".join(lakes) or "—"),
+                ("rounds", fmt(payload.get("rounds"))),
+                ("plan hash", _short(str(payload.get("plan_hash", ""))) or "—"),
+            ),
+        ),
+    )
+    summary = (
+        f"predicts {payload.get('label')} from {_count(len(features), 'feature')}; trained "
+        f"over {_count(len(lakes), 'lake')} in {_count(payload.get('rounds') or 0, 'round')}"
+    )
+    model = str(payload.get("model", "model")).replace("_", " ")
+    return Report("Model", model, "", summary, None, sections)
+
+
+# lakes --------------------------------------------------------------------------------------
+def lake_info(lake: Lake) -> dict[str, Any]:
+    """What a lake's repr shows (everything here is the owner's to see)."""
+    tables = []
+    for name in lake.tables:
+        schema, policy = lake.schema(name), lake.policy(name)
+        tables.append(
+            {
+                "name": name,
+                "description": schema.description,
+                "rows_at_least": schema.rows_at_least,
+                "columns": len(schema.columns),
+                "private": [c.name for c in schema.columns if c.private],
+                "policy": policy.to_dict(),
+            }
+        )
+    requests = [r.summary() for r in lake.requests]
+    return {
+        "name": lake.name,
+        "url": lake.url,
+        "tables": tables,
+        "requests": requests,
+        "audit_entries": len(lake.audit),
+    }
+
+
+def lake_report(info: Mapping[str, Any]) -> Report:
+    tables = info["tables"]
+    requests = info["requests"]
+    pending = sum(1 for r in requests if r["status"] == "pending")
+    sections = [
+        Section(
+            "Tables",
+            tuple(
+                (
+                    t["name"],
+                    f"at least {t['rows_at_least']}",
+                    fmt(t["columns"]),
+                    ", ".join(t["private"]) or "—",
+                    t["description"] or "",
+                )
+                for t in tables
+            ),
+            header=("table", "rows", "columns", "private", "description"),
+        ),
+        Section(
+            "Policies",
+            tuple(
+                (
+                    t["name"],
+                    "all but private" if t["policy"]["allowed_columns"] is None
+                    else ", ".join(t["policy"]["allowed_columns"]),
+                    fmt(t["policy"]["min_rows"]),
+                    fmt(t["policy"]["max_rounds"]),
+                    fmt(t["policy"]["max_epsilon"]),
+                    fmt(t["policy"]["require_secure_aggregation"]),
+                    fmt(t["policy"]["auto_approve"]),
+                )
+                for t in tables
+            ),
+            header=("table", "allowed columns", "min rows", "max rounds", "max epsilon",
+                    "secure aggregation required", "auto approve"),
+            open=False,
+        ),
+        Section(
+            "Requests",
+            tuple(
+                (
+                    r["request"],
+                    r["scientist"],
+                    r["table"],
+                    r["model"],
+                    fmt(r["rounds"]),
+                    fmt(r["epsilon"]),
+                    (r["status"], r["status"]),
+                )
+                for r in requests
+            ),
+            header=("request", "scientist", "table", "model", "rounds", "epsilon", "status"),
+            note="newest first; lake.requests to approve or deny" if requests else "none yet",
+        ),
+        Section("Audit", (("entries", fmt(info["audit_entries"])),
+                          ("read", "lake.audit; check the chain with lake.verify_audit()"))),
+    ]
+    where = info["url"] or "in-process"
+    status: Cell = (f"{pending} pending", "waiting") if pending else ""
+    summary = f"{where}; {len(tables)} table{'s' if len(tables) != 1 else ''}"
+    return Report("Lake", info["name"], status, summary, None, tuple(sections))
+
+
+# requests -----------------------------------------------------------------------------------
+def request_report(summary: Mapping[str, Any], budget: str = "") -> Report:
+    """One request as an owner reviews it (the approval queue's card)."""
+    rows: list[tuple[Cell, ...]] = [
+        ("scientist", str(summary["scientist"])),
+        ("table", str(summary["table"])),
+        ("model", str(summary["model"])),
+        ("label", str(summary["label"])),
+        ("features", str(summary["features"])),
+        ("rounds", fmt(summary["rounds"])),
+        ("secure aggregation", fmt(summary.get("secure aggregation"))),
+        ("privacy cost", "no DP: spends no epsilon" if summary.get("epsilon") is None
+         else f"epsilon {fmt(summary['epsilon'])}"),
+    ]
+    if budget:
+        rows.append(("budget after", budget))
+    status = str(summary["status"])
+    return Report(
+        "Request",
+        str(summary["request"]),
+        (status, status),
+        f"{summary['scientist']} asks to train {summary['model']} on {summary['table']}",
+        None,
+        (Section("Plan", tuple(rows)),),
+    )
+
+
+# frames -------------------------------------------------------------------------------------
+def frame_section(title: str, frame: pd.DataFrame, note: str = "") -> Section:
+    """A small DataFrame as a grid section (for synthetic previews)."""
+    rows = tuple(tuple(fmt(v) for v in row) for row in frame.itertuples(index=False))
+    return Section(title, rows, header=tuple(str(c) for c in frame.columns), note=note)
+
+
+# dispatch for the core classes' _repr_html_ / _repr_mimebundle_ --------------------------------
+def describe(obj: Any) -> tuple[Report, str | None, Any]:
+    """``(report, mime, payload)`` for a collab object."""
+    from ._schema import TableSchema
+    from .lake import Lake
+    from .plans import LogisticModel, Plan
+    from .scientist import Job
+
+    if isinstance(obj, Job):
+        payload = job_payload(obj)
+        return job_report(payload), JOB_MIME, payload
+    if isinstance(obj, Plan):
+        payload = plan_payload(obj)
+        return plan_report(payload), PLAN_MIME, payload
+    if isinstance(obj, LogisticModel):
+        payload = model_payload(obj)
+        return model_report(payload), MODEL_MIME, payload
+    if isinstance(obj, TableSchema):
+        payload = table_schema_payload(obj)
+        report = schema_report(
+            payload, description=obj.description, rows={obj.lake: obj.rows_at_least}
+        )
+        return report, SCHEMA_MIME, payload
+    if isinstance(obj, Lake):
+        return lake_report(lake_info(obj)), None, None
+    raise TypeError(f"collab has no rich display for {type(obj).__name__}")
+
+
+def html_of(obj: Any) -> str:
+    """``obj._repr_html_()``."""
+    return html(describe(obj)[0])
+
+
+def bundle_of(obj: Any, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+    """``obj._repr_mimebundle_()``."""
+    report, mime, payload = describe(obj)
+    return bundle(report, mime, payload, include, exclude)

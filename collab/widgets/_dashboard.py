@@ -1,0 +1,145 @@
+"""Follow a training job: each lake's state, a progress bar over rounds, and loss and accuracy
+curves, refreshed from a background thread so the kernel stays free while the job runs."""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as widgets
+
+from .. import _display
+from .._display import Report
+from ._base import Poller, View, fragment_html, report_html
+
+if TYPE_CHECKING:
+    from ..scientist import Job
+
+POLL_SECONDS = 0.5
+
+
+def curves_png(history: list[dict[str, Any]], rounds: int) -> bytes:
+    """Loss and training accuracy per round, side by side, as a PNG (matplotlib, no pyplot:
+    safe to draw from a background thread)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(8.0, 2.6), dpi=96, layout="constrained")
+    FigureCanvasAgg(figure)
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    x = [r["round"] for r in history]
+    for axes, key, colour, title in (
+        (loss_axes, "loss", "tab:blue", "loss (log loss, training)"),
+        (accuracy_axes, "accuracy", "tab:green", "accuracy (training)"),
+    ):
+        y = [r[key] for r in history]
+        axes.plot(x, y, marker="o", markersize=3, color=colour)
+        axes.set_title(title, fontsize=10)
+        axes.set_xlabel("round", fontsize=9)
+        axes.set_xlim(0.5, max(rounds, 1) + 0.5)
+        axes.tick_params(labelsize=8)
+        axes.grid(alpha=0.3)
+    accuracy_axes.set_ylim(0.0, 1.02)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+class TrainingDashboard(View):
+    """Each lake's state (waiting for approval, approved, running, done, failed), a progress
+    bar over rounds and live loss / accuracy curves for a :class:`collab.Job`.
+
+    The dashboard reads the job every ``poll`` seconds in a daemon thread and stops when the
+    job ends; the job itself trains in its own thread, so cells keep running meanwhile.
+    """
+
+    css_class = "collab-training-dashboard"
+
+    def __init__(self, job: Job, *, poll: float = POLL_SECONDS) -> None:
+        self.job = job
+        self.header = widgets.HTML()
+        self.lakes = widgets.HTML()
+        self.progress = widgets.IntProgress(value=0, min=0, max=max(job.plan.rounds, 1),
+                                            description="Rounds", bar_style="info",
+                                            layout=widgets.Layout(width="420px"))
+        self.rounds = widgets.Label()
+        self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="800px"))
+        self.curves.layout.display = "none"
+        self.footer = widgets.HTML()
+        self._drawn = -1
+        self._last: dict[str, Any] | None = None
+        super().__init__([self.header, self.lakes,
+                          widgets.HBox([self.progress, self.rounds]), self.curves, self.footer])
+        self.refresh()
+        self._poller = Poller(self._step, poll, f"collab-dashboard-{job.job_id[:8]}")
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """What the dashboard shows now: the job's payload (status, lakes, rounds, history)."""
+        assert self._last is not None
+        return self._last
+
+    @property
+    def finished(self) -> bool:
+        return self._last is not None and self._last["status"] in ("done", "failed")
+
+    def _step(self) -> bool:
+        self.refresh()
+        return not self.finished
+
+    def refresh(self) -> None:
+        """Read the job once and update what changed."""
+        payload = _display.job_payload(self.job)
+        previous, self._last = self._last, payload
+        report = _display.job_report(payload)
+        header = Report(report.kind, report.title, report.status, report.summary)
+        self.header.value = report_html(header)
+        if previous is None or previous["lakes"] != payload["lakes"]:
+            self.lakes.value = fragment_html(_display.section_html(report.sections[0]))
+        self.progress.value = payload["rounds_done"]
+        self.rounds.value = f"{payload['rounds_done']} / {payload['rounds_total']} rounds"
+        status = payload["status"]
+        self.progress.bar_style = {"done": "success", "failed": "danger"}.get(status, "info")
+        history = payload["history"]
+        if history and len(history) != self._drawn:
+            self.curves.value = curves_png(history, payload["rounds_total"])
+            self.curves.layout.display = None
+            self._drawn = len(history)
+        self.footer.value = self._footer(payload)
+
+    @staticmethod
+    def _footer(payload: dict[str, Any]) -> str:
+        status = payload["status"]
+        if status == "done":
+            last = payload["history"][-1] if payload["history"] else None
+            tail = "" if last is None else (
+                f"; last round: loss {_display.fmt(last['loss'])}, "
+                f"accuracy {_display.fmt(last['accuracy'])}"
+            )
+            text = (
+                f"Finished: {payload['rounds_done']} rounds{tail}. "
+                "job.result() returns the model."
+            )
+            kind = "ok"
+        elif status == "failed":
+            text, kind = f"Failed: {payload['error']}", "error"
+        elif status == "waiting":
+            text, kind = "Waiting for every lake's owner to approve the plan.", "info"
+        else:
+            text, kind = "Training: each round every lake runs a local step on its rows.", "info"
+        return fragment_html(
+            f'<div class="collab-message collab-{kind}">{_display.esc(text)}</div>'
+        )
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ended and the dashboard showed it; whether it did."""
+        return self._poller.join(timeout)
+
+    def close(self) -> None:
+        self._poller.stop()
+        super().close()
+
+    def snapshot(self) -> Report:
+        report = _display.job_report(self._last or _display.job_payload(self.job))
+        return Report("Training", report.title, report.status, report.summary, report.progress,
+                      report.sections)
