@@ -2,11 +2,10 @@
 
 Moving a partition's rows from the JVM into Python costs about 25 numpy passes over them, so
 the first pass over a table (normally the statistics phase) also writes each partition's
-labelled rows as ``.npy`` files into a private directory in shared memory (``/dev/shm``).
-Later passes run a light Spark job whose tasks map those files instead of receiving the rows
-again. Any Python worker finds any partition there, so which worker Spark picks, or a worker
-being recycled, does not matter; a task that finds no file reports a miss and the driver
-streams that partition from Spark's cache again.
+labelled rows as ``.npy`` files into a private directory in shared memory (``/dev/shm``),
+from whichever Spark Python worker ran the partition. Later passes map those files instead of
+receiving the rows again; which worker wrote a file, or a worker being recycled, does not
+matter. A block whose file is gone is read from the table again.
 
 Files live under ``<root>/<token>/`` where the token changes whenever the table is cached
 anew, so stale rows are never read. The driver keeps the total under a byte budget (least
@@ -260,6 +259,7 @@ class RowCache:
     def __init__(self, max_bytes: int | None = None, root: str | None = None) -> None:
         self.max_bytes = _physical_memory() // 4 if max_bytes is None else int(max_bytes)
         self._root = root
+        self._owner = os.getpid()  # a forked child must never remove its parent's files
         self._lock = threading.RLock()
         self._tables: OrderedDict[str, TableRows] = OrderedDict()
 
@@ -270,6 +270,7 @@ class RowCache:
                 shm = "/dev/shm"
                 base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
                 self._root = tempfile.mkdtemp(prefix="collab-rows-", dir=base)
+                self._owner = os.getpid()
             return self._root
 
     @property
@@ -340,15 +341,15 @@ class RowCache:
     def drop(self, token: str) -> None:
         with self._lock:
             self._tables.pop(token, None)
-            if self._root is not None:
+            if self._root is not None and os.getpid() == self._owner:
                 self._remove(os.path.join(self._root, token))
 
     def clear(self) -> None:
         with self._lock:
             self._tables.clear()
-            if self._root is not None:
+            if self._root is not None and os.getpid() == self._owner:
                 shutil.rmtree(self._root, ignore_errors=True)
-                self._root = None
+            self._root = None
 
     @property
     def nbytes(self) -> int:
