@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from lake_processes import SCIENTIST, free_port
 
 import collab
 from collab.demo import HospitalsDemo
-
-SCIENTIST = ("ada@uni.edu", "ada-lovelace-1815")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="session")

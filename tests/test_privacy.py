@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import SCIENTIST
+from lake_processes import SCIENTIST, process_on_port
 
 import collab
 
@@ -82,8 +82,6 @@ def test_dp_training_spends_the_ledger_and_a_plan_past_the_limit_is_refused(tmp_
 @pytest.mark.slow
 @pytest.mark.parametrize(("threshold", "completes"), [(3, True), (4, False)])
 def test_killing_one_of_four_lakes_mid_training(ports, threshold, completes):
-    from served.conftest import process_on_port
-
     port = ports()
     with collab.demo.hospitals(n=4, seed=2, ports=[None, None, None, port]) as demo:
         job = demo.federation.submit(

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SCIENTIST
+from lake_processes import SCIENTIST
 
 import collab
 from collab._request_code import function_name, render

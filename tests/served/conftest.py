@@ -7,71 +7,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
-
-ADMIN_PASSWORD = "a-long-owner-secret"
-
-
-def wait_for_http(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/metadata", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"nothing answered at {url} within {timeout} s")
-
-
-def process_on_port(port: int) -> psutil.Process:
-    for conn in psutil.net_connections(kind="tcp"):
-        if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
-            return psutil.Process(conn.pid)
-    raise LookupError(f"no process listens on port {port}")
-
-
-def write_config(
-    path: Path,
-    *,
-    name: str,
-    port: int,
-    data_dir: Path,
-    table: Path,
-    master: str | None = None,
-    auto_approve: bool = False,
-    scientists: tuple[str, ...] = ("ada@uni.edu",),
-) -> Path:
-    spark = f'[spark]\nmaster = "{master}"\n' if master else ""
-    people = "".join(
-        f'[[scientists]]\nemail = "{e}"\nname = "{e.split("@")[0]}"\n\n' for e in scientists
-    )
-    path.write_text(
-        f"""[lake]
-name = "{name}"
-port = {port}
-host = "127.0.0.1"
-data_dir = "{data_dir}"
-
-{spark}
-[[tables]]
-name = "patients"
-path = "{table}"
-description = "Breast biopsy measurements"
-private_columns = ["patient_id"]
-[tables.policy]
-min_rows = 20
-auto_approve = {str(auto_approve).lower()}
-
-{people}"""
-    )
-    return path
 
 
 @pytest.fixture(scope="session")

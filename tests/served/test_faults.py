@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import process_on_port
+from lake_processes import process_on_port
 
 import collab
 from collab.scientist._parties import RemoteParty

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_PASSWORD, wait_for_http, write_config
+from lake_processes import ADMIN_PASSWORD, wait_for_http, write_config
 
 import collab
 from collab.lake._config import load_config

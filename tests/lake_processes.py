@@ -1,0 +1,77 @@
+"""Plain helpers for tests that start lakes in child processes (importable from any test)."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+SCIENTIST = ("ada@uni.edu", "ada-lovelace-1815")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+ADMIN_PASSWORD = "a-long-owner-secret"
+
+
+def wait_for_http(url: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/metadata", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"nothing answered at {url} within {timeout} s")
+
+
+def process_on_port(port: int) -> psutil.Process:
+    for conn in psutil.net_connections(kind="tcp"):
+        if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN:
+            return psutil.Process(conn.pid)
+    raise LookupError(f"no process listens on port {port}")
+
+
+def write_config(
+    path: Path,
+    *,
+    name: str,
+    port: int,
+    data_dir: Path,
+    table: Path,
+    master: str | None = None,
+    auto_approve: bool = False,
+    scientists: tuple[str, ...] = ("ada@uni.edu",),
+) -> Path:
+    spark = f'[spark]\nmaster = "{master}"\n' if master else ""
+    people = "".join(
+        f'[[scientists]]\nemail = "{e}"\nname = "{e.split("@")[0]}"\n\n' for e in scientists
+    )
+    path.write_text(
+        f"""[lake]
+name = "{name}"
+port = {port}
+host = "127.0.0.1"
+data_dir = "{data_dir}"
+
+{spark}
+[[tables]]
+name = "patients"
+path = "{table}"
+description = "Breast biopsy measurements"
+private_columns = ["patient_id"]
+[tables.policy]
+min_rows = 20
+auto_approve = {str(auto_approve).lower()}
+
+{people}"""
+    )
+    return path
