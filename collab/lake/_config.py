@@ -24,6 +24,7 @@ class TableConfig:
     description: str = ""
     private_columns: tuple[str, ...] = ()
     column_descriptions: dict[str, str] = field(default_factory=dict)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
 
 
@@ -96,6 +97,7 @@ def load_config(path: str | Path) -> LakeConfig:
                 "description",
                 "private_columns",
                 "column_descriptions",
+                "bounds",
                 "policy",
             },
         )
@@ -106,6 +108,18 @@ def load_config(path: str | Path) -> LakeConfig:
             policy = Policy(**table.get("policy", {}))
         except (TypeError, ValueError) as exc:
             raise CollabError(f"{where} [policy]: {exc}") from exc
+        bounds = {}
+        for column, pair in table.get("bounds", {}).items():
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or not all(isinstance(v, int | float) for v in pair)
+            ):
+                raise CollabError(
+                    f"{where} [bounds]: {column!r} must be [low, high] numbers, "
+                    f"e.g. {column} = [0, 100]; got {pair!r}"
+                )
+            bounds[str(column)] = (float(pair[0]), float(pair[1]))
         tables.append(
             TableConfig(
                 name=table["name"],
@@ -114,6 +128,7 @@ def load_config(path: str | Path) -> LakeConfig:
                 description=table.get("description", ""),
                 private_columns=tuple(table.get("private_columns", ())),
                 column_descriptions=dict(table.get("column_descriptions", {})),
+                bounds=bounds,
                 policy=policy,
             )
         )

@@ -276,6 +276,10 @@ class Lake:
                 "json, orc or delta"
             )
         policy = policy or Policy()
+        # The owner's process reads the schema with the lake's own Spark settings: a table
+        # only the cluster can reach (its storage configured in spark.conf) is read there too.
+        spark = self._state.setting("spark", {}) or {}
+        engine.spark_session(spark.get("master"), spark.get("conf"))
         facts = engine.inspect(source, fmt)
         private = list(private_columns)
         descriptions = dict(column_descriptions or {})

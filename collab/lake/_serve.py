@@ -43,6 +43,7 @@ def open_lake(config: LakeConfig) -> Lake:
                 description=table.description,
                 private_columns=table.private_columns,
                 column_descriptions=table.column_descriptions,
+                bounds=table.bounds or None,
                 policy=table.policy,
             )
         registered = set(lake._state.setting("scientists", []))

@@ -137,3 +137,13 @@ def test_a_secret_in_the_config_file_is_refused(tmp_path):
     path.write_text('[lake]\nname = "x"\nprot = 80\n')
     with pytest.raises(collab.CollabError, match="unknown setting 'prot'"):
         load_config(path)
+
+
+def test_published_bounds_are_read_and_a_malformed_range_is_named(tmp_path):
+    path = tmp_path / "lake.toml"
+    table = '[[tables]]\nname = "patients"\npath = "/data/p.parquet"\n'
+    path.write_text(f'[lake]\nname = "x"\n{table}bounds = {{ age = [0, 120] }}\n')
+    assert load_config(path).tables[0].bounds == {"age": (0.0, 120.0)}
+    path.write_text(f'[lake]\nname = "x"\n{table}bounds = {{ age = [120] }}\n')
+    with pytest.raises(collab.CollabError, match=r"\[bounds\]: 'age' must be \[low, high\]"):
+        load_config(path)
