@@ -230,8 +230,12 @@ def run_direct(label: str, data: Dataset, plan: LogisticRegression, probe: Probe
     def on_progress(progress: Any) -> None:
         if progress.rounds_done > len(marks):
             marks.append(
-                (time.perf_counter(), list(progress.weights), list(progress.mean),
-                 list(progress.std))
+                (
+                    time.perf_counter(),
+                    list(progress.weights),
+                    list(progress.mean),
+                    list(progress.std),
+                )
             )
 
     fedavg = FedAvg(plan, parties, on_progress=on_progress)
@@ -246,8 +250,13 @@ def run_direct(label: str, data: Dataset, plan: LogisticRegression, probe: Probe
         steps = [e for e in probe.between(when - record.seconds, when) if e.kind == "step"]
         run.step_seconds.append(float(np.mean([e.seconds for e in steps])) if steps else 0.0)
         run.round_splits.append(
-            {"round": record.seconds, "step": run.step_seconds[-1], "aggregation": max(
-                record.seconds - max((e.seconds for e in steps), default=0.0), 0.0)}
+            {
+                "round": record.seconds,
+                "step": run.step_seconds[-1],
+                "aggregation": max(
+                    record.seconds - max((e.seconds for e in steps), default=0.0), 0.0
+                ),
+            }
         )
     run.total_seconds = run.round_end[-1] if run.round_end else 0.0
     run.setup_seconds = run.round_end[0] - history[0].seconds if history else 0.0

@@ -118,8 +118,16 @@ class Probe:
                 self._patch(secure, name, crypto)
         masking = getattr(secure, "MaskingParty", None)
         if masking is not None:
-            for name in ("create", "public_keys", "deal", "receive", "mask", "reveal",
-                         "to_dict", "from_dict"):
+            for name in (
+                "create",
+                "public_keys",
+                "deal",
+                "receive",
+                "mask",
+                "reveal",
+                "to_dict",
+                "from_dict",
+            ):
                 if name in masking.__dict__:
                     self._patch(masking, name, crypto)
         if hasattr(secure, "privatise"):

@@ -42,8 +42,9 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     def add(name: str, value: float | None, limit: float, unit: str, how: str) -> None:
         met = None if value is None else bool(value <= limit)
-        out.append({"target": name, "value": value, "limit": limit, "unit": unit, "met": met,
-                    "how": how})
+        out.append(
+            {"target": name, "value": value, "limit": limit, "unit": unit, "met": met, "how": how}
+        )
 
     # accuracy within 0.5 points of MLlib, every size (secure aggregation, non-DP)
     for group in ("demo", "sizes", "large"):
@@ -52,11 +53,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             continue
         items = [entries] if group == "demo" else list(entries.values())
         for entry in items:
-            best = max((r["accuracy"] for r in entry["collab"] if r["dp_epsilon"] is None),
-                       default=None)
+            best = max(
+                (r["accuracy"] for r in entry["collab"] if r["dp_epsilon"] is None), default=None
+            )
             gap = None if best is None else 100 * (entry["mllib"]["accuracy"] - best)
-            add(f"accuracy gap to MLlib, {entry['rows']:,} rows ({group})", gap, MARGIN_POINTS,
-                "points", "MLlib test accuracy minus collab's after the last round")
+            add(
+                f"accuracy gap to MLlib, {entry['rows']:,} rows ({group})",
+                gap,
+                MARGIN_POINTS,
+                "points",
+                "MLlib test accuracy minus collab's after the last round",
+            )
 
     sizes = results.get("sizes") or {}
     if "1000000" in sizes:
@@ -80,27 +87,49 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     yard = results.get("yardsticks")
     if yard:
         shape = f"{yard['rows']:,} x {yard['features']}"
-        add(f"local step vs one MLlib iteration ({shape})", yard["ratio_step_to_mllib_iteration"],
-            2.0, "x", "median full-batch local step / MLlib seconds per extra L-BFGS iteration")
-        add(f"local step vs one numpy pass ({shape})", yard["ratio_step_to_numpy_pass"], 10.0,
-            "x", "median full-batch local step / one numpy gradient pass in memory")
+        add(
+            f"local step vs one MLlib iteration ({shape})",
+            yard["ratio_step_to_mllib_iteration"],
+            2.0,
+            "x",
+            "median full-batch local step / MLlib seconds per extra L-BFGS iteration",
+        )
+        add(
+            f"local step vs one numpy pass ({shape})",
+            yard["ratio_step_to_numpy_pass"],
+            10.0,
+            "x",
+            "median full-batch local step / one numpy gradient pass in memory",
+        )
 
     wide = results.get("features") or {}
     if "10000" in wide:
-        add("privacy layer share of a round at 10,000 parameters",
-            100 * wide["10000"]["privacy_share_of_round"], 10.0, "%",
-            "masking, key agreement, shares and encoding (lakes + coordinator) / round time")
+        add(
+            "privacy layer share of a round at 10,000 parameters",
+            100 * wide["10000"]["privacy_share_of_round"],
+            10.0,
+            "%",
+            "masking, key agreement, shares and encoding (lakes + coordinator) / round time",
+        )
 
     lakes = results.get("lakes") or {}
     if "growth_own_machines" in lakes:
         counts = sorted(int(k) for k in lakes if k.isdigit())
         span = f"{counts[0]} -> {counts[-1]} lakes"
-        add(f"round time growth {span}, fixed total rows (lakes on own machines)",
-            100 * lakes["growth_own_machines"], 20.0, "%",
-            f"slowest lake's calls timed alone + coordinator, {span}")
-        add(f"round time growth {span}, fixed total rows (all on this machine)",
-            100 * lakes["growth_shared_machine"], 20.0, "%",
-            "measured round wall time, every lake in this process on the same cores")
+        add(
+            f"round time growth {span}, fixed total rows (lakes on own machines)",
+            100 * lakes["growth_own_machines"],
+            20.0,
+            "%",
+            f"slowest lake's calls timed alone + coordinator, {span}",
+        )
+        add(
+            f"round time growth {span}, fixed total rows (all on this machine)",
+            100 * lakes["growth_shared_machine"],
+            20.0,
+            "%",
+            "measured round wall time, every lake in this process on the same cores",
+        )
     return out
 
 
@@ -121,9 +150,7 @@ def _accuracy_rows(group: str, entry: dict[str, Any]) -> list[str]:
     for run in entry["collab"]:
         seconds = run.get("seconds_to_target")
         rounds = run.get("rounds_to_target")
-        reached = (
-            f"{_fmt(seconds)} ({rounds} rounds)" if seconds is not None else "not reached"
-        )
+        reached = f"{_fmt(seconds)} ({rounds} rounds)" if seconds is not None else "not reached"
         lines.append(
             f"| {group} | {label} | {run['label']} [{run['transport']}] | "
             f"{_pct(run['accuracy'])} | {_fmt(100 * (run['accuracy'] - target))} | "
@@ -142,8 +169,16 @@ def _accuracy_rows(group: str, entry: dict[str, Any]) -> list[str]:
 
 
 def _split_row(name: str, split: dict[str, float]) -> str:
-    keys = ("round", "step", "crypto_lake", "crypto_coordinator", "dp_noise", "transport",
-            "bookkeeping", "aggregation")
+    keys = (
+        "round",
+        "step",
+        "crypto_lake",
+        "crypto_coordinator",
+        "dp_noise",
+        "transport",
+        "bookkeeping",
+        "aggregation",
+    )
     return f"| {name} | " + " | ".join(_fmt(split.get(k), 3) for k in keys) + " |"
 
 
@@ -337,15 +372,32 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
         entry = sizes[key]
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for run in entry["collab"]:
-            ax.plot(run["round_end"], [100 * a for a in run["round_accuracy"]], marker="o",
-                    markersize=3, label=run["label"])
+            ax.plot(
+                run["round_end"],
+                [100 * a for a in run["round_accuracy"]],
+                marker="o",
+                markersize=3,
+                label=run["label"],
+            )
         for name, marker, color in (("mllib", "s", "black"), ("sklearn", "^", "dimgrey")):
             c = entry[name]
-            ax.scatter([c["fit_seconds"]], [100 * c["accuracy"]], marker=marker, s=60,
-                       color=color, zorder=5, label=f"{name} on pooled rows (fit)")
+            ax.scatter(
+                [c["fit_seconds"]],
+                [100 * c["accuracy"]],
+                marker=marker,
+                s=60,
+                color=color,
+                zorder=5,
+                label=f"{name} on pooled rows (fit)",
+            )
         target = 100 * entry["mllib"]["accuracy"]
-        ax.axhspan(target - MARGIN_POINTS, target + MARGIN_POINTS, color="grey", alpha=0.2,
-                   label="MLlib ± 0.5 points")
+        ax.axhspan(
+            target - MARGIN_POINTS,
+            target + MARGIN_POINTS,
+            color="grey",
+            alpha=0.2,
+            label="MLlib ± 0.5 points",
+        )
         low = min(100 * min(r["round_accuracy"] or [1]) for r in entry["collab"])
         ax.set_ylim(max(low - 1, 50), target + 2)
         ax.set_xlabel("seconds since the job started")
@@ -359,8 +411,15 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
 
     rows = _runs_with_splits(results)
     if rows:
-        keys = ("step", "crypto_lake", "crypto_coordinator", "dp_noise", "transport",
-                "bookkeeping", "aggregation")
+        keys = (
+            "step",
+            "crypto_lake",
+            "crypto_coordinator",
+            "dp_noise",
+            "transport",
+            "bookkeeping",
+            "aggregation",
+        )
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
         left = [0.0] * len(rows)
         for k in keys:
@@ -381,10 +440,18 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
     if lakes:
         ks = sorted(lakes, key=int)
         fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot([int(k) for k in ks], [lakes[k]["round_seconds_own_machines"] for k in ks],
-                marker="o", label="each lake on its own machine (calls timed alone)")
-        ax.plot([int(k) for k in ks], [lakes[k]["round_seconds_shared_machine"] for k in ks],
-                marker="s", label="all lakes on this 2-core machine")
+        ax.plot(
+            [int(k) for k in ks],
+            [lakes[k]["round_seconds_own_machines"] for k in ks],
+            marker="o",
+            label="each lake on its own machine (calls timed alone)",
+        )
+        ax.plot(
+            [int(k) for k in ks],
+            [lakes[k]["round_seconds_shared_machine"] for k in ks],
+            marker="s",
+            label="all lakes on this 2-core machine",
+        )
         ax.set_xlabel("lakes (same total rows)")
         ax.set_ylabel("seconds per round")
         ax.set_ylim(bottom=0)
@@ -400,8 +467,9 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
         fig, ax = plt.subplots(figsize=(6, 4))
         xs = [e["rows"] for e in entries]
         ax.plot(xs, [e["mllib"]["fit_seconds"] for e in entries], marker="s", label="MLlib fit")
-        ax.plot(xs, [e["sklearn"]["fit_seconds"] for e in entries], marker="^",
-                label="scikit-learn fit")
+        ax.plot(
+            xs, [e["sklearn"]["fit_seconds"] for e in entries], marker="^", label="scikit-learn fit"
+        )
         collab_x, collab_y = [], []
         for e in entries:
             run = _cached(e)

@@ -42,7 +42,11 @@ def test_rows_without_label_are_dropped_and_missing_features_count_as_the_mean()
 def test_one_lake_full_batch_fedavg_is_centralised_gradient_descent():
     X, y = data()
     plan = LogisticRegression(
-        table="t", features=["a", "b", "c"], label="y", rounds=5, learning_rate=0.5,
+        table="t",
+        features=["a", "b", "c"],
+        label="y",
+        rounds=5,
+        learning_rate=0.5,
         secure_aggregation=False,
     )
     model = FedAvg(plan, [ArrayParty("a", X, y, plan)]).fit()
@@ -60,8 +64,9 @@ def test_one_lake_full_batch_fedavg_is_centralised_gradient_descent():
 
 def test_splitting_rows_over_lakes_gives_the_same_full_batch_model():
     X, y = data()
-    plan = LogisticRegression(table="t", features=["a", "b", "c"], label="y", rounds=8,
-                              secure_aggregation=False)
+    plan = LogisticRegression(
+        table="t", features=["a", "b", "c"], label="y", rounds=8, secure_aggregation=False
+    )
     one = FedAvg(plan, [ArrayParty("a", X, y, plan)]).fit()
     parts = np.array_split(np.arange(len(y)), 3)
     three = FedAvg(plan, [ArrayParty(str(i), X[p], y[p], plan) for i, p in enumerate(parts)]).fit()
@@ -70,8 +75,9 @@ def test_splitting_rows_over_lakes_gives_the_same_full_batch_model():
 
 def test_model_surface_matches_scikit_learn_export():
     X, y = data()
-    plan = LogisticRegression(table="t", features=["a", "b", "c"], label="y", rounds=20,
-                              secure_aggregation=False)
+    plan = LogisticRegression(
+        table="t", features=["a", "b", "c"], label="y", rounds=20, secure_aggregation=False
+    )
     model = FedAvg(plan, [ArrayParty("a", X, y, plan)]).fit()
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -121,8 +121,11 @@ def test_audit_records_approval_and_every_release(iid_demo, trained):
     assert actions.count("approve") == 1
     phases = [json.loads(d)["phase"] for d in mine[mine["action"] == "release"]["detail"]]
     assert {p: phases.count(p) for p in set(phases)} == {
-        "keys": 1, "deal": 1, "receive": 1,  # secure-aggregation set-up
-        "stats": 1, "round": 30,  # masked vectors
+        "keys": 1,
+        "deal": 1,
+        "receive": 1,  # secure-aggregation set-up
+        "stats": 1,
+        "round": 30,  # masked vectors
         "unmask": 31,  # shares revealed to unmask each of those 31 sums
     }
     detail = json.loads(mine[mine["action"] == "approve"]["detail"].iloc[0])

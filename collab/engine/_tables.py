@@ -65,9 +65,7 @@ def inspect(source: str, fmt: str, options: dict[str, str] | None = None) -> Tab
     """Types, nullability, exact row count and 0/1-only numeric columns of a table."""
     df = read(source, fmt, options)
     numeric = sorted(
-        f.name
-        for f in df.schema.fields
-        if f.dataType.simpleString().split("(")[0] in NUMERIC_TYPES
+        f.name for f in df.schema.fields if f.dataType.simpleString().split("(")[0] in NUMERIC_TYPES
     )
     if len(numeric) > WIDE_COLUMNS:
         rows, non_binary, non_null = _counts_through_arrow(df, numeric)
@@ -82,9 +80,7 @@ def inspect(source: str, fmt: str, options: dict[str, str] | None = None) -> Tab
     )
 
 
-def _counts_in_spark(
-    df: Any, numeric: list[str]
-) -> tuple[int, dict[str, int], dict[str, int]]:
+def _counts_in_spark(df: Any, numeric: list[str]) -> tuple[int, dict[str, int], dict[str, int]]:
     from pyspark.sql import functions as F
 
     aggs = [F.count(F.lit(1)).alias("__rows")]

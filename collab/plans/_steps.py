@@ -72,8 +72,9 @@ class Standardizer:
         """Scaling by published bounds: midpoints and half-ranges (what DP plans use)."""
         low = np.array([b[0] for b in bounds], dtype=np.float64)
         high = np.array([b[1] for b in bounds], dtype=np.float64)
-        return cls(mean=(low + high) / 2, std=np.maximum((high - low) / 2, 1e-12), rows=0,
-                   positives=0)
+        return cls(
+            mean=(low + high) / 2, std=np.maximum((high - low) / 2, 1e-12), rows=0, positives=0
+        )
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         Z = (X - self.mean) / self.std

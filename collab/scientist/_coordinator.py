@@ -107,8 +107,13 @@ class FedAvg:
         if failures:
             self._fail(failures)
         public = {name: keys[name]["keys"] for name in roster}
-        deal = {**base, "phase": "deal", "roster": roster, "public": public,
-                "threshold": self.threshold}
+        deal = {
+            **base,
+            "phase": "deal",
+            "roster": roster,
+            "public": public,
+            "threshold": self.threshold,
+        }
         sealed, failures = self._call(roster, lambda _: deal)
         if failures:
             self._fail(failures)
@@ -142,8 +147,12 @@ class FedAvg:
         if len(answers) < secure["threshold"]:
             self._abort(failures, len(answers), secure["threshold"])
         reveal_request = {
-            "plan": self.plan.hash, "phase": "unmask", "round": slot + 1, "slot": slot,
-            "received": sorted(answers), "participants": participants,
+            "plan": self.plan.hash,
+            "phase": "unmask",
+            "round": slot + 1,
+            "slot": slot,
+            "received": sorted(answers),
+            "participants": participants,
         }
         reveals, late = self._call(sorted(answers), lambda _: reveal_request)
         hard = {n: e for n, e in late.items() if not isinstance(e, LakeError)}
@@ -151,8 +160,12 @@ class FedAvg:
             self._fail(hard)
         try:
             total = unmask(
-                job=self.job_id, slot=slot, roster=secure["roster"], public=secure["public"],
-                threshold=secure["threshold"], participants=participants,
+                job=self.job_id,
+                slot=slot,
+                roster=secure["roster"],
+                public=secure["public"],
+                threshold=secure["threshold"],
+                participants=participants,
                 masked={n: unpack(a["masked"]) for n, a in answers.items()},
                 reveals={n: r["reveal"] for n, r in reveals.items()},
             )

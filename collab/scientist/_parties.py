@@ -74,15 +74,19 @@ class MockParty:
         if phase == "keys":
             return {"keys": masking.public_keys()}
         if phase == "deal":
-            sealed = masking.deal(message["roster"], message["public"], message["threshold"],
-                                  slots=plan.rounds + 1)
+            sealed = masking.deal(
+                message["roster"], message["public"], message["threshold"], slots=plan.rounds + 1
+            )
             return {"sealed": sealed}
         if phase == "receive":
             masking.receive(message["inbox"])
             return {"received": len(message["inbox"])}
         if phase == "unmask":
-            return {"reveal": masking.reveal(message["slot"], message["received"],
-                                             message["participants"])}
+            return {
+                "reveal": masking.reveal(
+                    message["slot"], message["received"], message["participants"]
+                )
+            }
         X, y = self._data[:, :-1], self._data[:, -1]
         d = len(plan.features)
         weights = np.asarray(message.get("weights", []))
@@ -91,13 +95,17 @@ class MockParty:
         elif plan.dp is not None:
             assert self._preset is not None
             vector = privatise(
-                dp_sums(X, y, weights, self._preset, plan.dp.clip_norm), plan.dp,
-                rounds=plan.rounds, shares=masking.threshold if plan.secure_aggregation else 1,
-                learning_rate=plan.learning_rate, n_weights=d + 1,
+                dp_sums(X, y, weights, self._preset, plan.dp.clip_norm),
+                plan.dp,
+                rounds=plan.rounds,
+                shares=masking.threshold if plan.secure_aggregation else 1,
+                learning_rate=plan.learning_rate,
+                n_weights=d + 1,
             )
         else:
-            standardizer = Standardizer(np.asarray(message["mean"]), np.asarray(message["std"]),
-                                        0, 0)
+            standardizer = Standardizer(
+                np.asarray(message["mean"]), np.asarray(message["std"]), 0, 0
+            )
             vector = local_update(X, y, weights, standardizer, plan)
         if not plan.secure_aggregation:
             return {"vector": vector.tolist()}
