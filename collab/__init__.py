@@ -40,3 +40,13 @@ __all__ = [
     "demo",
     "plans",
 ]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """Where Jupyter server finds collab's server extension (the Data Lakes panel's API)."""
+    return [{"module": "collab._jupyter"}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where ``jupyter labextension develop`` finds the built JupyterLab extension."""
+    return [{"src": "labextension", "dest": "@data-lake-collab/labext"}]

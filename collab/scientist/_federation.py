@@ -20,38 +20,87 @@ from ._job import Job, run_remote, train
 from ._parties import MockParty
 
 if TYPE_CHECKING:
+    from .._connections import Role
     from ..lake import Lake
 
 SIMULATION_ROWS = 200
 
 
 def connect(
-    lakes: Sequence[Lake | str],
+    lakes: Sequence[Lake | str] | None = None,
     *,
-    email: str,
-    password: str,
+    email: str | None = None,
+    password: str | None = None,
+    save: bool = False,
+    role: Role = "scientist",
 ) -> Federation:
-    """Log in to every lake in ``lakes`` (``Lake`` objects or ``http://`` URLs) as a scientist.
+    """Log in to every lake in ``lakes`` (``Lake`` objects or ``http://`` URLs).
+
+    Parameters
+    ----------
+    lakes
+        The lakes; ``None`` logs in to the saved lakes of ``role``, each with its saved
+        email and password.
+    email, password
+        The account on every lake in ``lakes``.
+    save
+        After every login succeeded, save the lakes (name, URL, role, email) to
+        ``<Jupyter config dir>/collab/connections.json`` and the password to
+        ``credentials.json`` beside it (mode 0600), for ``collab.connect()`` and the
+        JupyterLab Data Lakes panel. Only lakes served over HTTP can be saved.
+    role
+        ``"scientist"``, or ``"owner"`` for a lake's admin account (its email is
+        ``info@openmined.org``): the Data Lakes panel then shows the lake's pending requests.
 
     Returns
     -------
     Federation
-        The scientist's handle on those lakes.
+        The handle on those lakes.
     """
-    if isinstance(lakes, str) or not lakes:
-        raise CollabError("connect() takes a list of lakes (Lake objects or http:// URLs)")
-    sessions: dict[str, ScientistSession] = {}
+    from .. import _connections
+
+    if role not in _connections.ROLES:
+        raise CollabError(f"role must be 'scientist' or 'owner', not {role!r}")
     logins: dict[str, Callable[[], ScientistSession]] = {}
-    for lake in lakes:
-        if isinstance(lake, str):
-            login = partial(ScientistSession.login, lake, email, password)
-        else:
-            login = partial(lake._datasite.login, email, password)
+    pending: list[Callable[[], ScientistSession]] = []
+    if lakes is None:
+        if email is not None or password is not None or save:
+            raise CollabError(
+                "connect() without lakes logs in to the saved lakes with their saved emails and "
+                "passwords; to log in with others (or to save), name the lakes: "
+                "connect([url, ...], email=..., password=...)"
+            )
+        pending = list(_connections.saved_logins(role).values())
+    else:
+        if isinstance(lakes, str) or not lakes:
+            raise CollabError("connect() takes a list of lakes (Lake objects or http:// URLs)")
+        if email is None or password is None:
+            raise CollabError("connect() needs email= and password= for the lakes it is given")
+        for lake in lakes:
+            if isinstance(lake, str):
+                name, url = lake, lake
+                pending.append(partial(ScientistSession.login, lake, email, password))
+            else:
+                name, url = lake.name, lake.url
+                pending.append(partial(lake._datasite.login, email, password))
+            if save:  # before any login: nothing is saved unless everything can be
+                _connections.check_savable(name, url, role, email)
+    sessions: dict[str, ScientistSession] = {}
+    for login in pending:
         session = login()
         if session.lake in sessions:
             raise CollabError(f"lake {session.lake!r} is listed twice")
         sessions[session.lake] = session
         logins[session.lake] = login
+    if save:
+        assert email is not None and password is not None
+        _connections.save_connections(
+            [
+                _connections.Connection(name, str(s.url), role, email)
+                for name, s in sessions.items()
+            ],
+            dict.fromkeys(sessions, password),
+        )
     return Federation(sessions, logins)
 
 

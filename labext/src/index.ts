@@ -80,7 +80,7 @@ const lakesPlugin: JupyterFrontEndPlugin<ILakesModel> = {
     });
 
     commands.addCommand(CommandIDs.insertSchemaCell, {
-      label: args => `Insert fed.schema("${(args.table as string) ?? '…'}")`,
+      label: args => `Insert fed.schema_view("${(args.table as string) ?? '…'}")`,
       describedBy: {
         args: {
           type: 'object',

@@ -29,9 +29,12 @@ export function isNumericType(type: string): boolean {
   return NUMERIC_TYPE.test(type.trim());
 }
 
-/** `fed.schema("<table>")` */
+/**
+ * `fed.schema_view("<table>")`: the table's schema across the lakes, shown by
+ * this extension's schema renderer (`fed.schema` returns a plain DataFrame).
+ */
 export function schemaSnippet(table: string): string {
-  return `fed.schema(${pyString(table)})`;
+  return `fed.schema_view(${pyString(table)})`;
 }
 
 /**

@@ -11,12 +11,12 @@ import { lakes } from './fixtures';
 const patients = lakes[0].tables[0];
 
 describe('schemaSnippet', () => {
-  it('calls fed.schema with the table name', () => {
-    expect(schemaSnippet('patients')).toBe('fed.schema("patients")');
+  it('calls fed.schema_view with the table name', () => {
+    expect(schemaSnippet('patients')).toBe('fed.schema_view("patients")');
   });
 
   it('quotes names safely', () => {
-    expect(schemaSnippet('a"b\\c')).toBe('fed.schema("a\\"b\\\\c")');
+    expect(schemaSnippet('a"b\\c')).toBe('fed.schema_view("a\\"b\\\\c")');
   });
 });
 

@@ -63,7 +63,7 @@ function TableRow(props: {
         <button
           type="button"
           className="jp-collab-link jp-collab-table-name"
-          title={`Insert fed.schema("${table.name}") below the active cell`}
+          title={`Insert fed.schema_view("${table.name}") below the active cell`}
           onClick={() => props.onOpenSchema(lake, table)}
         >
           {table.name}
