@@ -7,6 +7,7 @@ metadata. No password, row or per-row value is ever part of an answer.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -35,7 +36,12 @@ def _describe(connection: _connections.Connection, exc: Exception) -> str:
     name, url = connection.name, connection.url
     message = str(exc) or type(exc).__name__
     if isinstance(exc, LakeError) and exc.lake == url:  # named by its URL before any login
-        return f"lake {name!r} at {url} {message.removeprefix(f'lake {url!r}: ')}"
+        message = message.removeprefix(f"lake {url!r}: ")
+        if message.startswith("is not reachable"):  # keep the cause, not urllib3's retries
+            cause = re.search(r"\[Errno -?\d+\] ([^'\")\]]+)", message)
+            reason = f" ({cause.group(1).strip()})" if cause else ""
+            return f"lake {name!r} at {url} is not reachable{reason}. Is the lake running?"
+        return f"lake {name!r} at {url} {message}"
     return message if repr(name) in message else f"lake {name!r}: {message}"
 
 

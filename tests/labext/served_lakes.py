@@ -49,7 +49,8 @@ def served_lakes(root: Path) -> Iterator[dict[str, collab.Lake]]:
 
 def save_lab_connections(lakes: dict[str, collab.Lake], *, offline: bool = False) -> None:
     """Save St Mary's as its owner, St Jude's as the scientist (both through
-    ``collab.connect(..., save=True)``), and with ``offline`` a lake nobody serves."""
+    ``collab.connect(..., save=True)``), and with ``offline`` St Luke's, whose owner saved it
+    but which nobody serves now."""
     collab.connect(
         [lakes["st-mary"]],
         email="info@openmined.org",
@@ -61,6 +62,6 @@ def save_lab_connections(lakes: dict[str, collab.Lake], *, offline: bool = False
     if offline:
         url = f"http://127.0.0.1:{free_port()}"
         _connections.save_connections(
-            [_connections.Connection("st-luke", url, "scientist", SCIENTIST[0])],
-            {"st-luke": SCIENTIST[1]},
+            [_connections.Connection("st-luke", url, "owner", "info@openmined.org")],
+            {"st-luke": ADMIN_PASSWORD},
         )

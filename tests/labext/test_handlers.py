@@ -65,7 +65,10 @@ async def test_lakes_list_schemas_and_an_offline_lake_without_secrets_or_rows(
     ]
 
     assert luke["status"] == "offline" and luke["tables"] == []
-    assert luke["error"].startswith(f"lake 'st-luke' at {luke['url']} is not reachable")
+    assert luke["error"] == (
+        f"lake 'st-luke' at {luke['url']} is not reachable (Connection refused). "
+        "Is the lake running?"
+    )
 
     text = json.dumps(reply)
     for secret in (ADMIN_PASSWORD, SCIENTIST[1]):
