@@ -35,3 +35,24 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info
+
+# The JupyterLab extension (labext/): built into collab/labextension, linked into the venv
+# (sys-prefix, never the user's own Jupyter dirs), and its jest tests. Node.js 20 is needed
+# where it is built; `make test` runs both.
+.PHONY: labext test-labext
+JLPM := PATH="$(CURDIR)/$(BIN):$$PATH" $(CURDIR)/$(BIN)/jlpm
+LABEXT_SOURCES = $(shell find labext/src labext/style -type f) labext/package.json \
+	labext/yarn.lock labext/tsconfig.json
+LABEXT_BUILD := collab/labextension/package.json
+
+$(LABEXT_BUILD): $(STAMP) $(LABEXT_SOURCES)
+	cd labext && $(JLPM) install && $(JLPM) build:prod
+	touch $@
+
+labext: $(LABEXT_BUILD)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-builder develop --overwrite .
+
+test-labext: labext
+	cd labext && $(JLPM) test
+
+test: labext test-labext

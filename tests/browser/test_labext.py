@@ -326,11 +326,46 @@ def test_sidebar_lists_the_saved_lakes_and_a_clicked_table_renders_its_schema(pa
         c for c in COLUMNS if "radius" in c
     ]
 
+    # "plan skeleton" inserts a plan over the table's visible numeric columns
+    jude.locator("li[data-table='patients'] .jp-collab-plan-button").click()
+    page.wait_for_function(
+        "window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length === 7"
+    )
+    features = [c for c in COLUMNS if c not in ("patient_id", "malignant")]
+    assert _cells(page)[active + 1] == [
+        "code",
+        "plan = collab.plans.LogisticRegression(\n"
+        '    table="patients",\n'
+        "    features=[\n" + "".join(f'        "{f}",\n' for f in features) + "    ],\n"
+        '    label="malignant",\n'
+        "    rounds=30,\n"
+        ")",
+    ]
+
     ARTIFACTS.mkdir(exist_ok=True)
     schema.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "labext-sidebar-and-schema.png"))
     panel.screenshot(path=str(ARTIFACTS / "labext-sidebar.png"))
     schema.screenshot(path=str(ARTIFACTS / "labext-schema.png"))
+
+
+def test_plugins_launcher_and_palette(page, lab):
+    active = page.evaluate(
+        "['@data-lake-collab/labext:lakes', '@data-lake-collab/labext:templates']"
+        ".map(id => window.jupyterapp.isPluginActivated(id))"
+    )
+    assert active == [True, True]
+    assert page.evaluate("window.jupyterapp.hasPlugin('@data-lake-collab/labext:renderers')")
+    _command(page, "launcher:create")
+    page.wait_for_selector(".jp-Launcher")
+    assert "Data Lake Collab" in page.locator(".jp-Launcher-sectionTitle").all_inner_texts()
+    cards = page.locator(".jp-LauncherCard-label").all_inner_texts()
+    assert "Scientist Notebook" in cards and "Owner Notebook" in cards
+    labels = page.evaluate(
+        "['collab:new-scientist-notebook', 'collab:refresh-lakes']"
+        ".map(id => window.jupyterapp.commands.label(id, {isPalette: true}))"
+    )
+    assert labels == ["New Scientist Notebook", "Refresh Data Lakes"]
 
 
 def test_a_server_error_shows_in_the_panel(page, lab):
