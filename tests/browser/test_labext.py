@@ -26,13 +26,14 @@ from typing import Any
 
 import pytest
 from lake_processes import SCIENTIST, free_port
-from test_notebook_in_lab import ALL_RUN, ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, ROOT, SETTINGS, _get
+from test_notebook_in_lab import ALL_RUN, ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, SETTINGS
 
 import collab
 from collab.demo._hospitals import breast_cancer_frame
 
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "labext"))
-from served_lakes import FEATURES, save_lab_connections, served_lakes
+from served_lakes import FEATURES, save_lab_connections, served_lakes  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.http, pytest.mark.slow]
 
@@ -111,6 +112,14 @@ OUTPUTS = {
 }
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as reply:
+            return reply.status == 200
+    except OSError:
+        return False
+
+
 def _missing(what: str) -> None:
     """Skip, or fail under CI, where the browser test must run."""
     if os.environ.get("CI") == "true":
@@ -171,7 +180,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 90
-            while _get(f"{url}/collab/version") != 200:
+            while not _answers(f"{url}/collab/version"):
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(
                         "JupyterLab with the collab server extension did not start: "
