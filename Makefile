@@ -45,7 +45,7 @@ LABEXT_SOURCES = $(shell find labext/src labext/style -type f) labext/package.js
 	labext/yarn.lock labext/tsconfig.json
 LABEXT_BUILD := collab/labextension/package.json
 
-$(LABEXT_BUILD): $(STAMP) $(LABEXT_SOURCES)
+$(LABEXT_BUILD): $(LABEXT_SOURCES) | $(STAMP)
 	cd labext && $(JLPM) install && $(JLPM) build:prod
 	touch $@
 
