@@ -66,6 +66,10 @@ class _Link:
             self._admin = Datasite.attach(self.connection.name, self.connection.url, self.password)
         return self._admin
 
+    @property
+    def logged_in(self) -> bool:
+        return self._federation is not None or self._admin is not None
+
     def forget(self) -> None:
         self._federation = None
         self._admin = None
@@ -133,11 +137,14 @@ class LakeDirectory:
     @staticmethod
     def _retry(link: _Link, call: Callable[[], T]) -> T:
         with link.lock:
+            kept = link.logged_in
             try:
                 return call()
             except CollabError:
-                link.forget()  # log in again once: the lake may have restarted
-                return call()
+                link.forget()
+                if not kept:  # a fresh login failed: trying again now would fail alike
+                    raise
+                return call()  # a kept login failed: the lake may have restarted
 
     def _lake_info(self, connection: _connections.Connection) -> dict[str, Any]:
         info: dict[str, Any] = {

@@ -20,27 +20,41 @@ from collab.demo._hospitals import breast_cancer_frame
 TABLES = {
     "st-mary": {"patients": slice(0, 300)},
     "st-jude": {"patients": slice(300, 569), "biopsies": slice(0, 60)},
+    "st-anne": {"patients": slice(100, 250)},
 }
 FEATURES = ["mean_radius", "mean_texture"]
+
+
+def launch_lake(root: Path, name: str, *, port: int | None = None) -> collab.Lake:
+    """Launch (or, with the same ``root``, reopen) lake ``name`` of :data:`TABLES`, served
+    over HTTP, with its tables and the demo scientist."""
+    reopening = (root / name).exists()
+    lake = collab.Lake.launch(
+        name, port=port or free_port(), data_dir=root / name, admin_password=ADMIN_PASSWORD
+    )
+    if reopening:
+        return lake
+    try:
+        frame = breast_cancer_frame()
+        for table, rows in TABLES[name].items():
+            path = root / f"{name}-{table}.parquet"
+            frame.iloc[rows].to_parquet(path, index=False)
+            lake.add_table(table, path, private_columns=["patient_id"])
+        lake.add_scientist(*SCIENTIST, name="Ada")
+    except BaseException:
+        lake.stop()
+        raise
+    return lake
 
 
 @contextmanager
 def served_lakes(root: Path) -> Iterator[dict[str, collab.Lake]]:
     """St Mary's and St Jude's lakes, each serving its Datasite over HTTP on a free port,
     with the demo scientist registered; both stopped on exit."""
-    frame = breast_cancer_frame()
     lakes: dict[str, collab.Lake] = {}
     try:
-        for name, tables in TABLES.items():
-            lake = collab.Lake.launch(
-                name, port=free_port(), data_dir=root / name, admin_password=ADMIN_PASSWORD
-            )
-            lakes[name] = lake
-            for table, rows in tables.items():
-                path = root / f"{name}-{table}.parquet"
-                frame.iloc[rows].to_parquet(path, index=False)
-                lake.add_table(table, path, private_columns=["patient_id"])
-            lake.add_scientist(*SCIENTIST, name="Ada")
+        for name in ("st-mary", "st-jude"):
+            lakes[name] = launch_lake(root, name)
         yield lakes
     finally:
         for lake in lakes.values():

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lake_processes import ADMIN_PASSWORD, SCIENTIST
-from served_lakes import FEATURES, save_lab_connections
+from lake_processes import ADMIN_PASSWORD, SCIENTIST, free_port
+from served_lakes import FEATURES, launch_lake, save_lab_connections
 from tornado.httpclient import HTTPClientError
 
 import collab
@@ -158,6 +158,28 @@ async def test_a_missing_or_wrong_password_shows_that_lake_offline(
     reply = {lake["name"]: lake for lake in (await get(jp_fetch, "lakes"))["lakes"]}
     assert reply["st-jude"]["status"] == "online"
     assert os.environ["COLLAB_PASSWORD_ST_JUDE"] not in json.dumps(reply)
+
+
+async def test_a_lake_that_restarts_comes_back_without_restarting_jupyter(
+    jp_fetch, jp_config_dir, tmp_path
+):
+    port = free_port()
+    lake = launch_lake(tmp_path, "st-anne", port=port)
+    try:
+        collab.connect([lake], email=SCIENTIST[0], password=SCIENTIST[1], save=True)
+        (anne,) = (await get(jp_fetch, "lakes"))["lakes"]
+        assert (anne["status"], anne["tables"][0]["rows"]) == ("online", "at least 100")
+        lake.stop()
+        lake = launch_lake(tmp_path, "st-anne", port=port)  # reopened: same identity, records
+        (anne,) = (await get(jp_fetch, "lakes"))["lakes"]
+        assert (anne["status"], anne["error"]) == ("online", None)
+        assert [t["name"] for t in anne["tables"]] == ["patients"]
+        lake.stop()
+        (anne,) = (await get(jp_fetch, "lakes"))["lakes"]
+        assert anne["status"] == "offline"
+        assert anne["error"].startswith(f"lake 'st-anne' at {lake.url} is not reachable")
+    finally:
+        lake.stop()
 
 
 async def test_templates_start_from_the_saved_connections(jp_fetch):
