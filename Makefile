@@ -4,7 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast bench lint check-java install clean
+.PHONY: demo test test-fast test-browser notebooks bench lint check-java install clean
+
+# The notebooks run under nbval in `make test`; outputs that vary are sanitised, not skipped.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
+NOTEBOOKS = $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "collab needs Python 3.11 ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -22,10 +26,22 @@ demo: install check-java
 	$(BIN)/python -m collab demo
 
 test: install check-java
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests notebooks $(NBVAL)
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not http and not slow"
+
+# JupyterLab in headless Chromium (/usr/bin/chromium; `make test` runs it too)
+test-browser: install check-java
+	$(BIN)/python -m pytest tests/browser
+
+# Re-run every notebook and store its outputs. Spark's JVM writes start-up notices straight
+# to the kernel's file descriptors, which kernels under nbval never show: keep them out here too.
+notebooks: install check-java
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=600 \
+		--ExecutePreprocessor.extra_arguments="['--IPKernelApp.capture_fd_output=False']" \
+		$(NOTEBOOKS)
 
 bench: install check-java
 	$(BIN)/python -m benchmarks

@@ -171,8 +171,9 @@ def yardsticks(ctx: Context) -> dict[str, Any]:
         data, "t", local_epochs=1, batch_size=ctx.suite.batch_size, secure_aggregation=False
     )
     with ctx.probe.active():
-        stats, first_pass = _collab.timed(lambda: engine.compute_stats(source, "parquet",
-                                                                       full_batch))
+        stats, first_pass = _collab.timed(
+            lambda: engine.compute_stats(source, "parquet", full_batch)
+        )
         std = Standardizer.from_stats(stats, len(data.features))
         weights = np.zeros(len(data.features) + 1)
         steps: dict[str, list[float]] = {"full_batch": [], "mini_batch": []}
@@ -231,8 +232,9 @@ def _collab_runs(
         dp = _dp()
         if dp_settings is not None and dp is not None:
             dp_plan = _collab.plan_for(data, table, dp=dp, **dp_settings)
-            run = _collab.run_job("collab, secure aggregation + DP (epsilon 1)", lakes, k, data,
-                                  dp_plan, ctx.probe)
+            run = _collab.run_job(
+                "collab, secure aggregation + DP (epsilon 1)", lakes, k, data, dp_plan, ctx.probe
+            )
             runs.append(run.to_dict(target))
     return runs
 
@@ -244,11 +246,13 @@ def demo(ctx: Context) -> dict[str, Any]:
     central = _central_pair(ctx, data)
     target = central["mllib"]["accuracy"]
     plan = {"rounds": ctx.suite.demo_rounds, "local_epochs": 5, "learning_rate": 0.5}
-    dp = {"rounds": ctx.suite.demo_rounds, "local_epochs": 1,
-          "learning_rate": ctx.suite.demo_dp_learning_rate}
+    dp = {
+        "rounds": ctx.suite.demo_rounds,
+        "local_epochs": 1,
+        "learning_rate": ctx.suite.demo_dp_learning_rate,
+    }
     runs = _collab_runs(ctx, data, "bc", 3, target, plan, dp, warm=False)
-    return {"rows": data.rows, "lakes": 3, "test_rows": len(data.y_test), **central,
-            "collab": runs}
+    return {"rows": data.rows, "lakes": 3, "test_rows": len(data.y_test), **central, "collab": runs}
 
 
 def sizes(ctx: Context) -> dict[str, Any]:
@@ -262,13 +266,22 @@ def sizes(ctx: Context) -> dict[str, Any]:
         ctx.lakes(3).add(data, table)
         central = _central_pair(ctx, data)
         target = central["mllib"]["accuracy"]
-        plan = {"rounds": s.rounds, "local_epochs": 1, "batch_size": s.batch_size,
-                "learning_rate": s.learning_rate}
+        plan = {
+            "rounds": s.rounds,
+            "local_epochs": 1,
+            "batch_size": s.batch_size,
+            "learning_rate": s.learning_rate,
+        }
         dp = {"rounds": s.dp_rounds, "local_epochs": 1, "learning_rate": s.dp_learning_rate}
         runs = _collab_runs(ctx, data, table, 3, target, plan, dp, warm=s.warm_runs)
         _forget(data)
-        out[str(rows)] = {"rows": rows, "lakes": 3, "test_rows": len(data.y_test), **central,
-                          "collab": runs}
+        out[str(rows)] = {
+            "rows": rows,
+            "lakes": 3,
+            "test_rows": len(data.y_test),
+            **central,
+            "collab": runs,
+        }
     return out
 
 
@@ -282,13 +295,24 @@ def large(ctx: Context) -> dict[str, Any]:
         data = _data.synthetic(ctx.root, f"large_{rows}", rows, lakes=3)
         central = _central_pair(ctx, data)
         target = central["mllib"]["accuracy"]
-        plan = _collab.plan_for(data, "t", rounds=s.rounds, local_epochs=1,
-                                batch_size=s.batch_size, learning_rate=s.learning_rate,
-                                secure_aggregation=False)
+        plan = _collab.plan_for(
+            data,
+            "t",
+            rounds=s.rounds,
+            local_epochs=1,
+            batch_size=s.batch_size,
+            learning_rate=s.learning_rate,
+            secure_aggregation=False,
+        )
         with ctx.probe.active():
             run = _collab.run_direct("collab, engines driven directly", data, plan, ctx.probe)
-        entry = {"rows": rows, "lakes": 3, "test_rows": len(data.y_test), **central,
-                 "collab": [run.to_dict(target)]}
+        entry = {
+            "rows": rows,
+            "lakes": 3,
+            "test_rows": len(data.y_test),
+            **central,
+            "collab": [run.to_dict(target)],
+        }
         entry["full_stack_estimate"] = _full_stack_estimate(ctx, run, target)
         _forget(data)
         del data
@@ -332,12 +356,19 @@ def lakes(ctx: Context) -> dict[str, Any]:
         table = f"lakes_{k}"
         pool = ctx.lakes(k)
         pool.add(data, table)
-        plan = _collab.plan_for(data, table, rounds=s.lakes_rounds, local_epochs=1,
-                                batch_size=s.batch_size, learning_rate=s.learning_rate)
+        plan = _collab.plan_for(
+            data,
+            table,
+            rounds=s.lakes_rounds,
+            local_epochs=1,
+            batch_size=s.batch_size,
+            learning_rate=s.learning_rate,
+        )
         with ctx.probe.active():
             shared = _collab.run_job(f"{k} lakes, concurrent", pool, k, data, plan, ctx.probe)
-            alone = _collab.run_job(f"{k} lakes, calls one at a time", pool, k, data, plan,
-                                    ctx.probe, isolate=True)
+            alone = _collab.run_job(
+                f"{k} lakes, calls one at a time", pool, k, data, plan, ctx.probe, isolate=True
+            )
         critical = []
         for split in alone.round_splits[1:] or alone.round_splits:
             # calls ran one after another: the coordinator's own time is what is left
@@ -353,8 +384,10 @@ def lakes(ctx: Context) -> dict[str, Any]:
             "lakes": k,
             "rows": s.lakes_rows,
             "rows_per_lake": s.lakes_rows // k,
-            "round_seconds_shared_machine": shared.round_split.get("round"),
-            "round_seconds_own_machines": float(np.mean(critical)),
+            "round_seconds_shared_machine": float(
+                np.median([x["round"] for x in shared.round_splits[1:] or shared.round_splits])
+            ),
+            "round_seconds_own_machines": float(np.median(critical)),
             "split_shared_machine": shared.round_split,
             "split_calls_alone": alone.round_split,
             "accuracy": shared.accuracy,
@@ -379,14 +412,20 @@ def features(ctx: Context) -> dict[str, Any]:
     for d in s.feature_counts:
         ctx.log(f"features: {d:,}")
         test_rows = int(min(20_000, max(1_000, 20_000_000 // d)))
-        data = _data.synthetic(ctx.root, f"wide_{d}", s.feature_rows, lakes=3, n_features=d,
-                               test_rows=test_rows)
+        data = _data.synthetic(
+            ctx.root, f"wide_{d}", s.feature_rows, lakes=3, n_features=d, test_rows=test_rows
+        )
         table = f"wide_{d}"
         (_, add_seconds) = _collab.timed(lambda: ctx.lakes(3).add(data, table))  # noqa: B023
         central = _central_pair(ctx, data, reg=s.feature_l2)
         target = central["mllib"]["accuracy"]
-        plan = {"rounds": s.feature_rounds, "local_epochs": 1, "batch_size": 128,
-                "learning_rate": s.learning_rate, "l2": s.feature_l2}
+        plan = {
+            "rounds": s.feature_rounds,
+            "local_epochs": 1,
+            "batch_size": 128,
+            "learning_rate": s.learning_rate,
+            "l2": s.feature_l2,
+        }
         runs = _collab_runs(ctx, data, table, 3, target, plan, None, warm=False)
         split = runs[0]["round_split"]
         privacy = split["crypto_lake"] + split["crypto_coordinator"]
@@ -428,8 +467,14 @@ def memory(ctx: Context) -> dict[str, Any]:
             lake.add_table("t", data.lake_paths[0], bounds=data.bounds)
             lake.add_scientist(_collab.EMAIL, _collab.PASSWORD)
             fed = collab.connect([lake], email=_collab.EMAIL, password=_collab.PASSWORD)
-            plan = _collab.plan_for(data, "t", rounds=3, local_epochs=1,
-                                    batch_size=s.batch_size, learning_rate=s.learning_rate)
+            plan = _collab.plan_for(
+                data,
+                "t",
+                rounds=3,
+                local_epochs=1,
+                batch_size=s.batch_size,
+                learning_rate=s.learning_rate,
+            )
             ours = row_cache()._root
             with PeakMemory(lambda: server, interval=0.3) as peak:  # noqa: B023
                 job = fed.submit(plan)

@@ -186,17 +186,14 @@ def grid_html(header: Sequence[str], rows: Iterable[Sequence[Cell]], css_class: 
 
 def _pairs_html(rows: Sequence[Sequence[Cell]]) -> str:
     items = "".join(
-        f"<dt>{esc(_cell_text(r[0]))}</dt>"
-        + "".join(_cell_html(c, "dd") for c in r[1:])
+        f"<dt>{esc(_cell_text(r[0]))}</dt>" + "".join(_cell_html(c, "dd") for c in r[1:])
         for r in rows
     )
     return f'<dl class="collab-pairs">{items}</dl>'
 
 
 def section_html(section: Section) -> str:
-    body = grid_html(section.header, section.rows) if section.header else _pairs_html(
-        section.rows
-    )
+    body = grid_html(section.header, section.rows) if section.header else _pairs_html(section.rows)
     note = f'<p class="collab-note">{esc(section.note)}</p>' if section.note else ""
     count = f' <span class="collab-count">{len(section.rows)}</span>' if section.header else ""
     opened = " open" if section.open else ""
@@ -354,10 +351,14 @@ def schema_report(
         )
     )
     status: Cell = (
-        (f"{len(odd)} mismatch" + ("es" if len(odd) != 1 else ""), "differs")
-        if odd
-        else ("consistent", "ok")
-    ) if several else ""
+        (
+            (f"{len(odd)} mismatch" + ("es" if len(odd) != 1 else ""), "differs")
+            if odd
+            else ("consistent", "ok")
+        )
+        if several
+        else ""
+    )
     return Report("Schema", payload["table"], status, "; ".join(summary), None, tuple(sections))
 
 
@@ -494,8 +495,11 @@ def job_report(payload: Mapping[str, Any]) -> Report:
     history = payload["history"]
     shown = history[-HISTORY_SHOWN:]
     sections = [
-        Section("Lakes", tuple((lake, (state, state)) for lake, state in lakes.items()),
-                header=("lake", "state")),
+        Section(
+            "Lakes",
+            tuple((lake, (state, state)) for lake, state in lakes.items()),
+            header=("lake", "state"),
+        ),
     ]
     if history:
         sections.append(
@@ -625,7 +629,8 @@ def lake_report(info: Mapping[str, Any]) -> Report:
             tuple(
                 (
                     t["name"],
-                    "all but private" if t["policy"]["allowed_columns"] is None
+                    "all but private"
+                    if t["policy"]["allowed_columns"] is None
                     else ", ".join(t["policy"]["allowed_columns"]),
                     fmt(t["policy"]["min_rows"]),
                     fmt(t["policy"]["max_rounds"]),
@@ -635,8 +640,15 @@ def lake_report(info: Mapping[str, Any]) -> Report:
                 )
                 for t in tables
             ),
-            header=("table", "allowed columns", "min rows", "max rounds", "max epsilon",
-                    "secure aggregation required", "auto approve"),
+            header=(
+                "table",
+                "allowed columns",
+                "min rows",
+                "max rounds",
+                "max epsilon",
+                "secure aggregation required",
+                "auto approve",
+            ),
             open=False,
         ),
         Section(
@@ -656,8 +668,13 @@ def lake_report(info: Mapping[str, Any]) -> Report:
             header=("request", "scientist", "table", "model", "rounds", "epsilon", "status"),
             note="newest first; lake.requests to approve or deny" if requests else "none yet",
         ),
-        Section("Audit", (("entries", fmt(info["audit_entries"])),
-                          ("read", "lake.audit; check the chain with lake.verify_audit()"))),
+        Section(
+            "Audit",
+            (
+                ("entries", fmt(info["audit_entries"])),
+                ("read", "lake.audit; check the chain with lake.verify_audit()"),
+            ),
+        ),
     ]
     where = info["url"] or "in-process"
     status: Cell = (f"{pending} pending", "waiting") if pending else ""
@@ -676,8 +693,12 @@ def request_report(summary: Mapping[str, Any], budget: str = "") -> Report:
         ("features", str(summary["features"])),
         ("rounds", fmt(summary["rounds"])),
         ("secure aggregation", fmt(summary.get("secure aggregation"))),
-        ("privacy cost", "no DP: spends no epsilon" if summary.get("epsilon") is None
-         else f"epsilon {fmt(summary['epsilon'])}"),
+        (
+            "privacy cost",
+            "no DP: spends no epsilon"
+            if summary.get("epsilon") is None
+            else f"epsilon {fmt(summary['epsilon'])}",
+        ),
     ]
     if budget:
         rows.append(("budget after", budget))

@@ -47,12 +47,14 @@ class RequestCard(widgets.VBox):
         self.request = request
         self._on_decided = on_decided or (lambda: None)
         self.summary = widgets.HTML(report_html(self.report()))
-        self.approve_button = widgets.Button(description="Approve", button_style="success",
-                                             icon="check")
-        self.reason = widgets.Text(placeholder="reason for denying (the scientist sees it)",
-                                   layout=widgets.Layout(width="360px"))
-        self.deny_button = widgets.Button(description="Deny", button_style="danger",
-                                          icon="times")
+        self.approve_button = widgets.Button(
+            description="Approve", button_style="success", icon="check"
+        )
+        self.reason = widgets.Text(
+            placeholder="reason for denying (the scientist sees it)",
+            layout=widgets.Layout(width="360px"),
+        )
+        self.deny_button = widgets.Button(description="Deny", button_style="danger", icon="times")
         self.message = widgets.HTML()
         self.approve_button.on_click(lambda _: self.approve())
         self.deny_button.on_click(lambda _: self.deny())
@@ -60,9 +62,12 @@ class RequestCard(widgets.VBox):
         if request.status == "pending":
             children.append(widgets.HBox([self.approve_button, self.reason, self.deny_button]))
         children.append(self.message)
-        super().__init__(children=children,
-                         layout=widgets.Layout(border="1px solid var(--jp-border-color2, #ddd)",
-                                               padding="4px", margin="4px 0"))
+        super().__init__(
+            children=children,
+            layout=widgets.Layout(
+                border="1px solid var(--jp-border-color2, #ddd)", padding="4px", margin="4px 0"
+            ),
+        )
         self.add_class("collab-request-card")
 
     def report(self) -> Report:
@@ -173,7 +178,11 @@ class ApprovalQueue(View):
             rows = (("status", (status, status)), *report.sections[0].rows)
             sections.append(Section(f"Request {report.title}", rows))
         pending = len(self.pending)
-        return Report("Requests to", self.lake.name,
-                      (f"{pending} pending", "waiting" if pending else "ok"),
-                      f"{len(self.cards)} request{'s' if len(self.cards) != 1 else ''}",
-                      None, tuple(sections))
+        return Report(
+            "Requests to",
+            self.lake.name,
+            (f"{pending} pending", "waiting" if pending else "ok"),
+            f"{len(self.cards)} request{'s' if len(self.cards) != 1 else ''}",
+            None,
+            tuple(sections),
+        )

@@ -46,8 +46,9 @@ def choices(
     features, labels, private = [], [], []
     withheld: dict[str, str] = {}
     for name in order:
-        found = {lake: next((c for c in schemas[lake].columns if c.name == name), None)
-                 for lake in lakes}
+        found = {
+            lake: next((c for c in schemas[lake].columns if c.name == name), None) for lake in lakes
+        }
         missing = [lake for lake, c in found.items() if c is None]
         if missing:
             withheld[name] = f"missing on {', '.join(missing)}"
@@ -79,9 +80,7 @@ def choices(
             kind = columns[0].kind if columns[0] is not None else "other"
             withheld[name] = f"{kind}, not numeric"
     allowed = [
-        model
-        for model in families
-        if all(model in policies[lake].allowed_models for lake in lakes)
+        model for model in families if all(model in policies[lake].allowed_models for lake in lakes)
     ]
     return Choices(
         features=tuple(features),

@@ -59,17 +59,29 @@ class TrainingDashboard(View):
         self.job = job
         self.header = widgets.HTML()
         self.lakes = widgets.HTML()
-        self.progress = widgets.IntProgress(value=0, min=0, max=max(job.plan.rounds, 1),
-                                            description="Rounds", bar_style="info",
-                                            layout=widgets.Layout(width="420px"))
+        self.progress = widgets.IntProgress(
+            value=0,
+            min=0,
+            max=max(job.plan.rounds, 1),
+            description="Rounds",
+            bar_style="info",
+            layout=widgets.Layout(width="420px"),
+        )
         self.rounds = widgets.Label()
         self.curves = widgets.Image(format="png", layout=widgets.Layout(max_width="800px"))
         self.curves.layout.display = "none"
         self.footer = widgets.HTML()
         self._drawn = -1
         self._last: dict[str, Any] | None = None
-        super().__init__([self.header, self.lakes,
-                          widgets.HBox([self.progress, self.rounds]), self.curves, self.footer])
+        super().__init__(
+            [
+                self.header,
+                self.lakes,
+                widgets.HBox([self.progress, self.rounds]),
+                self.curves,
+                self.footer,
+            ]
+        )
         self.refresh()
         self._poller = Poller(self._step, poll, f"collab-dashboard-{job.job_id[:8]}")
 
@@ -112,13 +124,16 @@ class TrainingDashboard(View):
         status = payload["status"]
         if status == "done":
             last = payload["history"][-1] if payload["history"] else None
-            tail = "" if last is None else (
-                f"; last round: loss {_display.fmt(last['loss'])}, "
-                f"accuracy {_display.fmt(last['accuracy'])}"
+            tail = (
+                ""
+                if last is None
+                else (
+                    f"; last round: loss {_display.fmt(last['loss'])}, "
+                    f"accuracy {_display.fmt(last['accuracy'])}"
+                )
             )
             text = (
-                f"Finished: {payload['rounds_done']} rounds{tail}. "
-                "job.result() returns the model."
+                f"Finished: {payload['rounds_done']} rounds{tail}. job.result() returns the model."
             )
             kind = "ok"
         elif status == "failed":
@@ -141,5 +156,11 @@ class TrainingDashboard(View):
 
     def snapshot(self) -> Report:
         report = _display.job_report(self._last or _display.job_payload(self.job))
-        return Report("Training", report.title, report.status, report.summary, report.progress,
-                      report.sections)
+        return Report(
+            "Training",
+            report.title,
+            report.status,
+            report.summary,
+            report.progress,
+            report.sections,
+        )

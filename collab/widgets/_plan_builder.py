@@ -20,8 +20,17 @@ if TYPE_CHECKING:
     from ..scientist import Federation
 
 SETTINGS = (
-    "table", "label", "features", "model", "rounds", "local_epochs", "learning_rate",
-    "batch_size", "l2", "secure_aggregation", "dp",
+    "table",
+    "label",
+    "features",
+    "model",
+    "rounds",
+    "local_epochs",
+    "learning_rate",
+    "batch_size",
+    "l2",
+    "secure_aggregation",
+    "dp",
 )
 
 
@@ -50,38 +59,58 @@ class PlanBuilder(View):
         tables = sorted(common)
         style = {"description_width": "110px"}
         wide = widgets.Layout(width="420px")
-        self.table = widgets.Dropdown(options=tables, description="Table", style=style,
-                                      layout=wide)
+        self.table = widgets.Dropdown(options=tables, description="Table", style=style, layout=wide)
         self.label = widgets.Dropdown(description="Label", style=style, layout=wide)
         self.model = widgets.Dropdown(description="Model", style=style, layout=wide)
-        self.features = widgets.SelectMultiple(description="Features", rows=10, style=style,
-                                               layout=wide)
+        self.features = widgets.SelectMultiple(
+            description="Features", rows=10, style=style, layout=wide
+        )
         self.select_all = widgets.Button(description="all", layout=widgets.Layout(width="60px"))
-        self.select_none = widgets.Button(description="none",
-                                          layout=widgets.Layout(width="60px"))
+        self.select_none = widgets.Button(description="none", layout=widgets.Layout(width="60px"))
         self.withheld = widgets.HTML()
-        self.rounds = widgets.IntSlider(value=30, min=1, max=500, description="Rounds",
-                                        style=style, layout=wide)
-        self.local_epochs = widgets.IntSlider(value=1, min=1, max=20, description="Local epochs",
-                                              style=style, layout=wide)
-        self.learning_rate = widgets.BoundedFloatText(value=0.5, min=1e-4, max=100.0, step=0.05,
-                                                      description="Learning rate", style=style)
-        self.batch_size = widgets.BoundedIntText(value=0, min=0, max=10**9,
-                                                 description="Batch size", style=style,
-                                                 tooltip="0 uses every row of a lake at once")
-        self.l2 = widgets.BoundedFloatText(value=0.0, min=0.0, max=1e6, step=0.01,
-                                           description="L2 penalty", style=style)
-        self.secure_aggregation = widgets.Checkbox(value=True, description="Secure aggregation",
-                                                   style=style, indent=False)
-        self.dp = widgets.Checkbox(value=False, description="Differential privacy",
-                                   style=style, indent=False)
-        self.epsilon = widgets.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.05,
-                                              description="Epsilon", style=style, layout=wide)
-        self.delta = widgets.BoundedFloatText(value=1e-5, min=1e-12, max=0.1, step=1e-6,
-                                              description="Delta", style=style)
+        self.rounds = widgets.IntSlider(
+            value=30, min=1, max=500, description="Rounds", style=style, layout=wide
+        )
+        self.local_epochs = widgets.IntSlider(
+            value=1, min=1, max=20, description="Local epochs", style=style, layout=wide
+        )
+        self.learning_rate = widgets.BoundedFloatText(
+            value=0.5, min=1e-4, max=100.0, step=0.05, description="Learning rate", style=style
+        )
+        self.batch_size = widgets.BoundedIntText(
+            value=0,
+            min=0,
+            max=10**9,
+            description="Batch size",
+            style=style,
+            tooltip="0 uses every row of a lake at once",
+        )
+        self.l2 = widgets.BoundedFloatText(
+            value=0.0, min=0.0, max=1e6, step=0.01, description="L2 penalty", style=style
+        )
+        self.secure_aggregation = widgets.Checkbox(
+            value=True, description="Secure aggregation", style=style, indent=False
+        )
+        self.dp = widgets.Checkbox(
+            value=False, description="Differential privacy", style=style, indent=False
+        )
+        self.epsilon = widgets.FloatLogSlider(
+            value=1.0,
+            base=10,
+            min=-1,
+            max=1,
+            step=0.05,
+            description="Epsilon",
+            style=style,
+            layout=wide,
+        )
+        self.delta = widgets.BoundedFloatText(
+            value=1e-5, min=1e-12, max=0.1, step=1e-6, description="Delta", style=style
+        )
         self.budget = widgets.HTML()
-        self.check_button = widgets.Button(description="Check plan", button_style="primary",
-                                           icon="check")
+        self.check_button = widgets.Button(
+            description="Check plan", button_style="primary", icon="check"
+        )
         self.message = widgets.HTML()
         self.choices: Choices | None = None
 
@@ -91,32 +120,47 @@ class PlanBuilder(View):
         self.table.observe(self._table_changed, names="value")
         self.label.observe(self._label_changed, names="value")
         self.dp.observe(self._privacy_changed, names="value")
-        for control in (self.features, self.model, self.rounds, self.local_epochs,
-                        self.learning_rate, self.batch_size, self.l2, self.secure_aggregation,
-                        self.epsilon, self.delta):
+        for control in (
+            self.features,
+            self.model,
+            self.rounds,
+            self.local_epochs,
+            self.learning_rate,
+            self.batch_size,
+            self.l2,
+            self.secure_aggregation,
+            self.epsilon,
+            self.delta,
+        ):
             control.observe(self._changed, names="value")
 
-        header = widgets.HTML(fragment_html(
-            '<div class="collab-header"><span class="collab-kind">Plan builder</span> '
-            f'<span class="collab-title">{_display.esc(", ".join(fed.lakes))}</span></div>'
-            '<div class="collab-summary">Only columns every lake publishes, none of them '
-            "private, and every owner's policy allows are offered.</div>"
-        ))
-        training = widgets.VBox([self.rounds, self.local_epochs, self.learning_rate,
-                                 self.batch_size, self.l2])
-        privacy = widgets.VBox([self.secure_aggregation, self.dp, self.epsilon, self.delta,
-                                self.budget])
-        super().__init__([
-            header,
-            self.table,
-            self.label,
-            widgets.HBox([self.features, widgets.VBox([self.select_all, self.select_none])]),
-            self.withheld,
-            self.model,
-            widgets.HBox([training, privacy]),
-            self.check_button,
-            self.message,
-        ])
+        header = widgets.HTML(
+            fragment_html(
+                '<div class="collab-header"><span class="collab-kind">Plan builder</span> '
+                f'<span class="collab-title">{_display.esc(", ".join(fed.lakes))}</span></div>'
+                '<div class="collab-summary">Only columns every lake publishes, none of them '
+                "private, and every owner's policy allows are offered.</div>"
+            )
+        )
+        training = widgets.VBox(
+            [self.rounds, self.local_epochs, self.learning_rate, self.batch_size, self.l2]
+        )
+        privacy = widgets.VBox(
+            [self.secure_aggregation, self.dp, self.epsilon, self.delta, self.budget]
+        )
+        super().__init__(
+            [
+                header,
+                self.table,
+                self.label,
+                widgets.HBox([self.features, widgets.VBox([self.select_all, self.select_none])]),
+                self.withheld,
+                self.model,
+                widgets.HBox([training, privacy]),
+                self.check_button,
+                self.message,
+            ]
+        )
         if table is not None and table != self.table.value:
             self.table.value = table  # observed: reads that table's schemas and policies
         else:
@@ -179,22 +223,27 @@ class PlanBuilder(View):
         self.local_epochs.disabled = self.batch_size.disabled = on
         self._changed()
 
-    def _budget_html(self) -> str:
+    def budget_section(self) -> Section | None:
+        """Each lake's epsilon limit, the budget left when the federation reports it, and
+        what this plan would spend."""
         if self.choices is None:
-            return ""
+            return None
         left = budget_left(self.fed, self.table.value)
-        spend = f"{self.epsilon.value:.3g}" if self.dp.value else "nothing (no DP)"
+        spend = f"epsilon {self.epsilon.value:.3g}" if self.dp.value else "nothing (no DP)"
         rows = []
         for lake, limit in self.choices.max_epsilon.items():
             remaining = "not reported" if left is None else _display.fmt(left.get(lake))
             rows.append((lake, "none" if limit is None else _display.fmt(limit), remaining))
-        section = Section(
+        return Section(
             "Privacy budget",
             tuple(rows),
             header=("lake", "epsilon limit", "epsilon left"),
             note=f"this plan spends {spend} on every lake",
         )
-        return fragment_html(_display.section_html(section))
+
+    def _budget_html(self) -> str:
+        section = self.budget_section()
+        return "" if section is None else fragment_html(_display.section_html(section))
 
     # the plan -----------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
@@ -231,7 +280,9 @@ class PlanBuilder(View):
         else:
             self.message.value = message_html(
                 f"Ready: {_display.plan_report(_display.plan_payload(plan)).summary}. "
-                "Use builder.plan to get it.", "ok")
+                "Use builder.plan to get it.",
+                "ok",
+            )
 
     def _check_clicked(self) -> None:
         try:
@@ -326,14 +377,14 @@ class PlanBuilder(View):
         why = found.withheld.get(name)
         if name in found.private:
             return PrivacyError(
-                f"column {name!r} is {why}: no plan may use it, as {role} or otherwise. "
-                f"{choose}"
+                f"column {name!r} is {why}: no plan may use it, as {role} or otherwise. {choose}"
             )
         if why is not None:
             return PolicyViolation(f"column {name!r} cannot be a {role}: {why}. {choose}")
         if role == "label" and name in found.features:
-            return PlanError(f"column {name!r} is not binary (0/1), so it cannot be the label. "
-                             f"{choose}")
+            return PlanError(
+                f"column {name!r} is not binary (0/1), so it cannot be the label. {choose}"
+            )
         if role == "feature" and name == self.label.value:
             return PlanError(f"column {name!r} is the label; it cannot also be a feature.")
         return PlanError(f"table {self.table.value!r} has no column {name!r}. {choose}")
@@ -342,8 +393,8 @@ class PlanBuilder(View):
         try:
             plan = self._build()
         except CollabError as exc:
-            return Report("Plan builder", str(self.table.value), ("not ready", "failed"),
-                          str(exc))
+            return Report("Plan builder", str(self.table.value), ("not ready", "failed"), str(exc))
         report = _display.plan_report(_display.plan_payload(plan))
-        return Report("Plan builder", report.title, ("ready", "ok"), report.summary, None,
-                      report.sections)
+        budget = self.budget_section()
+        sections = report.sections if budget is None else (*report.sections, budget)
+        return Report("Plan builder", report.title, ("ready", "ok"), report.summary, None, sections)

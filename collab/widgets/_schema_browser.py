@@ -99,8 +99,11 @@ class SchemaBrowser(View):
         if table is None:
             return overview
         detail = self.views[table].report()
-        sections = (*overview.sections, *(
-            Section(f"{table}: {s.title}", s.rows, s.header, s.note, s.open)
-            for s in detail.sections
-        ))
+        sections = (
+            *overview.sections,
+            *(
+                Section(f"{table}: {s.title}", s.rows, s.header, s.note, s.open)
+                for s in detail.sections
+            ),
+        )
         return Report("Schema browser", overview.title, "", overview.summary, None, sections)

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyterlab_page import ALL_RUN, ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, SETTINGS
 from lake_processes import SCIENTIST, free_port
-from test_notebook_in_lab import ALL_RUN, ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, SETTINGS
 
 import collab
 from collab.demo._hospitals import breast_cancer_frame

@@ -11,9 +11,7 @@ import collab
 
 
 @pytest.fixture(scope="module")
-def owner_lake(
-    clinic_tables: dict[str, Path], scientist: tuple[str, str]
-) -> Iterator[collab.Lake]:
+def owner_lake(clinic_tables: dict[str, Path], scientist: tuple[str, str]) -> Iterator[collab.Lake]:
     lake = collab.Lake.launch("widget-clinic")
     try:
         lake.add_table(
@@ -31,4 +29,3 @@ def owner_lake(
 @pytest.fixture(scope="module")
 def owner_fed(owner_lake: collab.Lake, scientist: tuple[str, str]) -> collab.Federation:
     return collab.connect([owner_lake], email=scientist[0], password=scientist[1])
-

@@ -35,8 +35,13 @@ def plan(**settings: object) -> collab.plans.LogisticRegression:
 
 def model() -> collab.plans.LogisticModel:
     return collab.plans.LogisticModel(
-        features=("age",), label="outcome", coef_=np.array([0.25]), intercept_=-1.5,
-        feature_means_=np.array([50.0]), lakes=("st-mary", "st-jude"), rounds=4,
+        features=("age",),
+        label="outcome",
+        coef_=np.array([0.25]),
+        intercept_=-1.5,
+        feature_means_=np.array([50.0]),
+        lakes=("st-mary", "st-jude"),
+        rounds=4,
         plan_hash=plan().hash,
     )
 
@@ -49,8 +54,13 @@ def job(status: str = "running", error: BaseException | None = None) -> SimpleNa
         history=[RoundRecord(1, 0.69, 0.5, 100, 0.1), RoundRecord(2, float("nan"), 0.75, 100)],
     )
     return SimpleNamespace(
-        job_id="f" * 32, plan=plan(dp=collab.DP(epsilon=1.0)), status=status, error=error,
-        progress=progress, lake_states=dict(progress.lake_states), rounds_done=2,
+        job_id="f" * 32,
+        plan=plan(dp=collab.DP(epsilon=1.0)),
+        status=status,
+        error=error,
+        progress=progress,
+        lake_states=dict(progress.lake_states),
+        rounds_done=2,
     )
 
 
@@ -61,9 +71,18 @@ def reports() -> dict[str, _display.Report]:
         "model": _display.describe(model())[0],
         "job": _display.job_report(_display.job_payload(job(error=RuntimeError("lost")))),
         "request": _display.request_report(
-            {"request": "1a2b3c4d", "scientist": "ada@uni.edu", "table": "visits",
-             "model": "logistic_regression", "features": "age", "label": "outcome",
-             "rounds": 4, "secure aggregation": True, "epsilon": 1.0, "status": "pending"},
+            {
+                "request": "1a2b3c4d",
+                "scientist": "ada@uni.edu",
+                "table": "visits",
+                "model": "logistic_regression",
+                "features": "age",
+                "label": "outcome",
+                "rounds": 4,
+                "secure aggregation": True,
+                "epsilon": 1.0,
+                "status": "pending",
+            },
             "epsilon 2 of 3 left",
         ),
     }
@@ -133,8 +152,16 @@ def test_plan_payload_is_the_spec_and_its_hash() -> None:
 
 def test_job_payload_follows_the_contract() -> None:
     payload = _display.job_payload(job(status="failed", error=RuntimeError("st-jude lost")))
-    assert set(payload) == {"job_id", "plan", "status", "lakes", "rounds_done", "rounds_total",
-                            "history", "error"}
+    assert set(payload) == {
+        "job_id",
+        "plan",
+        "status",
+        "lakes",
+        "rounds_done",
+        "rounds_total",
+        "history",
+        "error",
+    }
     assert payload["plan"]["hash"] == plan(dp=collab.DP(epsilon=1.0)).hash
     assert payload["rounds_done"] == 2 and payload["rounds_total"] == 4
     assert payload["history"][0] == {"round": 1, "loss": 0.69, "accuracy": 0.5, "rows": 100}
@@ -164,4 +191,3 @@ def test_states_become_safe_css_classes() -> None:
     assert _display.state_of('"><img src=x onerror=1>') == "img-src-x-onerror"
     cell = _display.grid_html(("a",), [(("x", '" onmouseover="evil'),)])
     assert 'onmouseover="' not in cell
-

@@ -124,8 +124,12 @@ def test_plan_builder_makes_the_plan_code_would(clinic_fed: collab.Federation) -
 
 def test_choices_follow_every_lakes_policy(clinic_fed: collab.Federation) -> None:
     schemas = clinic_fed.table_schemas("visits")
-    strict = collab.Policy(allowed_columns=["score", "outcome"], max_rounds=7,
-                           max_epsilon=2.0, require_secure_aggregation=True)
+    strict = collab.Policy(
+        allowed_columns=["score", "outcome"],
+        max_rounds=7,
+        max_epsilon=2.0,
+        require_secure_aggregation=True,
+    )
     policies = {"north-clinic": collab.Policy(), "south-clinic": strict}
     found = choices(schemas, policies, PLAN_FAMILIES)
     assert found.features == ("score", "outcome")  # a binary column may be a feature too
@@ -197,7 +201,10 @@ def test_approval_queue_shows_the_budget_after_a_dp_plan(
     owner_lake: collab.Lake, owner_fed: collab.Federation
 ) -> None:
     request = collab.plans.LogisticRegression(
-        table="visits", features=["score"], label="outcome", rounds=2,
+        table="visits",
+        features=["score"],
+        label="outcome",
+        rounds=2,
         dp=collab.DP(epsilon=0.5),
     )
     # A DP plan needs published bounds; the scientist's check would refuse it here, so the
@@ -205,6 +212,4 @@ def test_approval_queue_shows_the_budget_after_a_dp_plan(
     from collab.widgets._approval_queue import budget_after
 
     fake = collab.Request("r" * 32, "ada@uni.edu", request, "j" * 32, "pending")
-    assert budget_after(owner_lake, fake) == (
-        "epsilon 0.5 spent in all; the policy sets no limit"
-    )
+    assert budget_after(owner_lake, fake) == ("epsilon 0.5 spent in all; the policy sets no limit")

@@ -1,0 +1,112 @@
+"""Feedback on the workshop's exercises: `%run checks.py`, answer, then run the check cell.
+
+Each check works out the right answer from what the lakes publish, so it never holds a row.
+"""
+
+import collab
+
+_WAITING = "… not answered yet: replace None above, then run this cell again."
+
+
+def _say(ok, right, hint):
+    print(("✓ " + right) if ok else ("✗ Not quite. " + hint))
+
+
+def check_rows(answer, fed):
+    """Exercise 1.1: the row count St Jude publishes for `patients`."""
+    if answer is None:
+        return print(_WAITING)
+    published = fed.table_schemas("patients")["st-jude"].rows_at_least
+    _say(answer == published,
+         f"St Jude publishes 'at least {published}' rows: the count rounded down to one "
+         "significant digit, so a scientist cannot tell the exact size.",
+         "Look at fed.table_schemas('patients')['st-jude'].rows_at_least, or at the schema "
+         "browser's row counts.")
+
+
+def check_private(answer, fed):
+    """Exercise 1.2: the column no plan may use."""
+    if answer is None:
+        return print(_WAITING)
+    private = [c.name for c in fed.table_schemas("patients")["st-mary"].columns if c.private]
+    _say(answer in private,
+         f"{answer!r} is private on every lake: the builder never offers it and every lake "
+         "refuses a plan that names it.",
+         "Which column is marked private in the schema view?")
+
+
+SIZE_AND_SHAPE = ["mean_radius", "mean_perimeter", "mean_area", "mean_compactness",
+                  "mean_concavity"]
+
+
+def check_policy(lake):
+    """Exercise 1.3: St Mary allows the ten mean_* measurements and the label, nothing else."""
+    allowed = lake.policy("patients").allowed_columns
+    if allowed is None:
+        return print(_WAITING)
+    wanted = {c.name for c in lake.schema("patients").columns if c.name.startswith("mean_")}
+    wanted.add("malignant")
+    _say(set(allowed) == wanted,
+         "St Mary's policy now allows only the mean_* measurements and the label; the lake "
+         "refuses any plan that uses another column.",
+         "allowed_columns should list the ten columns starting with 'mean_' and 'malignant'.")
+
+
+def check_plan(plan, fed):
+    """Exercise 1.4: a 10-round plan over the five size-and-shape measurements."""
+    if plan is None:
+        return print(_WAITING)
+    try:
+        fed.check(plan)
+    except collab.CollabError as refusal:
+        return _say(False, "", f"The lakes would refuse it: {refusal}")
+    _say(sorted(plan.features) == sorted(SIZE_AND_SHAPE) and plan.label == "malignant"
+         and plan.rounds == 10,
+         "Every lake accepts this plan; simulate it below before submitting.",
+         f"Use label 'malignant', features {SIZE_AND_SHAPE} and rounds=10.")
+
+
+def check_fewer_rounds(plan, model, baseline, test):
+    """Exercise 2.1: 3 rounds of 10 local epochs against the 10 x 1 baseline."""
+    if plan is None or model is None:
+        return print(_WAITING)
+    if (plan.rounds, plan.local_epochs) != (3, 10):
+        return _say(False, "", "Use rounds=3 and local_epochs=10.")
+    X, y = test.drop(columns="malignant"), test["malignant"]
+    fast, slow = model.score(X, y), baseline.score(X, y)
+    _say(True,
+         f"3 rounds x 10 local epochs: test accuracy {fast:.3f}; 10 rounds x 1 epoch: "
+         f"{slow:.3f}. The same number of passes over the rows, a third of the messages.",
+         "")
+
+
+def check_can_tell(answer):
+    """Exercise 3.1: can the coordinator read one hospital's update from its masked vector?"""
+    if answer is None:
+        return print(_WAITING)
+    _say(answer is False,
+         "Right: each masked vector is uniformly random on its own; only their sum means "
+         "something.",
+         "Compare the masked vectors of a hospital with many malignant cases and one with few.")
+
+
+def check_budget(epsilons, limit=3.0):
+    """Exercise 3.2: plans whose epsilons together use the budget and no more."""
+    if epsilons is None:
+        return print(_WAITING)
+    total = sum(epsilons)
+    _say(abs(total - limit) < 1e-9 and all(e > 0 for e in epsilons),
+         f"{' + '.join(f'{e:g}' for e in epsilons)} = {limit:g}: the lakes approve these "
+         "plans, and refuse any further DP plan from this scientist on this table.",
+         f"Your epsilons add up to {total:g}; the budget is {limit:g}.")
+
+
+def check_releases(answer, lake):
+    """Exercise 3.3: how many results St Mary released."""
+    if answer is None:
+        return print(_WAITING)
+    released = int((lake.audit["action"] == "release").sum())
+    _say(answer == released,
+         f"{released} releases: each is one execution of an approved plan whose (masked) "
+         "result left the lake.",
+         "Count the rows of lake.audit whose action is 'release'.")
