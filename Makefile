@@ -26,7 +26,7 @@ demo: install check-java
 	$(BIN)/python -m collab demo
 
 test: install check-java
-	$(BIN)/python -m pytest tests notebooks $(NBVAL)
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=15
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not http and not slow"

@@ -4,6 +4,7 @@ the refusal is on the lake's audit log."""
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -198,28 +199,35 @@ def test_unmasking_one_lake_from_the_coordinators_view_fails(iid_demo, trained):
         )
 
 
-def test_spending_past_the_budget_is_refused_and_logged(clinics, clinic_tables):
-    north, _ = clinics
-    north.add_table(
-        "budgeted",
-        clinic_tables["visits"],
-        private_columns=["patient_id"],
-        bounds={"score": (-5.0, 5.0)},
-        policy=collab.Policy(max_epsilon=1.0, auto_approve=True),
-    )
-    fed = collab.connect([north], email=SCIENTIST[0], password=SCIENTIST[1])
-    plan = collab.plans.LogisticRegression(
-        table="budgeted", features=["score"], label="outcome", rounds=2, dp=collab.DP(epsilon=1.5)
-    )
-    with pytest.raises(collab.PolicyViolation, match="at most 1"):
-        fed.submit(plan)  # the published policy already says no
-    job_id, _ = submit_raw(fed, north, plan)
-    import time
-
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not logged(north, "deny", job_id):
-        time.sleep(0.3)
-    assert logged(north, "deny", job_id)
+def test_spending_past_the_budget_is_refused_and_logged(clinic_tables):
+    # A lake of its own: the session's clinics keep the tables other tests count.
+    lake = collab.Lake.launch("budget-clinic")
+    try:
+        lake.add_table(
+            "budgeted",
+            clinic_tables["visits"],
+            private_columns=["patient_id"],
+            bounds={"score": (-5.0, 5.0)},
+            policy=collab.Policy(max_epsilon=1.0, auto_approve=True),
+        )
+        lake.add_scientist(*SCIENTIST, name="Ada")
+        fed = collab.connect([lake], email=SCIENTIST[0], password=SCIENTIST[1])
+        plan = collab.plans.LogisticRegression(
+            table="budgeted",
+            features=["score"],
+            label="outcome",
+            rounds=2,
+            dp=collab.DP(epsilon=1.5),
+        )
+        with pytest.raises(collab.PolicyViolation, match="at most 1"):
+            fed.submit(plan)  # the published policy already says no
+        job_id, _ = submit_raw(fed, lake, plan)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not logged(lake, "deny", job_id):
+            time.sleep(0.3)
+        assert logged(lake, "deny", job_id)
+    finally:
+        lake.stop()
 
 
 def test_wrong_password_and_unregistered_scientist_are_refused(clinics):
