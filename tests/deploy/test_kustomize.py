@@ -145,11 +145,27 @@ def test_the_base_and_the_spark_operator_example_render(tree: str) -> None:
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 def test_embedded_pod_templates_are_valid_pods(version: str) -> None:
-    """Pod templates that Kustomize carries as data or inside a CRD get the Pod schema too."""
-    validate(as_pod(executor_template(overlay("production")), "executor"), version)
+    """Pod templates that Kustomize carries as data or inside a CRD get the Pod schema too,
+    and each runs collab's Spark entrypoint as the image's non-root user over the tables."""
     app = only(render(K8S / "spark-operator"), "SparkApplication")
-    for role in ("driver", "executor"):
-        validate(as_pod(app["spec"][role]["template"], role), version)
+    pods = {
+        "executor (native mode)": as_pod(executor_template(overlay("production")), "executor"),
+        **{
+            f"{role} (operator)": as_pod(app["spec"][role]["template"], role)
+            for role in ("driver", "executor")
+        },
+    }
+    for where, pod in pods.items():
+        validate(pod, version)
+        spec = pod["spec"]
+        (container,) = spec["containers"]
+        assert container["command"] == ["/opt/collab/bin/spark-entrypoint"], where
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        assert spec["securityContext"]["runAsUser"] == 10001, where
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        assert mounts["tables"] == "/data", where
+        claims = {v["name"]: v.get("persistentVolumeClaim", {}) for v in spec["volumes"]}
+        assert claims["tables"]["claimName"] == "collab-lake-tables", where
 
 
 def test_a_schema_error_is_caught() -> None:
