@@ -168,17 +168,20 @@ def _accuracy_rows(group: str, entry: dict[str, Any]) -> list[str]:
     return lines
 
 
+# The parts a round's time is split into, in the order the table and the plot show them.
+ROUND_PARTS = (
+    "step",
+    "crypto_lake",
+    "crypto_coordinator",
+    "dp_noise",
+    "transport",
+    "bookkeeping",
+    "aggregation",
+)
+
+
 def _split_row(name: str, split: dict[str, float]) -> str:
-    keys = (
-        "round",
-        "step",
-        "crypto_lake",
-        "crypto_coordinator",
-        "dp_noise",
-        "transport",
-        "bookkeeping",
-        "aggregation",
-    )
+    keys = ("round", *ROUND_PARTS)
     return f"| {name} | " + " | ".join(_fmt(split.get(k), 3) for k in keys) + " |"
 
 
@@ -411,15 +414,7 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
 
     rows = _runs_with_splits(results)
     if rows:
-        keys = (
-            "step",
-            "crypto_lake",
-            "crypto_coordinator",
-            "dp_noise",
-            "transport",
-            "bookkeeping",
-            "aggregation",
-        )
+        keys = ROUND_PARTS
         fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
         left = [0.0] * len(rows)
         for k in keys:

@@ -14,19 +14,22 @@ cell and checks the schema that the extension's renderer drew. Screenshots go to
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyterlab_page import ALL_RUN, ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, SETTINGS
-from lake_processes import SCIENTIST, free_port
+from jupyterlab_page import (
+    ALL_RUN,
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    missing,
+    running_jupyterlab,
+)
+from lake_processes import SCIENTIST
 
 import collab
 from collab.demo._hospitals import breast_cancer_frame
@@ -112,35 +115,16 @@ OUTPUTS = {
 }
 
 
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as reply:
-            return reply.status == 200
-    except OSError:
-        return False
-
-
-def _missing(what: str) -> None:
-    """Skip, or fail under CI, where the browser test must run."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} (CI=true: the browser test must run)")
-    pytest.skip(what)
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Served lakes, their saved connections, and JupyterLab reading them; URL and paths."""
     if not CHROMIUM.exists():
-        _missing(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+        missing(f"no Chromium at {CHROMIUM}: apt-get install chromium")
     if not BUILT.exists():
-        _missing(f"the extension is not built ({BUILT} is missing): make labext")
+        missing(f"the extension is not built ({BUILT} is missing): make labext")
     root = tmp_path_factory.mktemp("labext")
-    config, work, settings = root / "config", root / "notebooks", root / "settings"
+    config, work = root / "config", root / "notebooks"
     work.mkdir()
-    for name, values in SETTINGS.items():
-        path = settings / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
     with served_lakes(root / "lakes") as lakes, pytest.MonkeyPatch.context() as env:
         env.setenv("JUPYTER_CONFIG_DIR", str(config))
         save_lab_connections(lakes, offline=True)
@@ -151,52 +135,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 table="patients", features=FEATURES, label="malignant", rounds=3
             )
         )
-        port = free_port()
-        child_env = {
-            **os.environ,
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-        }
-        child_env.pop("PYTEST_CURRENT_TEST", None)
-        log = (root / "lab.log").open("w")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyterlab",
-                "--no-browser",
-                f"--port={port}",
-                "--ip=127.0.0.1",
-                "--IdentityProvider.token=",
-                "--allow-root",
-                "--expose-app-in-browser",
-                f"--ServerApp.root_dir={work}",
-                f"--LabApp.user_settings_dir={settings}",
-                f"--LabApp.workspaces_dir={root / 'workspaces'}",
-            ],
-            env=child_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while not _answers(f"{url}/collab/version"):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(
-                        "JupyterLab with the collab server extension did not start: "
-                        f"{(root / 'lab.log').read_text()[-3000:]}"
-                    )
-                time.sleep(0.5)
+        with running_jupyterlab(root, work, ready="collab/version") as url:
             yield {"url": url, "config": config / "collab", "notebooks": work, "lakes": lakes}
-        finally:
-            request = urllib.request.Request(f"{url}/api/shutdown", method="POST")
-            try:
-                urllib.request.urlopen(request, timeout=10).close()
-                server.wait(timeout=60)
-            except (OSError, subprocess.TimeoutExpired):
-                server.kill()
-                server.wait(timeout=30)
-            log.close()
 
 
 @pytest.fixture(scope="module")

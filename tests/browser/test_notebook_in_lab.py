@@ -10,19 +10,19 @@ the test is skipped with that message, and fails when ``CI`` is set.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jupyterlab_page import ALL_RUN, ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, SETTINGS
+from jupyterlab_page import (
+    ALL_RUN,
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    missing,
+    running_jupyterlab,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02-data-scientist.ipynb"
@@ -32,82 +32,19 @@ RUN_SECONDS = 600  # the whole notebook, on a busy 2-core machine
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as reply:
-            return int(reply.status)
-    except OSError:
-        return 0
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """JupyterLab serving a folder that holds a copy of notebook 2; its URL."""
     if not CHROMIUM.exists():
-        # In CI a missing browser is a broken set-up, not a reason to pass quietly.
-        missing = pytest.fail if os.environ.get("CI") else pytest.skip
         missing(f"no Chromium at {CHROMIUM}: apt-get install chromium (.ci/run installs it)")
     root = tmp_path_factory.mktemp("lab")
     work = root / "notebooks"
     work.mkdir()
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
-    settings = root / "settings"
-    for name, values in SETTINGS.items():
-        path = settings / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        "JUPYTER_CONFIG_DIR": str(root / "config"),
-    }
-    env.pop("PYTEST_CURRENT_TEST", None)
-    log = (root / "lab.log").open("w")
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            "--IdentityProvider.token=",
-            "--allow-root",
-            "--expose-app-in-browser",
-            f"--ServerApp.root_dir={work}",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={root / 'workspaces'}",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while _get(f"{url}/api/status") != 200:
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"JupyterLab did not start: {(root / 'lab.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        request = urllib.request.Request(f"{url}/api/shutdown", method="POST")
-        try:  # stops the kernel (and its lakes) with the server
-            urllib.request.urlopen(request, timeout=10).close()
-            server.wait(timeout=60)
-        except (OSError, subprocess.TimeoutExpired):
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("JUPYTER_CONFIG_DIR", str(root / "config"))  # nothing from the user's config
+        with running_jupyterlab(root, work) as url:
+            yield url
 
 
 def test_notebook_runs_in_lab_and_shows_the_widgets(lab: str) -> None:
