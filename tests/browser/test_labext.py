@@ -135,8 +135,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 table="patients", features=FEATURES, label="malignant", rounds=3
             )
         )
-        with running_jupyterlab(root, work, ready="collab/version") as url:
-            yield {"url": url, "config": config / "collab", "notebooks": work, "lakes": lakes}
+        with running_jupyterlab(root, work, ready="collab/version") as running:
+            yield {
+                "url": running.url,
+                "config": config / "collab",
+                "notebooks": work,
+                "lakes": lakes,
+            }
 
 
 @pytest.fixture(scope="module")
