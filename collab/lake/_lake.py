@@ -7,7 +7,7 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -450,10 +450,10 @@ class Lake:
                     reason=None,
                 )
             )
-            self._datasite.approve(raw.id)
-            self._state.log(
+            self._decide(
                 actor,
                 "approve",
+                lambda: self._datasite.approve(raw.id),
                 request=raw.id,
                 job=recognised.job_id,
                 plan=plan.hash,
@@ -482,10 +482,25 @@ class Lake:
                         reason=reason,
                     )
                 )
-            self._datasite.deny(request_id, reason)
-            self._state.log(
-                actor, "deny", request=request_id, job=job_id, scientist=scientist, reason=reason
+            self._decide(
+                actor,
+                "deny",
+                lambda: self._datasite.deny(request_id, reason),
+                request=request_id,
+                job=job_id,
+                scientist=scientist,
+                reason=reason,
             )
+
+    def _decide(self, actor: str, action: str, apply: Callable[[], None], **detail: Any) -> None:
+        # On record first, visible second: a scientist who sees a decision can always find it
+        # in the audit log. A decision that then fails to reach the Datasite is logged too.
+        self._state.log(actor, action, **detail)
+        try:
+            apply()
+        except Exception as exc:
+            self._state.log(actor, f"{action} failed", request=detail["request"], error=f"{exc}")
+            raise
 
     def _watch(self) -> None:
         """Refuse foreign code and apply auto-approval as requests arrive."""
