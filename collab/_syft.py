@@ -9,9 +9,13 @@ from __future__ import annotations
 import contextlib
 import linecache
 import logging
+import multiprocessing
 import os
+import socket
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +28,53 @@ T = TypeVar("T")
 DEFAULT_ADMIN_EMAIL = "info@openmined.org"
 DEFAULT_ADMIN_PASSWORD = "changethis"
 
+# PySyft waits 20 s for a served Datasite's child process, then goes on as if it answered;
+# a spawned child that imports syft on a loaded machine can take longer than that.
+SERVED_START_SECONDS = 180.0
+
 _thread = threading.local()
 _launch_lock = threading.Lock()
+
+
+def served_url(host: str, port: int) -> str:
+    """The address a Datasite served on ``host:port`` answers at (a wildcard host on loopback)."""
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    return f"http://{reachable}:{port}"
+
+
+def _check_port_free(name: str, host: str, port: int) -> None:
+    """Refuse a port another program listens on before a Datasite is started on it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise LakeError(
+                name,
+                f"port {port} on {host} is not free ({exc.strerror}); "
+                "stop what listens there or launch the lake with another port",
+            ) from None
+
+
+def _await_served(url: str, process: multiprocessing.Process | None, timeout: float) -> None:
+    """Return once the Datasite at ``url`` answers; raise if its process ends or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v2/metadata", timeout=10) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if process is not None and not process.is_alive():
+            raise RuntimeError(
+                f"its server process ended (exit code {process.exitcode}) before answering "
+                f"on {url}; its output above says why"
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"it did not answer on {url} within {timeout:.0f} s")
+        time.sleep(0.25)
 
 
 def _served_identity(name: str, storage_dir: Path | None) -> dict[str, str]:
@@ -186,6 +235,9 @@ class Datasite:
         server starts), or the database to ``database_url`` (``postgresql://...``).
         """
         sy = _syft()
+        url = served_url(host, port) if port is not None else None
+        if port is not None:
+            _check_port_free(name, host, port)
         identity = _served_identity(f"{name}@{instance}", storage_dir) if port else {}
         try:
             with _launch_lock, _environment(identity), _storage_root(storage_dir), _quiet():
@@ -198,7 +250,11 @@ class Datasite:
                     kwargs.update(port=port, host=host)
                 if database_url is not None:
                     kwargs["db_url"] = database_url
+                children = set(multiprocessing.active_children())
                 handle = sy.orchestra.launch(**kwargs)
+                if url is not None:
+                    started = set(multiprocessing.active_children()) - children
+                    _await_served(url, next(iter(started), None), SERVED_START_SECONDS)
                 if reset or not admin_password:
                     admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
                     if admin_password and admin_password != DEFAULT_ADMIN_PASSWORD:
@@ -210,7 +266,6 @@ class Datasite:
                 with contextlib.suppress(Exception), _quiet():
                     handle.land()  # or its child process outlives the failed start
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
-        url = f"http://{host}:{port}" if port is not None else None
         return cls(name, handle, admin, url)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:

@@ -11,7 +11,7 @@ from typing import Any
 
 from .._errors import CollabError
 from .._policy import Policy
-from .._syft import DEFAULT_ADMIN_PASSWORD
+from .._syft import DEFAULT_ADMIN_PASSWORD, served_url
 
 _SECRET_WORDS = ("password", "secret", "token", "key")
 
@@ -50,8 +50,7 @@ class LakeConfig:
 
     @property
     def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
-        return f"http://{host}:{self.port}"
+        return served_url(self.host, self.port)
 
 
 def _check_keys(where: str, data: Mapping[str, Any], allowed: set[str]) -> None:

@@ -161,9 +161,6 @@ class Lake:
         reopening = instance is not None
         if not reopening:
             instance = uuid.uuid4().hex[:12]
-            state.set_setting("instance", instance)
-        state.set_setting("name", name)
-        state.set_setting("spark", {"master": spark_master, "conf": dict(spark_conf or {})})
         datasite = Datasite.launch(
             name,
             port=port,
@@ -174,6 +171,10 @@ class Lake:
             storage_dir=directory / "syft",
             database_url=database_url,
         )
+        # recorded once the Datasite runs: a launch that failed leaves a lake to start afresh
+        state.set_setting("instance", instance)
+        state.set_setting("name", name)
+        state.set_setting("spark", {"master": spark_master, "conf": dict(spark_conf or {})})
         state.log(OWNER, "lake reopened" if reopening else "lake started", url=datasite.url)
         return cls(name, datasite, state, directory, temporary=temporary)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -54,6 +55,22 @@ def test_a_killed_lake_is_named_and_the_job_resumes_to_the_uninterrupted_model(t
         uninterrupted = twin_job.result(progress=False, timeout=300)
     np.testing.assert_allclose(model.coef_, uninterrupted.coef_, rtol=0, atol=1e-6)
     assert abs(model.intercept_ - uninterrupted.intercept_) < 1e-6
+
+
+def test_a_port_in_use_is_named_and_the_lake_starts_afresh_on_another(tmp_path, ports):
+    taken = ports()
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", taken))
+        other_program.listen()
+        with pytest.raises(collab.LakeError, match=f"port {taken} on 127.0.0.1 is not free"):
+            collab.Lake.launch("st-luke", port=taken, data_dir=tmp_path)
+
+    with collab.Lake.launch("st-luke", port=ports(), data_dir=tmp_path) as lake:
+        assert list(lake.audit["action"]) == ["lake started"]  # not a reopening of nothing
+        lake.add_scientist("ada@uni.edu", "password-0000", name="Ada")
+        assert collab.connect([lake.url], email="ada@uni.edu", password="password-0000").tables == {
+            "st-luke": []
+        }
 
 
 @pytest.fixture(scope="module")
