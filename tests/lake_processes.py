@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
-import urllib.request
 from pathlib import Path
 
 import psutil
@@ -19,18 +17,6 @@ def free_port() -> int:
 
 
 ADMIN_PASSWORD = "a-long-owner-secret"
-
-
-def wait_for_http(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/metadata", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"nothing answered at {url} within {timeout} s")
 
 
 def process_on_port(port: int) -> psutil.Process:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from lake_processes import ADMIN_PASSWORD, wait_for_http, write_config
+from lake_processes import ADMIN_PASSWORD, write_config
 
 import collab
 from collab.lake._config import load_config
@@ -72,7 +72,6 @@ def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
     env = lake_env()
     process = start(config, env)
     try:
-        wait_for_http(url)
         fed = collab.connect([url], email=scientist[0], password=scientist[1])
         assert fed.tables == {"st-anne": ["patients"]}
         job = fed.submit(
@@ -99,7 +98,6 @@ def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
 
     process = start(config, env)  # the same data_dir: everything comes back
     try:
-        wait_for_http(url)
         lake = collab.Lake.attach(data_dir, url, ADMIN_PASSWORD)
         assert lake.tables == ["patients"]
         assert lake._state.approval(job.job_id).status == "approved"
