@@ -4,7 +4,12 @@ from __future__ import annotations
 
 
 class CollabError(Exception):
-    """Base class of every error collab raises on purpose."""
+    """Base class of every error collab raises on purpose.
+
+    ``lake`` names the lake the error came from, or is ``None`` when it came from no lake.
+    """
+
+    lake: str | None = None
 
 
 class PlanError(CollabError, ValueError):
@@ -26,6 +31,8 @@ class BudgetExceeded(PolicyViolation):
 class LakeError(CollabError):
     """A lake could not be reached or failed while it worked; ``lake`` names it."""
 
+    lake: str
+
     def __init__(self, lake: str, message: str) -> None:
         super().__init__(f"lake {lake!r}: {message}")
         self.lake = lake
@@ -33,6 +40,8 @@ class LakeError(CollabError):
 
 class RequestDenied(CollabError):
     """The owner of a lake denied a plan; ``lake`` and ``reason`` say who and why."""
+
+    lake: str
 
     def __init__(self, lake: str, reason: str) -> None:
         super().__init__(f"lake {lake!r} denied the plan: {reason}")
@@ -48,3 +57,13 @@ ERRORS_BY_NAME: dict[str, type[CollabError]] = {
     cls.__name__: cls
     for cls in (CollabError, PlanError, PrivacyError, PolicyViolation, BudgetExceeded, SetupError)
 }
+
+
+def reported_by(lake: str, kind: str, message: str) -> CollabError:
+    """The error a lake reported as ``kind`` (a class name), raised on the scientist's side:
+    its message names the lake and its ``lake`` attribute is set."""
+    error = ERRORS_BY_NAME.get(kind, CollabError)(
+        message if repr(lake) in message else f"lake {lake!r}: {message}"
+    )
+    error.lake = lake
+    return error

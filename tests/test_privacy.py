@@ -4,7 +4,6 @@ DP spends a budget the owner sets and keeps; a dropped lake is survived or stops
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import numpy as np
@@ -69,8 +68,9 @@ def test_dp_training_spends_the_ledger_and_a_plan_past_the_limit_is_refused(tmp_
         again = fed.submit(demo.plan(rounds=10, local_epochs=1, dp=collab.DP(epsilon=1.5)))
         with pytest.raises(collab.BudgetExceeded, match="at most 1") as refusal:
             again.result(progress=False, timeout=120)
-        # the lake that refused has it on record by the time the scientist hears of it
-        name = re.match(r"lake '([^']+)'", str(refusal.value)).group(1)
+        # the lake that refused is named, and has it on record by the time the scientist hears
+        name = refusal.value.lake
+        assert str(refusal.value).startswith(f"lake {name!r}: table 'patients': ")
         audit = next(lake for lake in demo.lakes if lake.name == name).audit
         denials = audit[(audit["action"] == "deny") & (audit["actor"] == "policy")]
         assert denials["detail"].str.contains(again.job_id).any()

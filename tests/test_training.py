@@ -67,8 +67,9 @@ def test_rounds_past_the_approved_number_or_replayed_are_refused(iid_demo, train
         "mean": [0.0] * 30,
         "std": [1.0] * 30,
     }
-    with pytest.raises(collab.PolicyViolation, match="approved for 30"):
+    with pytest.raises(collab.PolicyViolation, match="approved for 30") as refusal:
         party.compute({**base, "round": 31})
+    assert refusal.value.lake == lake.name
     with pytest.raises(collab.PolicyViolation, match="run once each"):
         party.compute({**base, "round": 3})
     with pytest.raises(collab.PrivacyError, match="another plan"):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from .._errors import ERRORS_BY_NAME, CollabError, LakeError, RequestDenied
+from .._errors import ERRORS_BY_NAME, CollabError, LakeError, RequestDenied, reported_by
 from .._syft import ScientistSession
 from ..plans import LogisticModel, LogisticRegression
 from ..plans._steps import Standardizer
@@ -236,8 +236,6 @@ def denial_error(lake: str, reason: str) -> CollabError:
     gives that error type, an owner's own reason gives :class:`RequestDenied`."""
     if reason.startswith("[") and "]" in reason:
         kind, _, text = reason[1:].partition("]")
-        cls = ERRORS_BY_NAME.get(kind)
-        if cls is not None:
-            message = text.strip()
-            return cls(message if lake in message else f"lake {lake!r}: {message}")
+        if kind in ERRORS_BY_NAME:
+            return reported_by(lake, kind, text.strip())
     return RequestDenied(lake, reason)

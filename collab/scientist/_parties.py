@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .._errors import ERRORS_BY_NAME, CollabError, LakeError
+from .._errors import LakeError, reported_by
 from .._schema import TableSchema
 from .._syft import ScientistSession
 from ..plans import LogisticRegression
@@ -40,11 +40,9 @@ class RemoteParty:
             raise LakeError(self.name, f"answered {type(answer).__name__}, not a collab result")
         if not answer["ok"]:
             error = answer.get("error") or {}
-            cls = ERRORS_BY_NAME.get(str(error.get("type")), CollabError)
-            text = str(error.get("message", "unknown error"))
-            if self.name not in text:
-                text = f"lake {self.name!r}: {text}"
-            raise cls(text)
+            raise reported_by(
+                self.name, str(error.get("type")), str(error.get("message", "unknown error"))
+            )
         return answer
 
 
