@@ -6,12 +6,14 @@ PySyft's generic errors are translated into collab's in one place.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import json
 import linecache
 import logging
-import multiprocessing
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -28,9 +30,10 @@ T = TypeVar("T")
 DEFAULT_ADMIN_EMAIL = "info@openmined.org"
 DEFAULT_ADMIN_PASSWORD = "changethis"
 
-# PySyft waits 20 s for a served Datasite's child process, then goes on as if it answered;
-# a spawned child that imports syft on a loaded machine can take longer than that.
+# How long a served Datasite's process may take to answer: it imports syft afresh, which on a
+# loaded machine takes far longer than the 5 s it takes here.
 SERVED_START_SECONDS = 180.0
+SERVED_STOP_SECONDS = 10.0
 
 _thread = threading.local()
 _launch_lock = threading.Lock()
@@ -57,7 +60,78 @@ def _check_port_free(name: str, host: str, port: int) -> None:
             ) from None
 
 
-def _await_served(url: str, process: multiprocessing.Process | None, timeout: float) -> None:
+def _start_served(
+    name: str, host: str, port: int, reset: bool, db_url: str | None, identity: dict[str, str]
+) -> subprocess.Popen:
+    """Start a served Datasite in a Python process of its own.
+
+    PySyft would fork the caller instead, and a fork of a process that runs Spark's and the
+    lakes' threads can inherit a lock another thread held, and then never answer. The new
+    process gets the Datasite's ``identity`` in its environment (PySyft reads it there), and
+    writes to this process's output, where its start-up errors appear.
+    """
+    settings = {"name": name, "host": host, "port": port, "reset": reset, "db_url": db_url}
+    here = str(Path(__file__).resolve().parent.parent)  # so it imports this very collab
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    entry = "import sys, collab._syft as s; s.serve(sys.argv[1])"
+    process = subprocess.Popen(
+        [sys.executable, "-c", entry, json.dumps(settings)],
+        env={**os.environ, **identity, "PYTHONPATH": path, "DEV_MODE": "False"},
+        stdin=subprocess.DEVNULL,
+    )
+    _served_processes.add(process)
+    return process
+
+
+def serve(settings: str) -> None:
+    """The body of a served Datasite's process: PySyft's own server, as its launcher runs it."""
+    from syft.abstract_server import ServerSideType, ServerType
+    from syft.deployment_type import DeploymentType
+    from syft.server.uvicorn import run_uvicorn
+
+    run_uvicorn(
+        starting_uvicorn_event=threading.Event(),
+        server_type=ServerType.DATASITE,
+        server_side_type=ServerSideType.HIGH_SIDE,
+        deployment_type=DeploymentType.PYTHON,
+        dev_mode=False,
+        processes=1,
+        enable_warnings=False,
+        in_memory_workers=True,
+        log_level=None,
+        queue_port=None,
+        create_producer=False,
+        n_consumers=0,
+        association_request_auto_approval=False,
+        background_tasks=False,
+        debug=False,
+        **json.loads(settings),
+    )
+
+
+def _end_served(process: subprocess.Popen) -> None:
+    """Stop a served Datasite's process: SIGTERM (uvicorn shuts down cleanly), then SIGKILL."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(SERVED_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    _served_processes.discard(process)
+
+
+_served_processes: set[subprocess.Popen] = set()
+
+
+@atexit.register
+def _end_all_served() -> None:
+    # A lake's Datasite ends with the process that launched it, as an in-process one does.
+    for process in list(_served_processes):
+        _end_served(process)
+
+
+def _await_served(url: str, process: subprocess.Popen, timeout: float) -> None:
     """Return once the Datasite at ``url`` answers; raise if its process ends or time runs out."""
     deadline = time.monotonic() + timeout
     while True:
@@ -67,9 +141,9 @@ def _await_served(url: str, process: multiprocessing.Process | None, timeout: fl
                     return
         except OSError:
             pass
-        if process is not None and not process.is_alive():
+        if process.poll() is not None:
             raise RuntimeError(
-                f"its server process ended (exit code {process.exitcode}) before answering "
+                f"its server process ended (exit code {process.returncode}) before answering "
                 f"on {url}; its output above says why"
             )
         if time.monotonic() > deadline:
@@ -100,35 +174,6 @@ def _served_identity(name: str, storage_dir: Path | None) -> dict[str, str]:
         "SERVER_UID": get_named_server_uid(name).no_dash,
         "SERVER_PRIVATE_KEY": str(key),
     }
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Set ``values`` while a served Datasite's child process starts.
-
-    PySyft reads them when ``syft.server.server`` is imported: a spawned child imports it
-    afresh and reads the environment; a forked child inherits the module, so its copies
-    are set too.
-    """
-    import syft.server.server as server_module
-
-    names = {"SERVER_UID": "server_uid_env", "SERVER_PRIVATE_KEY": "signing_key_env"}
-    previous = {k: os.environ.get(k) for k in values}
-    previous_module = {names[k]: getattr(server_module, names[k]) for k in values if k in names}
-    os.environ.update(values)
-    for key, value in values.items():
-        if key in names:
-            setattr(server_module, names[key], value)
-    try:
-        yield
-    finally:
-        for k, v in previous.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        for attr, v in previous_module.items():
-            setattr(server_module, attr, v)
 
 
 @contextlib.contextmanager
@@ -207,10 +252,18 @@ def _status_name(status: Any) -> str:
 class Datasite:
     """One lake's PySyft Datasite, held by its owner (admin) process."""
 
-    def __init__(self, name: str, handle: Any, admin: Any, url: str | None) -> None:
+    def __init__(
+        self,
+        name: str,
+        handle: Any,
+        admin: Any,
+        url: str | None,
+        process: subprocess.Popen | None = None,
+    ) -> None:
         self.name = name
         self.url = url
-        self._handle = handle
+        self._handle = handle  # an in-process Datasite's PySyft handle
+        self._process = process  # a served Datasite's own process
         self._admin = admin
         self._lock = threading.RLock()
 
@@ -235,38 +288,44 @@ class Datasite:
         server starts), or the database to ``database_url`` (``postgresql://...``).
         """
         sy = _syft()
+        full_name = f"{name}@{instance}"
+        handle: Any = None
+        process: subprocess.Popen | None = None
         url = served_url(host, port) if port is not None else None
         if port is not None:
             _check_port_free(name, host, port)
-        identity = _served_identity(f"{name}@{instance}", storage_dir) if port else {}
         try:
-            with _launch_lock, _environment(identity), _storage_root(storage_dir), _quiet():
-                kwargs: dict[str, Any] = {
-                    "name": f"{name}@{instance}",
-                    "reset": reset,
-                    "dev_mode": False,
-                }
-                if port is not None:
-                    kwargs.update(port=port, host=host)
-                if database_url is not None:
-                    kwargs["db_url"] = database_url
-                children = set(multiprocessing.active_children())
-                handle = sy.orchestra.launch(**kwargs)
-                if url is not None:
-                    started = set(multiprocessing.active_children()) - children
-                    _await_served(url, next(iter(started), None), SERVED_START_SECONDS)
+            with _launch_lock, _storage_root(storage_dir), _quiet():
+                if url is None:
+                    kwargs: dict[str, Any] = {"name": full_name, "reset": reset, "dev_mode": False}
+                    if database_url is not None:
+                        kwargs["db_url"] = database_url
+                    handle = sy.orchestra.launch(**kwargs)
+                    login = handle.login
+                else:
+                    assert port is not None
+                    identity = _served_identity(full_name, storage_dir)
+                    process = _start_served(full_name, host, port, reset, database_url, identity)
+                    _await_served(url, process, SERVED_START_SECONDS)
+
+                    def login(email: str, password: str) -> Any:
+                        return sy.login(url=url, email=email, password=password)
+
                 if reset or not admin_password:
-                    admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
+                    admin = login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
                     if admin_password and admin_password != DEFAULT_ADMIN_PASSWORD:
                         admin.account.set_password(admin_password, confirm=False)
                 else:
-                    admin = handle.login(email=DEFAULT_ADMIN_EMAIL, password=admin_password)
+                    admin = login(email=DEFAULT_ADMIN_EMAIL, password=admin_password)
         except Exception as exc:
-            if "handle" in locals():
+            # A failed start leaves nothing running.
+            if process is not None:
+                _end_served(process)
+            elif handle is not None:
                 with contextlib.suppress(Exception), _quiet():
-                    handle.land()  # or its child process outlives the failed start
+                    handle.land()
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
-        return cls(name, handle, admin, url)
+        return cls(name, handle, admin, url, process)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
@@ -361,10 +420,11 @@ class Datasite:
         return cls(name, None, admin, url)
 
     def stop(self) -> None:
-        if self._handle is None:
-            return
-        with contextlib.suppress(Exception), _quiet():
-            self._handle.land()
+        if self._process is not None:
+            _end_served(self._process)
+        elif self._handle is not None:
+            with contextlib.suppress(Exception), _quiet():
+                self._handle.land()
 
 
 class ScientistSession:

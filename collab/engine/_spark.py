@@ -81,7 +81,8 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
 
 
 def _forget_inherited_session() -> None:
-    """Drop a session inherited through ``fork`` (a served Datasite's child process).
+    """Drop a session inherited through ``fork`` (collab starts served Datasites in fresh
+    processes, but a user's code may fork).
 
     Its JVM belongs to the parent: using it would run this lake's jobs in the parent's Spark,
     with the parent's master. The child starts a JVM and session of its own instead.

@@ -205,8 +205,7 @@ def forget(source: str) -> None:
 
 
 def _forget_after_fork() -> None:
-    # a forked child (a served Datasite) starts its own Spark; the parent's DataFrames are not
-    # its to use
+    # a forked child starts its own Spark; the parent's DataFrames are not its to use
     global _cache_lock
     _cached.clear()
     _cache_lock = threading.Lock()
