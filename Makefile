@@ -48,6 +48,7 @@ bench: install check-java
 
 lint: install
 	$(BIN)/ruff check collab tests benchmarks
+	$(BIN)/python -m pytest -q tests/test_layers.py -p no:cacheprovider --noconftest
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

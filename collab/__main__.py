@@ -129,7 +129,8 @@ def _lake(args: argparse.Namespace) -> int:
             schema, policy = lake.schema(table), lake.policy(table)
             print(
                 f"  table {table}: {len(schema.columns)} columns, at least "
-                f"{schema.rows_at_least} rows; models {', '.join(policy.allowed_models)}, "
+                f"{schema.rows_at_least} rows; models "
+                f"{', '.join(policy.allowed_models or ['any installed'])}, "
                 f"max epsilon {policy.max_epsilon}, auto-approve {policy.auto_approve}"
             )
         pending = [r for r in lake.requests if r.status == "pending"]

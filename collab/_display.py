@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from ._schema import TableSchema
     from .lake import Lake
-    from .plans import LogisticModel, Plan
+    from .plans import Model, Plan
     from .scientist import Federation, Job
 
 SCHEMA_MIME = "application/vnd.collab.schema+json"
@@ -410,7 +410,19 @@ class SchemaView:
 
 # plans --------------------------------------------------------------------------------------
 def plan_payload(plan: Plan) -> dict[str, Any]:
-    return {**plan.to_spec(), "hash": plan.hash}
+    """The plan's spec, its hash, and what displays need to show any family: its task, the
+    rounds it runs, the metrics its history records, and its own settings in order."""
+    spec = plan.to_spec()
+    own = [s["name"] for s in type(plan).settings()]
+    return {
+        **spec,
+        "hash": plan.hash,
+        "task": plan.task,
+        "total_rounds": int(plan.total_rounds),
+        "metrics": list(plan.history_metrics),
+        "primary_metric": plan.primary_metric,
+        "settings": [[name, spec.get(name)] for name in own],
+    }
 
 
 def _dp_text(dp: Mapping[str, Any] | None) -> str:
@@ -430,9 +442,17 @@ def _secure_text(spec: Mapping[str, Any]) -> str:
     return f"on: only the sum over lakes is revealed (needs {survivors} each round)"
 
 
+def _setting_text(name: str, value: Any) -> str:
+    if name == "batch_size" and value is None:
+        return "full batch"
+    if isinstance(value, list):
+        return ", ".join(fmt(v) for v in value)
+    return fmt(value)
+
+
 def plan_report(payload: Mapping[str, Any]) -> Report:
     features = list(payload.get("features", []))
-    batch = payload.get("batch_size")
+    settings = payload.get("settings") or []
     sections = (
         Section(
             "Columns",
@@ -440,12 +460,9 @@ def plan_report(payload: Mapping[str, Any]) -> Report:
         ),
         Section(
             "Training",
-            (
-                ("rounds", fmt(payload.get("rounds"))),
-                ("local epochs", fmt(payload.get("local_epochs"))),
-                ("learning rate", fmt(payload.get("learning_rate"))),
-                ("batch size", "full batch" if batch is None else fmt(batch)),
-                ("l2", fmt(payload.get("l2"))),
+            tuple(
+                (str(name).replace("_", " "), _setting_text(str(name), value))
+                for name, value in settings
             ),
         ),
         Section(
@@ -459,7 +476,8 @@ def plan_report(payload: Mapping[str, Any]) -> Report:
     )
     summary = (
         f"predicts {payload.get('label')} from {len(features)} feature"
-        f"{'s' if len(features) != 1 else ''} in {payload.get('rounds')} rounds"
+        f"{'s' if len(features) != 1 else ''} in "
+        f"{_count(int(payload.get('total_rounds') or 0), 'round')}"
     )
     title = f"{payload.get('model')} on {payload.get('table')}"
     return Report("Plan", title, "", summary, None, sections)
@@ -470,8 +488,7 @@ def job_payload(job: Job) -> dict[str, Any]:
     history = [
         {
             "round": int(r.round),
-            "loss": _json_number(r.loss),
-            "accuracy": _json_number(r.accuracy),
+            **{name: _json_number(r.metrics.get(name)) for name in job.plan.history_metrics},
             "rows": None if r.rows is None else int(r.rows),
         }
         for r in list(job.progress.history)
@@ -483,7 +500,7 @@ def job_payload(job: Job) -> dict[str, Any]:
         "status": job.status,
         "lakes": dict(job.lake_states),
         "rounds_done": int(job.rounds_done),
-        "rounds_total": int(job.plan.rounds),
+        "rounds_total": int(job.plan.total_rounds),
         "history": history,
         "error": None if error is None else f"{type(error).__name__}: {error}",
     }
@@ -493,6 +510,7 @@ def job_report(payload: Mapping[str, Any]) -> Report:
     plan = payload["plan"]
     lakes = payload["lakes"]
     history = payload["history"]
+    metrics = list(plan.get("metrics") or ["loss"])
     shown = history[-HISTORY_SHOWN:]
     sections = [
         Section(
@@ -506,10 +524,10 @@ def job_report(payload: Mapping[str, Any]) -> Report:
             Section(
                 "History",
                 tuple(
-                    (fmt(r["round"]), fmt(r["loss"]), fmt(r["accuracy"]), fmt(r["rows"]))
+                    (fmt(r["round"]), *(fmt(r.get(m)) for m in metrics), fmt(r["rows"]))
                     for r in shown
                 ),
-                header=("round", "loss", "accuracy", "rows"),
+                header=("round", *metrics, "rows"),
                 note=f"last {len(shown)} of {len(history)} rounds; job.history has them all"
                 if len(history) > len(shown)
                 else "",
@@ -544,22 +562,23 @@ def job_report(payload: Mapping[str, Any]) -> Report:
 
 
 # models -------------------------------------------------------------------------------------
-def model_payload(model: LogisticModel) -> dict[str, Any]:
+def model_payload(model: Model) -> dict[str, Any]:
     return model.to_dict()
 
 
 def model_report(payload: Mapping[str, Any]) -> Report:
     features = list(payload.get("features", []))
-    coef = list(payload.get("coef", []))
-    rows = [(name, fmt(float(value))) for name, value in zip(features, coef, strict=False)]
-    rows.append(("(intercept)", fmt(float(payload.get("intercept", 0.0)))))
+    table = payload.get("report") or {}
+    rows = tuple(
+        tuple(v if isinstance(v, str) else fmt(v) for v in row) for row in table.get("rows", [])
+    )
     lakes = list(payload.get("lakes", []))
     sections = (
         Section(
-            "Coefficients",
-            tuple(rows),
-            header=("feature", "coefficient"),
-            note="on the original (unstandardised) scale of each feature",
+            str(table.get("title", "Parameters")),
+            rows,
+            header=tuple(table.get("header", ())),
+            note=str(table.get("note", "")),
             open=len(rows) <= 12,
         ),
         Section(
@@ -720,40 +739,18 @@ def frame_section(title: str, frame: pd.DataFrame, note: str = "") -> Section:
     return Section(title, rows, header=tuple(str(c) for c in frame.columns), note=note)
 
 
-# dispatch for the core classes' _repr_html_ / _repr_mimebundle_ --------------------------------
-def describe(obj: Any) -> tuple[Report, str | None, Any]:
-    """``(report, mime, payload)`` for a collab object."""
-    from ._schema import TableSchema
-    from .lake import Lake
-    from .plans import LogisticModel, Plan
-    from .scientist import Job
+# the core classes' _repr_html_ / _repr_mimebundle_ ---------------------------------------------
+class RichDisplay:
+    """Rich display for a collab type: it says what it shows in :meth:`_display_` (a report,
+    and the MIME type and payload of the JupyterLab extension's renderer, if any); this mixin
+    turns that into the text, HTML and MIME bundle a notebook shows."""
 
-    if isinstance(obj, Job):
-        payload = job_payload(obj)
-        return job_report(payload), JOB_MIME, payload
-    if isinstance(obj, Plan):
-        payload = plan_payload(obj)
-        return plan_report(payload), PLAN_MIME, payload
-    if isinstance(obj, LogisticModel):
-        payload = model_payload(obj)
-        return model_report(payload), MODEL_MIME, payload
-    if isinstance(obj, TableSchema):
-        payload = table_schema_payload(obj)
-        report = schema_report(
-            payload, description=obj.description, rows={obj.lake: obj.rows_at_least}
-        )
-        return report, SCHEMA_MIME, payload
-    if isinstance(obj, Lake):
-        return lake_report(lake_info(obj)), None, None
-    raise TypeError(f"collab has no rich display for {type(obj).__name__}")
+    def _display_(self) -> tuple[Report, str | None, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
 
+    def _repr_html_(self) -> str:
+        return html(self._display_()[0])
 
-def html_of(obj: Any) -> str:
-    """``obj._repr_html_()``."""
-    return html(describe(obj)[0])
-
-
-def bundle_of(obj: Any, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-    """``obj._repr_mimebundle_()``."""
-    report, mime, payload = describe(obj)
-    return bundle(report, mime, payload, include, exclude)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        report, mime, payload = self._display_()
+        return bundle(report, mime, payload, include, exclude)

@@ -19,7 +19,8 @@ class Policy:
     min_rows
         The fewest labelled rows a table must hold for a plan to run on it.
     allowed_models
-        Model families a plan may train, for example ``["logistic_regression"]``.
+        Model families a plan may train, for example ``["logistic_regression"]``; ``None``
+        allows every family installed on the lake (a lake only ever runs its own code).
     max_rounds
         The most training rounds one plan may run.
     max_epsilon
@@ -33,7 +34,7 @@ class Policy:
 
     allowed_columns: tuple[str, ...] | None = None
     min_rows: int = DEFAULT_MIN_ROWS
-    allowed_models: tuple[str, ...] = ("logistic_regression",)
+    allowed_models: tuple[str, ...] | None = None
     max_rounds: int = 500
     max_epsilon: float | None = None
     require_secure_aggregation: bool = False
@@ -43,13 +44,27 @@ class Policy:
     def __post_init__(self) -> None:
         if self.allowed_columns is not None:
             object.__setattr__(self, "allowed_columns", tuple(self.allowed_columns))
-        object.__setattr__(self, "allowed_models", tuple(self.allowed_models))
+        if self.allowed_models is not None:
+            if isinstance(self.allowed_models, str):
+                raise ValueError(
+                    f"allowed_models must be a list of family names, not {self.allowed_models!r}"
+                )
+            object.__setattr__(self, "allowed_models", tuple(self.allowed_models))
         if int(self.min_rows) < 1:
             raise ValueError(f"min_rows must be at least 1, not {self.min_rows}")
         if int(self.max_rounds) < 1:
             raise ValueError(f"max_rounds must be at least 1, not {self.max_rounds}")
         if self.max_epsilon is not None and not self.max_epsilon > 0:
             raise ValueError(f"max_epsilon must be positive or None, not {self.max_epsilon}")
+
+    def allows_model(self, model: str) -> bool:
+        return self.allowed_models is None or model in self.allowed_models
+
+    def epsilon_left(self, spent: float) -> float | None:
+        """The budget a scientist who has spent ``spent`` has left; ``None`` with no limit."""
+        if self.max_epsilon is None:
+            return None
+        return max(float(self.max_epsilon) - float(spent), 0.0)
 
     @property
     def requires_dp(self) -> bool:
@@ -60,7 +75,7 @@ class Policy:
         data["allowed_columns"] = (
             None if self.allowed_columns is None else list(self.allowed_columns)
         )
-        data["allowed_models"] = list(self.allowed_models)
+        data["allowed_models"] = None if self.allowed_models is None else list(self.allowed_models)
         return data
 
     @classmethod

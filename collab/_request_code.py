@@ -56,7 +56,7 @@ def recognise(source: str) -> RecognisedRequest:
     refusal = (
         "this lake runs only collab's own plan runner and refuses any other code "
         "(PySyft runs approved code unsandboxed). Submit a plan with collab instead: "
-        "fed.submit(collab.plans.LogisticRegression(...))."
+        "fed.submit(plan), with a plan from collab.plans."
     )
     try:
         tree = ast.parse(source.strip())

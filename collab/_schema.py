@@ -10,12 +10,14 @@ Synthetic rows are generated from these facts alone, never sampled from real row
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from ._display import RichDisplay
 from ._errors import PlanError
 
 ColumnKind = Literal["numeric", "binary", "text", "datetime", "other"]
@@ -23,6 +25,27 @@ ColumnKind = Literal["numeric", "binary", "text", "datetime", "other"]
 NUMERIC_TYPES = frozenset(
     {"double", "float", "int", "bigint", "smallint", "tinyint", "decimal", "boolean"}
 )
+
+
+def presence(schemas: Mapping[str, TableSchema | None], column: str) -> dict[str, str]:
+    """Per lake, how ``column`` stands against the first lake that has it: ``ok``,
+    ``missing`` (no such column, or no such table) or ``differs: <type>``."""
+    found = {
+        lake: None
+        if schema is None
+        else next((c for c in schema.columns if c.name == column), None)
+        for lake, schema in schemas.items()
+    }
+    first = next((c for c in found.values() if c is not None), None)
+    out = {}
+    for lake, c in found.items():
+        if c is None:
+            out[lake] = "missing"
+        elif first is not None and c.type != first.type:
+            out[lake] = f"differs: {c.type}"
+        else:
+            out[lake] = "ok"
+    return out
 
 
 def coarse_rows(rows: int) -> int:
@@ -44,10 +67,13 @@ class ColumnSchema:
     description: str = ""
     private: bool = False
     bounds: tuple[float, float] | None = None  # owner-published range, needed by DP plans
+    categories: tuple[Any, ...] | None = None  # owner-published values (classes of a label)
 
     def __post_init__(self) -> None:
         if self.bounds is not None:
             object.__setattr__(self, "bounds", (float(self.bounds[0]), float(self.bounds[1])))
+        if self.categories is not None:
+            object.__setattr__(self, "categories", tuple(self.categories))
 
     @property
     def is_numeric(self) -> bool:
@@ -55,7 +81,7 @@ class ColumnSchema:
 
 
 @dataclass(frozen=True)
-class TableSchema:
+class TableSchema(RichDisplay):
     """The published description of one table on one lake."""
 
     lake: str
@@ -136,12 +162,11 @@ class TableSchema:
             data[c.name] = series
         return pd.DataFrame(data, columns=self.column_names)
 
-    def _repr_html_(self) -> str:
-        from ._display import html_of
+    def _display_(self) -> tuple[Any, str | None, Any]:
+        from ._display import SCHEMA_MIME, schema_report, table_schema_payload
 
-        return html_of(self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
-        from ._display import bundle_of
-
-        return bundle_of(self, include, exclude)
+        payload = table_schema_payload(self)
+        report = schema_report(
+            payload, description=self.description, rows={self.lake: self.rows_at_least}
+        )
+        return report, SCHEMA_MIME, payload

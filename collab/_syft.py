@@ -6,22 +6,16 @@ PySyft's generic errors are translated into collab's in one place.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import json
 import linecache
 import logging
 import os
-import socket
-import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from ._errors import CollabError, LakeError, PrivacyError
 
@@ -30,61 +24,16 @@ T = TypeVar("T")
 DEFAULT_ADMIN_EMAIL = "info@openmined.org"
 DEFAULT_ADMIN_PASSWORD = "changethis"
 
-# How long a served Datasite's process may take to answer: it imports syft afresh, which on a
-# loaded machine takes far longer than the 5 s it takes here.
-SERVED_START_SECONDS = 180.0
-SERVED_STOP_SECONDS = 10.0
-
 _thread = threading.local()
 _launch_lock = threading.Lock()
 
 
-def served_url(host: str, port: int) -> str:
-    """The address a Datasite served on ``host:port`` answers at (a wildcard host on loopback)."""
-    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    return f"http://{reachable}:{port}"
+def run_served_datasite(name: str, host: str, port: int, reset: bool, db_url: str | None) -> None:
+    """Run a served Datasite's server in this process, as PySyft's launcher runs it.
 
-
-def _check_port_free(name: str, host: str, port: int) -> None:
-    """Refuse a port another program listens on before a Datasite is started on it."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise LakeError(
-                name,
-                f"port {port} on {host} is not free ({exc.strerror}); "
-                "stop what listens there or launch the lake with another port",
-            ) from None
-
-
-def _start_served(
-    name: str, host: str, port: int, reset: bool, db_url: str | None, identity: dict[str, str]
-) -> subprocess.Popen:
-    """Start a served Datasite in a Python process of its own.
-
-    PySyft would fork the caller instead, and a fork of a process that runs Spark's and the
-    lakes' threads can inherit a lock another thread held, and then never answer. The new
-    process gets the Datasite's ``identity`` in its environment (PySyft reads it there), and
-    writes to this process's output, where its start-up errors appear.
+    The body of a served Datasite's own process (``collab.lake._served`` starts that process);
+    it reads its identity from the environment (:func:`served_identity`).
     """
-    settings = {"name": name, "host": host, "port": port, "reset": reset, "db_url": db_url}
-    here = str(Path(__file__).resolve().parent.parent)  # so it imports this very collab
-    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
-    entry = "import sys, collab._syft as s; s.serve(sys.argv[1])"
-    process = subprocess.Popen(
-        [sys.executable, "-c", entry, json.dumps(settings)],
-        env={**os.environ, **identity, "PYTHONPATH": path, "DEV_MODE": "False"},
-        stdin=subprocess.DEVNULL,
-    )
-    _served_processes.add(process)
-    return process
-
-
-def serve(settings: str) -> None:
-    """The body of a served Datasite's process: PySyft's own server, as its launcher runs it."""
     from syft.abstract_server import ServerSideType, ServerType
     from syft.deployment_type import DeploymentType
     from syft.server.uvicorn import run_uvicorn
@@ -105,74 +54,34 @@ def serve(settings: str) -> None:
         association_request_auto_approval=False,
         background_tasks=False,
         debug=False,
-        **json.loads(settings),
+        name=name,
+        host=host,
+        port=port,
+        reset=reset,
+        db_url=db_url,
     )
 
 
-def _end_served(process: subprocess.Popen) -> None:
-    """Stop a served Datasite's process: SIGTERM (uvicorn shuts down cleanly), then SIGKILL."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(SERVED_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    _served_processes.discard(process)
+def signing_key(text: str | None = None) -> str:
+    """A Datasite's signing key as text: ``text`` read back, or a new random key."""
+    from syft.server.credentials import SyftSigningKey
+
+    key = SyftSigningKey.generate() if text is None else SyftSigningKey.from_string(text)
+    return str(key)
 
 
-_served_processes: set[subprocess.Popen] = set()
-
-
-@atexit.register
-def _end_all_served() -> None:
-    # A lake's Datasite ends with the process that launched it, as an in-process one does.
-    for process in list(_served_processes):
-        _end_served(process)
-
-
-def _await_served(url: str, process: subprocess.Popen, timeout: float) -> None:
-    """Return once the Datasite at ``url`` answers; raise if its process ends or time runs out."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/metadata", timeout=10) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"its server process ended (exit code {process.returncode}) before answering "
-                f"on {url}; its output above says why"
-            )
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"it did not answer on {url} within {timeout:.0f} s")
-        time.sleep(0.25)
-
-
-def _served_identity(name: str, storage_dir: Path | None) -> dict[str, str]:
-    """A served Datasite's id and signing key, the same at every start of the lake.
+def served_identity(name: str, key: str) -> dict[str, str]:
+    """The environment a served Datasite's process reads its id and signing ``key`` from.
 
     PySyft gives a served (non-dev) server a random id and key at each start, which would
-    orphan its records; its child process reads both from the environment instead. The key
-    is random, made once and kept in the lake's storage directory (mode 0600).
+    orphan its records; its process reads both from the environment instead, the id derived
+    from the Datasite's name.
     """
-    from syft.server.credentials import SyftSigningKey
     from syft.server.utils import get_named_server_uid
 
-    key = SyftSigningKey.generate()
-    if storage_dir is not None:
-        storage_dir.mkdir(parents=True, exist_ok=True)
-        key_file = storage_dir / "server.key"
-        if key_file.exists():
-            key = SyftSigningKey.from_string(key_file.read_text().strip())
-        else:
-            key_file.write_text(str(key))
-            key_file.chmod(0o600)
     return {
         "SERVER_UID": get_named_server_uid(name).no_dash,
-        "SERVER_PRIVATE_KEY": str(key),
+        "SERVER_PRIVATE_KEY": key,
     }
 
 
@@ -249,6 +158,25 @@ def _status_name(status: Any) -> str:
     return {"rejected": "denied"}.get(name, name)
 
 
+class ServerProcess(Protocol):
+    """The process a served Datasite runs in, apart from its owner's (collab's lake layer
+    provides it: ``collab.lake._served.ServedProcess``)."""
+
+    url: str  # where the Datasite answers once started
+
+    def start(
+        self, name: str, *, reset: bool, database_url: str | None, storage_dir: Path | None
+    ) -> None:
+        """Start Datasite ``name`` (with :func:`run_served_datasite`, identity from
+        :func:`served_identity`) and return once it answers at ``url``. Called while PySyft's
+        storage root is set in this process's environment, which the process inherits."""
+        ...
+
+    def stop(self) -> None:
+        """Stop the process, if it was started."""
+        ...
+
+
 class Datasite:
     """One lake's PySyft Datasite, held by its owner (admin) process."""
 
@@ -258,12 +186,12 @@ class Datasite:
         handle: Any,
         admin: Any,
         url: str | None,
-        process: subprocess.Popen | None = None,
+        server: ServerProcess | None = None,
     ) -> None:
         self.name = name
         self.url = url
         self._handle = handle  # an in-process Datasite's PySyft handle
-        self._process = process  # a served Datasite's own process
+        self._server = server  # a served Datasite's own process
         self._admin = admin
         self._lock = threading.RLock()
 
@@ -272,8 +200,7 @@ class Datasite:
         cls,
         name: str,
         *,
-        port: int | None = None,
-        host: str = "127.0.0.1",
+        server: ServerProcess | None = None,
         instance: str,
         reset: bool = True,
         admin_password: str | None = None,
@@ -281,6 +208,9 @@ class Datasite:
         database_url: str | None = None,
     ) -> Datasite:
         """Start (or, with ``reset=False``, reopen) the Datasite of lake ``name``.
+
+        It runs in this process, or with ``server`` in that server's process, served over
+        HTTP at ``server.url`` (the caller checks its port is free first).
 
         PySyft derives a server's identity and storage from its name, so the Datasite is
         named ``name@instance``: two lakes called alike never share (or wipe) a store. Its
@@ -290,23 +220,19 @@ class Datasite:
         sy = _syft()
         full_name = f"{name}@{instance}"
         handle: Any = None
-        process: subprocess.Popen | None = None
-        url = served_url(host, port) if port is not None else None
-        if port is not None:
-            _check_port_free(name, host, port)
+        url = server.url if server is not None else None
         try:
             with _launch_lock, _storage_root(storage_dir), _quiet():
-                if url is None:
+                if server is None:
                     kwargs: dict[str, Any] = {"name": full_name, "reset": reset, "dev_mode": False}
                     if database_url is not None:
                         kwargs["db_url"] = database_url
                     handle = sy.orchestra.launch(**kwargs)
                     login = handle.login
                 else:
-                    assert port is not None
-                    identity = _served_identity(full_name, storage_dir)
-                    process = _start_served(full_name, host, port, reset, database_url, identity)
-                    _await_served(url, process, SERVED_START_SECONDS)
+                    server.start(
+                        full_name, reset=reset, database_url=database_url, storage_dir=storage_dir
+                    )
 
                     def login(email: str, password: str) -> Any:
                         return sy.login(url=url, email=email, password=password)
@@ -319,13 +245,13 @@ class Datasite:
                     admin = login(email=DEFAULT_ADMIN_EMAIL, password=admin_password)
         except Exception as exc:
             # A failed start leaves nothing running.
-            if process is not None:
-                _end_served(process)
+            if server is not None:
+                server.stop()
             elif handle is not None:
                 with contextlib.suppress(Exception), _quiet():
                     handle.land()
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
-        return cls(name, handle, admin, url, process)
+        return cls(name, handle, admin, url, server)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
@@ -420,8 +346,8 @@ class Datasite:
         return cls(name, None, admin, url)
 
     def stop(self) -> None:
-        if self._process is not None:
-            _end_served(self._process)
+        if self._server is not None:
+            self._server.stop()
         elif self._handle is not None:
             with contextlib.suppress(Exception), _quiet():
                 self._handle.land()

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 
 from collab import engine
-from collab.plans import LogisticRegression
-from collab.plans._steps import Standardizer, local_update, table_stats
+from collab.plans import LogisticRegression, Standardizer
+from collab.plans._stats import stats_size, table_stats
+
+REQUEST_OF = {"label_mean": 0.0, "label_std": 1.0}
 
 
 def test_inspection_reads_types_rows_and_binary_columns(clinic_tables):
@@ -31,10 +33,15 @@ def test_stats_and_update_over_partitions_equal_numpy(tmp_path):
     plan = LogisticRegression(table="t", features=["a", "b", "c"], label="y", local_epochs=1)
     X, y = frame[["a", "b", "c"]].to_numpy(), frame["y"].to_numpy()
 
-    stats = engine.compute_stats(str(folder), "parquet", plan)
-    np.testing.assert_allclose(stats, table_stats(X, y), rtol=1e-12)
+    rows = engine.table_rows(str(folder), "parquet", plan.columns)
+    stats = rows.total(lambda X, y: table_stats(X, y).flat(), stats_size(3), None)
+    np.testing.assert_allclose(stats, table_stats(X, y).flat(), rtol=1e-12)
 
-    std = Standardizer.from_stats(stats, 3)
-    w = np.array([0.3, -0.2, 0.1, 0.05])
-    update = engine.compute_update(str(folder), "parquet", plan, w, std)
-    np.testing.assert_allclose(update, local_update(X, y, w, std, plan), rtol=1e-9, atol=1e-9)
+    std = Standardizer.from_stats(table_stats(X, y))
+    request = {"weights": [0.3, -0.2, 0.1, 0.05], **REQUEST_OF}
+    update = rows.total(
+        lambda Z, y: plan.local_update(Z, y, request).flat(), plan.update_size(3), std
+    )
+    keep = ~np.isnan(y)
+    expected = plan.local_update(std.transform(X[keep]), y[keep], request).flat()
+    np.testing.assert_allclose(update, expected, rtol=1e-9, atol=1e-9)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from pyspark import cloudpickle
 
 from collab import engine
 from collab.engine import _rows
 from collab.engine._step import last_step, row_cache
 from collab.engine._tables import cached_table, forget
-from collab.plans import LogisticRegression
-from collab.plans._steps import Standardizer, local_update, table_stats
+from collab.plans import LogisticRegression, Standardizer
+from collab.plans._stats import stats_size, table_stats
+
+# the steps below run in Spark's Python workers, which cannot import this test module
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 @pytest.fixture(scope="module")
@@ -36,35 +41,59 @@ def plan(**settings: object) -> LogisticRegression:
     return LogisticRegression(table="t", features=["a", "b", "c", "d"], label="y", **settings)
 
 
+def request(w: np.ndarray) -> dict[str, object]:
+    return {"weights": list(w), "label_mean": 0.0, "label_std": 1.0}
+
+
 def expected(frame: pd.DataFrame, p: LogisticRegression, w: np.ndarray) -> np.ndarray:
     X, y = frame[list(p.features)].to_numpy(), frame["y"].to_numpy()
-    std = Standardizer.from_stats(table_stats(X, y), len(p.features))
-    return local_update(X, y, w, std, p)
+    keep = ~np.isnan(y)
+    std = Standardizer.from_stats(table_stats(X, y))
+    return p.local_update(std.transform(X[keep]), y[keep], request(w)).flat()
+
+
+def compute_stats(source: str, p: LogisticRegression) -> np.ndarray:
+    rows = engine.table_rows(source, "parquet", p.columns)
+    return rows.total(lambda X, y: table_stats(X, y).flat(), stats_size(len(p.features)), None)
+
+
+def compute_update(
+    source: str, p: LogisticRegression, w: np.ndarray, std: Standardizer
+) -> np.ndarray:
+    rows = engine.table_rows(source, "parquet", p.columns)
+    size = p.update_size(len(p.features))
+    return rows.total(lambda Z, y: p.local_update(Z, y, request(w)).flat(), size, std)
+
+
+def standardizer(stats: np.ndarray) -> Standardizer:
+    from collab.plans import Update
+
+    return Standardizer.from_stats(Update.from_flat(stats, 2))
 
 
 def test_kept_rows_give_the_streamed_result_and_lost_rows_are_streamed_again(table):
     source, frame = table
     p = plan(local_epochs=1)
     forget(source)
-    stats = engine.compute_stats(source, "parquet", p)
+    stats = compute_stats(source, p)
     assert last_step().streamed_partitions >= 1
-    std = Standardizer.from_stats(stats, 4)
+    std = standardizer(stats)
     w = np.array([0.2, -0.1, 0.3, 0.0, 0.1])
 
-    first = engine.compute_update(source, "parquet", p, w, std)
+    first = compute_update(source, p, w, std)
     assert last_step().kept_blocks >= 1 and last_step().streamed_partitions == 0
     np.testing.assert_allclose(first, expected(frame, p, w), rtol=1e-9, atol=1e-9)
 
-    again = engine.compute_update(source, "parquet", p, w, std)
+    again = compute_update(source, p, w, std)
     np.testing.assert_array_equal(again, first)
 
     # a worker restarted on another machine, or the budget dropped the files
     token = cached_table(source, "parquet", p.columns).token
     shutil.rmtree(Path(row_cache().root) / token)
-    lost = engine.compute_update(source, "parquet", p, w, std)
+    lost = compute_update(source, p, w, std)
     assert last_step().streamed_partitions >= 1
     np.testing.assert_array_equal(lost, first)
-    engine.compute_update(source, "parquet", p, w, std)
+    compute_update(source, p, w, std)
     assert last_step().streamed_partitions == 0  # kept again
 
 
@@ -72,12 +101,12 @@ def test_mini_batch_steps_do_not_depend_on_what_was_kept(table):
     source, _ = table
     p = plan(local_epochs=3, batch_size=64)
     forget(source)
-    stats = engine.compute_stats(source, "parquet", p)
-    std = Standardizer.from_stats(stats, 4)
+    stats = compute_stats(source, p)
+    std = standardizer(stats)
     w = np.zeros(5)
-    kept = engine.compute_update(source, "parquet", p, w, std)
+    kept = compute_update(source, p, w, std)
     forget(source)  # a new token: nothing is kept, everything streams
-    streamed = engine.compute_update(source, "parquet", p, w, std)
+    streamed = compute_update(source, p, w, std)
     assert last_step().streamed_partitions >= 1
     np.testing.assert_array_equal(kept, streamed)
 

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from collab.plans import LogisticRegression
-from collab.plans._steps import Standardizer, local_update, table_stats
-from collab.scientist._coordinator import FedAvg
+from collab.plans import LogisticRegression, Standardizer
+from collab.plans._stats import table_stats
+from collab.protocol import ArrayRows
+from collab.scientist._coordinator import Coordinator
+from collab.scientist._parties import LocalParty
 
 
-class ArrayParty:
-    def __init__(self, name, X, y, plan):
-        self.name, self.X, self.y, self.plan = name, X, y, plan
-
-    def compute(self, message):
-        if message["phase"] == "stats":
-            return {"vector": table_stats(self.X, self.y)}
-        std = Standardizer(np.array(message["mean"]), np.array(message["std"]), 0, 0)
-        weights = np.array(message["weights"])
-        return {"vector": local_update(self.X, self.y, weights, std, self.plan)}
+def ArrayParty(name, X, y, plan):  # noqa: N802 - reads as the party it makes
+    return LocalParty(name, plan, ArrayRows(X, y), job_id="0" * 32)
 
 
 def data(n=300, seed=0):
@@ -32,8 +26,8 @@ def test_rows_without_label_are_dropped_and_missing_features_count_as_the_mean()
     X = np.array([[1.0, 2.0], [np.nan, 4.0], [3.0, np.nan], [5.0, 6.0]])
     y = np.array([1.0, 0.0, np.nan, 1.0])
     stats = table_stats(X, y)
-    assert stats[0] == 3 and stats[1] == 2  # row 3 has no label
-    std = Standardizer.from_stats(stats, 2)
+    assert stats.rows == 3 and stats.metrics[0] == 2  # row 3 has no label
+    std = Standardizer.from_stats(stats)
     np.testing.assert_allclose(std.mean, [3.0, 4.0])  # means over present values only
     Z = std.transform(X[:2])
     assert Z[1, 0] == 0.0  # the missing value sits at the mean
@@ -49,7 +43,7 @@ def test_one_lake_full_batch_fedavg_is_centralised_gradient_descent():
         learning_rate=0.5,
         secure_aggregation=False,
     )
-    model = FedAvg(plan, [ArrayParty("a", X, y, plan)]).fit()
+    model = Coordinator(plan, [ArrayParty("a", X, y, plan)]).fit()
     # the same 5 steps written out by hand
     mean, sd = X.mean(axis=0), X.std(axis=0)
     Z = (X - mean) / sd
@@ -67,9 +61,9 @@ def test_splitting_rows_over_lakes_gives_the_same_full_batch_model():
     plan = LogisticRegression(
         table="t", features=["a", "b", "c"], label="y", rounds=8, secure_aggregation=False
     )
-    one = FedAvg(plan, [ArrayParty("a", X, y, plan)]).fit()
+    one = Coordinator(plan, [ArrayParty("a", X, y, plan)]).fit()
     parts = np.array_split(np.arange(len(y)), 3)
-    three = FedAvg(plan, [ArrayParty(str(i), X[p], y[p], plan) for i, p in enumerate(parts)]).fit()
+    three = Coordinator(plan, [ArrayParty(str(i), X[p], y[p], plan) for i, p in enumerate(parts)]).fit()
     np.testing.assert_allclose(three.coef_, one.coef_, rtol=1e-9)
 
 
@@ -78,7 +72,7 @@ def test_model_surface_matches_scikit_learn_export():
     plan = LogisticRegression(
         table="t", features=["a", "b", "c"], label="y", rounds=20, secure_aggregation=False
     )
-    model = FedAvg(plan, [ArrayParty("a", X, y, plan)]).fit()
+    model = Coordinator(plan, [ArrayParty("a", X, y, plan)]).fit()
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(model.to_sklearn().predict(X), model.predict(X))

@@ -63,9 +63,9 @@ def test_rounds_past_the_approved_number_or_replayed_are_refused(iid_demo, train
     base = {
         "plan": job.plan.hash,
         "phase": "round",
-        "weights": [0.0] * 31,
-        "mean": [0.0] * 30,
-        "std": [1.0] * 30,
+        "participants": iid_demo.federation.lakes,
+        "request": {"weights": [0.0] * 31, "label_mean": 0.0, "label_std": 1.0},
+        "standardizer": {"mean": [0.0] * 30, "std": [1.0] * 30},
     }
     with pytest.raises(collab.PolicyViolation, match="approved for 30") as refusal:
         party.compute({**base, "round": 31})

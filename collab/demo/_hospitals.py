@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .._errors import CollabError
 from ..lake import Lake
-from ..plans import LogisticRegression
+from ..plans import LinearRegression, LogisticRegression, Plan, SoftmaxRegression
 from ..scientist import Federation, connect
 
 HOSPITAL_NAMES = (
@@ -37,6 +37,13 @@ SCIENTIST_EMAIL = "ada@uni.edu"
 SCIENTIST_PASSWORD = "ada-lovelace-1815"
 LABEL = "malignant"
 TABLE = "patients"
+
+
+def _published_range(values: pd.Series) -> tuple[float, float]:
+    """A range an owner could publish for a column: zero (or the study's minimum, widened,
+    when it goes below zero) to the study's maximum widened to two significant digits."""
+    low, high = float(values.min()), float(values.max())
+    return (0.0 if low >= 0 else -_round_up(-low), _round_up(high))
 
 
 def _round_up(value: float) -> float:
@@ -59,14 +66,95 @@ def breast_cancer_frame() -> pd.DataFrame:
     return frame
 
 
+def diabetes_frame() -> pd.DataFrame:
+    """scikit-learn's diabetes data (442 patients, ten baseline measurements, scaled as
+    published) with ``progression``, a measure of disease progression one year later."""
+    from sklearn.datasets import load_diabetes
+
+    data = load_diabetes(as_frame=True)
+    frame = data.data.copy()
+    frame["progression"] = data.target.astype("float64")
+    frame.insert(0, "patient_id", [f"D{i:05d}" for i in range(len(frame))])
+    return frame
+
+
+def wine_frame() -> pd.DataFrame:
+    """scikit-learn's wine data (178 wines, 13 chemical measurements) with ``cultivar``, the
+    grape variety (0, 1 or 2)."""
+    from sklearn.datasets import load_wine
+
+    data = load_wine(as_frame=True)
+    frame = data.data.copy()
+    frame.columns = [re.sub(r"\W+", "_", c.strip()).lower() for c in frame.columns]
+    frame["cultivar"] = data.target.astype("int32")
+    frame.insert(0, "sample_id", [f"W{i:05d}" for i in range(len(frame))])
+    return frame
+
+
+@dataclass(frozen=True)
+class DemoData:
+    """One of the demo's data sets: how to load it and what a lake publishes about it."""
+
+    load: Callable[[], pd.DataFrame]
+    label: str
+    identifier: str
+    description: str
+    label_description: str
+    task: Literal["binary", "multiclass", "regression"]
+
+
+DATASETS: dict[str, DemoData] = {
+    "breast_cancer": DemoData(
+        breast_cancer_frame,
+        LABEL,
+        "patient_id",
+        "Breast biopsy measurements and diagnosis",
+        "1 if the biopsy was malignant, 0 if benign",
+        "binary",
+    ),
+    "diabetes": DemoData(
+        diabetes_frame,
+        "progression",
+        "patient_id",
+        "Diabetes patients: baseline measurements and progression a year later",
+        "disease progression one year after baseline",
+        "regression",
+    ),
+    "wine": DemoData(
+        wine_frame,
+        "cultivar",
+        "sample_id",
+        "Wines: chemical analysis and grape cultivar",
+        "the grape cultivar: 0, 1 or 2",
+        "multiclass",
+    ),
+}
+
+
 def split_rows(
     labels: np.ndarray, n: int, split: str, rng: np.random.Generator
 ) -> list[np.ndarray]:
     """Row indices per hospital: ``iid`` deals rows evenly at random; ``skewed`` gives the
-    hospitals different sizes and very different shares of malignant cases."""
+    hospitals different sizes and very different shares of each kind of case (of each class,
+    or of each third of a numeric label's range)."""
     if split == "iid":
         order = rng.permutation(len(labels))
         return [np.sort(part) for part in np.array_split(order, n)]
+    if split == "skewed" and len(np.unique(labels)) > 2:
+        values = np.unique(labels)
+        groups = (
+            [np.flatnonzero(labels == v) for v in values]
+            if len(values) <= 10
+            else np.array_split(np.argsort(labels, kind="stable"), 3)
+        )
+        weights = 0.5 ** np.arange(n)
+        parts: list[list[np.ndarray]] = [[] for _ in range(n)]
+        for g, members in enumerate(groups):
+            share = np.roll(weights, g) / weights.sum()
+            cuts = (np.cumsum(share)[:-1] * len(members)).astype(int)
+            for i, piece in enumerate(np.split(rng.permutation(members), cuts)):
+                parts[i].append(piece)
+        return [np.sort(np.concatenate(p)) for p in parts]
     if split == "skewed":
         positive = rng.permutation(np.flatnonzero(labels == 1))
         negative = rng.permutation(np.flatnonzero(labels == 0))
@@ -94,14 +182,20 @@ class HospitalsDemo:
     _train: pd.DataFrame = field(repr=False)
     _test: pd.DataFrame = field(repr=False)
     data_dir: Path = field(repr=False, default=Path("."))
+    dataset: str = "breast_cancer"
 
-    def plan(self, **settings: object) -> LogisticRegression:
-        """A logistic-regression plan over every clinical feature (``settings`` override)."""
-        options: dict[str, object] = {"rounds": 30, "local_epochs": 5, "learning_rate": 0.5}
+    def plan(self, **settings: Any) -> Plan:
+        """The data set's plan over every feature (``settings`` override): a logistic
+        regression for the breast-cancer data, a softmax regression for the wine cultivars,
+        an exact least-squares regression for diabetes."""
+        if self.dataset == "diabetes":
+            return LinearRegression(
+                table=self.table, features=self.features, label=self.label, **settings
+            )
+        family = SoftmaxRegression if self.dataset == "wine" else LogisticRegression
+        options: dict[str, Any] = {"rounds": 30, "local_epochs": 5, "learning_rate": 0.5}
         options.update(settings)
-        return LogisticRegression(
-            table=self.table, features=self.features, label=self.label, **options
-        )
+        return family(table=self.table, features=self.features, label=self.label, **options)
 
     def approve_all(self) -> int:
         """Every owner approves every pending request; how many were approved."""
@@ -123,13 +217,20 @@ class HospitalsDemo:
         return self._train[[*self.features, self.label]].copy()
 
     def centralised_model(self):  # type: ignore[no-untyped-def]
-        """scikit-learn's logistic regression (standardised) on the pooled training rows."""
+        """scikit-learn on the pooled training rows (standardised): logistic regression
+        (multinomial for several classes), or least squares for a numeric label."""
+        from sklearn.linear_model import LinearRegression as SkLinearRegression
         from sklearn.linear_model import LogisticRegression as SkLogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         pooled = self.pooled_training_set()
-        model = make_pipeline(StandardScaler(), SkLogisticRegression(max_iter=5000))
+        estimator = (
+            SkLinearRegression()
+            if self.dataset == "diabetes"
+            else SkLogisticRegression(max_iter=5000)
+        )
+        model = make_pipeline(StandardScaler(), estimator)
         return model.fit(pooled[self.features], pooled[self.label])
 
     def close(self) -> None:
@@ -145,7 +246,7 @@ class HospitalsDemo:
 
 def hospitals(
     n: int = 3,
-    dataset: Literal["breast_cancer"] = "breast_cancer",
+    dataset: Literal["breast_cancer", "diabetes", "wine"] = "breast_cancer",
     split: Literal["iid", "skewed"] = "iid",
     seed: int = 0,
     *,
@@ -159,6 +260,9 @@ def hospitals(
     ----------
     n
         Number of hospitals (1 to 10).
+    dataset
+        ``"breast_cancer"`` (a binary diagnosis), ``"wine"`` (three cultivars) or
+        ``"diabetes"`` (a numeric progression), all shipped with scikit-learn.
     split
         ``"iid"``: rows dealt evenly at random. ``"skewed"``: different sizes and label mixes.
     seed
@@ -169,29 +273,47 @@ def hospitals(
     data_dir
         Where the hospitals' Parquet files and records go (a temporary folder by default).
     """
-    if dataset != "breast_cancer":
-        raise CollabError(f"the demo ships the 'breast_cancer' dataset only, not {dataset!r}")
+    data = DATASETS.get(dataset)
+    if data is None:
+        raise CollabError(f"the demo ships the data sets {', '.join(DATASETS)}, not {dataset!r}")
     if not 1 <= n <= len(HOSPITAL_NAMES):
         raise CollabError(f"n must be between 1 and {len(HOSPITAL_NAMES)}, not {n}")
     if ports is not None and len(ports) != n:
         raise CollabError(f"give one port per hospital: {n} hospitals, {len(ports)} ports")
     from sklearn.model_selection import train_test_split
 
-    frame = breast_cancer_frame()
+    frame = data.load()
+    label = data.label
     train, test = train_test_split(
-        frame, test_size=test_size, random_state=seed, stratify=frame[LABEL]
+        frame,
+        test_size=test_size,
+        random_state=seed,
+        stratify=None if data.task == "regression" else frame[label],
     )
     train = train.reset_index(drop=True)
     rng = np.random.default_rng(seed)
-    parts = split_rows(train[LABEL].to_numpy(), n, split, rng)
+    parts = split_rows(train[label].to_numpy(), n, split, rng)
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="collab-demo-"))
-    features = [c for c in frame.columns if c not in ("patient_id", LABEL)]
-    descriptions = {c: f"{c.replace('_', ' ')} of the cell nuclei (biopsy image)" for c in features}
-    descriptions[LABEL] = "1 if the biopsy was malignant, 0 if benign"
-    # The owners publish a range per measurement (DP plans clip to it): here each feature's
+    features = [c for c in frame.columns if c not in (data.identifier, label)]
+    if dataset == "breast_cancer":
+        descriptions = {
+            c: f"{c.replace('_', ' ')} of the cell nuclei (biopsy image)" for c in features
+        }
+    else:
+        descriptions = {c: c.replace("_", " ") for c in features}
+    descriptions[label] = data.label_description
+    # The owners publish a range per measurement (DP plans clip to it): here each column's
     # range over the whole published study, widened to two significant digits.
-    bounds = {c: (0.0, _round_up(float(frame[c].max()))) for c in features}
-    descriptions["patient_id"] = "hospital record number"
+    bounds = {c: _published_range(frame[c]) for c in features}
+    if data.task == "regression":
+        bounds[label] = _published_range(frame[label])
+    # a multi-class label's values are published, so plans learn the classes from the owners
+    categories = {}
+    if data.task == "multiclass":
+        categories = {label: sorted(int(v) for v in frame[label].unique())}
+    descriptions[data.identifier] = "record number"
+    if dataset == "breast_cancer":
+        descriptions[data.identifier] = "hospital record number"
     lakes: list[Lake] = []
     try:
         for i, rows in enumerate(parts):
@@ -209,10 +331,11 @@ def hospitals(
             lake.add_table(
                 TABLE,
                 path,
-                description="Breast biopsy measurements and diagnosis",
-                private_columns=["patient_id"],
+                description=data.description,
+                private_columns=[data.identifier],
                 column_descriptions=descriptions,
                 bounds=bounds,
+                categories=categories,
             )
             lake.add_scientist(SCIENTIST_EMAIL, SCIENTIST_PASSWORD, name="Ada")
         federation = connect(lakes, email=SCIENTIST_EMAIL, password=SCIENTIST_PASSWORD)
@@ -224,9 +347,10 @@ def hospitals(
         lakes=lakes,
         federation=federation,
         features=features,
-        label=LABEL,
+        label=label,
         table=TABLE,
         _train=train,
         _test=test.reset_index(drop=True),
         data_dir=root,
+        dataset=dataset,
     )

@@ -1,8 +1,8 @@
 """One local step of a plan over the table's partitions.
 
-The plan's arithmetic (``collab.plans._steps``) runs vectorised on blocks of each partition's
-rows (``_rows.blocks_of``), and only one summed vector per block comes back, which the driver
-adds up in a fixed order.
+A plan family's arithmetic (its local step, ``collab.plans``) runs vectorised on blocks of
+each partition's rows (``_rows.blocks_of``), and only one summed vector per block comes back,
+which the driver adds up in a fixed order.
 
 Rows reach Python from the JVM once: the first pass over a table (normally the statistics
 phase) is a Spark job that reads each partition's rows as Arrow batches and keeps them as
@@ -25,15 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..plans import LogisticRegression
-from ..plans._steps import (
-    Standardizer,
-    dp_sums,
-    local_update,
-    stats_size,
-    table_stats,
-    update_size,
-)
+from ..plans import Standardizer
 from . import _rows
 from ._spark import active_settings, spark_session
 from ._tables import CachedTable, cached_table, persist
@@ -295,45 +287,28 @@ def _finish(
 # --- the steps -----------------------------------------------------------------------------------
 
 
-def compute_stats(source: str, fmt: str, plan: LogisticRegression) -> np.ndarray:
-    """Summed standardisation statistics of the plan's columns over the table."""
-    table = cached_table(source, fmt, plan.columns)
-    return _over_partitions(table, table_stats, stats_size(len(plan.features)))
+class TableRows:
+    """A table's plan columns as the round handler computes over them (``collab.protocol``):
+    Spark reads the table where it lives; rounds reuse the rows kept by the first pass."""
+
+    def __init__(self, source: str, fmt: str, columns: tuple[str, ...]) -> None:
+        self._table = cached_table(source, fmt, columns)
+
+    def total(
+        self,
+        compute: Compute,
+        size: int,
+        standardizer: Standardizer | None,
+    ) -> np.ndarray:
+        """The sum of ``compute(X, y)`` over the table's blocks of labelled rows; with
+        ``standardizer``, ``X`` arrives standardised (transformed once per block and kept)."""
+        if standardizer is None:
+            return _over_partitions(self._table, compute, size)
+        return _over_partitions(self._table, compute, size, standardizer)
 
 
-def compute_update(
-    source: str,
-    fmt: str,
-    plan: LogisticRegression,
-    weights: np.ndarray,
-    standardizer: Standardizer,
-) -> np.ndarray:
-    """The lake's summed round update (see :func:`collab.plans._steps.local_update`)."""
-    table = cached_table(source, fmt, plan.columns)
-    prepared = _rows.Prepared()
-
-    def compute(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return local_update(Z, y, weights, prepared, plan)  # type: ignore[arg-type]
-
-    return _over_partitions(table, compute, update_size(len(plan.features)), standardizer)
-
-
-def compute_dp_sums(
-    source: str,
-    fmt: str,
-    plan: LogisticRegression,
-    weights: np.ndarray,
-    standardizer: Standardizer,
-) -> np.ndarray:
-    """Bounded per-row sums for a differentially private round (the lake adds the noise)."""
-    table = cached_table(source, fmt, plan.columns)
-    prepared = _rows.Prepared()
-    clip = float(plan.dp.clip_norm)
-
-    def compute(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return dp_sums(Z, y, weights, prepared, clip)  # type: ignore[arg-type]
-
-    return _over_partitions(table, compute, update_size(len(plan.features)), standardizer)
+def table_rows(source: str, fmt: str, columns: tuple[str, ...]) -> TableRows:
+    return TableRows(source, fmt, tuple(columns))
 
 
 def _forget_after_fork() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CollabError
+from .._schema import NUMERIC_TYPES
 from ._spark import spark_session
 
 FORMATS = ("parquet", "csv", "json", "orc", "delta")
@@ -52,8 +53,6 @@ class TableFacts:
     rows: int
     binary: frozenset[str]
 
-
-NUMERIC_TYPES = ("double", "float", "int", "bigint", "smallint", "tinyint", "decimal", "boolean")
 
 # Above this many numeric columns, one Spark aggregation with two expressions per column
 # compiles and runs very slowly (191 s for 10,000 columns of 2,000 rows, against about 35 s

@@ -11,7 +11,8 @@ from typing import Any
 
 from .._errors import CollabError
 from .._policy import Policy
-from .._syft import DEFAULT_ADMIN_PASSWORD, served_url
+from .._syft import DEFAULT_ADMIN_PASSWORD
+from ._served import served_url
 
 _SECRET_WORDS = ("password", "secret", "token", "key")
 

@@ -7,19 +7,21 @@ import shutil
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from .._display import RichDisplay
 from .._errors import CollabError, PlanError, PrivacyError
 from .._policy import Policy
 from .._request_code import recognise
 from .._schema import NUMERIC_TYPES, ColumnSchema, TableSchema, coarse_rows
 from .._syft import CodeRequest, Datasite
 from ..plans import Plan
+from ._served import ServedProcess
 from ._state import Approval, LakeState
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -65,7 +67,7 @@ class Request:
             "model": spec["model"],
             "features": ", ".join(spec["features"]),
             "label": spec["label"],
-            "rounds": spec["rounds"],
+            "rounds": self.plan.total_rounds,
             "secure aggregation": spec.get("secure_aggregation"),
             "epsilon": None if dp is None else dp["epsilon"],
             "status": self.status,
@@ -84,7 +86,7 @@ class Request:
         self.status, self.reason = "denied", reason
 
 
-class Lake:
+class Lake(RichDisplay):
     """A data owner's lake: a PySyft Datasite with tables that Spark reads where they live.
 
     Use :meth:`launch` to start one, in this process (``port=None``) or served over HTTP.
@@ -161,10 +163,13 @@ class Lake:
         reopening = instance is not None
         if not reopening:
             instance = uuid.uuid4().hex[:12]
+        server = None
+        if port is not None:
+            server = ServedProcess(name, host, port)
+            server.check_port_free()
         datasite = Datasite.launch(
             name,
-            port=port,
-            host=host,
+            server=server,
             instance=instance,
             reset=not reopening,
             admin_password=admin_password,
@@ -225,6 +230,7 @@ class Lake:
         private_columns: Iterable[str] = (),
         column_descriptions: Mapping[str, str] | None = None,
         bounds: Mapping[str, tuple[float, float]] | None = None,
+        categories: Mapping[str, Sequence[Any]] | None = None,
         policy: Policy | None = None,
     ) -> TableSchema:
         """Host a table that stays where it is; publish only its schema and policy.
@@ -245,6 +251,9 @@ class Lake:
             ``{column: (low, high)}`` ranges the owner publishes for numeric columns; DP plans
             need them (values outside are clipped to them). Publish ranges known in advance
             (clinical limits), not the data's own extremes, which are single rows' values.
+        categories
+            ``{column: [value, ...]}``: the values a column may hold, published with the
+            schema (a label's classes, for example ``{"grade": [1, 2, 3]}``).
         policy
             The owner's rules for this table (``collab.Policy``); a default policy otherwise.
 
@@ -291,7 +300,27 @@ class Lake:
                     f"lake {self.name!r}: table {name!r}: bounds of {column!r} must have "
                     f"low < high, got ({low}, {high})"
                 )
-        for column in [*private, *descriptions, *ranges]:
+        published = {k: list(v) for k, v in (categories or {}).items()}
+        for column, values in published.items():
+            if isinstance(categories[column], str) or len(values) < 1:  # type: ignore[index]
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: categories of {column!r} must be a "
+                    f"list of values, not {categories[column]!r}"  # type: ignore[index]
+                )
+            if len(set(values)) != len(values):
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: categories of {column!r} name a "
+                    f"value more than once: {values!r}"
+                )
+            numeric = facts.types.get(column, "").split("(")[0] in NUMERIC_TYPES
+            if numeric and not all(
+                isinstance(v, int | float) and not isinstance(v, bool) for v in values
+            ):
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: column {column!r} holds numbers, so "
+                    f"its categories must be numbers, not {values!r}"
+                )
+        for column in [*private, *descriptions, *ranges, *published]:
             if column not in facts.types:
                 raise CollabError(
                     f"lake {self.name!r}: table {name!r} has no column {column!r}; its columns "
@@ -306,6 +335,7 @@ class Lake:
                 description=descriptions.get(column, ""),
                 private=column in private,
                 bounds=ranges.get(column),
+                categories=published.get(column),
             )
             for column, spark_type in facts.types.items()
         )
@@ -428,15 +458,14 @@ class Lake:
                     f"lake {self.name!r}: job {recognised.job_id[:8]} was already used by another "
                     "request; a job id cannot be reused"
                 )
-            dp = getattr(plan, "dp", None)
+            dp = plan.dp
             if dp is not None:
-                limit = self.policy(plan.table).max_epsilon
                 self._state.spend(
                     raw.scientist,
                     plan.table,
                     recognised.job_id,
                     float(dp.epsilon),
-                    float("inf") if limit is None else limit,
+                    self.policy(plan.table),
                 )
             self._state.record_decision(
                 Approval(
@@ -460,7 +489,7 @@ class Lake:
                 plan=plan.hash,
                 scientist=raw.scientist,
                 table=plan.table,
-                rounds=plan.rounds,
+                rounds=plan.total_rounds,
             )
 
     def _deny(
@@ -533,14 +562,14 @@ class Lake:
         spent = self._state.spent(scientist)
         rows = []
         for table in self.tables:
-            limit = self.policy(table).max_epsilon
+            policy = self.policy(table)
             used = spent.get(table, 0.0)
             rows.append(
                 {
                     "table": table,
                     "epsilon spent": used,
-                    "epsilon limit": limit,
-                    "epsilon left": None if limit is None else max(limit - used, 0.0),
+                    "epsilon limit": policy.max_epsilon,
+                    "epsilon left": policy.epsilon_left(used),
                 }
             )
         return pd.DataFrame(
@@ -561,12 +590,7 @@ class Lake:
         """Whether every audit entry still chains to the one before it."""
         return self._state.verify_audit() is None
 
-    def _repr_html_(self) -> str:
-        from .._display import html_of
+    def _display_(self) -> tuple[Any, str | None, Any]:
+        from .._display import lake_info, lake_report
 
-        return html_of(self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
-        from .._display import bundle_of
-
-        return bundle_of(self, include, exclude)
+        return lake_report(lake_info(self)), None, None

@@ -224,7 +224,9 @@ class LakeState:
         return int(row[0])
 
     # ledger -------------------------------------------------------------------------------
-    def spend(self, scientist: str, table: str, job_id: str, epsilon: float, limit: float) -> None:
+    def spend(self, scientist: str, table: str, job_id: str, epsilon: float, policy: Any) -> None:
+        """Record ``epsilon`` spent by ``scientist`` on ``table`` for a job, unless it would
+        pass the ``policy``'s limit (:class:`BudgetExceeded`)."""
         from .._errors import BudgetExceeded
 
         with self._tx() as db:
@@ -233,11 +235,12 @@ class LakeState:
                 "AND job_id != ?",
                 (scientist, table, job_id),
             ).fetchone()[0]
-            if spent + epsilon > limit + 1e-12:
+            left = policy.epsilon_left(spent)
+            if left is not None and epsilon > left + 1e-12:
                 raise BudgetExceeded(
                     f"table {table!r}: {scientist} has spent epsilon {spent:g} of the owner's "
-                    f"{limit:g}; this plan needs {epsilon:g}, which would pass the limit. "
-                    f"Lower epsilon to at most {max(limit - spent, 0):g}."
+                    f"{policy.max_epsilon:g}; this plan needs {epsilon:g}, which would pass the "
+                    f"limit. Lower epsilon to at most {left:g}."
                 )
             db.execute(
                 "INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?)",

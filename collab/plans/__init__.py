@@ -1,7 +1,34 @@
-"""Declarative training plans: what to train, on which columns, and how."""
+"""Declarative training plans: what to train, on which columns, and how.
 
-from ._logistic import LogisticRegression
-from ._model import LogisticModel
-from ._plan import Plan
+Each model family is one class; :func:`register_family` adds a family of one's own.
+"""
 
-__all__ = ["LogisticModel", "LogisticRegression", "Plan"]
+from ._linear import LinearModel, LinearRegression
+from ._logistic import LogisticModel, LogisticRegression
+from ._mlp import MLPClassifier, MLPModel
+from ._model import Classifier, Model, Regressor
+from ._plan import Plan, families, register_family
+from ._rounds import RoundPlan
+from ._softmax import SoftmaxModel, SoftmaxRegression
+from ._stats import Standardizer
+from ._update import Update
+
+__all__ = [
+    "Classifier",
+    "LinearModel",
+    "LinearRegression",
+    "LogisticModel",
+    "LogisticRegression",
+    "MLPClassifier",
+    "MLPModel",
+    "Model",
+    "Plan",
+    "Regressor",
+    "RoundPlan",
+    "SoftmaxModel",
+    "SoftmaxRegression",
+    "Standardizer",
+    "Update",
+    "families",
+    "register_family",
+]

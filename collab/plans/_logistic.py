@@ -1,27 +1,26 @@
-"""Logistic regression trained by federated averaging."""
+"""Binary logistic regression trained by federated averaging."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
+import pandas as pd
+
 from .._errors import PlanError
-from ._plan import Plan, register_family
-
-
-def _dp_from_spec(data: Mapping[str, Any] | None) -> Any:
-    if data is None:
-        return None
-    from ..secure import DP
-
-    return DP(**data)
+from .._schema import ColumnSchema
+from ._model import Classifier, coefficient_table
+from ._plan import register_family
+from ._rounds import RoundPlan, classification_metrics, sigmoid
+from ._stats import Standardizer
+from ._update import Update
 
 
 @register_family
-@dataclass(frozen=True, eq=False)
-class LogisticRegression(Plan):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LogisticRegression(RoundPlan):
     """A binary classifier trained across lakes by federated averaging.
 
     Every round each lake starts from the global weights, runs ``local_epochs`` passes of
@@ -32,131 +31,151 @@ class LogisticRegression(Plan):
 
     Parameters
     ----------
-    table
-        The table's name; it must exist on every lake the plan is sent to.
-    features
-        Numeric, non-private columns used as inputs.
-    label
-        A binary column (0/1 or true/false) to predict.
-    rounds
-        Federated rounds; each lake runs one local step per round.
-    local_epochs
-        Passes over a lake's rows inside one round.
-    learning_rate
-        Step size of local gradient descent on standardised features.
-    batch_size
-        Rows per local gradient step; ``None`` uses the whole partition (full batch).
-    l2
-        L2 penalty on the weights (not the intercept).
-    secure_aggregation
-        Mask each lake's update so that only the sum over lakes can be read.
-    secure_threshold
-        How many lakes must survive a round for it to complete (t of n); a majority by default.
-        Fewer survivors abort the job without revealing any lake's update.
-    dp
-        ``collab.DP(epsilon=..., delta=...)`` for differentially private training, or ``None``.
+    table, features, label
+        The table, its numeric input columns and a binary label (0/1 or true/false).
+    rounds, local_epochs, learning_rate, batch_size, l2, server_optimizer, server_learning_rate
+        How to train (see :class:`collab.plans.RoundPlan`).
+    secure_aggregation, secure_threshold, dp
+        Privacy (see :class:`collab.plans.Plan`).
     """
 
     model: ClassVar[str] = "logistic_regression"
+    metric_sums: ClassVar[tuple[str, ...]] = ("loss", "correct")
+    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
+    primary_metric: ClassVar[str] = "accuracy"
 
-    table: str
-    features: Sequence[str]
-    label: str
-    rounds: int = 30
-    local_epochs: int = 1
-    learning_rate: float = 0.5
-    batch_size: int | None = None
-    l2: float = 0.0
-    secure_aggregation: bool = True
-    secure_threshold: int | None = None
-    dp: Any = None
-    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        if column.kind != "binary":
+            raise PlanError(
+                f"{where}: label {self.label!r} is {column.kind} ({column.type}), not binary; "
+                f"{self.model} needs a label whose values are only 0 and 1 (or true/false). "
+                "For more classes use SoftmaxRegression; for a number, LinearRegression."
+            )
+
+    def invalid_labels(self, y: np.ndarray) -> int:
+        return int(np.count_nonzero((y != 0.0) & (y != 1.0)))
+
+    def _valid_mask(self, y: np.ndarray) -> np.ndarray:
+        return (y == 0.0) | (y == 1.0)
+
+    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.integers(0, 2, size=n).astype(float)
+
+    def n_weights(self, n_features: int) -> int:
+        return n_features + 1
+
+    def penalised(self, n_features: int) -> np.ndarray:
+        return np.r_[np.ones(n_features), 0.0]
+
+    @staticmethod
+    def _margin(Z: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return Z @ w[:-1] + w[-1]
+
+    def gradient(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        err = sigmoid(self._margin(Z, w)) - y
+        return np.r_[Z.T @ err / len(y), err.mean()]
+
+    def metric_totals(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        margin = self._margin(Z, w)
+        loss = float(np.sum(np.logaddexp(0.0, margin) - y * margin))
+        correct = float(np.sum((margin > 0) == (y > 0.5)))
+        return np.array([loss, correct])
+
+    def row_gradients(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        err = sigmoid(self._margin(Z, w)) - y
+        return np.column_stack([Z * err[:, None], err])
+
+    def row_metrics(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        margin = self._margin(Z, w)
+        loss = np.minimum(np.logaddexp(0.0, margin) - y * margin, 1.0)
+        return np.column_stack([loss, (margin > 0) == (y > 0.5)])
+
+    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
+        return classification_metrics(update)
+
+    def build_model(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> LogisticModel:
+        return LogisticModel.from_standardised(
+            np.asarray(state["weights"], dtype=np.float64),
+            standardizer.mean,
+            standardizer.std,
+            features=self.features,
+            label=self.label,
+            **context,
+        )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LogisticModel(Classifier):
+    """A trained binary logistic model.
+
+    ``coef_`` and ``intercept_`` act on the original (unstandardised) features, so the model
+    can be used, and exported with :meth:`to_sklearn`, without the federation's statistics.
+    """
+
+    family: ClassVar[str] = "logistic_regression"
+
+    coef_: np.ndarray
+    intercept_: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "features", tuple(self.features))
-        self._validate_params()
-
-    def _validate_params(self) -> None:
-        if not isinstance(self.table, str) or not self.table:
-            raise PlanError(f"table must be a table's name, not {self.table!r}")
-        if isinstance(self.features, str) or not self.features:
-            raise PlanError("features must be a non-empty list of column names")
-        if any(not isinstance(f, str) or not f for f in self.features):
-            raise PlanError(f"every feature must be a column name, got {list(self.features)!r}")
-        duplicated = sorted({f for f in self.features if self.features.count(f) > 1})
-        if duplicated:
-            raise PlanError(f"features name {', '.join(duplicated)} more than once")
-        if not isinstance(self.label, str) or not self.label:
-            raise PlanError(f"label must be a column name, not {self.label!r}")
-        if self.label in self.features:
-            raise PlanError(f"label {self.label!r} is also listed as a feature; remove it")
-        for name in ("rounds", "local_epochs"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise PlanError(f"{name} must be a whole number of at least 1, not {value!r}")
-        if self.batch_size is not None and (
-            not isinstance(self.batch_size, int) or self.batch_size < 1
-        ):
-            raise PlanError(f"batch_size must be None or at least 1, not {self.batch_size!r}")
-        for name in ("learning_rate", "l2"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value):
-                raise PlanError(f"{name} must be a finite number, not {value!r}")
-        if not self.learning_rate > 0:
-            raise PlanError(f"learning_rate must be positive, not {self.learning_rate}")
-        if self.l2 < 0:
-            raise PlanError(f"l2 must be 0 or more, not {self.l2}")
-        if not isinstance(self.secure_aggregation, bool):
-            raise PlanError("secure_aggregation must be True or False")
-        if self.secure_threshold is not None and (
-            not isinstance(self.secure_threshold, int) or self.secure_threshold < 1
-        ):
-            raise PlanError(
-                f"secure_threshold must be None (a majority of lakes) or at least 1, "
-                f"not {self.secure_threshold!r}"
-            )
-        if self.dp is not None:
-            from ..secure import DP
-
-            if not isinstance(self.dp, DP):
-                raise PlanError(f"dp must be collab.DP(epsilon=..., delta=...), not {self.dp!r}")
-            if self.local_epochs != 1 or self.batch_size is not None:
-                raise PlanError(
-                    "with dp, each round is one full-batch gradient step per lake (the step the "
-                    "privacy accounting covers): set local_epochs=1 and batch_size=None"
-                )
-
-    def to_spec(self) -> dict[str, Any]:
-        dp = self.dp
-        if dp is not None and is_dataclass(dp):
-            dp = asdict(dp)
-        return {
-            "model": self.model,
-            "table": self.table,
-            "features": list(self.features),
-            "label": self.label,
-            "rounds": self.rounds,
-            "local_epochs": self.local_epochs,
-            "learning_rate": float(self.learning_rate),
-            "batch_size": self.batch_size,
-            "l2": float(self.l2),
-            "secure_aggregation": self.secure_aggregation,
-            "secure_threshold": self.secure_threshold,
-            "dp": dp,
-        }
+        super().__post_init__()
+        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
+        object.__setattr__(self, "intercept_", float(self.intercept_))
 
     @classmethod
-    def _from_spec(cls, spec: Mapping[str, Any]) -> LogisticRegression:
-        names = {f.name for f in fields(cls)} - {"extra"}
-        unknown = set(spec) - names - {"model"}
-        if unknown:
-            raise PlanError(f"unknown plan settings: {', '.join(sorted(unknown))}")
-        kwargs = {k: v for k, v in spec.items() if k in names}
-        kwargs["dp"] = _dp_from_spec(spec.get("dp"))
-        return cls(**kwargs)
+    def from_standardised(
+        cls,
+        weights: np.ndarray,
+        mean: np.ndarray,
+        std: np.ndarray,
+        *,
+        features: Any,
+        label: str,
+        **kwargs: Any,
+    ) -> LogisticModel:
+        d = len(features)
+        coef = weights[:d] / std
+        intercept = float(weights[d] - np.sum(coef * mean))
+        return cls(
+            features=tuple(features),
+            label=label,
+            coef_=coef,
+            intercept_=intercept,
+            feature_means_=np.asarray(mean, dtype=float),
+            **kwargs,
+        )
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Plan) and other.spec_json == self.spec_json
+    def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self._matrix(X) @ self.coef_ + self.intercept_
 
-    def __hash__(self) -> int:
-        return hash(self.spec_json)
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Probabilities of class 0 and class 1, one row per input row."""
+        p = sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return (self.decision_function(X) > 0).astype(int)
+
+    def to_sklearn(self) -> Any:
+        """An equivalent fitted ``sklearn.linear_model.LogisticRegression``."""
+        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+        sk = SkLogisticRegression()
+        sk.coef_ = self.coef_.reshape(1, -1).copy()
+        sk.intercept_ = np.array([self.intercept_])
+        sk.classes_ = self.classes_
+        sk.n_features_in_ = len(self.features)
+        sk.feature_names_in_ = np.array(self.features, dtype=object)
+        return sk
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "classes": self.classes_.tolist(),
+            "coef": [float(c) for c in self.coef_],
+            "intercept": float(self.intercept_),
+        }
+
+    def report_table(self) -> dict[str, Any]:
+        return coefficient_table(self.features, self.coef_, self.intercept_)

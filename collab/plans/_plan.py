@@ -1,15 +1,36 @@
-"""Plans are data: a validated spec that a lake checks against its schema and policy."""
+"""Plans are data: a validated spec that a lake checks against its schema and policy.
+
+:class:`Plan` is the base of every model family. A family is one class (one module under
+``collab/plans/``) that owns everything specific to it: the labels it accepts, the lake-side
+step over a block of rows, the typed :class:`~collab.plans.Update` it returns, how the
+coordinator turns the securely aggregated sum into the next public state, its DP sensitivity,
+the metrics its history records and the model it builds. The coordinator, the lakes, the
+engine, ``simulate`` and the displays only use this interface, so a family registered with
+:func:`register_family` (in ``collab`` or in a user's own module) trains end to end.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from typing import Any, ClassVar
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+import numpy as np
+
+from .._display import RichDisplay
 from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
-from .._schema import TableSchema
+from .._schema import ColumnSchema, TableSchema
+from ._stats import Standardizer
+from ._update import Update
+
+if TYPE_CHECKING:
+    from ._model import Model
+
+Task = Literal["classification", "regression"]
 
 
 def canonical_json(data: Any) -> str:
@@ -17,21 +38,118 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
 
-class Plan:
+def _dp_from_spec(data: Mapping[str, Any] | None) -> Any:
+    if data is None:
+        return None
+    from ..secure import DP
+
+    return DP(**data)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Plan(RichDisplay):
     """Base of every plan: a model family, a table, its columns, and how to train.
 
-    Subclasses declare ``model`` (the family's name) and implement :meth:`to_spec` and
-    :meth:`from_spec`; :meth:`check_against` is shared.
+    Parameters
+    ----------
+    table
+        The table's name; it must exist on every lake the plan is sent to.
+    features
+        Numeric, non-private columns used as inputs.
+    label
+        The column to predict.
+    secure_aggregation
+        Mask each lake's update so that only the sum over lakes can be read.
+    secure_threshold
+        How many lakes must survive a round for it to complete (t of n); a majority by default.
+        Fewer survivors abort the job without revealing any lake's update.
+    dp
+        ``collab.DP(epsilon=..., delta=...)`` for differential privacy, or ``None``.
     """
 
-    model: ClassVar[str]
-    table: str
-    features: tuple[str, ...]
-    label: str
-    rounds: int
+    # --- what a family declares -----------------------------------------------------------
+    model: ClassVar[str]  # the family's name in specs, policies and audit logs
+    task: ClassVar[Task] = "classification"
+    metric_sums: ClassVar[tuple[str, ...]] = ()  # per-row sums a round reports
+    history_metrics: ClassVar[tuple[str, ...]] = ("loss",)  # what job.history shows per round
+    primary_metric: ClassVar[str] = "loss"  # the one a dashboard plots beside the loss
 
-    def to_spec(self) -> dict[str, Any]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    table: str
+    features: Sequence[str]
+    label: str
+    secure_aggregation: bool = True
+    secure_threshold: int | None = None
+    dp: Any = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", tuple(self.features))
+        self._validate_common()
+        self._validate()
+
+    # --- settings -------------------------------------------------------------------------
+    def _validate_common(self) -> None:
+        if not isinstance(self.table, str) or not self.table:
+            raise PlanError(f"table must be a table's name, not {self.table!r}")
+        if isinstance(self.features, str) or not self.features:
+            raise PlanError("features must be a non-empty list of column names")
+        if any(not isinstance(f, str) or not f for f in self.features):
+            raise PlanError(f"every feature must be a column name, got {list(self.features)!r}")
+        duplicated = sorted({f for f in self.features if self.features.count(f) > 1})
+        if duplicated:
+            raise PlanError(f"features name {', '.join(duplicated)} more than once")
+        if not isinstance(self.label, str) or not self.label:
+            raise PlanError(f"label must be a column name, not {self.label!r}")
+        if self.label in self.features:
+            raise PlanError(f"label {self.label!r} is also listed as a feature; remove it")
+        if not isinstance(self.secure_aggregation, bool):
+            raise PlanError("secure_aggregation must be True or False")
+        if self.secure_threshold is not None and (
+            not isinstance(self.secure_threshold, int) or self.secure_threshold < 1
+        ):
+            raise PlanError(
+                f"secure_threshold must be None (a majority of lakes) or at least 1, "
+                f"not {self.secure_threshold!r}"
+            )
+        if self.dp is not None:
+            from ..secure import DP
+
+            if not isinstance(self.dp, DP):
+                raise PlanError(f"dp must be collab.DP(epsilon=..., delta=...), not {self.dp!r}")
+
+    def _validate(self) -> None:
+        """A family's own settings (raise :class:`PlanError` naming the setting)."""
+
+    @staticmethod
+    def _whole(name: str, value: Any, least: int = 1) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise PlanError(f"{name} must be a whole number of at least {least}, not {value!r}")
+
+    @staticmethod
+    def _number(name: str, value: Any, *, positive: bool = False) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise PlanError(f"{name} must be a finite number, not {value!r}")
+        if positive and not value > 0:
+            raise PlanError(f"{name} must be positive, not {value}")
+        if not positive and value < 0:
+            raise PlanError(f"{name} must be 0 or more, not {value}")
+
+    # --- the spec -------------------------------------------------------------------------
+    def to_spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"model": self.model}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "dp" and value is not None and is_dataclass(value):
+                value = asdict(value)
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, float):
+                value = float(value)
+            spec[f.name] = value
+        return spec
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Plan:
@@ -44,8 +162,14 @@ class Plan:
         return plan_cls._from_spec(spec)
 
     @classmethod
-    def _from_spec(cls, spec: Mapping[str, Any]) -> Plan:  # pragma: no cover - abstract
-        raise NotImplementedError
+    def _from_spec(cls, spec: Mapping[str, Any]) -> Plan:
+        names = {f.name for f in fields(cls)}
+        unknown = set(spec) - names - {"model"}
+        if unknown:
+            raise PlanError(f"unknown plan settings: {', '.join(sorted(unknown))}")
+        kwargs = {k: v for k, v in spec.items() if k in names}
+        kwargs["dp"] = _dp_from_spec(spec.get("dp"))
+        return cls(**kwargs)
 
     @property
     def spec_json(self) -> str:
@@ -56,9 +180,21 @@ class Plan:
         """SHA-256 of the canonical spec: what lakes approve and audit."""
         return hashlib.sha256(self.spec_json.encode()).hexdigest()
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Plan) and other.spec_json == self.spec_json
+
+    def __hash__(self) -> int:
+        return hash(self.spec_json)
+
     @property
     def columns(self) -> tuple[str, ...]:
         return (*self.features, self.label)
+
+    # --- checks against a lake ------------------------------------------------------------
+    def resolved(self, schemas: Mapping[str, TableSchema]) -> Plan:
+        """This plan with every setting it leaves to the owners filled in from their published
+        ``schemas`` (for example a label's classes), so that lakes approve an explicit spec."""
+        return self
 
     def check_against(self, schema: TableSchema, policy: Policy) -> None:
         """Raise the first reason this plan cannot run on ``schema`` under ``policy``.
@@ -87,21 +223,16 @@ class Plan:
                     "features must be numeric (double, float, int, bigint, boolean). "
                     "Drop it from features or ask the owner for a numeric encoding."
                 )
-        label = schema.column(self.label)
-        if label.kind != "binary":
-            raise PlanError(
-                f"{where}: label {self.label!r} is {label.kind} ({label.type}), not binary; "
-                f"{self.model} needs a label whose values are only 0 and 1 (or true/false)."
-            )
-        if self.model not in policy.allowed_models:
+        self.check_label(schema.column(self.label), where)
+        if not policy.allows_model(self.model):
             raise PolicyViolation(
-                f"{where}: the owner allows only {', '.join(policy.allowed_models)} models, "
-                f"not {self.model}."
+                f"{where}: the owner allows only {', '.join(policy.allowed_models or ())} "
+                f"models, not {self.model}."
             )
-        if self.rounds > policy.max_rounds:
+        if self.total_rounds > policy.max_rounds:
             raise PolicyViolation(
-                f"{where}: the plan asks for {self.rounds} rounds; the owner allows at most "
-                f"{policy.max_rounds}. Lower rounds (or raise local_epochs)."
+                f"{where}: the plan asks for {self.total_rounds} rounds; the owner allows at "
+                f"most {policy.max_rounds}. Lower rounds (or raise local_epochs)."
             )
         if schema.extra.get("meets_min_rows") is False:
             raise PolicyViolation(
@@ -110,46 +241,133 @@ class Plan:
             )
         self._check_privacy_settings(where, policy, schema)
 
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        """Raise unless this family can learn ``column`` (a :class:`PlanError` naming it)."""
+
     def _check_privacy_settings(self, where: str, policy: Policy, schema: TableSchema) -> None:
-        dp = getattr(self, "dp", None)
-        if dp is not None:
-            for name in self.features:
+        if self.dp is not None:
+            for name in self.dp_bounded_columns:
                 if schema.column(name).bounds is None:
+                    role = "feature" if name in self.features else "label"
                     raise PlanError(
-                        f"{where}: feature {name!r} has no published bounds; a DP plan needs the "
-                        "owner to publish each feature's range (add_table(..., bounds={...})). "
-                        "Drop the feature or ask the owner."
+                        f"{where}: {role} {name!r} has no published bounds; a DP plan needs the "
+                        f"owner to publish the range of each {role} it scales "
+                        "(add_table(..., bounds={...})). Drop it or ask the owner."
                     )
-        if policy.require_secure_aggregation and not getattr(self, "secure_aggregation", False):
+        if policy.require_secure_aggregation and not self.secure_aggregation:
             raise PolicyViolation(
                 f"{where}: the owner requires secure aggregation; set secure_aggregation=True."
             )
         if policy.max_epsilon is not None:
-            if dp is None:
+            if self.dp is None:
                 raise PolicyViolation(
                     f"{where}: the owner requires differential privacy (at most epsilon "
                     f"{policy.max_epsilon:g}); add dp=collab.DP(epsilon=...) to the plan."
                 )
-            if dp.epsilon > policy.max_epsilon:
+            if self.dp.epsilon > policy.max_epsilon:
                 raise PolicyViolation(
-                    f"{where}: the plan spends epsilon {dp.epsilon:g}; the owner allows at most "
-                    f"{policy.max_epsilon:g} per scientist. Lower epsilon."
+                    f"{where}: the plan spends epsilon {self.dp.epsilon:g}; the owner allows at "
+                    f"most {policy.max_epsilon:g} per scientist. Lower epsilon."
                 )
 
-    def _repr_html_(self) -> str:
-        from .._display import html_of
+    @property
+    def dp_bounded_columns(self) -> tuple[str, ...]:
+        """Columns whose published bounds a DP plan scales by (the features by default)."""
+        return tuple(self.features)
 
-        return html_of(self)
+    def dp_standardizer(self, bounds: Mapping[str, tuple[float, float]]) -> Standardizer:
+        """A DP plan's scaling from the owners' published ``bounds`` (the same on every lake)."""
+        return Standardizer.from_bounds([bounds[f] for f in self.features])
 
-    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
-        from .._display import bundle_of
+    # --- the round protocol ---------------------------------------------------------------
+    @property
+    def total_rounds(self) -> int:
+        """The most round executions a lake allows for this plan (and secure-aggregation
+        slots it deals): the policy's ``max_rounds`` bounds it."""
+        raise NotImplementedError
 
-        return bundle_of(self, include, exclude)
+    def invalid_labels(self, y: np.ndarray) -> int:
+        """How many labelled rows hold a label this family cannot use (never released)."""
+        return 0
+
+    def start(self, standardizer: Standardizer) -> dict[str, Any]:
+        """The public state before the first round (JSON-able; a job resumes from it)."""
+        raise NotImplementedError
+
+    def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
+        """The public request of round ``round_`` (sent to every lake), or ``None`` when the
+        model is finished."""
+        raise NotImplementedError
+
+    def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
+        """Raise :class:`PolicyViolation` unless ``request`` is one this plan sends."""
+        raise NotImplementedError
+
+    def update_size(self, n_features: int) -> int:
+        """Length of the flat vector :meth:`local_update` returns."""
+        raise NotImplementedError
+
+    def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
+        """One lake's step on a block of labelled rows (``Z`` standardised)."""
+        raise NotImplementedError
+
+    def dp_update(
+        self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
+    ) -> Update:
+        """The step with each row's contribution bounded by :meth:`dp_row_bound` in L2 norm
+        (``Z`` scaled by the published bounds and clipped to [-1, 1])."""
+        raise PlanError(f"{self.model} plans do not support differential privacy")
+
+    def dp_row_bound(self, clip_norm: float) -> float:
+        """L2 bound of one row's contribution to :meth:`dp_update`'s flat vector."""
+        raise PlanError(f"{self.model} plans do not support differential privacy")
+
+    def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        """The next public state from the round's aggregated update (the coordinator's step)."""
+        raise NotImplementedError
+
+    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
+        """The history's values for one round (named by ``history_metrics``)."""
+        raise NotImplementedError
+
+    def build_model(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> Model:
+        """The trained model from the final public state."""
+        raise NotImplementedError
+
+    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Labels for a lake's synthetic rows that this plan accepts (``simulate``)."""
+        return rng.standard_normal(n)
+
+    # --- display --------------------------------------------------------------------------
+    @classmethod
+    def settings(cls) -> list[dict[str, Any]]:
+        """The family's own settings (beyond table, features, label and privacy): name,
+        default and type, as widgets offer them."""
+        from ._settings import describe_settings
+
+        return describe_settings(cls)
+
+    def _display_(self) -> tuple[Any, str | None, Any]:
+        from .._display import PLAN_MIME, plan_payload, plan_report
+
+        payload = plan_payload(self)
+        return plan_report(payload), PLAN_MIME, payload
 
 
 PLAN_FAMILIES: dict[str, type[Plan]] = {}
 
 
 def register_family(cls: type[Plan]) -> type[Plan]:
-    PLAN_FAMILIES[cls.model] = cls
+    """Make ``cls`` a plan family: plans of it can be sent to, recognised and run by lakes."""
+    name = getattr(cls, "model", None)
+    if not isinstance(name, str) or not name:
+        raise PlanError(f"{cls.__name__} needs a class attribute model = '<family name>'")
+    PLAN_FAMILIES[name] = cls
     return cls
+
+
+def families() -> dict[str, type[Plan]]:
+    """Every registered plan family, by name."""
+    return dict(PLAN_FAMILIES)

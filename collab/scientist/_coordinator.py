@@ -1,7 +1,9 @@
-"""Federated averaging, coordinated from the scientist's side.
+"""A job's rounds, coordinated from the scientist's side, for any plan family.
 
-The coordinator only ever holds public state (the global weights, the federated feature
-statistics) and sums over lakes; the same loop drives real lakes and ``simulate``.
+The coordinator only ever holds public state (the family's state, the federated feature
+statistics) and sums over lakes; the same loop drives real lakes and ``simulate``. It runs
+the phases of :mod:`collab.protocol`: secure-aggregation set-up, statistics, then the
+family's rounds until the family says the model is finished.
 """
 
 from __future__ import annotations
@@ -15,18 +17,25 @@ from typing import Any
 import numpy as np
 
 from .._errors import CollabError, LakeError, PlanError
-from ..plans import LogisticModel, LogisticRegression
-from ..plans._steps import Standardizer
+from ..plans import Model, Plan, Standardizer, Update
+from ..plans._stats import STAT_METRICS
+from ..protocol import Deal, Keys, Receive, Round, Stats, Unmask
+from ..secure import secure_threshold
 from ._parties import Party
 
 
 @dataclass
 class RoundRecord:
+    """One round of a job's history: the family's metrics (``loss`` first), the labelled
+    rows summed over lakes, and the round's wall time."""
+
     round: int
-    loss: float
-    accuracy: float
+    metrics: dict[str, float]
     rows: int
     seconds: float = 0.0
+
+    def as_row(self) -> dict[str, Any]:
+        return {"round": self.round, **self.metrics, "rows": self.rows, "seconds": self.seconds}
 
 
 @dataclass
@@ -37,15 +46,14 @@ class Progress:
     rounds_done: int = 0
     history: list[RoundRecord] = field(default_factory=list)
     # the public state after the last completed round, from which a job resumes
-    mean: list[float] | None = None
-    std: list[float] | None = None
-    weights: list[float] | None = None
+    standardizer: dict[str, Any] | None = None
+    state: dict[str, Any] | None = None
     secure: dict[str, Any] | None = None  # roster, public keys and threshold once set up
     dropped: list[str] = field(default_factory=list)
 
 
-class FedAvg:
-    """Weighted federated averaging of logistic-regression updates over ``parties``.
+class Coordinator:
+    """Runs ``plan`` over ``parties`` and builds its model.
 
     With the plan's secure aggregation on, every vector a lake sends is masked, and the
     coordinator only ever decodes sums (:mod:`collab.secure`); a lake that drops out is left
@@ -55,7 +63,7 @@ class FedAvg:
 
     def __init__(
         self,
-        plan: LogisticRegression,
+        plan: Plan,
         parties: Sequence[Party],
         *,
         job_id: str = "",
@@ -77,15 +85,17 @@ class FedAvg:
     @property
     def threshold(self) -> int:
         n = len(self.parties)
-        return self.plan.secure_threshold or (n // 2 + 1)
+        return secure_threshold(n, self.plan.secure_threshold)
 
     def _alive(self) -> list[str]:
         return [name for name in self.parties if name not in self.progress.dropped]
 
     def _call(
-        self, names: Sequence[str], message: Callable[[str], dict[str, Any]]
+        self, names: Sequence[str], message: Callable[[str], Any]
     ) -> tuple[dict[str, Any], dict[str, BaseException]]:
-        futures = {n: self._pool.submit(self.parties[n].compute, message(n)) for n in names}
+        futures = {
+            n: self._pool.submit(self.parties[n].compute, message(n).to_dict()) for n in names
+        }
         answers, failures = {}, {}
         for name, future in futures.items():
             try:
@@ -101,19 +111,13 @@ class FedAvg:
         raise next(iter(failures.values()))
 
     def _setup_secure(self) -> None:
-        base = {"plan": self.plan.hash, "round": 1}
+        plan = self.plan.hash
         roster = list(self.parties)
-        keys, failures = self._call(roster, lambda _: {**base, "phase": "keys"})
+        keys, failures = self._call(roster, lambda _: Keys(plan, 1))
         if failures:
             self._fail(failures)
         public = {name: keys[name]["keys"] for name in roster}
-        deal = {
-            **base,
-            "phase": "deal",
-            "roster": roster,
-            "public": public,
-            "threshold": self.threshold,
-        }
+        deal = Deal(plan, 1, roster, public, self.threshold)
         sealed, failures = self._call(roster, lambda _: deal)
         if failures:
             self._fail(failures)
@@ -121,17 +125,16 @@ class FedAvg:
             name: {sender: sealed[sender]["sealed"][name] for sender in roster if sender != name}
             for name in roster
         }
-        _, failures = self._call(
-            roster, lambda name: {**base, "phase": "receive", "inbox": inbox[name]}
-        )
+        _, failures = self._call(roster, lambda name: Receive(plan, 1, inbox[name]))
         if failures:
             self._fail(failures)
         self.progress.secure = {"roster": roster, "public": public, "threshold": self.threshold}
 
-    def _aggregate(self, message: dict[str, Any], slot: int) -> np.ndarray:
-        """The sum over the lakes still taking part of their vectors for ``message``."""
+    def _aggregate(self, make: Callable[[list[str]], Stats | Round], slot: int) -> np.ndarray:
+        """The sum over the lakes still taking part of their vectors for the message
+        ``make(participants)``."""
         participants = self._alive()
-        message = {**message, "participants": participants}
+        message = make(participants)
         answers, failures = self._call(participants, lambda _: message)
         if not self.plan.secure_aggregation:
             if failures:
@@ -146,14 +149,7 @@ class FedAvg:
         assert secure is not None
         if len(answers) < secure["threshold"]:
             self._abort(failures, len(answers), secure["threshold"])
-        reveal_request = {
-            "plan": self.plan.hash,
-            "phase": "unmask",
-            "round": slot + 1,
-            "slot": slot,
-            "received": sorted(answers),
-            "participants": participants,
-        }
+        reveal_request = Unmask(self.plan.hash, slot + 1, slot, sorted(answers), participants)
         reveals, late = self._call(sorted(answers), lambda _: reveal_request)
         hard = {n: e for n, e in late.items() if not isinstance(e, LakeError)}
         if hard:
@@ -194,64 +190,62 @@ class FedAvg:
             self.progress.lake_states[name] = state
         self._on_progress(self.progress)
 
-    def fit(self) -> LogisticModel:
+    def _prepare(self) -> Standardizer:
+        """The federated standardisation: summed statistics, or the DP preset."""
+        if self.preset is not None:
+            return self.preset
+        plan = self.plan
+        stats = self._aggregate(lambda names: Stats(plan.hash, 1, names), 0)
+        update = Update.from_flat(stats, len(STAT_METRICS))
+        if update.rows <= 0:
+            raise PlanError(f"no lake has labelled rows in table {plan.table!r}")
+        return Standardizer.from_stats(update)
+
+    def fit(self) -> Model:
         """Train from scratch, or from the last completed round recorded in ``progress``."""
         plan, progress = self.plan, self.progress
-        d = len(plan.features)
         try:
             self._set_all("running")
             if plan.secure_aggregation and progress.secure is None:
                 self._setup_secure()
-            if progress.mean is None or progress.std is None:
-                if self.preset is not None:
-                    standardizer = self.preset
-                else:
-                    stats = self._aggregate({"plan": plan.hash, "phase": "stats", "round": 1}, 0)
-                    standardizer = Standardizer.from_stats(stats, d)
-                progress.mean = standardizer.mean.tolist()
-                progress.std = standardizer.std.tolist()
-                progress.weights = [0.0] * (d + 1)
-            mean, std = np.asarray(progress.mean), np.asarray(progress.std)
-            weights = np.asarray(progress.weights, dtype=np.float64)
-            for r in range(progress.rounds_done + 1, plan.rounds + 1):
+            if progress.standardizer is None or progress.state is None:
+                standardizer = self._prepare()
+                progress.standardizer = standardizer.to_dict()
+                progress.state = plan.start(standardizer)
+            standardizer = Standardizer.from_dict(progress.standardizer)
+            shared = None if plan.dp is not None else progress.standardizer
+            state = progress.state
+            r = progress.rounds_done + 1
+            while (request := plan.round_request(state, r)) is not None:
                 if self._stop():
                     raise CollabError(f"the job was cancelled after {r - 1} rounds")
-                message = {
-                    "plan": plan.hash,
-                    "phase": "round",
-                    "round": r,
-                    "weights": weights.tolist(),
-                    "mean": progress.mean,
-                    "std": progress.std,
-                }
                 started = time.perf_counter()
-                total = self._aggregate(message, r)
-                rows = total[d + 1]
-                if rows <= 0:
-                    raise PlanError(f"no lake has labelled rows in table {plan.table!r}")
-                weights = weights + total[: d + 1] / rows
+                total = self._aggregate(
+                    lambda names, r=r, request=request: Round(plan.hash, r, names, request, shared),
+                    r,
+                )
+                update = Update.from_flat(total, len(plan.metric_sums))
+                state = plan.absorb(state, update)
                 progress.history.append(
                     RoundRecord(
                         round=r,
-                        loss=float(total[d + 2] / rows),
-                        accuracy=float(total[d + 3] / rows),
-                        rows=round(rows),
+                        metrics=plan.round_metrics(update, state),
+                        rows=round(update.rows),
                         seconds=time.perf_counter() - started,
                     )
                 )
-                progress.weights = weights.tolist()
+                progress.state = state
                 progress.rounds_done = r
                 self._on_progress(progress)
+                r += 1
             self._set_all("done")
         finally:
             self._pool.shutdown(wait=False)
-        return LogisticModel.from_standardised(
-            weights,
-            mean,
-            std,
-            features=plan.features,
-            label=plan.label,
+        return plan.build_model(
+            state,
+            standardizer,
             lakes=tuple(self._alive()),
-            rounds=plan.rounds,
+            rounds=progress.rounds_done,
             plan_hash=plan.hash,
+            history=tuple(record.as_row() for record in progress.history),
         )

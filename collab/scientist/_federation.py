@@ -12,10 +12,9 @@ import pandas as pd
 from .._errors import CollabError, PlanError
 from .._policy import Policy
 from .._request_code import function_name, render
-from .._schema import TableSchema
+from .._schema import TableSchema, presence
 from .._syft import ScientistSession
-from ..plans import LogisticRegression
-from ..plans._steps import Standardizer
+from ..plans import Plan, Standardizer
 from ._job import Job, run_remote, train
 from ._parties import MockParty
 
@@ -181,17 +180,7 @@ class Federation:
                 "private": column.private,
                 "description": column.description,
             }
-            for lake in self._sessions:
-                schema = present.get(lake)
-                found = None
-                if schema is not None:
-                    found = next((c for c in schema.columns if c.name == name), None)
-                if found is None:
-                    row[lake] = "missing"
-                elif found.type != column.type:
-                    row[lake] = f"differs: {found.type}"
-                else:
-                    row[lake] = "ok"
+            row.update(presence({lake: present.get(lake) for lake in self._sessions}, name))
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -209,39 +198,52 @@ class Federation:
         session = self._sessions[lake or self.lakes[0]]
         return session.table_private_data(table)
 
-    def check(self, plan: LogisticRegression) -> None:
-        """Check ``plan`` against every lake's published schema and policy (raises)."""
-        if not isinstance(plan, LogisticRegression):
+    def check(self, plan: Plan) -> Plan:
+        """Check ``plan`` against every lake's published schema and policy (raises).
+
+        Returns the plan as the lakes will receive it: settings it leaves to the owners (a
+        label's classes) filled in from what they publish.
+        """
+        if not isinstance(plan, Plan):
             raise PlanError(f"expected a collab plan, got {type(plan).__name__}")
         schemas = self.table_schemas(plan.table)
         policies = self.policies(plan.table)
+        plan = plan.resolved(schemas)
         for lake, schema in schemas.items():
             plan.check_against(schema, policies[lake])
+        if plan.secure_aggregation and (plan.secure_threshold or 0) > len(schemas):
+            raise PlanError(
+                f"secure_threshold {plan.secure_threshold} is more than the {len(schemas)} "
+                "lakes of this federation; lower it (or leave it None for a majority)"
+            )
+        return plan
 
-    def simulate(self, plan: LogisticRegression, *, rows: int = SIMULATION_ROWS) -> Job:
+    def simulate(self, plan: Plan, *, rows: int = SIMULATION_ROWS) -> Job:
         """Run ``plan`` end to end on every lake's synthetic rows, here, asking no one.
 
-        The same checks, coordinator and arithmetic as :meth:`submit`; the rows come from
-        each lake's schema, so the model is meaningless but every step is exercised.
+        The same checks, coordinator, phase handler and arithmetic as :meth:`submit`; the
+        rows come from each lake's schema, so the model is meaningless but every step and
+        every refusal a lake would make for the plan is exercised.
         """
-        self.check(plan)
+        plan = self.check(plan)
         schemas = self.table_schemas(plan.table)
+        policies = self.policies(plan.table)
         job_id = uuid.uuid4().hex
         preset = self._preset(plan)
         parties = [
-            MockParty(schema, plan, rows=rows, seed=i, job_id=job_id, preset=preset)
-            for i, schema in enumerate(schemas.values())
+            MockParty(schema, policies[lake], plan, rows=rows, seed=i, job_id=job_id)
+            for i, (lake, schema) in enumerate(schemas.items())
         ]
         job = Job(plan, job_id, list(schemas), lambda j: train(j, parties, preset))
         job.wait()
         return job
 
-    def submit(self, plan: LogisticRegression) -> Job:
+    def submit(self, plan: Plan) -> Job:
         """Send ``plan`` to every lake as one PySyft code request each, and start the job.
 
         Returns at once; ``job.result()`` waits for approvals and training.
         """
-        self.check(plan)
+        plan = self.check(plan)
         job_id = uuid.uuid4().hex
         source = render(job_id, plan)
         function = function_name(job_id)
@@ -255,21 +257,21 @@ class Federation:
             run_remote(dict(self._sessions), function, self._relogin, preset),
         )
 
-    def _preset(self, plan: LogisticRegression) -> Standardizer | None:
+    def _preset(self, plan: Plan) -> Standardizer | None:
         """For a DP plan, scaling by the owners' published bounds (the same on every lake)."""
         if plan.dp is None:
             return None
         schemas = self.table_schemas(plan.table)
-        bounds = []
-        for feature in plan.features:
-            seen = {lake: schema.column(feature).bounds for lake, schema in schemas.items()}
+        bounds = {}
+        for column in plan.dp_bounded_columns:
+            seen = {lake: schema.column(column).bounds for lake, schema in schemas.items()}
             if len(set(seen.values())) > 1:
                 raise PlanError(
-                    f"feature {feature!r} has different published bounds on different lakes "
+                    f"column {column!r} has different published bounds on different lakes "
                     f"({seen}); a DP plan needs the owners to agree on one range"
                 )
-            bounds.append(next(iter(seen.values())))
-        return Standardizer.from_bounds(bounds)  # type: ignore[arg-type]
+            bounds[column] = next(iter(seen.values()))
+        return plan.dp_standardizer(bounds)  # type: ignore[arg-type]
 
     def _relogin(self, lake: str) -> ScientistSession:
         """Log in to ``lake`` again (after it restarted) and use the new session from now on."""

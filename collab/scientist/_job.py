@@ -5,20 +5,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 
+from .._display import RichDisplay
 from .._errors import ERRORS_BY_NAME, CollabError, LakeError, RequestDenied, reported_by
 from .._syft import ScientistSession
-from ..plans import LogisticModel, LogisticRegression
-from ..plans._steps import Standardizer
-from ._coordinator import FedAvg, Progress
+from ..plans import Model, Plan, Standardizer
+from ._coordinator import Coordinator, Progress
 from ._parties import Party, RemoteParty
 
 POLL_SECONDS = 0.5
 
 
-class Job:
+class Job(RichDisplay):
     """Training of one plan across lakes, running in a background thread.
 
     ``result()`` blocks (with a progress bar) until every lake approved and training
@@ -27,23 +28,23 @@ class Job:
 
     def __init__(
         self,
-        plan: LogisticRegression,
+        plan: Plan,
         job_id: str,
         lakes: Sequence[str],
-        run: Callable[[Job], LogisticModel],
+        run: Callable[[Job], Model],
     ) -> None:
         self.plan = plan
         self.job_id = job_id
         self.progress = Progress(lake_states={name: "waiting for approval" for name in lakes})
         self.status = "waiting"
         self.error: BaseException | None = None
-        self._model: LogisticModel | None = None
+        self._model: Model | None = None
         self._cancel = threading.Event()
         self._changed = threading.Condition()
-        self._resume: Callable[[Job], LogisticModel] | None = None
+        self._resume: Callable[[Job], Model] | None = None
         self._start(run)
 
-    def _start(self, run: Callable[[Job], LogisticModel]) -> None:
+    def _start(self, run: Callable[[Job], Model]) -> None:
         self._thread = threading.Thread(
             target=self._main, args=(run,), name=f"collab-job-{self.job_id[:8]}", daemon=True
         )
@@ -74,11 +75,13 @@ class Job:
 
     @property
     def history(self) -> pd.DataFrame:
-        """Per round: loss and training accuracy of the model entering the round, rows used
-        (summed over lakes), and the round's wall time in seconds."""
+        """Per round: the plan family's metrics (``loss``, and accuracy for a classifier or
+        RMSE and R² for a regression) of the model entering the round (for an exact
+        regression: of the solution), rows used (summed over lakes), and the round's wall
+        time in seconds."""
         return pd.DataFrame(
-            [vars(r) for r in self.progress.history],
-            columns=["round", "loss", "accuracy", "rows", "seconds"],
+            [r.as_row() for r in self.progress.history],
+            columns=["round", *self.plan.history_metrics, "rows", "seconds"],
         )
 
     @property
@@ -89,7 +92,7 @@ class Job:
         with self._changed:
             self._changed.notify_all()
 
-    def _main(self, run: Callable[[Job], LogisticModel]) -> None:
+    def _main(self, run: Callable[[Job], Model]) -> None:
         try:
             self._model = run(self)
             self.status = "done"
@@ -112,7 +115,7 @@ class Job:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def result(self, timeout: float | None = None, *, progress: bool = True) -> LogisticModel:
+    def result(self, timeout: float | None = None, *, progress: bool = True) -> Model:
         """The trained model, once every lake approved and all rounds finished.
 
         Shows rounds done and each lake's state while it waits. Raises the error that
@@ -123,7 +126,7 @@ class Job:
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.plan.rounds, desc="training", unit="round", leave=True)
+            bar = tqdm(total=self.plan.total_rounds, desc="training", unit="round", leave=True)
         try:
             while not self.done:
                 if bar is not None:
@@ -153,19 +156,16 @@ class Job:
 
     def __repr__(self) -> str:
         return (
-            f"<Job {self.job_id[:8]} {self.status}: {self.rounds_done}/{self.plan.rounds} rounds, "
+            f"<Job {self.job_id[:8]} {self.status}: {self.rounds_done}/{self.plan.total_rounds} "
+            "rounds, "
             f"lakes={self.lake_states}>"
         )
 
-    def _repr_html_(self) -> str:
-        from .._display import html_of
+    def _display_(self) -> tuple[Any, str | None, Any]:
+        from .._display import JOB_MIME, job_payload, job_report
 
-        return html_of(self)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):  # type: ignore[no-untyped-def]
-        from .._display import bundle_of
-
-        return bundle_of(self, include, exclude)
+        payload = job_payload(self)
+        return job_report(payload), JOB_MIME, payload
 
 
 def run_remote(
@@ -173,10 +173,10 @@ def run_remote(
     function: str,
     relogin: Callable[[str], ScientistSession] | None = None,
     preset: Standardizer | None = None,
-) -> Callable[[Job], LogisticModel]:
+) -> Callable[[Job], Model]:
     """The body of a submitted job: wait for every approval, then train over PySyft."""
 
-    def resume(job: Job) -> LogisticModel:
+    def resume(job: Job) -> Model:
         assert relogin is not None
         fresh = {name: relogin(name) for name in sessions}
         parties: list[Party] = [
@@ -184,7 +184,7 @@ def run_remote(
         ]
         return train(job, parties, preset)
 
-    def run(job: Job) -> LogisticModel:
+    def run(job: Job) -> Model:
         if relogin is not None:
             job._resume = resume
         pending = set(sessions)
@@ -215,9 +215,9 @@ def run_remote(
     return run
 
 
-def train(job: Job, parties: Sequence[Party], preset: Standardizer | None = None) -> LogisticModel:
+def train(job: Job, parties: Sequence[Party], preset: Standardizer | None = None) -> Model:
     job.status = "running"
-    fedavg = FedAvg(
+    coordinator = Coordinator(
         job.plan,
         parties,
         job_id=job.job_id,
@@ -225,10 +225,10 @@ def train(job: Job, parties: Sequence[Party], preset: Standardizer | None = None
         stop=lambda: job.cancelled,
         preset=preset,
     )
-    fedavg.progress = job.progress
+    coordinator.progress = job.progress
     for party in parties:
         job.progress.lake_states[party.name] = "running"
-    return fedavg.fit()
+    return coordinator.fit()
 
 
 def denial_error(lake: str, reason: str) -> CollabError:

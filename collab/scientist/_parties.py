@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import numpy as np
 
-from .._errors import LakeError, reported_by
+from .._errors import CollabError, LakeError, reported_by
+from .._policy import Policy
 from .._schema import TableSchema
 from .._syft import ScientistSession
-from ..plans import LogisticRegression
-from ..plans._steps import Standardizer, dp_sums, local_update, table_stats
-from ..secure import MaskingParty, pack, privatise
+from ..plans import Plan
+from ..protocol import ArrayRows, MemoryMasking, PartyHandler, Rows
 
 
 class Party(Protocol):
@@ -46,66 +47,59 @@ class RemoteParty:
         return answer
 
 
-class MockParty:
-    """A lake's synthetic stand-in for ``simulate``: the same protocol and arithmetic as a lake
-    (masking, DP noise included), on rows made from its schema."""
+class LocalParty:
+    """A lake's phase handler run here, over rows given as :class:`collab.protocol.Rows`:
+    the same checks, arithmetic, masking and DP noise as the lake itself."""
 
     def __init__(
         self,
-        schema: TableSchema,
-        plan: LogisticRegression,
-        rows: int,
-        seed: int,
+        name: str,
+        plan: Plan,
+        rows: Rows,
+        *,
         job_id: str,
-        preset: Standardizer | None = None,
+        policy: Policy | None = None,
+        bounds: Mapping[str, tuple[float, float] | None] | None = None,
     ) -> None:
-        self.name = schema.lake
-        frame = schema.synthetic(rows, seed=seed)
-        columns = [*plan.features, plan.label]
-        self._data = frame[columns].astype(float).to_numpy()
-        self._plan = plan
-        self._preset = preset
-        self._masking = MaskingParty.create(self.name, job_id)
+        self.name = name
+        self._handler = PartyHandler(
+            plan,
+            lake=name,
+            job_id=job_id,
+            rows=lambda: rows,
+            masking=MemoryMasking(),
+            policy=policy or Policy(min_rows=1),
+            bounds=dict(bounds or {}),
+        )
 
     def compute(self, message: dict[str, Any]) -> Any:
-        plan, masking, phase = self._plan, self._masking, message["phase"]
-        if phase == "keys":
-            return {"keys": masking.public_keys()}
-        if phase == "deal":
-            sealed = masking.deal(
-                message["roster"], message["public"], message["threshold"], slots=plan.rounds + 1
-            )
-            return {"sealed": sealed}
-        if phase == "receive":
-            masking.receive(message["inbox"])
-            return {"received": len(message["inbox"])}
-        if phase == "unmask":
-            return {
-                "reveal": masking.reveal(
-                    message["slot"], message["received"], message["participants"]
-                )
-            }
-        X, y = self._data[:, :-1], self._data[:, -1]
-        d = len(plan.features)
-        weights = np.asarray(message.get("weights", []))
-        if phase == "stats":
-            vector = table_stats(X, y)
-        elif plan.dp is not None:
-            assert self._preset is not None
-            vector = privatise(
-                dp_sums(X, y, weights, self._preset, plan.dp.clip_norm),
-                plan.dp,
-                rounds=plan.rounds,
-                shares=masking.threshold if plan.secure_aggregation else 1,
-                learning_rate=plan.learning_rate,
-                n_weights=d + 1,
-            )
-        else:
-            standardizer = Standardizer(
-                np.asarray(message["mean"]), np.asarray(message["std"]), 0, 0
-            )
-            vector = local_update(X, y, weights, standardizer, plan)
-        if not plan.secure_aggregation:
-            return {"vector": vector.tolist()}
-        slot = 0 if phase == "stats" else int(message["round"])
-        return {"masked": pack(masking.mask(slot, vector, message["participants"]))}
+        try:
+            return self._handler.handle(self._handler.parse(message))
+        except CollabError as exc:  # as a real lake's refusal reaches the scientist
+            raise reported_by(self.name, type(exc).__name__, str(exc)) from None
+
+
+class MockParty(LocalParty):
+    """A lake's synthetic stand-in for ``simulate``: its handler on rows made from its
+    published schema, under its published policy.
+
+    The synthetic table has at least twice the policy's minimum of rows, so a plan a lake
+    would accept is not refused for the size of its stand-in.
+    """
+
+    def __init__(
+        self, schema: TableSchema, policy: Policy, plan: Plan, rows: int, seed: int, job_id: str
+    ) -> None:
+        n = max(rows, 2 * policy.min_rows)
+        frame = schema.synthetic(n, seed=seed)
+        rng = np.random.default_rng(seed)
+        X = frame[list(plan.features)].astype(float).to_numpy()
+        y = plan.mock_labels(schema.column(plan.label), rng, n).astype(float)
+        super().__init__(
+            schema.lake,
+            plan,
+            ArrayRows(X, y),
+            job_id=job_id,
+            policy=policy,
+            bounds={c.name: c.bounds for c in schema.columns},
+        )

@@ -2,7 +2,8 @@
 
 from ._dp import DP, clip_rows, epsilon_spent, noise_multiplier_for, privatise
 from ._fixed_point import FRAC_BITS, MAX_ABS, MAX_PARTIES, decode, encode
-from ._secagg import AggregationAborted, MaskingParty, pack, unmask, unpack
+from ._mods import dp_mod, release
+from ._secagg import AggregationAborted, MaskingParty, pack, secure_threshold, unmask, unpack
 
 __all__ = [
     "DP",
@@ -13,11 +14,14 @@ __all__ = [
     "MaskingParty",
     "clip_rows",
     "decode",
+    "dp_mod",
     "encode",
     "epsilon_spent",
     "noise_multiplier_for",
     "pack",
     "privatise",
+    "release",
+    "secure_threshold",
     "unmask",
     "unpack",
 ]

@@ -72,19 +72,16 @@ def clip_rows(rows: np.ndarray, clip_norm: float) -> np.ndarray:
 
 
 def privatise(
-    sums: np.ndarray, dp: DP, *, rounds: int, shares: int, learning_rate: float, n_weights: int
+    vector: np.ndarray, dp: DP, *, releases: int, row_bound: float, shares: int
 ) -> np.ndarray:
-    """One lake's DP answer for a round: its bounded sums plus its share of the noise.
+    """One lake's DP answer for a release: its bounded sums plus its share of the noise.
 
-    ``shares`` lakes at least are summed in any completed round, so each adds variance
-    ``(sigma * bound)**2 / shares`` and their aggregate carries the full noise. The gradient
-    part is then turned into a weight change (times ``-learning_rate``).
+    ``vector`` changes by at most ``row_bound`` in L2 norm when one row is added or removed;
+    the plan makes ``releases`` such releases in all. ``shares`` lakes at least are summed in
+    any completed round, so each adds variance ``(sigma * row_bound)**2 / shares`` and their
+    aggregate carries the full noise.
     """
-    from ..plans._steps import dp_row_bound
-
-    sigma = noise_multiplier_for(float(dp.epsilon), float(dp.delta), int(rounds))
-    scale = sigma * dp_row_bound(dp.clip_norm) / np.sqrt(max(shares, 1))
+    sigma = noise_multiplier_for(float(dp.epsilon), float(dp.delta), int(releases))
+    scale = sigma * row_bound / np.sqrt(max(shares, 1))
     rng = np.random.default_rng(secrets.randbits(128))
-    noisy = sums + rng.normal(0.0, scale, size=sums.shape)
-    noisy[:n_weights] *= -learning_rate
-    return noisy
+    return vector + rng.normal(0.0, scale, size=vector.shape)

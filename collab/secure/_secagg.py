@@ -29,6 +29,12 @@ from . import _crypto, _shamir
 from ._fixed_point import check_parties, decode, encode
 
 
+def secure_threshold(n_lakes: int, asked: int | None = None) -> int:
+    """How many of ``n_lakes`` must survive a round: the plan's ``asked`` threshold, or a
+    majority (the fewest that keep a minority of colluding lakes from unmasking anyone)."""
+    return asked or (n_lakes // 2 + 1)
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 

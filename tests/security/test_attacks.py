@@ -22,6 +22,19 @@ def logged(lake, action: str, text: str) -> bool:
     return len(rows) > 0
 
 
+def round_message(plan, round_, weights, lakes):
+    """A round's public message as the coordinator sends it (``collab.protocol.Round``)."""
+    d = len(plan.features)
+    return {
+        "plan": plan.hash,
+        "phase": "round",
+        "round": round_,
+        "participants": lakes,
+        "request": {"weights": weights, "label_mean": 0.0, "label_std": 1.0},
+        "standardizer": {"mean": [0.0] * d, "std": [1.0] * d},
+    }
+
+
 def submit_raw(fed, lake, plan, job_id=None):
     """Skip the client's checks: render the request by hand and send it to one lake."""
     job_id = job_id or "f" * 16 + np.random.default_rng().bytes(8).hex()
@@ -67,15 +80,7 @@ def test_executing_an_approved_plan_past_its_rounds_is_refused_and_logged(iid_de
     )
     with pytest.raises(collab.PolicyViolation, match="approved for 30"):
         party.compute(
-            {
-                "plan": job.plan.hash,
-                "phase": "round",
-                "round": 31,
-                "weights": [0.0] * 31,
-                "mean": [0.0] * 30,
-                "std": [1.0] * 30,
-                "participants": iid_demo.federation.lakes,
-            }
+            round_message(job.plan, 31, [0.0] * 31, iid_demo.federation.lakes)
         )
     assert logged(lake, "execution refused", "approved for 30")
 
@@ -88,7 +93,7 @@ def test_executing_with_a_changed_spec_is_refused_and_logged(iid_demo, trained):
     )
     other = iid_demo.plan(rounds=500).hash
     with pytest.raises(collab.PrivacyError, match="another plan"):
-        party.compute({"plan": other, "phase": "round", "round": 31})
+        party.compute({**round_message(job.plan, 31, [0.0] * 31, []), "plan": other})
     assert logged(lake, "execution refused", "another plan")
 
 
@@ -100,27 +105,11 @@ def test_replaying_an_old_round_is_refused_and_logged(iid_demo, trained):
     )
     with pytest.raises(collab.PolicyViolation, match="once each and in order"):
         party.compute(
-            {
-                "plan": job.plan.hash,
-                "phase": "round",
-                "round": 5,
-                "weights": [1.0] * 31,
-                "mean": [0.0] * 30,
-                "std": [1.0] * 30,
-                "participants": iid_demo.federation.lakes,
-            }
+            round_message(job.plan, 5, [1.0] * 31, iid_demo.federation.lakes)
         )
     with pytest.raises(collab.PolicyViolation, match="changed inputs"):  # the latest round
         party.compute(
-            {
-                "plan": job.plan.hash,
-                "phase": "round",
-                "round": 30,
-                "weights": [9.0] * 31,
-                "mean": [0.0] * 30,
-                "std": [1.0] * 30,
-                "participants": iid_demo.federation.lakes,
-            }
+            round_message(job.plan, 30, [9.0] * 31, iid_demo.federation.lakes)
         )
     assert logged(lake, "execution refused", "changed inputs")
 

@@ -1,0 +1,290 @@
+"""A small multi-layer perceptron, in numpy inside each lake's Spark tasks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from .._errors import PlanError
+from ._model import Classifier
+from ._plan import register_family
+from ._rounds import RoundPlan, classification_metrics, sigmoid, softmax
+from ._softmax import ClassLabels, one_hot
+from ._stats import Standardizer
+from ._update import Update
+
+ACTIVATIONS = ("relu", "tanh")
+
+
+def _act(name: str, z: np.ndarray) -> np.ndarray:
+    return np.maximum(z, 0.0) if name == "relu" else np.tanh(z)
+
+
+def _act_grad(name: str, a: np.ndarray) -> np.ndarray:
+    """The activation's derivative, from its output ``a``."""
+    return (a > 0).astype(a.dtype) if name == "relu" else 1.0 - a * a
+
+
+def layer_sizes(n_features: int, hidden: Sequence[int], n_classes: int) -> list[int]:
+    return [n_features, *hidden, 1 if n_classes == 2 else n_classes]
+
+
+def unpack(w: np.ndarray, sizes: Sequence[int]) -> list[tuple[np.ndarray, np.ndarray]]:
+    layers, at = [], 0
+    for fan_in, fan_out in itertools.pairwise(sizes):
+        W = w[at : at + fan_in * fan_out].reshape(fan_in, fan_out)
+        at += fan_in * fan_out
+        b = w[at : at + fan_out]
+        at += fan_out
+        layers.append((W, b))
+    return layers
+
+
+def forward(
+    Z: np.ndarray, layers: list[tuple[np.ndarray, np.ndarray]], activation: str
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """The hidden activations (input first) and the output layer's margins."""
+    acts = [Z]
+    for W, b in layers[:-1]:
+        acts.append(_act(activation, acts[-1] @ W + b))
+    W, b = layers[-1]
+    return acts, acts[-1] @ W + b
+
+
+@register_family
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MLPClassifier(ClassLabels, RoundPlan):
+    """A multi-layer perceptron classifier trained by FedAvg, or FedProx with ``fedprox_mu``.
+
+    Two classes use one logistic output (as scikit-learn does), more use a softmax.
+
+    Parameters
+    ----------
+    table, features, label
+        The table, its numeric input columns and the label.
+    hidden
+        Units per hidden layer, for example ``(32,)`` or ``(64, 32)``.
+    activation
+        ``"relu"`` or ``"tanh"`` for the hidden layers.
+    classes
+        The label's values; ``None`` takes the owners' published categories (or 0/1 for a
+        binary label).
+    fedprox_mu
+        FedProx's proximal term: local steps are pulled towards the global weights, which
+        steadies training on uneven lakes; 0 is plain FedAvg.
+    seed
+        Seeds the initial weights (Glorot-uniform, as scikit-learn's).
+    rounds, local_epochs, learning_rate, batch_size, l2, server_optimizer, server_learning_rate
+        How to train (see :class:`collab.plans.RoundPlan`).
+    secure_aggregation, secure_threshold, dp
+        Privacy (see :class:`collab.plans.Plan`).
+    """
+
+    model: ClassVar[str] = "mlp_classifier"
+    metric_sums: ClassVar[tuple[str, ...]] = ("loss", "correct")
+    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
+    primary_metric: ClassVar[str] = "accuracy"
+
+    hidden: tuple[int, ...] = (32,)
+    activation: str = "relu"
+    classes: tuple[float, ...] | None = None
+    fedprox_mu: float = 0.0
+    seed: int = 0
+    rounds: int = 50
+    local_epochs: int = 5
+    learning_rate: float = 0.1
+    batch_size: int | None = 64
+
+    def _validate(self) -> None:
+        from ._classes import check_classes
+
+        object.__setattr__(self, "classes", check_classes(self.classes))
+        if isinstance(self.hidden, int):
+            object.__setattr__(self, "hidden", (self.hidden,))
+        hidden = tuple(self.hidden) if isinstance(self.hidden, Sequence) else None
+        if not hidden or any(
+            not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden
+        ):
+            raise PlanError(
+                f"hidden must be a list of layer sizes of at least 1, for example (32,), "
+                f"not {self.hidden!r}"
+            )
+        object.__setattr__(self, "hidden", hidden)
+        if self.activation not in ACTIVATIONS:
+            raise PlanError(
+                f"activation must be one of {', '.join(ACTIVATIONS)}, not {self.activation!r}"
+            )
+        self._number("fedprox_mu", self.fedprox_mu)
+        self._whole("seed", self.seed, least=0)
+        super()._validate()
+
+    def proximal_mu(self) -> float:
+        return float(self.fedprox_mu)
+
+    @property
+    def k(self) -> int:
+        return len(self.class_values)
+
+    def sizes(self, n_features: int) -> list[int]:
+        return layer_sizes(n_features, self.hidden, self.k)
+
+    def n_weights(self, n_features: int) -> int:
+        sizes = self.sizes(n_features)
+        return sum(a * b + b for a, b in itertools.pairwise(sizes))
+
+    def initial_weights(self, n_features: int) -> np.ndarray:
+        rng = np.random.default_rng(self.seed)
+        parts = []
+        sizes = self.sizes(n_features)
+        last = len(sizes) - 2
+        for i, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+            factor = 2.0 if (i == last and self.k == 2) else 6.0
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            parts.append(rng.uniform(-bound, bound, fan_in * fan_out))
+            parts.append(rng.uniform(-bound, bound, fan_out))
+        return np.concatenate(parts)
+
+    def penalised(self, n_features: int) -> np.ndarray:
+        mask = []
+        sizes = self.sizes(n_features)
+        for fan_in, fan_out in itertools.pairwise(sizes):
+            mask.append(np.ones(fan_in * fan_out))
+            mask.append(np.zeros(fan_out))
+        return np.concatenate(mask)
+
+    def _proba(self, out: np.ndarray) -> np.ndarray:
+        if self.k == 2:
+            p = sigmoid(out[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(out)
+
+    def _output_error(self, out: np.ndarray, t: np.ndarray) -> np.ndarray:
+        if self.k == 2:
+            return (sigmoid(out[:, 0]) - t)[:, None]
+        return softmax(out) - one_hot(t, self.k)
+
+    def _backward(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray, per_row: bool) -> np.ndarray:
+        layers = unpack(w, self.sizes(Z.shape[1]))
+        acts, out = forward(Z, layers, self.activation)
+        delta = self._output_error(out, t)
+        grads: list[np.ndarray] = []
+        for i in range(len(layers) - 1, -1, -1):
+            a = acts[i]
+            if per_row:
+                gW = (a[:, :, None] * delta[:, None, :]).reshape(len(t), -1)
+                grads[:0] = [gW, delta]
+            else:
+                grads[:0] = [(a.T @ delta).ravel() / len(t), delta.mean(axis=0)]
+            if i:
+                delta = (delta @ layers[i][0].T) * _act_grad(self.activation, a)
+        return np.concatenate(grads, axis=1 if per_row else 0)
+
+    def gradient(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return self._backward(Z, t, w, per_row=False)
+
+    def row_gradients(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return self._backward(Z, t, w, per_row=True)
+
+    def _row_loss_correct(
+        self, Z: np.ndarray, t: np.ndarray, w: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        _, out = forward(Z, unpack(w, self.sizes(Z.shape[1])), self.activation)
+        P = self._proba(out)
+        picked = P[np.arange(len(t)), t.astype(int)]
+        return -np.log(np.maximum(picked, 1e-300)), np.argmax(P, axis=1) == t
+
+    def metric_totals(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
+        loss, correct = self._row_loss_correct(Z, t, w)
+        return np.array([float(loss.sum()), float(correct.sum())])
+
+    def row_metrics(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
+        loss, correct = self._row_loss_correct(Z, t, w)
+        return np.column_stack([np.minimum(loss, 1.0), correct])
+
+    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
+        return classification_metrics(update)
+
+    def build_model(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> MLPModel:
+        d = len(self.features)
+        layers = unpack(np.asarray(state["weights"], dtype=np.float64), self.sizes(d))
+        # fold the standardisation into the first layer: the model takes raw features
+        W0, b0 = layers[0]
+        W_raw = W0 / standardizer.std[:, None]
+        layers[0] = (W_raw, b0 - standardizer.mean @ W_raw)
+        return MLPModel(
+            features=tuple(self.features),
+            label=self.label,
+            classes_=np.asarray(self.class_values),
+            coefs_=tuple(W.copy() for W, _ in layers),
+            intercepts_=tuple(b.copy() for _, b in layers),
+            activation=self.activation,
+            feature_means_=standardizer.mean,
+            **context,
+        )
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MLPModel(Classifier):
+    """A trained perceptron: ``coefs_`` and ``intercepts_`` per layer (as scikit-learn's),
+    the first layer acting on the original features."""
+
+    family: ClassVar[str] = "mlp_classifier"
+
+    coefs_: tuple[np.ndarray, ...]
+    intercepts_: tuple[np.ndarray, ...]
+    activation: str = "relu"
+
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Probabilities of each of ``classes_``, one row per input row."""
+        layers = list(zip(self.coefs_, self.intercepts_, strict=True))
+        _, out = forward(self._matrix(X), layers, self.activation)
+        if len(self.classes_) == 2:
+            p = sigmoid(out[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(out)
+
+    def to_sklearn(self) -> Any:
+        """An equivalent fitted ``sklearn.neural_network.MLPClassifier``."""
+        from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+        from sklearn.preprocessing import LabelBinarizer
+
+        hidden = tuple(W.shape[1] for W in self.coefs_[:-1])
+        sk = SkMLPClassifier(hidden_layer_sizes=hidden, activation=self.activation)
+        sk.coefs_ = [W.copy() for W in self.coefs_]
+        sk.intercepts_ = [b.copy() for b in self.intercepts_]
+        sk.n_layers_ = len(self.coefs_) + 1
+        sk.n_outputs_ = self.coefs_[-1].shape[1]
+        sk.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
+        sk.classes_ = self.classes_
+        sk._label_binarizer = LabelBinarizer().fit(self.classes_)
+        sk.n_features_in_ = len(self.features)
+        sk.feature_names_in_ = np.array(self.features, dtype=object)
+        sk.n_iter_ = self.rounds
+        return sk
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "classes": self.classes_.tolist(),
+            "activation": self.activation,
+            "coefs": [W.tolist() for W in self.coefs_],
+            "intercepts": [b.tolist() for b in self.intercepts_],
+        }
+
+    def report_table(self) -> dict[str, Any]:
+        rows = [
+            [f"layer {i + 1}", f"{W.shape[0]} → {W.shape[1]}", int(W.size + b.size)]
+            for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True))
+        ]
+        return {
+            "title": "Layers",
+            "header": ["layer", "shape", "parameters"],
+            "rows": rows,
+            "note": f"{self.activation} hidden units; the first layer takes the original features",
+        }

@@ -1,0 +1,254 @@
+"""The one lake-side handler of a phase, run by real lakes and by ``simulate``'s mock lakes.
+
+A real lake's runner first checks that the call belongs to an approved job and may run
+(that is governance, and stays with the lake); then this handler checks the message against
+the plan, computes the lake's sums over its rows (:class:`Rows`: Spark over the table, or
+synthetic arrays), refuses what the owner's policy forbids, and releases the result through
+the privacy mods (DP noise, then masking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import numpy as np
+
+from .._errors import PlanError, PolicyViolation, PrivacyError
+from .._policy import Policy
+from ..plans import Plan, Standardizer, Update
+from ..plans._stats import STAT_METRICS, stats_size, table_stats
+from ..secure import MaskingParty, dp_mod, release, secure_threshold
+from ._messages import Deal, Keys, Message, Receive, Round, Stats, Unmask, parse
+
+Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+class Rows(Protocol):
+    """A lake's rows of the plan's columns, as the handler computes over them."""
+
+    def total(self, compute: Compute, size: int, standardizer: Standardizer | None) -> np.ndarray:
+        """The sum of ``compute(X, y)`` over blocks of labelled rows; with ``standardizer``,
+        ``X`` arrives standardised."""
+        ...
+
+
+class MaskingStore(Protocol):
+    """Where a lake keeps its secure-aggregation party between phases."""
+
+    def load(self) -> MaskingParty | None: ...
+
+    def save(self, party: MaskingParty) -> None: ...
+
+
+class ArrayRows:
+    """Rows held as arrays (a mock lake's synthetic rows, a test's table)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        keep = ~np.isnan(y)
+        self.X, self.y = np.asarray(X, dtype=np.float64)[keep], np.asarray(y, np.float64)[keep]
+
+    def total(self, compute: Compute, size: int, standardizer: Standardizer | None) -> np.ndarray:
+        X = self.X if standardizer is None else standardizer.transform(self.X)
+        vector = compute(X, self.y)
+        if vector.shape != (size,):
+            raise ValueError(f"a step returned {vector.shape[0]} values, not {size}")
+        return vector
+
+
+class MemoryMasking:
+    """A masking party kept in memory (mock lakes)."""
+
+    def __init__(self) -> None:
+        self._party: MaskingParty | None = None
+
+    def load(self) -> MaskingParty | None:
+        return self._party
+
+    def save(self, party: MaskingParty) -> None:
+        self._party = party
+
+
+class PartyHandler:
+    """Handles every phase of one job for one lake."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        lake: str,
+        job_id: str,
+        rows: Callable[[], Rows],
+        masking: MaskingStore,
+        policy: Policy,
+        bounds: Mapping[str, tuple[float, float] | None],
+    ) -> None:
+        self.plan = plan
+        self.lake = lake
+        self.job_id = job_id
+        self._rows = rows
+        self._masking = masking
+        self.policy = policy
+        self.bounds = bounds
+
+    @property
+    def _where(self) -> str:
+        return f"lake {self.lake!r}, table {self.plan.table!r}"
+
+    def _party(self) -> MaskingParty:
+        party = self._masking.load()
+        if party is None:
+            raise PolicyViolation(
+                f"job {self.job_id[:8]}: secure aggregation was not set up on this lake"
+            )
+        return party
+
+    def parse(self, data: Any) -> Message:
+        """The typed message of ``data`` (a decoded JSON object); refused naming the job."""
+        try:
+            return parse(data)
+        except PolicyViolation as exc:
+            raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
+
+    def check(self, message: Message) -> None:
+        """Refuse a message this plan never sends (before any row is touched)."""
+        plan = self.plan
+        if message.plan != plan.hash:
+            raise PrivacyError(f"job {self.job_id[:8]}: the round message names another plan")
+        if message.phase.secure_only and not plan.secure_aggregation:
+            raise PolicyViolation(
+                f"job {self.job_id[:8]}: the plan does not use secure aggregation"
+            )
+        if isinstance(message, Stats) and plan.dp is not None:
+            raise PrivacyError(
+                f"job {self.job_id[:8]}: a DP plan scales by published bounds; exact "
+                "statistics are never released for it"
+            )
+        if isinstance(message, Deal):
+            floor = secure_threshold(len(message.roster), plan.secure_threshold)
+            if message.threshold < floor:
+                raise PrivacyError(
+                    f"job {self.job_id[:8]}: threshold {message.threshold} is below the plan's "
+                    f"{floor}; a lower threshold would let fewer lakes unmask shares"
+                )
+            if self.lake not in message.roster:
+                raise PolicyViolation(f"job {self.job_id[:8]}: this lake is not in the roster")
+        if isinstance(message, Round):
+            if message.round < 1 or message.round > plan.total_rounds:
+                raise PolicyViolation(
+                    f"job {self.job_id[:8]} was approved for {plan.total_rounds} round "
+                    f"execution(s); round {message.round} is outside them"
+                )
+            try:
+                plan.check_request(message.request, len(plan.features))
+            except PolicyViolation as exc:
+                raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
+            if plan.dp is None:
+                self._standardizer(message)
+
+    def _standardizer(self, message: Round) -> Standardizer:
+        d = len(self.plan.features)
+        if self.plan.dp is not None:
+            return self.plan.dp_standardizer(self.bounds)  # type: ignore[arg-type]
+        try:
+            standardizer = Standardizer.from_dict(message.standardizer or {})
+        except Exception as exc:
+            raise PolicyViolation(
+                f"job {self.job_id[:8]}: round message has no usable standardisation ({exc})"
+            ) from exc
+        if (
+            standardizer.mean.shape != (d,)
+            or standardizer.std.shape != (d,)
+            or not np.all(standardizer.std > 0)
+            or not np.all(np.isfinite(standardizer.mean))
+        ):
+            raise PolicyViolation(f"job {self.job_id[:8]}: round message has the wrong shapes")
+        return standardizer
+
+    def handle(self, message: Message) -> dict[str, Any]:
+        """This lake's answer to ``message``."""
+        self.check(message)
+        if isinstance(message, Keys):
+            party = MaskingParty.create(self.lake, self.job_id)
+            self._masking.save(party)
+            return {"keys": party.public_keys()}
+        if isinstance(message, Deal):
+            party = self._party()
+            sealed = party.deal(
+                message.roster,
+                message.public,
+                message.threshold,
+                slots=self.plan.total_rounds + 1,
+            )
+            self._masking.save(party)
+            return {"sealed": sealed}
+        if isinstance(message, Receive):
+            party = self._party()
+            party.receive(message.inbox)
+            self._masking.save(party)
+            return {"received": len(message.inbox)}
+        if isinstance(message, Unmask):
+            party = self._party()
+            reveal = party.reveal(message.slot, message.received, message.participants)
+            self._masking.save(party)
+            return {"reveal": reveal}
+        assert isinstance(message, Stats | Round)
+        return self._compute(message)
+
+    def _compute(self, message: Stats | Round) -> dict[str, Any]:
+        plan = self.plan
+        d = len(plan.features)
+        rows = self._rows()
+        if isinstance(message, Stats):
+            n_metrics = len(STAT_METRICS)
+            size = stats_size(d)
+
+            def step_sums() -> Update:
+                return Update.from_flat(
+                    rows.total(
+                        lambda X, y: table_stats(X, y, plan.invalid_labels).flat(), size, None
+                    ),
+                    n_metrics,
+                )
+
+        else:
+            standardizer = self._standardizer(message)
+            request = message.request
+            n_metrics = len(plan.metric_sums)
+            size = plan.update_size(d)
+            dp = plan.dp
+
+            def step_sums() -> Update:
+                if dp is None:
+                    compute: Compute = lambda Z, y: plan.local_update(Z, y, request).flat()  # noqa: E731
+                else:
+                    clip = float(dp.clip_norm)
+                    compute = lambda Z, y: plan.dp_update(Z, y, request, clip).flat()  # noqa: E731
+                return Update.from_flat(rows.total(compute, size, standardizer), n_metrics)
+
+        update = step_sums()
+        if update.invalid > 0:
+            raise PlanError(
+                f"{self._where}: {int(update.invalid)} labelled row(s) of column "
+                f"{plan.label!r} hold a value {plan.model} cannot use (for a classifier: not "
+                "one of the plan's classes). The values are not sent; ask the owner which "
+                "values the column holds, or fix the plan's classes."
+            )
+        if update.rows < self.policy.min_rows:
+            raise PolicyViolation(
+                f"{self._where}: fewer labelled rows than the owner's minimum of "
+                f"{self.policy.min_rows}; this lake cannot take part."
+            )
+
+        def step() -> np.ndarray:
+            return update.released()
+
+        masking = self._party() if plan.secure_aggregation else None
+        if plan.dp is not None and isinstance(message, Round):
+            step = dp_mod(
+                plan.dp,
+                releases=plan.total_rounds,
+                row_bound=plan.dp_row_bound(float(plan.dp.clip_norm)),
+                shares=masking.threshold if masking is not None else 1,
+            )(step)
+        return release(step, masking, message.slot, message.participants)

@@ -1,0 +1,159 @@
+"""The phases of a job and the typed public messages a coordinator sends to each lake.
+
+Messages travel as JSON; :func:`parse` is the one place a lake reads one, so a malformed or
+unexpected message is refused the same way by a real lake and by ``simulate``'s mock lakes.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .._errors import PolicyViolation
+
+
+class Phase(enum.StrEnum):
+    """One step of the protocol. Secure aggregation adds KEYS, DEAL, RECEIVE and UNMASK."""
+
+    KEYS = "keys"  # each lake makes its key pairs for the job
+    DEAL = "deal"  # each lake Shamir-shares its secrets among the roster
+    RECEIVE = "receive"  # each lake takes the shares dealt to it
+    STATS = "stats"  # feature statistics for standardisation, summed across lakes
+    ROUND = "round"  # one step of the family's training, summed across lakes
+    UNMASK = "unmask"  # shares that let the coordinator read a slot's sum
+
+    @property
+    def secure_only(self) -> bool:
+        return self in (Phase.KEYS, Phase.DEAL, Phase.RECEIVE, Phase.UNMASK)
+
+    def limit(self, total_rounds: int) -> int:
+        """How many executions of this phase one approved job may make."""
+        if self is Phase.ROUND:
+            return total_rounds
+        if self is Phase.UNMASK:
+            return total_rounds + 1
+        return 1
+
+
+@dataclass(frozen=True)
+class Message:
+    plan: str
+    round: int
+    phase: Phase = field(init=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["phase"] = self.phase.value
+        return data
+
+
+@dataclass(frozen=True)
+class Keys(Message):
+    phase = Phase.KEYS
+
+
+@dataclass(frozen=True)
+class Deal(Message):
+    roster: list[str]
+    public: dict[str, Any]
+    threshold: int
+    phase = Phase.DEAL
+
+
+@dataclass(frozen=True)
+class Receive(Message):
+    inbox: dict[str, str]
+    phase = Phase.RECEIVE
+
+
+@dataclass(frozen=True)
+class Stats(Message):
+    participants: list[str]
+    phase = Phase.STATS
+
+    @property
+    def slot(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True)
+class Round(Message):
+    """One round: the family's public ``request`` and, without DP, the federated
+    standardisation (``standardizer``: mean, std, label mean and std)."""
+
+    participants: list[str]
+    request: dict[str, Any]
+    standardizer: dict[str, Any] | None = None
+    phase = Phase.ROUND
+
+    @property
+    def slot(self) -> int:
+        return self.round
+
+
+@dataclass(frozen=True)
+class Unmask(Message):
+    slot: int
+    received: list[str]
+    participants: list[str]
+    phase = Phase.UNMASK
+
+
+_TYPES: dict[str, type[Message]] = {
+    t.phase.value: t
+    for t in (Keys, Deal, Receive, Stats, Round, Unmask)  # type: ignore[misc]
+}
+
+
+def _names(value: Any, what: str) -> list[str]:
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise PolicyViolation(f"malformed round message: {what} must be a list of lake names")
+    if not all(isinstance(v, str) for v in value):
+        raise PolicyViolation(f"malformed round message: {what} must be a list of lake names")
+    return list(value)
+
+
+def parse(data: Mapping[str, Any]) -> Message:
+    """The typed message of ``data``; :class:`PolicyViolation` for anything else."""
+    if not isinstance(data, Mapping):
+        raise PolicyViolation("malformed round message: not an object")
+    phase = data.get("phase")
+    cls = _TYPES.get(str(phase))
+    if cls is None:
+        raise PolicyViolation(f"unknown phase {phase!r}")
+    try:
+        round_ = int(data["round"])
+        plan = str(data["plan"])
+        if cls is Keys:
+            return Keys(plan, round_)
+        if cls is Deal:
+            return Deal(
+                plan,
+                round_,
+                _names(data["roster"], "roster"),
+                dict(data["public"]),
+                int(data["threshold"]),
+            )
+        if cls is Receive:
+            return Receive(plan, round_, {str(k): str(v) for k, v in dict(data["inbox"]).items()})
+        participants = _names(data["participants"], "participants")
+        if cls is Stats:
+            return Stats(plan, round_, participants)
+        if cls is Round:
+            standardizer = data.get("standardizer")
+            return Round(
+                plan,
+                round_,
+                participants,
+                dict(data["request"]),
+                None if standardizer is None else dict(standardizer),
+            )
+        return Unmask(
+            plan, round_, int(data["slot"]), _names(data["received"], "received"), participants
+        )
+    except PolicyViolation:
+        raise
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyViolation(f"malformed round message ({type(exc).__name__}: {exc})") from exc

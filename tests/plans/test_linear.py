@@ -1,0 +1,114 @@
+"""Least squares and ridge across three uneven lakes, against the pooled solution."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import collab
+from collab.plans import LinearRegression
+
+
+@pytest.fixture(scope="module")
+def diabetes(uneven):
+    return uneven.tables["diabetes"]
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_exact_solver_is_the_pooled_least_squares_solution(uneven, diabetes, alpha):
+    from sklearn.linear_model import Ridge
+
+    plan = LinearRegression(
+        table="diabetes", features=diabetes.features, label=diabetes.label, alpha=alpha
+    )
+    job, model = uneven.train(plan)
+    X = diabetes.pooled[diabetes.features].to_numpy()
+    y = diabetes.pooled[diabetes.label].to_numpy()
+    if alpha == 0.0:  # the normal equations of the pooled rows, solved here by numpy
+        A = np.column_stack([X, np.ones(len(y))])
+        solution = np.linalg.lstsq(A, y, rcond=None)[0]
+        coef, intercept = solution[:-1], solution[-1]
+    else:
+        ridge = Ridge(alpha=alpha).fit(X, y)
+        coef, intercept = ridge.coef_, ridge.intercept_
+    np.testing.assert_allclose(model.coef_, coef, rtol=0, atol=1e-6)
+    assert abs(model.intercept_ - intercept) < 1e-6
+    # one round of masked sufficient statistics, and its fit in the history
+    assert job.rounds_done == 1 and list(job.history.columns) == [
+        "round",
+        "loss",
+        "rmse",
+        "r2",
+        "rows",
+        "seconds",
+    ]
+    residual = y - X @ coef - intercept
+    assert job.history["rmse"].iloc[0] == pytest.approx(np.sqrt(np.mean(residual**2)), rel=1e-6)
+    assert job.history["rows"].iloc[0] == len(y)
+
+
+def test_test_rmse_within_two_percent_of_scikit_learn_and_exports(uneven, diabetes):
+    from sklearn.linear_model import LinearRegression as SkLinearRegression
+
+    plan = LinearRegression(table="diabetes", features=diabetes.features, label=diabetes.label)
+    _, model = uneven.train(plan)
+    test = diabetes.test
+    central = SkLinearRegression().fit(
+        diabetes.pooled[diabetes.features], diabetes.pooled[diabetes.label]
+    )
+
+    def rmse(predicted):
+        return float(np.sqrt(np.mean((predicted - test[diabetes.label].to_numpy()) ** 2)))
+
+    ours, theirs = rmse(model.predict(test)), rmse(central.predict(test[diabetes.features]))
+    assert ours <= 1.02 * theirs, (ours, theirs)
+    assert model.score(test, test[diabetes.label]) == pytest.approx(
+        central.score(test[diabetes.features], test[diabetes.label]), abs=1e-6
+    )
+    exported = model.to_sklearn()
+    np.testing.assert_allclose(
+        exported.predict(test[diabetes.features]), model.predict(test), rtol=0, atol=1e-9
+    )
+    assert type(exported).__name__ == "LinearRegression"
+
+
+def test_rounds_solver_trains_by_federated_averaging(uneven, diabetes):
+    plan = LinearRegression(
+        table="diabetes",
+        features=diabetes.features,
+        label=diabetes.label,
+        solver="rounds",
+        rounds=8,
+        local_epochs=10,
+        learning_rate=0.3,
+    )
+    job, _model = uneven.train(plan)
+    history = job.history
+    assert len(history) == 8
+    assert history["loss"].iloc[-1] < 0.8 * history["loss"].iloc[0]
+    assert history["r2"].iloc[-1] > 0.4
+
+
+def test_dp_solves_noisy_statistics_within_the_noise_and_charges_the_ledger(uneven, diabetes):
+    table = uneven.bounded("diabetes", max_epsilon=10.0)
+    plan = LinearRegression(
+        table=table, features=diabetes.features, label=diabetes.label, dp=collab.DP(epsilon=8.0)
+    )
+    _job, model = uneven.train(plan)
+    test = diabetes.test
+    rmse = float(np.sqrt(np.mean((model.predict(test) - test[diabetes.label]) ** 2)))
+    spread = float(test[diabetes.label].std())
+    assert rmse < spread  # noisy, but better than predicting the mean
+    for lake in uneven.lakes:
+        spent = lake.budget("ada@uni.edu").set_index("table")
+        assert spent.loc[table, "epsilon spent"] == pytest.approx(8.0)
+        assert spent.loc[table, "epsilon left"] == pytest.approx(2.0)
+
+
+def test_a_text_label_or_a_missing_bound_is_refused_naming_lake_and_column(uneven, diabetes):
+    with pytest.raises(collab.PlanError, match=r"lake 'north'.*label 'malignant' is binary"):
+        uneven.federation.check(
+            LinearRegression(table="biopsies", features=["mean_radius"], label="malignant")
+        )
+    with pytest.raises(collab.PlanError, match="alpha is the exact solver"):
+        LinearRegression(table="t", features=["a"], label="y", alpha=1.0, solver="rounds")

@@ -1,0 +1,256 @@
+"""The architecture's layer rules, checked: which collab packages may never import which.
+
+Every ``.py`` file under ``collab/`` is parsed with ``ast`` (never imported), and every import
+in it counts: module-level and function-local ones, ``import x`` and ``from x import y``,
+relative imports resolved against the file's package, and imports under ``if TYPE_CHECKING:``.
+Type-only imports are deliberately NOT exempted: a layer that names another layer's types is
+coupled to it, and the rules below are about coupling, not just about what runs.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "collab"
+
+
+@dataclass(frozen=True)
+class Rule:
+    source: str  # a package prefix: the files under it are checked
+    forbidden: tuple[str, ...]  # package prefixes those files may never import
+    reason: str
+
+
+# source package prefix -> forbidden prefixes, and why.
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "collab.scientist",
+        ("collab.engine",),
+        "the scientist's side never runs Spark: rows stay in the lakes",
+    ),
+    Rule(
+        "collab.plans",
+        ("collab.lake",),
+        "a plan is a pure description; the lake runs plans, never the reverse",
+    ),
+    Rule(
+        "collab.secure",
+        ("collab.lake", "collab.plans"),
+        "the crypto and DP primitives sit below every layer that uses them",
+    ),
+    Rule(
+        "collab.engine",
+        ("collab.scientist",),
+        "the engine computes where the rows live and knows nothing of the coordinator",
+    ),
+    Rule(
+        "collab.protocol",
+        ("collab.lake", "collab.scientist", "collab.engine"),
+        "the wire protocol is shared by both sides and depends on neither",
+    ),
+    Rule("collab.widgets", ("collab.engine",), "views hold no logic and never see rows"),
+)
+
+# Packages a rule may name before they exist (then the rule passes vacuously).
+MAY_BE_ABSENT = {"collab.protocol"}
+
+
+@dataclass(frozen=True)
+class Import:
+    path: str  # the importing file, relative to the repository root
+    line: int
+    module: str  # the imported module, absolute (relative imports resolved)
+    name: str | None = None  # for `from module import name`: the name, maybe a submodule
+
+    def targets(self) -> Iterator[str]:
+        """What this import may bring in: the module, and `module.name` in case the name is a
+        submodule (`from .. import engine` inside collab/lake imports `collab.engine`)."""
+        yield self.module
+        if self.name is not None and self.name != "*":
+            yield f"{self.module}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: Rule
+    imp: Import
+    target: str  # the forbidden module it imports
+
+    def __str__(self) -> str:
+        how = f" (from {self.imp.module} import {self.imp.name})" if self.imp.name else ""
+        return f"{self.imp.path}:{self.imp.line} -> {self.target}{how}"
+
+
+def under(module: str, prefix: str) -> bool:
+    """`module` is the package `prefix` or inside it (by dotted components, not by text)."""
+    return module == prefix or module.startswith(prefix + ".")
+
+
+def module_of(path: str) -> str:
+    """collab/lake/_runner.py -> collab.lake._runner; collab/lake/__init__.py -> collab.lake."""
+    parts = list(Path(path).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def package_of(path: str) -> str:
+    """The package that a relative import in `path` is resolved against."""
+    module = module_of(path)
+    return module if Path(path).name == "__init__.py" else module.rpartition(".")[0]
+
+
+def resolve(path: str, level: int, module: str | None) -> str:
+    """The absolute module named by `from <level dots><module> import ...` inside `path`."""
+    if level == 0:
+        assert module is not None
+        return module
+    parts = package_of(path).split(".")
+    if level - 1 >= len(parts):
+        raise ValueError(f"{path}: relative import beyond the top package (level {level})")
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join(base + ([module] if module else []))
+
+
+def imports_of(path: str | Path, source: str | None = None) -> list[Import]:
+    """Every import in one file, at any depth (functions, classes, `if TYPE_CHECKING:`, ...).
+
+    `path` is relative to the repository root (an absolute path under it is made relative);
+    `source` defaults to the file's text, and lets a test check text that is not on disk.
+    """
+    path = Path(path)
+    if path.is_absolute():
+        path = path.relative_to(ROOT)
+    shown = path.as_posix()
+    if source is None:
+        source = (ROOT / path).read_text(encoding="utf-8")
+    found: list[Import] = []
+    for node in ast.walk(ast.parse(source, filename=shown)):
+        if isinstance(node, ast.Import):
+            found += [Import(shown, node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            module = resolve(shown, node.level, node.module)
+            found += [Import(shown, node.lineno, module, alias.name) for alias in node.names]
+    return sorted(found, key=lambda imp: (imp.line, imp.module, imp.name or ""))
+
+
+def violations(rules: Iterable[Rule], files: Mapping[str, str]) -> list[Violation]:
+    """Every import in `files` (path relative to the root -> source) that breaks a rule."""
+    found: list[Violation] = []
+    for path, source in sorted(files.items()):
+        module = module_of(path)
+        applicable = [rule for rule in rules if under(module, rule.source)]
+        if not applicable:
+            continue
+        for imp in imports_of(path, source):
+            for rule in applicable:
+                hits = [t for t in imp.targets() for f in rule.forbidden if under(t, f)]
+                if hits:
+                    found.append(Violation(rule, imp, hits[0]))
+    return found
+
+
+def collab_files() -> dict[str, str]:
+    """Every .py file under collab/, by path relative to the repository root."""
+    return {
+        path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / PACKAGE).rglob("*.py"))
+        if ".ipynb_checkpoints" not in path.parts
+    }
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, str]:
+    found = collab_files()
+    assert found, f"no .py files under {ROOT / PACKAGE}"
+    return found
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.source for rule in RULES])
+def test_layer_rule(rule: Rule, files: dict[str, str]) -> None:
+    checked = [path for path in files if under(module_of(path), rule.source)]
+    if rule.source not in MAY_BE_ABSENT:
+        assert checked, f"no files under {rule.source}: is the rule's prefix misspelt?"
+    broken = violations([rule], files)
+    if broken:  # the message alone: the sources in this test's arguments are too long to show
+        pytest.fail(
+            f"{rule.source} must not import {' or '.join(rule.forbidden)} ({rule.reason}); "
+            f"{len(broken)} offending import(s):\n" + "\n".join(f"  {v}" for v in broken),
+            pytrace=False,
+        )
+
+
+# The checker itself: it must catch what the rules forbid, or the tests above pass vacuously.
+
+SYNTHETIC = """\
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._errors import CollabError
+
+if TYPE_CHECKING:
+    from collab.engine._tables import TableFacts
+
+
+def run():
+    import collab.engine
+
+    def inner():
+        from ..engine import spark_session
+
+        return spark_session
+
+    return inner
+
+
+class Holder:
+    def method(self):
+        from .. import engine
+        from .. import engineering
+
+        return engine, engineering
+"""
+
+
+def test_checker_catches_every_kind_of_import() -> None:
+    path = "collab/scientist/_x.py"
+    found = violations(RULES, {path: SYNTHETIC})
+    assert [str(v) for v in found] == [
+        f"{path}:8 -> collab.engine._tables (from collab.engine._tables import TableFacts)",
+        f"{path}:12 -> collab.engine",
+        f"{path}:15 -> collab.engine (from collab.engine import spark_session)",
+        f"{path}:24 -> collab.engine (from collab import engine)",
+    ]  # and not `collab.engineering` (line 25): prefixes match whole dotted components
+    assert {v.rule.source for v in found} == {"collab.scientist"}
+
+
+def test_checker_ignores_files_outside_the_rule() -> None:
+    assert violations(RULES, {"collab/lake/_x.py": SYNTHETIC}) == []
+
+
+def test_relative_imports_resolve_against_the_package() -> None:
+    source = "def f():\n    from ..engine import spark_session\n    from . import _state\n"
+    assert [(i.module, i.name) for i in imports_of("collab/lake/_runner.py", source)] == [
+        ("collab.engine", "spark_session"),
+        ("collab.lake", "_state"),
+    ]
+    # in a package's __init__.py, `.` is that package itself
+    assert [i.module for i in imports_of("collab/lake/__init__.py", "from .. import x")] == [
+        "collab"
+    ]
+    with pytest.raises(ValueError, match="beyond the top package"):
+        imports_of("collab/_x.py", "from .. import x")
+
+
+def test_imports_of_reads_the_real_tree() -> None:
+    """Parsing from disk works, by relative or absolute path (collab/__init__.py imports)."""
+    relative = imports_of("collab/__init__.py")
+    assert relative and relative == imports_of(ROOT / "collab" / "__init__.py")
+    assert all(imp.path == "collab/__init__.py" for imp in relative)
