@@ -67,6 +67,8 @@ class LinearRegression(RoundPlan):
     history_metrics: ClassVar[tuple[str, ...]] = ("loss", "rmse", "r2")
     primary_metric: ClassVar[str] = "r2"
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"solver": SOLVERS}
+
     alpha: float = 0.0
     solver: str = "auto"
     learning_rate: float = 0.1

@@ -90,6 +90,8 @@ class MLPClassifier(ClassLabels, RoundPlan):
     history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
     primary_metric: ClassVar[str] = "accuracy"
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"activation": ACTIVATIONS}
+
     hidden: tuple[int, ...] = (32,)
     activation: str = "relu"
     classes: tuple[float, ...] | None = None

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._errors import PlanError, PolicyViolation
 from ._plan import Plan
 from ._server_optimizer import (
+    SERVER_OPTIMIZERS,
     check_server_optimizer,
     default_server_learning_rate,
     server_step,
@@ -48,6 +49,8 @@ class RoundPlan(Plan):
     server_learning_rate
         The coordinator's step size; ``None`` is 1.0 for ``"sgd"`` and 0.1 otherwise.
     """
+
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"server_optimizer": SERVER_OPTIMIZERS}
 
     rounds: int = 30
     local_epochs: int = 1

@@ -13,43 +13,55 @@ COMMON = ("table", "features", "label", "secure_aggregation", "secure_threshold"
 
 
 def _doc_entries(cls: type) -> dict[str, str]:
-    """``name -> first sentence`` from the numpydoc ``Parameters`` sections of ``cls`` and
-    its bases."""
+    """``name -> description`` from the numpydoc ``Parameters`` sections of ``cls`` and its
+    bases. A base's own entry for a setting wins over a subclass's grouped entry
+    (``rounds, local_epochs`` ... "see the base"), which only fills gaps."""
     found: dict[str, str] = {}
     for klass in reversed(cls.__mro__):
         doc = inspect.getdoc(klass) or ""
         if "Parameters\n----------" not in doc:
             continue
-        body = doc.split("Parameters\n----------", 1)[1]
-        current: list[str] = []
-        text: list[str] = []
-        for line in body.splitlines():
+        entries: list[tuple[list[str], list[str]]] = []
+        for line in doc.split("Parameters\n----------", 1)[1].splitlines():
             if line and not line.startswith(" "):
-                if re.match(r"^[A-Za-z_][\w, ]*$", line):
-                    for name in current:
-                        found[name] = " ".join(text).strip()
-                    current, text = [n.strip() for n in line.split(",")], []
-                    continue
-                break
-            text.append(line.strip())
-        for name in current:
-            found[name] = " ".join(text).strip()
-    return {k: v for k, v in found.items() if v}
+                if not re.match(r"^[A-Za-z_][\w, ]*$", line):
+                    break
+                entries.append(([n.strip() for n in line.split(",")], []))
+            elif entries:
+                entries[-1][1].append(line.strip())
+        for names, text in entries:
+            description = " ".join(text).strip()
+            for name in names:
+                if description and (len(names) == 1 or name not in found):
+                    found[name] = description
+    return found
 
 
-def _kind(annotation: Any, default: Any) -> str:
-    text = str(annotation)
-    if text.startswith("bool") or isinstance(default, bool):
-        return "bool"
-    if "tuple[int" in text:
-        return "ints"
-    if "tuple[float" in text:
-        return "numbers"
-    if text.startswith("int"):
-        return "int"
-    if text.startswith("float"):
-        return "float"
-    return "text"
+def _choices(cls: type) -> dict[str, tuple[str, ...]]:
+    """``name -> allowed values`` of text settings, from ``CHOICES`` of ``cls`` and its bases."""
+    found: dict[str, tuple[str, ...]] = {}
+    for klass in reversed(cls.__mro__):
+        found.update(vars(klass).get("CHOICES", {}))
+    return found
+
+
+def _kind(annotation: Any) -> tuple[str, bool]:
+    """The widget kind of a setting's type, and whether ``None`` is allowed."""
+    args = typing.get_args(annotation)
+    optional = type(None) in args
+    if optional:
+        rest = [a for a in args if a is not type(None)]
+        annotation = rest[0] if len(rest) == 1 else annotation
+    if annotation is bool:
+        return "bool", optional
+    if annotation is int:
+        return "int", optional
+    if annotation is float:
+        return "float", optional
+    if typing.get_origin(annotation) is tuple:
+        inner = typing.get_args(annotation)[:1]
+        return ("ints" if inner == (int,) else "numbers"), optional
+    return "text", optional
 
 
 def describe_settings(cls: type) -> list[dict[str, Any]]:
@@ -63,14 +75,14 @@ def describe_settings(cls: type) -> list[dict[str, Any]]:
         if f.name in COMMON:
             continue
         default = f.default if f.default is not MISSING else None
-        annotation = hints.get(f.name, f.type)
-        choices = getattr(cls, "CHOICES", {}).get(f.name)
+        kind, optional = _kind(hints.get(f.name, f.type))
+        choices = _choices(cls).get(f.name)
         out.append(
             {
                 "name": f.name,
-                "kind": _kind(annotation, default),
+                "kind": kind,
                 "default": list(default) if isinstance(default, tuple) else default,
-                "optional": "None" in str(annotation),
+                "optional": optional,
                 "choices": list(choices) if choices else None,
                 "help": docs.get(f.name, ""),
             }

@@ -195,38 +195,31 @@ class PartyHandler:
         assert isinstance(message, Stats | Round)
         return self._compute(message)
 
-    def _compute(self, message: Stats | Round) -> dict[str, Any]:
+    def _sums(self, message: Stats | Round) -> Update:
+        """This lake's sums for ``message`` over its rows. The step given to the rows may be
+        shipped to Spark's workers: it holds the plan and the request, never the handler."""
         plan = self.plan
         d = len(plan.features)
         rows = self._rows()
         if isinstance(message, Stats):
-            n_metrics = len(STAT_METRICS)
-            size = stats_size(d)
 
-            def step_sums() -> Update:
-                return Update.from_flat(
-                    rows.total(
-                        lambda X, y: table_stats(X, y, plan.invalid_labels).flat(), size, None
-                    ),
-                    n_metrics,
-                )
+            def stats(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+                return table_stats(X, y, plan.invalid_labels).flat()
 
-        else:
-            standardizer = self._standardizer(message)
-            request = message.request
-            n_metrics = len(plan.metric_sums)
-            size = plan.update_size(d)
-            dp = plan.dp
+            return Update.from_flat(rows.total(stats, stats_size(d), None), len(STAT_METRICS))
+        request, dp = message.request, plan.dp
 
-            def step_sums() -> Update:
-                if dp is None:
-                    compute: Compute = lambda Z, y: plan.local_update(Z, y, request).flat()  # noqa: E731
-                else:
-                    clip = float(dp.clip_norm)
-                    compute = lambda Z, y: plan.dp_update(Z, y, request, clip).flat()  # noqa: E731
-                return Update.from_flat(rows.total(compute, size, standardizer), n_metrics)
+        def step(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+            if dp is None:
+                return plan.local_update(Z, y, request).flat()
+            return plan.dp_update(Z, y, request, float(dp.clip_norm)).flat()
 
-        update = step_sums()
+        total = rows.total(step, plan.update_size(d), self._standardizer(message))
+        return Update.from_flat(total, len(plan.metric_sums))
+
+    def _compute(self, message: Stats | Round) -> dict[str, Any]:
+        plan = self.plan
+        update = self._sums(message)
         if update.invalid > 0:
             raise PlanError(
                 f"{self._where}: {int(update.invalid)} labelled row(s) of column "
