@@ -8,13 +8,14 @@ from ._logistic import LogisticModel, LogisticRegression
 from ._mlp import MLPClassifier, MLPModel
 from ._model import Classifier, Model, Regressor
 from ._plan import Plan, families, register_family
-from ._rounds import RoundPlan
+from ._rounds import ClassifierRoundPlan, RoundPlan
 from ._softmax import SoftmaxModel, SoftmaxRegression
 from ._stats import Standardizer
 from ._update import Update
 
 __all__ = [
     "Classifier",
+    "ClassifierRoundPlan",
     "LinearModel",
     "LinearRegression",
     "LogisticModel",

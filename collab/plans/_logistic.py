@@ -13,14 +13,13 @@ from .._errors import PlanError
 from .._schema import ColumnSchema
 from ._model import Classifier, coefficient_table
 from ._plan import register_family
-from ._rounds import RoundPlan, classification_metrics, sigmoid
+from ._rounds import ClassifierRoundPlan, sigmoid
 from ._stats import Standardizer
-from ._update import Update
 
 
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
-class LogisticRegression(RoundPlan):
+class LogisticRegression(ClassifierRoundPlan):
     """A binary classifier trained across lakes by federated averaging.
 
     Every round each lake starts from the global weights, runs ``local_epochs`` passes of
@@ -40,9 +39,6 @@ class LogisticRegression(RoundPlan):
     """
 
     model: ClassVar[str] = "logistic_regression"
-    metric_sums: ClassVar[tuple[str, ...]] = ("loss", "correct")
-    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
-    primary_metric: ClassVar[str] = "accuracy"
 
     def check_label(self, column: ColumnSchema, where: str) -> None:
         if column.kind != "binary":
@@ -89,9 +85,6 @@ class LogisticRegression(RoundPlan):
         margin = self._margin(Z, w)
         loss = np.minimum(np.logaddexp(0.0, margin) - y * margin, 1.0)
         return np.column_stack([loss, (margin > 0) == (y > 0.5)])
-
-    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
-        return classification_metrics(update)
 
     def build_model(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any

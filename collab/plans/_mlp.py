@@ -13,10 +13,9 @@ import pandas as pd
 from .._errors import PlanError
 from ._model import Classifier
 from ._plan import register_family
-from ._rounds import RoundPlan, classification_metrics, sigmoid, softmax
+from ._rounds import ClassifierRoundPlan, sigmoid, softmax
 from ._softmax import ClassLabels, one_hot
 from ._stats import Standardizer
-from ._update import Update
 
 ACTIVATIONS = ("relu", "tanh")
 
@@ -58,7 +57,7 @@ def forward(
 
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
-class MLPClassifier(ClassLabels, RoundPlan):
+class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     """A multi-layer perceptron classifier trained by FedAvg, or FedProx with ``fedprox_mu``.
 
     Two classes use one logistic output (as scikit-learn does), more use a softmax.
@@ -86,9 +85,6 @@ class MLPClassifier(ClassLabels, RoundPlan):
     """
 
     model: ClassVar[str] = "mlp_classifier"
-    metric_sums: ClassVar[tuple[str, ...]] = ("loss", "correct")
-    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
-    primary_metric: ClassVar[str] = "accuracy"
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"activation": ACTIVATIONS}
 
@@ -207,9 +203,6 @@ class MLPClassifier(ClassLabels, RoundPlan):
     def row_metrics(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
         loss, correct = self._row_loss_correct(Z, t, w)
         return np.column_stack([np.minimum(loss, 1.0), correct])
-
-    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
-        return classification_metrics(update)
 
     def build_model(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any

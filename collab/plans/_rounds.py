@@ -235,6 +235,23 @@ class RoundPlan(Plan):
         return {**state, "weights": new.tolist(), "moments": moments}
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class ClassifierRoundPlan(RoundPlan):
+    """A classifier trained by rounds: each round reports the incoming model's log loss and
+    its count of correct predictions, so the history shows loss and accuracy."""
+
+    metric_sums: ClassVar[tuple[str, ...]] = ("loss", "correct")
+    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
+    primary_metric: ClassVar[str] = "accuracy"
+
+    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
+        rows = max(update.rows, 1e-12)
+        return {
+            "loss": float(update.metrics[0] / rows),
+            "accuracy": float(update.metrics[1] / rows),
+        }
+
+
 def softmax(margins: np.ndarray) -> np.ndarray:
     shifted = margins - margins.max(axis=1, keepdims=True)
     e = np.exp(shifted)
@@ -243,12 +260,3 @@ def softmax(margins: np.ndarray) -> np.ndarray:
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))
-
-
-def classification_metrics(update: Update) -> dict[str, float]:
-    """``loss`` and ``accuracy`` from the sums ``("loss", "correct")``."""
-    rows = max(update.rows, 1e-12)
-    return {
-        "loss": float(update.metrics[0] / rows),
-        "accuracy": float(update.metrics[1] / rows),
-    }

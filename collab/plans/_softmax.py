@@ -13,9 +13,8 @@ from .._schema import ColumnSchema, TableSchema
 from ._classes import check_classes, check_label_column, class_index, published_classes
 from ._model import Classifier, coefficient_table
 from ._plan import register_family
-from ._rounds import RoundPlan, classification_metrics, softmax
+from ._rounds import ClassifierRoundPlan, softmax
 from ._stats import Standardizer
-from ._update import Update
 
 
 class ClassLabels:
@@ -63,7 +62,7 @@ def one_hot(t: np.ndarray, k: int) -> np.ndarray:
 
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
-class SoftmaxRegression(ClassLabels, RoundPlan):
+class SoftmaxRegression(ClassLabels, ClassifierRoundPlan):
     """Multinomial logistic regression trained across lakes by federated averaging.
 
     A lake that has no row of some class still trains; a label value outside ``classes`` is
@@ -83,9 +82,6 @@ class SoftmaxRegression(ClassLabels, RoundPlan):
     """
 
     model: ClassVar[str] = "softmax_regression"
-    metric_sums: ClassVar[tuple[str, ...]] = ("loss", "correct")
-    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
-    primary_metric: ClassVar[str] = "accuracy"
 
     classes: tuple[float, ...] | None = None
 
@@ -132,9 +128,6 @@ class SoftmaxRegression(ClassLabels, RoundPlan):
         picked = P[np.arange(len(t)), t.astype(int)]
         loss = np.minimum(-np.log(np.maximum(picked, 1e-300)), 1.0)
         return np.column_stack([loss, np.argmax(P, axis=1) == t])
-
-    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
-        return classification_metrics(update)
 
     def build_model(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
