@@ -144,3 +144,22 @@ def test_a_dp_plan_never_gets_exact_statistics_from_either(uneven):
     with pytest.raises(collab.PrivacyError, match="exact statistics are never released"):
         mock.compute({"plan": plan.hash, "phase": "stats", "round": 1, "participants": [lake.name]})
     assert np.isfinite(plan.dp_row_bound(1.0))
+
+
+@pytest.mark.parametrize(
+    ("family", "table"),
+    [
+        (collab.plans.LogisticRegression, "biopsies"),
+        (collab.plans.SoftmaxRegression, "wine"),
+        (collab.plans.MLPClassifier, "wine"),
+        (collab.plans.LinearRegression, "diabetes"),
+    ],
+)
+def test_every_family_simulates_on_every_lakes_synthetic_rows(uneven, family, table):
+    data = uneven.tables[table]
+    plan = family(table=table, features=data.features, label=data.label)
+    job = uneven.federation.simulate(plan)
+    assert job.status == "done", job.error
+    assert len(job.history) == job.plan.total_rounds
+    assert list(job.history.columns) == ["round", *plan.history_metrics, "rows", "seconds"]
+    assert set(job.lake_states.values()) == {"done"}
