@@ -33,10 +33,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._schema import TableSchema
-    from .lake import Lake
-    from .plans import Model, Plan
-    from .scientist import Federation, Job
+# This module renders; it names none of the types it renders (each type calls it from its
+# ``_display_``), so it sits below every layer. Their objects are typed ``Any`` here.
 
 SCHEMA_MIME = "application/vnd.collab.schema+json"
 PLAN_MIME = "application/vnd.collab.plan+json"
@@ -270,7 +268,7 @@ def _column_payload(column: Any, presence: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def table_schema_payload(schema: TableSchema) -> dict[str, Any]:
+def table_schema_payload(schema: Any) -> dict[str, Any]:
     """One lake's table as a schema payload whose only lake is that lake."""
     return {
         "table": schema.name,
@@ -375,7 +373,7 @@ class SchemaView:
     rows: dict[str, int | None] = field(default_factory=dict)
 
     @classmethod
-    def from_federation(cls, fed: Federation, table: str) -> SchemaView:
+    def from_federation(cls, fed: Any, table: str) -> SchemaView:
         frame = fed.schema(table)
         payload = schema_payload_from_frame(table, frame, fed.lakes)
         hosted = fed.tables
@@ -409,7 +407,7 @@ class SchemaView:
 
 
 # plans --------------------------------------------------------------------------------------
-def plan_payload(plan: Plan) -> dict[str, Any]:
+def plan_payload(plan: Any) -> dict[str, Any]:
     """The plan's spec, its hash, and what displays need to show any family: its task, the
     rounds it runs, the metrics its history records, and its own settings in order."""
     spec = plan.to_spec()
@@ -484,7 +482,7 @@ def plan_report(payload: Mapping[str, Any]) -> Report:
 
 
 # jobs ---------------------------------------------------------------------------------------
-def job_payload(job: Job) -> dict[str, Any]:
+def job_payload(job: Any) -> dict[str, Any]:
     history = [
         {
             "round": int(r.round),
@@ -562,7 +560,7 @@ def job_report(payload: Mapping[str, Any]) -> Report:
 
 
 # models -------------------------------------------------------------------------------------
-def model_payload(model: Model) -> dict[str, Any]:
+def model_payload(model: Any) -> dict[str, Any]:
     return model.to_dict()
 
 
@@ -599,7 +597,7 @@ def model_report(payload: Mapping[str, Any]) -> Report:
 
 
 # lakes --------------------------------------------------------------------------------------
-def lake_info(lake: Lake) -> dict[str, Any]:
+def lake_info(lake: Any) -> dict[str, Any]:
     """What a lake's repr shows (everything here is the owner's to see)."""
     tables = []
     for name in lake.tables:

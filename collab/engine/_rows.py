@@ -23,6 +23,7 @@ Only functions and plain data in this module are shipped to the workers.
 
 from __future__ import annotations
 
+import atexit
 import errno
 import hashlib
 import os
@@ -359,3 +360,33 @@ class RowCache:
     @staticmethod
     def _remove(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
+
+
+ROW_CACHE_CONF = "spark.collab.rowCacheBytes"
+_row_cache: RowCache | None = None
+_row_cache_lock = threading.Lock()
+
+
+def row_cache() -> RowCache:
+    """This process's kept rows; the budget is Spark setting ``spark.collab.rowCacheBytes``
+    (a quarter of the machine's memory by default; ``0`` turns keeping rows off)."""
+    global _row_cache
+    from ._spark import active_settings
+
+    with _row_cache_lock:
+        if _row_cache is None:
+            settings = active_settings() or {}
+            value = (settings.get("conf") or {}).get(ROW_CACHE_CONF)
+            _row_cache = RowCache(None if value is None else int(value))
+            atexit.register(_row_cache.clear)
+        return _row_cache
+
+
+def _forget_after_fork() -> None:
+    # the parent's kept rows belong to the parent's Spark workers
+    global _row_cache, _row_cache_lock
+    _row_cache = None
+    _row_cache_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)

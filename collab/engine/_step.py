@@ -15,8 +15,6 @@ than the budget), Spark caches the table and every pass streams it from there.
 
 from __future__ import annotations
 
-import atexit
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,28 +25,12 @@ import numpy as np
 
 from ..plans import Standardizer
 from . import _rows
+from ._rows import row_cache
 from ._spark import active_settings, spark_session
 from ._tables import CachedTable, cached_table, persist
 
 Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Block = tuple[int, int, int, int, int]  # pid, block index, start, stop, partition rows
-
-ROW_CACHE_CONF = "spark.collab.rowCacheBytes"
-_row_cache: _rows.RowCache | None = None
-_row_cache_lock = threading.Lock()
-
-
-def row_cache() -> _rows.RowCache:
-    """This process's kept rows; the budget is Spark setting ``spark.collab.rowCacheBytes``
-    (a quarter of the machine's memory by default; ``0`` turns keeping rows off)."""
-    global _row_cache
-    with _row_cache_lock:
-        if _row_cache is None:
-            settings = active_settings() or {}
-            value = (settings.get("conf") or {}).get(ROW_CACHE_CONF)
-            _row_cache = _rows.RowCache(None if value is None else int(value))
-            atexit.register(_row_cache.clear)
-        return _row_cache
 
 
 def _keeps_rows() -> bool:
@@ -309,13 +291,3 @@ class TableRows:
 
 def table_rows(source: str, fmt: str, columns: tuple[str, ...]) -> TableRows:
     return TableRows(source, fmt, tuple(columns))
-
-
-def _forget_after_fork() -> None:
-    # the parent's kept rows belong to the parent's Spark workers
-    global _row_cache, _row_cache_lock
-    _row_cache = None
-    _row_cache_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)

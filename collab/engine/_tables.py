@@ -11,6 +11,7 @@ from typing import Any
 
 from .._errors import CollabError
 from .._schema import NUMERIC_TYPES
+from ._rows import row_cache
 from ._spark import spark_session
 
 FORMATS = ("parquet", "csv", "json", "orc", "delta")
@@ -193,8 +194,6 @@ def persist(table: CachedTable) -> None:
 
 def forget(source: str) -> None:
     """Drop what is cached of ``source`` (Spark's cache and the rows kept for rounds)."""
-    from ._step import row_cache
-
     with _cache_lock:
         for key in [k for k in _cached if k[0] == source]:
             entry = _cached.pop(key)
