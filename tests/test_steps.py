@@ -11,7 +11,8 @@ from collab.scientist._coordinator import Coordinator
 from collab.scientist._parties import LocalParty
 
 
-def ArrayParty(name, X, y, plan):  # noqa: N802 - reads as the party it makes
+def party(name, X, y, plan):
+    """A lake's handler over arrays, run here."""
     return LocalParty(name, plan, ArrayRows(X, y), job_id="0" * 32)
 
 
@@ -43,7 +44,7 @@ def test_one_lake_full_batch_fedavg_is_centralised_gradient_descent():
         learning_rate=0.5,
         secure_aggregation=False,
     )
-    model = Coordinator(plan, [ArrayParty("a", X, y, plan)]).fit()
+    model = Coordinator(plan, [party("a", X, y, plan)]).fit()
     # the same 5 steps written out by hand
     mean, sd = X.mean(axis=0), X.std(axis=0)
     Z = (X - mean) / sd
@@ -61,9 +62,9 @@ def test_splitting_rows_over_lakes_gives_the_same_full_batch_model():
     plan = LogisticRegression(
         table="t", features=["a", "b", "c"], label="y", rounds=8, secure_aggregation=False
     )
-    one = Coordinator(plan, [ArrayParty("a", X, y, plan)]).fit()
+    one = Coordinator(plan, [party("a", X, y, plan)]).fit()
     parts = np.array_split(np.arange(len(y)), 3)
-    three = Coordinator(plan, [ArrayParty(str(i), X[p], y[p], plan) for i, p in enumerate(parts)]).fit()
+    three = Coordinator(plan, [party(str(i), X[p], y[p], plan) for i, p in enumerate(parts)]).fit()
     np.testing.assert_allclose(three.coef_, one.coef_, rtol=1e-9)
 
 
@@ -72,7 +73,7 @@ def test_model_surface_matches_scikit_learn_export():
     plan = LogisticRegression(
         table="t", features=["a", "b", "c"], label="y", rounds=20, secure_aggregation=False
     )
-    model = Coordinator(plan, [ArrayParty("a", X, y, plan)]).fit()
+    model = Coordinator(plan, [party("a", X, y, plan)]).fit()
     proba = model.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(model.to_sklearn().predict(X), model.predict(X))

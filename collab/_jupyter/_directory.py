@@ -1,7 +1,7 @@
 """``LakeDirectory``: the saved lakes as the JupyterLab Data Lakes panel shows them.
 
 It logs in with the saved connections (``collab.connect``) and answers with public facts
-only: table schemas (names, types, private flags), coarsened row counts and request
+only: table schemas (names, types, kinds, private flags), coarsened row counts and request
 metadata. No password, row or per-row value is ever part of an answer.
 """
 
@@ -178,7 +178,7 @@ class LakeDirectory:
                     "name": table,
                     "rows": f"at least {schema.rows_at_least}",
                     "columns": [
-                        {"name": c.name, "type": c.type, "private": c.private}
+                        {"name": c.name, "type": c.type, "private": c.private, "kind": c.kind}
                         for c in schema.columns
                     ],
                 }

@@ -26,7 +26,8 @@ SCIENTIST = [
     ),
     (
         "code",
-        "# plan = collab.plans.LogisticRegression(\n"
+        "# collab.plans.families()  # the model families: one class each\n"
+        "# plan = collab.plans.<Family>(\n"
         '#     table="...", features=[...], label="...", rounds=30\n'
         "# )\n"
         "# fed.simulate(plan)\n"

@@ -2,7 +2,9 @@
 
 A column is offered only when every lake has it with the same type, no lake marks it
 private, and every lake's policy allows it; the reasons for the rest are kept so the builder
-can say why a column is missing from its lists. The plan itself is still checked by
+can say why a column is missing from its lists. Which columns may be a label depends on the
+family's task: a regression family learns a numeric column, a classifier a binary one or one
+whose categories every owner publishes. The plan itself is still checked by
 ``Federation.check`` (``Plan.check_against``): these lists only keep the builder from
 offering what that check would refuse.
 """
@@ -21,7 +23,13 @@ from .._schema import TableSchema
 
 @dataclass(frozen=True)
 class Choices:
-    """The columns, models and limits a plan on one table can use."""
+    """The columns, models and limits a plan on one table can use.
+
+    ``labels`` are the columns some family may learn; ``class_labels`` those a classifier
+    may (binary, or with categories published on every lake) and ``numeric_labels`` those a
+    regression family may. ``models`` are the families every lake's policy allows,
+    classifiers first.
+    """
 
     features: tuple[str, ...]
     labels: tuple[str, ...]
@@ -32,6 +40,18 @@ class Choices:
     requires_dp: bool
     requires_secure_aggregation: bool
     max_epsilon: dict[str, float | None] = field(default_factory=dict)
+    class_labels: tuple[str, ...] = ()
+    numeric_labels: tuple[str, ...] = ()
+    tasks: dict[str, str] = field(default_factory=dict)  # model -> its task
+
+    def labels_for(self, model: str | None) -> tuple[str, ...]:
+        """The labels a plan of family ``model`` may learn."""
+        task = self.tasks.get(str(model))
+        if task == "regression":
+            return self.numeric_labels
+        if task == "classification":
+            return self.class_labels
+        return self.labels
 
 
 def choices(
@@ -43,7 +63,7 @@ def choices(
     order: list[str] = []
     for schema in schemas.values():
         order.extend(name for name in schema.column_names if name not in order)
-    features, labels, private = [], [], []
+    features, class_labels, numeric_labels, private = [], [], [], []
     withheld: dict[str, str] = {}
     for name in order:
         found = {
@@ -72,16 +92,23 @@ def choices(
         if refused:
             withheld[name] = f"not allowed by the policy of {', '.join(refused)}"
             continue
-        if all(c is not None and c.kind == "binary" for c in columns):
-            labels.append(name)
+        if all(c is not None and c.kind == "binary" for c in columns) or all(
+            c is not None and c.is_numeric and c.categories is not None for c in columns
+        ):
+            class_labels.append(name)
+        if all(c is not None and c.kind == "numeric" for c in columns):
+            numeric_labels.append(name)
         if all(c is not None and c.is_numeric for c in columns):
             features.append(name)
         else:
             kind = columns[0].kind if columns[0] is not None else "other"
             withheld[name] = f"{kind}, not numeric"
-    allowed = [
-        model for model in families if all(model in policies[lake].allowed_models for lake in lakes)
-    ]
+    tasks = {model: str(getattr(family, "task", "")) for model, family in families.items()}
+    allowed = sorted(
+        (model for model in families if all(policies[lake].allows_model(model) for lake in lakes)),
+        key=lambda model: tasks[model] != "classification",
+    )
+    labels = [name for name in order if name in class_labels or name in numeric_labels]
     return Choices(
         features=tuple(features),
         labels=tuple(labels),
@@ -94,6 +121,9 @@ def choices(
             policies[lake].require_secure_aggregation for lake in lakes
         ),
         max_epsilon={lake: policies[lake].max_epsilon for lake in lakes},
+        class_labels=tuple(class_labels),
+        numeric_labels=tuple(numeric_labels),
+        tasks={model: tasks[model] for model in allowed},
     )
 
 

@@ -1,5 +1,6 @@
-"""Follow a training job: each lake's state, a progress bar over rounds, and loss and accuracy
-curves, refreshed from a background thread so the kernel stays free while the job runs."""
+"""Follow a training job: each lake's state, a progress bar over rounds, and curves of the loss
+and of the plan's primary metric (accuracy for a classifier, R² for a regression, ...),
+refreshed from a background thread so the kernel stays free while the job runs."""
 
 from __future__ import annotations
 
@@ -18,28 +19,29 @@ if TYPE_CHECKING:
 POLL_SECONDS = 0.5
 
 
-def curves_png(history: list[dict[str, Any]], rounds: int) -> bytes:
-    """Loss and training accuracy per round, side by side, as a PNG (matplotlib, no pyplot:
-    safe to draw from a background thread)."""
+def curves_png(history: list[dict[str, Any]], rounds: int, metric: str = "accuracy") -> bytes:
+    """The loss and the plan's primary ``metric`` (accuracy, R², ...) per round, side by
+    side, as a PNG (matplotlib, no pyplot: safe to draw from a background thread)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(8.0, 2.6), dpi=96, layout="constrained")
     FigureCanvasAgg(figure)
-    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    loss_axes, metric_axes = figure.subplots(1, 2)
     x = [r["round"] for r in history]
     for axes, key, colour, title in (
-        (loss_axes, "loss", "tab:blue", "loss (log loss, training)"),
-        (accuracy_axes, "accuracy", "tab:green", "accuracy (training)"),
+        (loss_axes, "loss", "tab:blue", "loss (training)"),
+        (metric_axes, metric, "tab:green", f"{metric} (training)"),
     ):
-        y = [r[key] for r in history]
+        y = [float("nan") if r.get(key) is None else float(r[key]) for r in history]
         axes.plot(x, y, marker="o", markersize=3, color=colour)
         axes.set_title(title, fontsize=10)
         axes.set_xlabel("round", fontsize=9)
         axes.set_xlim(0.5, max(rounds, 1) + 0.5)
         axes.tick_params(labelsize=8)
         axes.grid(alpha=0.3)
-    accuracy_axes.set_ylim(0.0, 1.02)
+    if metric == "accuracy":
+        metric_axes.set_ylim(0.0, 1.02)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
@@ -47,7 +49,9 @@ def curves_png(history: list[dict[str, Any]], rounds: int) -> bytes:
 
 class TrainingDashboard(View):
     """Each lake's state (waiting for approval, approved, running, done, failed), a progress
-    bar over rounds and live loss / accuracy curves for a :class:`collab.Job`.
+    bar over rounds and live curves of the loss and of the plan's ``primary_metric`` for a
+    :class:`collab.Job`; when it is done, the last round's values of every metric the plan's
+    history records.
 
     The dashboard reads the job every ``poll`` seconds in a daemon thread and stops when the
     job ends; the job itself trains in its own thread, so cells keep running meanwhile.
@@ -62,7 +66,7 @@ class TrainingDashboard(View):
         self.progress = widgets.IntProgress(
             value=0,
             min=0,
-            max=max(job.plan.rounds, 1),
+            max=max(job.plan.total_rounds, 1),
             description="Rounds",
             bar_style="info",
             layout=widgets.Layout(width="420px"),
@@ -114,7 +118,8 @@ class TrainingDashboard(View):
         self.progress.bar_style = {"done": "success", "failed": "danger"}.get(status, "info")
         history = payload["history"]
         if history and len(history) != self._drawn:
-            self.curves.value = curves_png(history, payload["rounds_total"])
+            metric = str(payload["plan"].get("primary_metric") or "loss")
+            self.curves.value = curves_png(history, payload["rounds_total"], metric)
             self.curves.layout.display = None
             self._drawn = len(history)
         self.footer.value = self._footer(payload)
@@ -124,13 +129,12 @@ class TrainingDashboard(View):
         status = payload["status"]
         if status == "done":
             last = payload["history"][-1] if payload["history"] else None
+            metrics = payload["plan"].get("metrics") or ["loss"]
             tail = (
                 ""
                 if last is None
-                else (
-                    f"; last round: loss {_display.fmt(last['loss'])}, "
-                    f"accuracy {_display.fmt(last['accuracy'])}"
-                )
+                else "; last round: "
+                + ", ".join(f"{m} {_display.fmt(last.get(m))}" for m in metrics)
             )
             text = (
                 f"Finished: {payload['rounds_done']} rounds{tail}. job.result() returns the model."

@@ -1,37 +1,38 @@
 """Build a training plan by pointing and clicking; ``builder.plan`` is the same
-``collab.plans.LogisticRegression`` that code would write, checked by the federation."""
+plan (of the chosen ``collab.plans`` family) that code would write, checked by the federation.
+
+The families offered are those every lake's policy allows (``collab.plans.families()``); the
+settings box is built from the chosen family's own description of its settings
+(``Plan.settings()``), so a family registered with ``collab.plans.register_family`` gets its
+controls without any change here.
+"""
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
-from .. import _display
+from .. import _display, plans
 from .._display import Report, Section
 from .._errors import CollabError, PlanError, PolicyViolation, PrivacyError
-from ..plans import Plan
-from ..plans._plan import PLAN_FAMILIES
 from ..secure import DP
 from ._base import View, fragment_html, message_html, report_html
 from ._choices import Choices, budget_left, choices
+from ._controls import SettingControl
 
 if TYPE_CHECKING:
+    from ..plans import Plan
     from ..scientist import Federation
 
-SETTINGS = (
-    "table",
-    "label",
-    "features",
-    "model",
-    "rounds",
-    "local_epochs",
-    "learning_rate",
-    "batch_size",
-    "l2",
-    "secure_aggregation",
-    "dp",
-)
+# What every plan has, whatever its family; the family's own settings come from its class.
+COMMON = ("table", "model", "label", "features", "secure_aggregation", "dp")
+# The setting the owners' ``max_rounds`` bounds (a slider up to the lowest limit).
+ROUNDS = "rounds"
+# With differential privacy a round is one full-batch step per lake (what the accounting
+# covers): these settings, where a family has them, are fixed while DP is on.
+DP_FIXED: dict[str, Any] = {"local_epochs": 1, "batch_size": None}
 
 
 def _keep(value: Any, options: tuple[str, ...]) -> str | None:
@@ -39,55 +40,47 @@ def _keep(value: Any, options: tuple[str, ...]) -> str | None:
     return value if value in options else (options[0] if options else None)
 
 
-class PlanBuilder(View):
-    """Pick a table, a label and features (only columns every lake's policy allows, never
-    private ones), a model, rounds and privacy settings; see each lake's epsilon limit and,
-    when the federation reports it, the budget left.
+def _summary(family: type[Plan]) -> str:
+    doc = inspect.getdoc(family) or ""
+    return doc.split("\n\n", 1)[0].replace("\n", " ").replace("``", "")
 
-    ``builder.plan`` returns the plan (a ``collab.plans.LogisticRegression``) after checking
+
+class PlanBuilder(View):
+    """Pick a table, a model family (those every lake's policy allows), a label and features
+    (only columns every lake's policy allows, never private ones), the family's own settings
+    and privacy settings; see each lake's epsilon limit and, when the federation reports it,
+    the budget left.
+
+    ``builder.plan`` returns the plan (of the family chosen in ``Model``) after checking
     it against every lake's published schema and policy; ``builder.set(...)`` chooses
-    settings from code and refuses private or disallowed columns with a message that says
-    why.
+    settings from code (``model=`` and any setting of that family) and refuses private or
+    disallowed columns with a message that says why. ``builder.controls`` holds the
+    family's settings controls by name.
     """
 
     css_class = "collab-plan-builder"
 
     def __init__(self, fed: Federation, *, table: str | None = None) -> None:
         self.fed = fed
+        self.families = plans.families()
         hosted = fed.tables
         common = set.intersection(*(set(v) for v in hosted.values())) if hosted else set()
         tables = sorted(common)
-        style = {"description_width": "110px"}
+        self._style = style = {"description_width": "110px"}
         wide = widgets.Layout(width="420px")
         self.table = widgets.Dropdown(options=tables, description="Table", style=style, layout=wide)
-        self.label = widgets.Dropdown(description="Label", style=style, layout=wide)
         self.model = widgets.Dropdown(description="Model", style=style, layout=wide)
+        self.family_note = widgets.HTML()
+        self.label = widgets.Dropdown(description="Label", style=style, layout=wide)
         self.features = widgets.SelectMultiple(
             description="Features", rows=10, style=style, layout=wide
         )
         self.select_all = widgets.Button(description="all", layout=widgets.Layout(width="60px"))
         self.select_none = widgets.Button(description="none", layout=widgets.Layout(width="60px"))
         self.withheld = widgets.HTML()
-        self.rounds = widgets.IntSlider(
-            value=30, min=1, max=500, description="Rounds", style=style, layout=wide
-        )
-        self.local_epochs = widgets.IntSlider(
-            value=1, min=1, max=20, description="Local epochs", style=style, layout=wide
-        )
-        self.learning_rate = widgets.BoundedFloatText(
-            value=0.5, min=1e-4, max=100.0, step=0.05, description="Learning rate", style=style
-        )
-        self.batch_size = widgets.BoundedIntText(
-            value=0,
-            min=0,
-            max=10**9,
-            description="Batch size",
-            style=style,
-            tooltip="0 uses every row of a lake at once",
-        )
-        self.l2 = widgets.BoundedFloatText(
-            value=0.0, min=0.0, max=1e6, step=0.01, description="L2 penalty", style=style
-        )
+        self.controls: dict[str, SettingControl] = {}
+        self.settings_box = widgets.VBox()
+        self.settings_box.add_class("collab-plan-settings")
         self.secure_aggregation = widgets.Checkbox(
             value=True, description="Secure aggregation", style=style, indent=False
         )
@@ -113,37 +106,27 @@ class PlanBuilder(View):
         )
         self.message = widgets.HTML()
         self.choices: Choices | None = None
+        self._family_name: str | None = None  # the family the settings box was built for
+        self._holding = 0  # > 0 while several controls change at once
 
         self.select_all.on_click(lambda _: self._select(all_=True))
         self.select_none.on_click(lambda _: self._select(all_=False))
         self.check_button.on_click(lambda _: self._check_clicked())
         self.table.observe(self._table_changed, names="value")
+        self.model.observe(self._model_changed, names="value")
         self.label.observe(self._label_changed, names="value")
         self.dp.observe(self._privacy_changed, names="value")
-        for control in (
-            self.features,
-            self.model,
-            self.rounds,
-            self.local_epochs,
-            self.learning_rate,
-            self.batch_size,
-            self.l2,
-            self.secure_aggregation,
-            self.epsilon,
-            self.delta,
-        ):
+        for control in (self.features, self.secure_aggregation, self.epsilon, self.delta):
             control.observe(self._changed, names="value")
 
         header = widgets.HTML(
             fragment_html(
                 '<div class="collab-header"><span class="collab-kind">Plan builder</span> '
                 f'<span class="collab-title">{_display.esc(", ".join(fed.lakes))}</span></div>'
-                '<div class="collab-summary">Only columns every lake publishes, none of them '
-                "private, and every owner's policy allows are offered.</div>"
+                '<div class="collab-summary">Only model families every lake allows, and '
+                "columns every lake publishes, none of them private, and every owner's policy "
+                "allows are offered.</div>"
             )
-        )
-        training = widgets.VBox(
-            [self.rounds, self.local_epochs, self.learning_rate, self.batch_size, self.l2]
         )
         privacy = widgets.VBox(
             [self.secure_aggregation, self.dp, self.epsilon, self.delta, self.budget]
@@ -152,11 +135,12 @@ class PlanBuilder(View):
             [
                 header,
                 self.table,
+                self.model,
+                self.family_note,
                 self.label,
                 widgets.HBox([self.features, widgets.VBox([self.select_all, self.select_none])]),
                 self.withheld,
-                self.model,
-                widgets.HBox([training, privacy]),
+                widgets.HBox([self.settings_box, privacy]),
                 self.check_button,
                 self.message,
             ]
@@ -172,25 +156,30 @@ class PlanBuilder(View):
         if table is None:
             self.message.value = message_html("No table is published by every lake.", "error")
             return
-        self.choices = found = choices(
-            self.fed.table_schemas(table), self.fed.policies(table), PLAN_FAMILIES
-        )
-        model, label = self.model.value, self.label.value
-        self.model.options = found.models  # (ipywidgets 8 clears the value with the options)
-        self.model.value = _keep(model, found.models)
-        self.label.options = found.labels
-        self.label.value = _keep(label, found.labels)
-        self.rounds.max = max(found.max_rounds, 1)
-        if found.requires_secure_aggregation:
-            self.secure_aggregation.value = True
-        self.secure_aggregation.disabled = found.requires_secure_aggregation
-        if found.requires_dp:
-            self.dp.value = True
-        self.dp.disabled = found.requires_dp
-        self.withheld.value = self._withheld_html(found)
-        self._label_changed()
-        self._select(all_=True)
-        self._privacy_changed()
+        self._holding += 1
+        try:
+            self.families = plans.families()  # (including any registered since)
+            self.choices = found = choices(
+                self.fed.table_schemas(table), self.fed.policies(table), self.families
+            )
+            model = self.model.value
+            self._family_name = None  # rebuilt: this table's policies bound the rounds
+            self.model.options = [(f"{m} ({found.tasks[m]})", m) for m in found.models]
+            self.model.value = _keep(model, found.models)  # (options cleared the value)
+            self._build_settings()
+            if found.requires_secure_aggregation:
+                self.secure_aggregation.value = True
+            self.secure_aggregation.disabled = found.requires_secure_aggregation
+            if found.requires_dp:
+                self.dp.value = True
+            self.dp.disabled = found.requires_dp
+            self.withheld.value = self._withheld_html(found)
+            self._offer_labels()
+            self._select(all_=True)
+            self._privacy_changed()
+        finally:
+            self._holding -= 1
+        self._changed()
 
     @staticmethod
     def _withheld_html(found: Choices) -> str:
@@ -203,11 +192,84 @@ class PlanBuilder(View):
         section = Section("Not offered", rows, header=("column", "why"), open=False)
         return fragment_html(_display.section_html(section))
 
+    # the family ---------------------------------------------------------------------------
+    @property
+    def family(self) -> type[Plan] | None:
+        """The plan class of the chosen model family."""
+        return self.families.get(str(self.model.value))
+
+    def _model_changed(self, change: Any = None) -> None:
+        if self.model.value is None or self.model.value == self._family_name:
+            return  # (a Dropdown passes through None while its options change)
+        self._holding += 1
+        try:
+            self._build_settings()
+            self._offer_labels()
+            self._privacy_changed()
+        finally:
+            self._holding -= 1
+        self._changed()
+
+    def _build_settings(self) -> None:
+        """The settings box of the chosen family, from ``family.settings()``. Settings the
+        previous family also had keep a value that was changed from its default."""
+        family = self.family
+        name = None if family is None else str(self.model.value)
+        if name == self._family_name:
+            return
+        kept: dict[str, Any] = {}
+        for old in self.controls.values():
+            if old.changed:
+                try:
+                    kept[old.name] = old.value
+                except PlanError:
+                    pass
+        found = self.choices
+        rounds_max = max(found.max_rounds, 1) if found is not None else None
+        self.controls = {}
+        for setting in [] if family is None else family.settings():
+            bounds = (1, rounds_max) if setting["name"] == ROUNDS and rounds_max else None
+            control = SettingControl(setting, style=self._style, width="420px", bounds=bounds)
+            if control.name in kept:
+                try:
+                    control.set(kept[control.name])
+                except CollabError:
+                    pass
+            control.widget.observe(self._changed, names="value")
+            self.controls[control.name] = control
+        self.settings_box.children = [c.widget for c in self.controls.values()]
+        self._family_name = name
+        self.family_note.value = "" if family is None else self._family_html(family)
+
+    @staticmethod
+    def _family_html(family: type[Plan]) -> str:
+        metrics = ", ".join(family.history_metrics)
+        return fragment_html(
+            f'<div class="collab-summary">{_display.esc(_summary(family))} '
+            f"<i>{_display.esc(family.task)}; each round reports {_display.esc(metrics)}"
+            "</i></div>"
+        )
+
+    def _offer_labels(self) -> None:
+        """The labels the chosen family can learn (keeping the chosen one if it still can)."""
+        if self.choices is None:
+            return
+        offered = self.choices.labels_for(self.model.value)
+        label = _keep(self.label.value, offered)
+        self.label.options = offered
+        self.label.value = label
+        self._label_changed()
+
+    # columns ------------------------------------------------------------------------------
     def _label_changed(self, change: Any = None) -> None:
         if self.choices is None:
             return
         offered = tuple(f for f in self.choices.features if f != self.label.value)
-        kept = tuple(f for f in self.features.value if f in offered)
+        chosen = set(self.features.value)
+        old = change["old"] if change is not None else None
+        if self.label.value in chosen and old in offered:
+            chosen.add(old)  # the new label was a feature: the old label takes its place
+        kept = tuple(f for f in offered if f in chosen)
         self.features.options = offered
         self.features.value = kept
         self._changed()
@@ -218,9 +280,13 @@ class PlanBuilder(View):
     def _privacy_changed(self, change: Any = None) -> None:
         on = bool(self.dp.value)
         self.epsilon.disabled = self.delta.disabled = not on
-        if on:  # a DP round is one full-batch step per lake (what the accounting covers)
-            self.local_epochs.value, self.batch_size.value = 1, 0
-        self.local_epochs.disabled = self.batch_size.disabled = on
+        for name, fixed in DP_FIXED.items():
+            control = self.controls.get(name)
+            if control is None:
+                continue
+            if on:
+                control.set(fixed)
+            control.widget.disabled = on
         self._changed()
 
     def budget_section(self) -> Section | None:
@@ -247,16 +313,13 @@ class PlanBuilder(View):
 
     # the plan -----------------------------------------------------------------------------
     def settings(self) -> dict[str, Any]:
-        """The chosen settings, as keyword arguments of the plan's class."""
+        """The chosen settings, as keyword arguments of the plan's class (raises
+        :class:`PlanError` when a box holds something that is not a value)."""
         return {
             "table": self.table.value,
             "features": list(self.features.value),
             "label": self.label.value,
-            "rounds": int(self.rounds.value),
-            "local_epochs": int(self.local_epochs.value),
-            "learning_rate": float(self.learning_rate.value),
-            "batch_size": int(self.batch_size.value) or None,
-            "l2": float(self.l2.value),
+            **{name: control.value for name, control in self.controls.items()},
             "secure_aggregation": bool(self.secure_aggregation.value),
             "dp": DP(epsilon=float(self.epsilon.value), delta=float(self.delta.value))
             if self.dp.value
@@ -264,7 +327,7 @@ class PlanBuilder(View):
         }
 
     def _build(self) -> Plan:
-        family = PLAN_FAMILIES.get(str(self.model.value))
+        family = self.family
         if family is None:
             raise PolicyViolation("no model family is allowed by every lake's policy")
         plan = family(**self.settings())
@@ -272,6 +335,8 @@ class PlanBuilder(View):
         return plan
 
     def _changed(self, change: Any = None) -> None:
+        if self._holding:
+            return
         self.budget.value = self._budget_html()
         try:
             plan = self._build()
@@ -302,23 +367,41 @@ class PlanBuilder(View):
 
     def set(self, **settings: Any) -> PlanBuilder:
         """Choose settings from code: ``builder.set(label="malignant", features=[...],
-        rounds=20, dp=collab.DP(epsilon=1.0))``. Refuses columns the builder does not offer
-        (private, missing on a lake, disallowed by a policy, not numeric) with a message."""
-        unknown = sorted(set(settings) - set(SETTINGS))
-        if unknown:
-            raise TypeError(
-                f"PlanBuilder.set() got unknown setting(s) {', '.join(unknown)}; "
-                f"known: {', '.join(SETTINGS)}"
-            )
+        rounds=20, dp=collab.DP(epsilon=1.0))``, or another family and its own settings:
+        ``builder.set(model="linear_regression", label="age", alpha=0.1)``. Refuses columns
+        the builder does not offer (private, missing on a lake, disallowed by a policy, not a
+        label the family can learn) with a message."""
         try:
-            self._apply(settings)
+            self._holding += 1
+            try:
+                self._apply(settings)
+            finally:
+                self._holding -= 1
         except CollabError as exc:
+            self._changed()
             self.message.value = message_html(str(exc), "error")
             raise
         self._changed()
         return self
 
+    def _known(self, model: Any) -> tuple[str, ...]:
+        family = self.families.get(str(model))
+        own = [] if family is None else [s["name"] for s in family.settings()]
+        return (*COMMON, *own)
+
     def _apply(self, settings: dict[str, Any]) -> None:
+        model = settings.get("model", self.model.value)
+        if "model" in settings and model not in self.families:
+            raise PlanError(
+                f"model {model!r} is not a model family; installed: {', '.join(self.families)}"
+            )
+        known = self._known(model)
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            raise TypeError(
+                f"PlanBuilder.set() got unknown setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(known)}"
+            )
         if "table" in settings:
             table = settings["table"]
             if table not in self.table.options:
@@ -329,18 +412,6 @@ class PlanBuilder(View):
             self.table.value = table
         found = self.choices
         assert found is not None
-        if "label" in settings:
-            label = settings["label"]
-            if label not in found.labels:
-                raise self._refusal(label, "label", found)
-            self.label.value = label
-        if "features" in settings:
-            names = settings["features"]
-            names = [names] if isinstance(names, str) else list(names)
-            for name in names:
-                if name not in self.features.options:
-                    raise self._refusal(name, "feature", found)
-            self.features.value = tuple(names)
         if "model" in settings:
             if settings["model"] not in found.models:
                 raise PolicyViolation(
@@ -361,18 +432,25 @@ class PlanBuilder(View):
             if not settings["secure_aggregation"] and found.requires_secure_aggregation:
                 raise PolicyViolation("a lake's policy requires secure aggregation")
             self.secure_aggregation.value = bool(settings["secure_aggregation"])
-        if settings.get("rounds", 1) > self.rounds.max:
-            raise PolicyViolation(
-                f"{settings['rounds']} rounds is more than a lake allows ({self.rounds.max})"
-            )
-        for name in ("rounds", "local_epochs", "learning_rate", "l2"):
+        for name, control in self.controls.items():
             if name in settings:
-                getattr(self, name).value = settings[name]
-        if "batch_size" in settings:
-            self.batch_size.value = settings["batch_size"] or 0
+                control.set(settings[name])
+        if "label" in settings:
+            label = settings["label"]
+            if label not in found.labels_for(self.model.value):
+                raise self._refusal(label, "label", found)
+            self.label.value = label
+        if "features" in settings:
+            names = settings["features"]
+            names = [names] if isinstance(names, str) else list(names)
+            for name in names:
+                if name not in self.features.options:
+                    raise self._refusal(name, "feature", found)
+            self.features.value = tuple(names)
 
     def _refusal(self, name: str, role: str, found: Choices) -> CollabError:
-        offered = found.labels if role == "label" else tuple(self.features.options)
+        model = str(self.model.value)
+        offered = found.labels_for(model) if role == "label" else tuple(self.features.options)
         choose = f"Choose from: {', '.join(offered) or 'none'}."
         why = found.withheld.get(name)
         if name in found.private:
@@ -381,9 +459,20 @@ class PlanBuilder(View):
             )
         if why is not None:
             return PolicyViolation(f"column {name!r} cannot be a {role}: {why}. {choose}")
-        if role == "label" and name in found.features:
+        if role == "label" and name in found.labels:
+            others = [m for m in found.models if name in found.labels_for(m)]
             return PlanError(
-                f"column {name!r} is not binary (0/1), so it cannot be the label. {choose}"
+                f"column {name!r} is not a label {model} can learn; "
+                f"{', '.join(others)} can (set model=...). {choose}"
+            )
+        if role == "label" and name in found.features:
+            needs = (
+                "a numeric column"
+                if found.tasks.get(model) == "regression"
+                else "a binary (0/1) column, or one whose categories every owner publishes"
+            )
+            return PlanError(
+                f"column {name!r} cannot be the label of {model}, which needs {needs}. {choose}"
             )
         if role == "feature" and name == self.label.value:
             return PlanError(f"column {name!r} is the label; it cannot also be a feature.")

@@ -71,21 +71,51 @@ export function chooseFeatures(
   return (numeric.length ? numeric : candidates).map(c => c.name);
 }
 
-/** A `collab.plans.LogisticRegression(...)` skeleton for `table`. */
+const BOOLEAN_TYPE = /^(bool|boolean)\b/i;
+
+/**
+ * Whether a column is known to hold only 0 and 1 (or true/false): the lake
+ * publishes it as `binary`, or its type is boolean.
+ */
+export function isBinaryColumn(column: ILakeColumn): boolean {
+  return column.kind === 'binary' || BOOLEAN_TYPE.test(column.type.trim());
+}
+
+/**
+ * The plan family a skeleton proposes for `label`: a regression for a
+ * numeric column not known to be binary, else a binary classifier.
+ */
+export function chooseFamily(
+  columns: ReadonlyArray<ILakeColumn>,
+  label: string | null
+): 'LogisticRegression' | 'LinearRegression' {
+  const column = columns.find(c => c.name === label);
+  if (column && isNumericType(column.type) && !isBinaryColumn(column)) {
+    return 'LinearRegression';
+  }
+  return 'LogisticRegression';
+}
+
+/**
+ * A plan skeleton for `table`: `collab.plans.LogisticRegression(...)` for a
+ * binary label, `collab.plans.LinearRegression(...)` (solved exactly, so
+ * without rounds) for a numeric one.
+ */
 export function planSkeleton(table: ILakeTable, rounds = 30): string {
   const label = chooseLabel(table.columns);
   const features = chooseFeatures(table.columns, label);
+  const family = chooseFamily(table.columns, label);
   const oneLine = `    features=[${features.map(pyString).join(', ')}],`;
   const featureLines =
     oneLine.length <= 88
       ? [oneLine]
       : ['    features=[', ...features.map(f => `        ${pyString(f)},`), '    ],'];
   return [
-    'plan = collab.plans.LogisticRegression(',
+    `plan = collab.plans.${family}(`,
     `    table=${pyString(table.name)},`,
     ...featureLines,
     `    label=${label === null ? '...' : pyString(label)},`,
-    `    rounds=${rounds},`,
+    ...(family === 'LogisticRegression' ? [`    rounds=${rounds},`] : []),
     ')'
   ].join('\n');
 }

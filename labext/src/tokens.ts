@@ -57,18 +57,36 @@ export interface IDPSettings {
   clip_norm: number;
 }
 
-/** `application/vnd.collab.plan+json` */
+/** One of a family's own settings, as `[name, value]`, in the family's order. */
+export type PlanSetting = [string, unknown];
+
+/**
+ * `application/vnd.collab.plan+json`: `plan.to_spec()` (the common fields
+ * below plus the family's own settings at the top level), its hash, and what
+ * a display needs to show any family.
+ */
 export interface IPlanPayload {
+  /** The family's name ("logistic_regression", "linear_regression", ...). */
   model: string;
   table: string;
   features: string[];
   label: string;
-  rounds: number;
-  local_epochs: number;
-  learning_rate: number;
   secure_aggregation: boolean;
+  secure_threshold?: number | null;
   dp: IDPSettings | null;
   hash: string;
+  /** "classification" or "regression". */
+  task?: string;
+  /** Rounds the plan runs (a policy's max_rounds bounds it). */
+  total_rounds?: number;
+  /** The names of the metrics each history row carries, `loss` first. */
+  metrics?: string[];
+  /** The metric a dashboard plots beside the loss. */
+  primary_metric?: string;
+  /** The family's own settings, in order. */
+  settings?: PlanSetting[];
+  /** The family's settings as spec fields (`rounds`, `alpha`, `hidden`, ...). */
+  [setting: string]: unknown;
 }
 
 export type JobStatus = 'waiting' | 'running' | 'done' | 'failed';
@@ -76,11 +94,12 @@ export type JobStatus = 'waiting' | 'running' | 'done' | 'failed';
 export type LakeJobState =
   'approved' | 'waiting for approval' | 'running' | 'done' | 'failed' | 'denied';
 
+/** One round of a job's history: `round`, each of `plan.metrics`, `rows`. */
 export interface IRoundRecord {
   round: number;
-  loss: number | null;
-  accuracy?: number | null;
+  loss?: number | null;
   rows?: number | null;
+  [metric: string]: number | null | undefined;
 }
 
 /** `application/vnd.collab.job+json` */
@@ -95,15 +114,35 @@ export interface IJobPayload {
   error: string | null;
 }
 
-/** `application/vnd.collab.model+json` */
+/** A cell of a model's report table. */
+export type ReportCell = string | number | boolean | null;
+
+/** What a trained model learned, as a table any renderer can draw. */
+export interface IModelReport {
+  title: string;
+  header: string[];
+  rows: ReportCell[][];
+  note?: string;
+}
+
+/**
+ * `application/vnd.collab.model+json`: `model.to_dict()`. Linear families
+ * keep a flat `coef` list and an `intercept`; a softmax model's `coef` is one
+ * list per class; an MLP has `coefs`/`intercepts`. Every family has `report`.
+ */
 export interface IModelPayload {
   model: string;
+  task?: string;
   features: string[];
   label: string;
-  coef: number[];
-  intercept: number;
   rounds: number;
   lakes: string[];
+  plan_hash?: string;
+  coef?: number[] | number[][];
+  intercept?: number | number[];
+  classes?: Array<number | string>;
+  report?: IModelReport;
+  [param: string]: unknown;
 }
 
 // ---------------------------------------------------------------------------
@@ -119,6 +158,8 @@ export interface ILakeColumn {
   name: string;
   type: string;
   private: boolean;
+  /** "numeric", "binary", "text", "datetime" or "other" (older servers omit it). */
+  kind?: string | null;
 }
 
 export interface ILakeTable {

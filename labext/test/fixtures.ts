@@ -64,12 +64,105 @@ export const plan: IPlanPayload = {
   table: 'patients',
   features: ['radius', 'texture', 'age'],
   label: 'malignant',
+  secure_aggregation: true,
+  secure_threshold: null,
+  dp: { epsilon: 1.0, delta: 1e-5, clip_norm: 1.0 },
+  rounds: 30,
+  local_epochs: 1,
+  learning_rate: 0.5,
+  batch_size: null,
+  l2: 0.0,
+  server_optimizer: 'sgd',
+  server_learning_rate: null,
+  hash: 'ab12cd34ef56ab12cd34ef56',
+  task: 'classification',
+  total_rounds: 30,
+  metrics: ['loss', 'accuracy'],
+  primary_metric: 'accuracy',
+  settings: [
+    ['rounds', 30],
+    ['local_epochs', 1],
+    ['learning_rate', 0.5],
+    ['batch_size', null],
+    ['l2', 0.0],
+    ['server_optimizer', 'sgd'],
+    ['server_learning_rate', null]
+  ]
+};
+
+/** A plan payload saved before plans named their task, metrics and settings. */
+export const legacyPlan: IPlanPayload = {
+  model: 'logistic_regression',
+  table: 'patients',
+  features: ['radius', 'texture', 'age'],
+  label: 'malignant',
   rounds: 30,
   local_epochs: 1,
   learning_rate: 0.5,
   secure_aggregation: true,
-  dp: { epsilon: 1.0, delta: 1e-5, clip_norm: 1.0 },
+  dp: null,
   hash: 'ab12cd34ef56ab12cd34ef56'
+};
+
+export const regressionPlan: IPlanPayload = {
+  model: 'linear_regression',
+  table: 'patients',
+  features: ['radius', 'age'],
+  label: 'tumour_size',
+  secure_aggregation: true,
+  secure_threshold: null,
+  dp: null,
+  rounds: 30,
+  local_epochs: 1,
+  learning_rate: 0.1,
+  batch_size: null,
+  l2: 0.0,
+  server_optimizer: 'sgd',
+  server_learning_rate: null,
+  alpha: 0.5,
+  solver: 'auto',
+  hash: 'bb094c41cc008e1c923473b4',
+  task: 'regression',
+  total_rounds: 1,
+  metrics: ['loss', 'rmse', 'r2'],
+  primary_metric: 'r2',
+  settings: [
+    ['rounds', 30],
+    ['local_epochs', 1],
+    ['learning_rate', 0.1],
+    ['batch_size', null],
+    ['l2', 0.0],
+    ['server_optimizer', 'sgd'],
+    ['server_learning_rate', null],
+    ['alpha', 0.5],
+    ['solver', 'auto']
+  ]
+};
+
+export const mlpPlan: IPlanPayload = {
+  ...plan,
+  model: 'mlp_classifier',
+  dp: null,
+  hidden: [64, 32],
+  activation: 'relu',
+  classes: null,
+  fedprox_mu: 0.01,
+  seed: 0,
+  total_rounds: 50,
+  settings: [
+    ['rounds', 50],
+    ['local_epochs', 5],
+    ['learning_rate', 0.1],
+    ['batch_size', 64],
+    ['l2', 0.0],
+    ['server_optimizer', 'adam'],
+    ['server_learning_rate', null],
+    ['hidden', [64, 32]],
+    ['activation', 'relu'],
+    ['classes', null],
+    ['fedprox_mu', 0.01],
+    ['seed', 0]
+  ]
 };
 
 export const job: IJobPayload = {
@@ -87,14 +180,127 @@ export const job: IJobPayload = {
   error: null
 };
 
+export const regressionJob: IJobPayload = {
+  job_id: 'job-51e0',
+  plan: { ...regressionPlan, solver: 'rounds', total_rounds: 4 },
+  status: 'done',
+  lakes: { 'st-mary': 'done', 'st-jude': 'done' },
+  rounds_done: 4,
+  rounds_total: 4,
+  history: [
+    { round: 1, loss: 9.0, rmse: 3.0, r2: -0.2, rows: 400 },
+    { round: 2, loss: 4.0, rmse: 2.0, r2: 0.35, rows: 400 },
+    { round: 3, loss: 2.25, rmse: 1.5, r2: 0.62, rows: 400 },
+    { round: 4, loss: 1.0, rmse: 1.0, r2: 0.81, rows: 400 }
+  ],
+  error: null
+};
+
 export const model: IModelPayload = {
   model: 'logistic_regression',
+  task: 'classification',
   features: ['radius', 'texture', 'age'],
   label: 'malignant',
+  rounds: 30,
+  lakes: ['st-mary', 'st-jude'],
+  plan_hash: 'ab12cd34ef56ab12cd34ef56',
+  feature_means: [14.1, 19.3, 55.0],
+  classes: [0, 1],
   coef: [0.8, -2.5, 0.1],
   intercept: 0.1,
-  rounds: 30,
-  lakes: ['st-mary', 'st-jude']
+  report: {
+    title: 'Coefficients',
+    header: ['feature', 'coefficient'],
+    rows: [
+      ['radius', 0.8],
+      ['texture', -2.5],
+      ['age', 0.1],
+      ['(intercept)', 0.1]
+    ],
+    note: 'on the original (unstandardised) scale of each feature'
+  }
+};
+
+export const linearModel: IModelPayload = {
+  model: 'linear_regression',
+  task: 'regression',
+  features: ['radius', 'age'],
+  label: 'tumour_size',
+  rounds: 1,
+  lakes: ['st-mary', 'st-jude'],
+  plan_hash: 'bb094c41cc008e1c923473b4',
+  feature_means: [14.1, 55.0],
+  coef: [1.5, -0.02],
+  intercept: 3.0,
+  alpha: 0.5,
+  report: {
+    title: 'Coefficients',
+    header: ['feature', 'coefficient'],
+    rows: [
+      ['radius', 1.5],
+      ['age', -0.02],
+      ['(intercept)', 3.0]
+    ],
+    note: 'on the original (unstandardised) scale of each feature'
+  }
+};
+
+export const softmaxModel: IModelPayload = {
+  model: 'softmax_regression',
+  task: 'classification',
+  features: ['radius', 'age'],
+  label: 'stage',
+  rounds: 10,
+  lakes: ['st-mary'],
+  plan_hash: '',
+  feature_means: [14.1, 55.0],
+  classes: [1, 2, 3],
+  coef: [
+    [0.5, -0.25],
+    [0.0, 0.125],
+    [-0.5, 0.125]
+  ],
+  intercept: [0.1, 0.0, -0.1],
+  report: {
+    title: 'Coefficients',
+    header: ['feature', 'class 1', 'class 2', 'class 3'],
+    rows: [
+      ['radius', 0.5, 0.0, -0.5],
+      ['age', -0.25, 0.125, 0.125],
+      ['(intercept)', 0.1, 0.0, -0.1]
+    ],
+    note: 'on the original (unstandardised) scale of each feature'
+  }
+};
+
+export const mlpModel: IModelPayload = {
+  model: 'mlp_classifier',
+  task: 'classification',
+  features: ['radius', 'age'],
+  label: 'malignant',
+  rounds: 5,
+  lakes: ['st-mary'],
+  plan_hash: '',
+  feature_means: [14.1, 55.0],
+  classes: [0, 1],
+  activation: 'relu',
+  coefs: [
+    [
+      [0.1, 0.1, 0.1],
+      [0.1, 0.1, 0.1]
+    ],
+    [[-0.2], [-0.2], [-0.2]]
+  ],
+  intercepts: [[0.0, 0.0, 0.0], [0.0]],
+  report: {
+    title: 'Layers',
+    header: ['layer', 'shape', 'parameters'],
+    rows: [
+      ['layer 1', '2 → 3', 9],
+      ['layer 2', '3 → 1', 4]
+    ],
+    note: 'relu hidden units; the first layer takes the original features'
+  }
 };
 
 export const lakes: ILakeInfo[] = [
@@ -110,11 +316,11 @@ export const lakes: ILakeInfo[] = [
         name: 'patients',
         rows: 'about 190',
         columns: [
-          { name: 'radius', type: 'double', private: false },
-          { name: 'texture', type: 'double', private: false },
-          { name: 'patient_name', type: 'string', private: true },
-          { name: 'malignant', type: 'boolean', private: false },
-          { name: 'notes', type: 'string', private: false }
+          { name: 'radius', type: 'double', private: false, kind: 'numeric' },
+          { name: 'texture', type: 'double', private: false, kind: 'numeric' },
+          { name: 'patient_name', type: 'string', private: true, kind: 'text' },
+          { name: 'malignant', type: 'boolean', private: false, kind: 'binary' },
+          { name: 'notes', type: 'string', private: false, kind: 'text' }
         ]
       }
     ]

@@ -136,12 +136,81 @@ describe('plan renderer', () => {
     expect(text).toContain('patients');
     expect(text).toContain('malignant');
     expect(texts(node, '.jp-collab-feature')).toEqual(['radius', 'texture', 'age']);
-    expect(text).toContain('30 × 1 local epoch');
+    expect(node.querySelector('.jp-collab-subtitle')?.textContent).toBe(
+      'classification · 30 rounds'
+    );
     expect(text).toContain('ε = 1, δ = 1e-5, clip 1');
     expect(node.querySelector('.jp-collab-feature-list')?.textContent).toBe(
       'radius, texture, age'
     );
     expect(text).toContain('ab12cd34ef56');
+  });
+
+  it("lists the family's own settings from the payload, in order", async () => {
+    const node = await rendered(MIME.plan, fixtures.plan);
+    expect(texts(node, '.jp-collab-setting-name')).toEqual([
+      'Rounds',
+      'Local epochs',
+      'Learning rate',
+      'Batch size',
+      'L2',
+      'Server optimizer',
+      'Server learning rate'
+    ]);
+    expect(texts(node, '.jp-collab-setting')).toEqual([
+      '30',
+      '1',
+      '0.5',
+      'full batch',
+      '0',
+      'sgd',
+      'None'
+    ]);
+    expect(node.querySelector('.jp-collab-metric-list')?.textContent).toBe(
+      'Loss, Accuracy'
+    );
+    expect(node.querySelector('.jp-collab-primary')?.textContent).toBe('Accuracy');
+  });
+
+  it('shows a regression plan with its own settings and metrics', async () => {
+    const node = await rendered(MIME.plan, fixtures.regressionPlan);
+    expect(node.querySelector('.jp-collab-title')?.textContent).toBe(
+      'Plan: Linear regression'
+    );
+    expect(node.querySelector('.jp-collab-subtitle')?.textContent).toBe(
+      'regression · 1 round'
+    );
+    const setting = (name: string) =>
+      node.querySelector(`[data-setting="${name}"]`)?.textContent;
+    expect(setting('alpha')).toBe('0.5');
+    expect(setting('solver')).toBe('auto');
+    expect(node.querySelector('.jp-collab-metric-list')?.textContent).toBe(
+      'Loss, RMSE, R²'
+    );
+    expect(node.querySelector('.jp-collab-primary')?.textContent).toBe('R²');
+    expect(node.textContent).not.toContain('Accuracy');
+  });
+
+  it("shows an MLP's list settings", async () => {
+    const node = await rendered(MIME.plan, fixtures.mlpPlan);
+    const setting = (name: string) =>
+      node.querySelector(`[data-setting="${name}"]`)?.textContent;
+    expect(setting('hidden')).toBe('64, 32');
+    expect(setting('activation')).toBe('relu');
+    expect(setting('fedprox_mu')).toBe('0.01');
+    expect(setting('batch_size')).toBe('64');
+    expect(setting('classes')).toBe('None');
+  });
+
+  it('shows the settings of a payload saved before they were listed', async () => {
+    const node = await rendered(MIME.plan, fixtures.legacyPlan);
+    expect(texts(node, '.jp-collab-setting-name')).toEqual([
+      'Rounds',
+      'Local epochs',
+      'Learning rate'
+    ]);
+    expect(node.querySelector('.jp-collab-metric-list')).toBeNull();
+    expect(node.querySelector('.jp-collab-subtitle')).toBeNull();
   });
 
   it('says when differential privacy is off', async () => {
@@ -175,6 +244,102 @@ describe('job renderer', () => {
     expect(line?.getAttribute('points')?.split(' ')).toHaveLength(3);
   });
 
+  it("draws the loss and the plan's primary metric, and its history columns", async () => {
+    const node = await rendered(MIME.job, fixtures.job);
+    const curves = Array.from(node.querySelectorAll('figure.jp-collab-curve'));
+    expect(curves.map(c => c.getAttribute('data-metric'))).toEqual([
+      'loss',
+      'accuracy'
+    ]);
+    expect(curves[1].querySelector('svg')?.getAttribute('aria-label')).toBe(
+      'Accuracy from 0.6 to 0.9'
+    );
+    expect(texts(node, '.jp-collab-history th')).toEqual([
+      'Round',
+      'Loss',
+      'Accuracy',
+      'Rows'
+    ]);
+    expect(texts(node, '.jp-collab-history tbody tr:last-child td')).toEqual([
+      '3',
+      '0.41',
+      '0.9',
+      '455'
+    ]);
+    expect(texts(node, '.jp-collab-latest dt')).toEqual([
+      'Round',
+      'Loss',
+      'Accuracy',
+      'Rows'
+    ]);
+  });
+
+  it('shows a regression job by its own metrics', async () => {
+    const node = await rendered(MIME.job, fixtures.regressionJob);
+    expect(node.querySelector('.jp-collab-title')?.textContent).toBe(
+      'Job job-51e0 · Linear regression on patients'
+    );
+    const curves = Array.from(node.querySelectorAll('figure.jp-collab-curve'));
+    expect(curves.map(c => c.getAttribute('data-metric'))).toEqual(['loss', 'r2']);
+    expect(curves[1].querySelector('figcaption')?.textContent).toBe('R²');
+    expect(
+      curves[1].querySelector('polyline')?.getAttribute('points')?.split(' ')
+    ).toHaveLength(4);
+    expect(texts(node, '.jp-collab-history th')).toEqual([
+      'Round',
+      'Loss',
+      'RMSE',
+      'R²',
+      'Rows'
+    ]);
+    expect(texts(node, '.jp-collab-history th.jp-collab-primary')).toEqual(['R²']);
+    expect(
+      node.querySelector('.jp-collab-latest dd[data-metric="r2"]')?.textContent
+    ).toBe('0.81');
+    expect(
+      node.querySelector('.jp-collab-latest dd[data-metric="rmse"]')?.textContent
+    ).toBe('1');
+    expect(node.textContent).not.toContain('Accuracy');
+  });
+
+  it('keeps the last rounds of a long history', async () => {
+    const history = Array.from({ length: 7 }, (_, i) => ({
+      round: i + 1,
+      loss: 1 / (i + 1),
+      accuracy: 0.5 + i * 0.05,
+      rows: 100
+    }));
+    const node = await rendered(MIME.job, { ...fixtures.job, history });
+    expect(node.querySelector('.jp-collab-history caption')?.textContent).toBe(
+      'Last 5 of 7 rounds'
+    );
+    expect(texts(node, '.jp-collab-history tbody tr td:first-child')).toEqual([
+      '3',
+      '4',
+      '5',
+      '6',
+      '7'
+    ]);
+  });
+
+  it('reads the metrics from the history of a payload saved before they were named', async () => {
+    const node = await rendered(MIME.job, {
+      ...fixtures.job,
+      plan: fixtures.legacyPlan
+    });
+    expect(texts(node, '.jp-collab-history th')).toEqual([
+      'Round',
+      'Loss',
+      'Accuracy',
+      'Rows'
+    ]);
+    const curves = Array.from(node.querySelectorAll('figure.jp-collab-curve'));
+    expect(curves.map(c => c.getAttribute('data-metric'))).toEqual([
+      'loss',
+      'accuracy'
+    ]);
+  });
+
   it('shows the error of a failed job', async () => {
     const node = await rendered(MIME.job, {
       ...fixtures.job,
@@ -195,6 +360,8 @@ describe('job renderer', () => {
     });
     expect(node.textContent).toContain('0 / 30 rounds');
     expect(node.textContent).toContain('No loss reported yet.');
+    expect(node.querySelector('.jp-collab-history')).toBeNull();
+    expect(node.querySelectorAll('figure.jp-collab-curve')).toHaveLength(0);
   });
 });
 
@@ -211,6 +378,80 @@ describe('model renderer', () => {
     expect(rows[1].querySelector('.jp-collab-bar-positive')).not.toBeNull();
     expect(node.textContent).toContain('st-mary, st-jude');
     expect(node.textContent).toContain('intercept 0.1');
+    // the report table is there too, folded: the bars show the same numbers
+    const report = node.querySelector('details.jp-collab-report') as HTMLDetailsElement;
+    expect(report.open).toBe(false);
+    expect(texts(report, 'tbody td:first-child')).toEqual([
+      'radius',
+      'texture',
+      'age',
+      '(intercept)'
+    ]);
+  });
+
+  it('shows a regression model with bars and its report', async () => {
+    const node = await rendered(MIME.model, fixtures.linearModel);
+    expect(node.querySelector('.jp-collab-title')?.textContent).toBe(
+      'Linear regression for tumour_size'
+    );
+    expect(node.querySelector('.jp-collab-subtitle')?.textContent).toContain(
+      'regression · 1 round over 2 lakes'
+    );
+    expect(
+      Array.from(node.querySelectorAll('.jp-collab-bar-row')).map(r =>
+        r.getAttribute('data-feature')
+      )
+    ).toEqual(['radius', 'age']);
+    expect(node.textContent).toContain('intercept 3');
+    expect(texts(node, '.jp-collab-report thead th')).toEqual([
+      'feature',
+      'coefficient'
+    ]);
+  });
+
+  it("draws a softmax model's report table, one column per class", async () => {
+    const node = await rendered(MIME.model, fixtures.softmaxModel);
+    expect(node.querySelector('.jp-collab-bars')).toBeNull();
+    const report = node.querySelector('details.jp-collab-report') as HTMLDetailsElement;
+    expect(report.open).toBe(true);
+    expect(report.querySelector('summary')?.textContent).toBe('Coefficients (3)');
+    expect(texts(report, 'thead th')).toEqual([
+      'feature',
+      'class 1',
+      'class 2',
+      'class 3'
+    ]);
+    expect(texts(report, 'tbody tr:first-child td')).toEqual([
+      'radius',
+      '0.5',
+      '0',
+      '-0.5'
+    ]);
+    expect(report.textContent).toContain(
+      'on the original (unstandardised) scale of each feature'
+    );
+    expect(node.textContent).not.toContain('intercept 0.1');
+  });
+
+  it("draws an MLP's layers", async () => {
+    const node = await rendered(MIME.model, fixtures.mlpModel);
+    expect(node.querySelector('.jp-collab-bars')).toBeNull();
+    expect(node.querySelector('.jp-collab-report summary')?.textContent).toBe(
+      'Layers (2)'
+    );
+    expect(texts(node, '.jp-collab-report tbody tr').map(t => t)).toEqual([
+      'layer 12 → 39',
+      'layer 23 → 14'
+    ]);
+    expect(texts(node, '.jp-collab-report td.jp-collab-number')).toEqual(['9', '4']);
+  });
+
+  it('still draws a payload saved before models carried a report', async () => {
+    const { report, ...old } = fixtures.model;
+    expect(report).toBeDefined();
+    const node = await rendered(MIME.model, old);
+    expect(node.querySelectorAll('.jp-collab-bar-row')).toHaveLength(3);
+    expect(node.querySelector('.jp-collab-report')).toBeNull();
   });
 });
 

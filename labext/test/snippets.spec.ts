@@ -1,6 +1,8 @@
 import {
+  chooseFamily,
   chooseFeatures,
   chooseLabel,
+  isBinaryColumn,
   isNumericType,
   planSkeleton,
   schemaSnippet
@@ -95,6 +97,7 @@ describe('planSkeleton', () => {
     const text = planSkeleton(table);
     expect(text).toContain('    features=[\n        "feature_number_0",\n');
     expect(text).toContain('    label="feature_number_11",');
+    expect(text).toMatch(/^plan = collab\.plans\.LinearRegression\(/); // a double label
   });
 
   it('leaves the label to fill in when no column is visible', () => {
@@ -104,5 +107,74 @@ describe('planSkeleton', () => {
       columns: [{ name: 'x', type: 'double', private: true }]
     };
     expect(planSkeleton(table)).toContain('    features=[],\n    label=...,');
+  });
+});
+
+describe('chooseFamily', () => {
+  const column = (name: string, type: string, kind?: string): ILakeColumn => ({
+    name,
+    type,
+    private: false,
+    kind
+  });
+
+  it('knows a binary column by its published kind or a boolean type', () => {
+    expect(isBinaryColumn(column('y', 'int', 'binary'))).toBe(true);
+    expect(isBinaryColumn(column('y', 'boolean'))).toBe(true);
+    expect(isBinaryColumn(column('y', 'int', 'numeric'))).toBe(false);
+    expect(isBinaryColumn(column('y', 'int'))).toBe(false);
+  });
+
+  it('proposes a classifier for a binary label and a regression for a number', () => {
+    const columns = [
+      column('x', 'double', 'numeric'),
+      column('sick', 'int', 'binary'),
+      column('cost', 'double', 'numeric'),
+      column('days', 'bigint'),
+      column('ward', 'string', 'text')
+    ];
+    expect(chooseFamily(columns, 'sick')).toBe('LogisticRegression');
+    expect(chooseFamily(columns, 'cost')).toBe('LinearRegression');
+    expect(chooseFamily(columns, 'days')).toBe('LinearRegression'); // not known binary
+    expect(chooseFamily(columns, 'ward')).toBe('LogisticRegression'); // not a number
+    expect(chooseFamily(columns, null)).toBe('LogisticRegression');
+  });
+});
+
+describe('planSkeleton for a numeric label', () => {
+  it('writes a LinearRegression plan, solved without rounds', () => {
+    const table: ILakeTable = {
+      name: 'stays',
+      rows: 'about 500',
+      columns: [
+        { name: 'patient_id', type: 'string', private: true, kind: 'text' },
+        { name: 'age', type: 'int', private: false, kind: 'numeric' },
+        { name: 'weight', type: 'double', private: false, kind: 'numeric' },
+        { name: 'target', type: 'double', private: false, kind: 'numeric' }
+      ]
+    };
+    expect(planSkeleton(table)).toBe(
+      [
+        'plan = collab.plans.LinearRegression(',
+        '    table="stays",',
+        '    features=["age", "weight"],',
+        '    label="target",',
+        ')'
+      ].join('\n')
+    );
+  });
+
+  it('keeps LogisticRegression for an integer label the lake publishes as binary', () => {
+    const table: ILakeTable = {
+      name: 'patients',
+      rows: 'about 300',
+      columns: [
+        { name: 'mean_radius', type: 'double', private: false, kind: 'numeric' },
+        { name: 'malignant', type: 'int', private: false, kind: 'binary' }
+      ]
+    };
+    expect(planSkeleton(table)).toMatch(
+      /^plan = collab\.plans\.LogisticRegression\([\s\S]*label="malignant",\n    rounds=30,\n\)$/
+    );
   });
 });

@@ -83,12 +83,30 @@ PLAN = {
     "table": "patients",
     "features": ["radius", "age"],
     "label": "malignant",
+    "secure_aggregation": True,
+    "secure_threshold": None,
+    "dp": {"epsilon": 1.0, "delta": 1e-5, "clip_norm": 1.0},
     "rounds": 30,
     "local_epochs": 1,
     "learning_rate": 0.5,
-    "secure_aggregation": True,
-    "dp": {"epsilon": 1.0, "delta": 1e-5, "clip_norm": 1.0},
+    "batch_size": None,
+    "l2": 0.0,
+    "server_optimizer": "sgd",
+    "server_learning_rate": None,
     "hash": "ab12cd34ef",
+    "task": "classification",
+    "total_rounds": 30,
+    "metrics": ["loss", "accuracy"],
+    "primary_metric": "accuracy",
+    "settings": [
+        ["rounds", 30],
+        ["local_epochs", 1],
+        ["learning_rate", 0.5],
+        ["batch_size", None],
+        ["l2", 0.0],
+        ["server_optimizer", "sgd"],
+        ["server_learning_rate", None],
+    ],
 }
 OUTPUTS = {
     "application/vnd.collab.schema+json": SCHEMA,
@@ -105,12 +123,21 @@ OUTPUTS = {
     },
     "application/vnd.collab.model+json": {
         "model": "logistic_regression",
+        "task": "classification",
         "features": ["radius", "age"],
         "label": "malignant",
-        "coef": [1.2, -0.4],
-        "intercept": 0.1,
         "rounds": 30,
         "lakes": ["st-mary", "st-jude"],
+        "plan_hash": "ab12cd34ef",
+        "classes": [0, 1],
+        "coef": [1.2, -0.4],
+        "intercept": 0.1,
+        "report": {
+            "title": "Coefficients",
+            "header": ["feature", "coefficient"],
+            "rows": [["radius", 1.2], ["age", -0.4], ["(intercept)", 0.1]],
+            "note": "on the original (unstandardised) scale of each feature",
+        },
     },
 }
 
@@ -280,7 +307,8 @@ def test_sidebar_lists_the_saved_lakes_and_a_clicked_table_renders_its_schema(pa
         c for c in COLUMNS if "radius" in c
     ]
 
-    # "plan skeleton" inserts a plan over the table's visible numeric columns
+    # "plan skeleton" inserts a plan over the table's visible numeric columns; the label,
+    # malignant, is published as binary, so the plan is a LogisticRegression
     jude.locator("li[data-table='patients'] .jp-collab-plan-button").click()
     page.wait_for_function(
         "window.jupyterapp.shell.currentWidget.content.model.sharedModel.cells.length === 7"
@@ -310,11 +338,16 @@ def test_plugins_launcher_and_palette(page, lab):
     )
     assert active == [True, True]
     assert page.evaluate("window.jupyterapp.hasPlugin('@data-lake-collab/labext:renderers')")
+    from playwright.sync_api import expect
+
     _command(page, "launcher:create")
-    page.wait_for_selector(".jp-Launcher")
-    assert "Data Lake Collab" in page.locator(".jp-Launcher-sectionTitle").all_inner_texts()
-    cards = page.locator(".jp-LauncherCard-label").all_inner_texts()
-    assert "Scientist Notebook" in cards and "Owner Notebook" in cards
+    launcher = page.locator(".jp-Launcher").first
+    # the launcher fills in its sections after it appears: wait for ours, not only for it
+    section = launcher.locator(".jp-Launcher-sectionTitle", has_text="Data Lake Collab")
+    expect(section).to_have_count(1, timeout=60_000)
+    for card in ("Scientist Notebook", "Owner Notebook"):
+        label = launcher.locator(".jp-LauncherCard-label").filter(has_text=re.compile(f"^{card}$"))
+        expect(label).to_have_count(1, timeout=60_000)
     labels = page.evaluate(
         "['collab:new-scientist-notebook', 'collab:refresh-lakes']"
         ".map(id => window.jupyterapp.commands.label(id, {isPalette: true}))"

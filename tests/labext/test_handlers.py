@@ -55,8 +55,20 @@ async def test_lakes_list_schemas_and_an_offline_lake_without_secrets_or_rows(
     assert [(t["name"], t["rows"]) for t in mary["tables"]] == [("patients", "at least 300")]
     columns = {c["name"]: c for c in mary["tables"][0]["columns"]}
     assert len(columns) == 32
-    assert columns["patient_id"] == {"name": "patient_id", "type": "string", "private": True}
-    assert columns["mean_radius"] == {"name": "mean_radius", "type": "double", "private": False}
+    assert columns["patient_id"] == {
+        "name": "patient_id",
+        "type": "string",
+        "private": True,
+        "kind": "text",
+    }
+    assert columns["mean_radius"] == {
+        "name": "mean_radius",
+        "type": "double",
+        "private": False,
+        "kind": "numeric",
+    }
+    # the plan skeleton proposes a classifier for a binary label, a regression otherwise
+    assert columns["malignant"]["kind"] == "binary"
 
     assert (jude["role"], jude["status"], jude["pending_requests"]) == ("scientist", "online", 0)
     assert [(t["name"], t["rows"]) for t in jude["tables"]] == [

@@ -46,12 +46,59 @@ def model() -> collab.plans.LogisticModel:
     )
 
 
+def regression_plan(**settings: object) -> collab.plans.LinearRegression:
+    return collab.plans.LinearRegression(
+        table="visits", features=["age"], label="stay_days", alpha=0.5, **settings
+    )
+
+
+def linear_model() -> collab.plans.LinearModel:
+    return collab.plans.LinearModel(
+        features=("age", "weight"),
+        label="stay_days",
+        coef_=np.array([0.05, -0.01]),
+        intercept_=2.5,
+        feature_means_=np.array([50.0, 70.0]),
+        lakes=("st-mary", "st-jude"),
+        rounds=1,
+        plan_hash=regression_plan().hash,
+    )
+
+
+def softmax_model() -> collab.plans.SoftmaxModel:
+    return collab.plans.SoftmaxModel(
+        features=("age", "weight"),
+        label="stage",
+        classes_=np.array([1, 2, 3]),
+        coef_=np.array([[0.5, -0.25], [0.0, 0.125], [-0.5, 0.125]]),
+        intercept_=np.array([0.1, 0.0, -0.1]),
+        feature_means_=np.array([50.0, 70.0]),
+        lakes=("st-mary",),
+        rounds=10,
+    )
+
+
+def mlp_model() -> collab.plans.MLPModel:
+    return collab.plans.MLPModel(
+        features=("age", "weight"),
+        label="outcome",
+        coefs_=(np.full((2, 3), 0.1), np.full((3, 1), -0.2)),
+        intercepts_=(np.zeros(3), np.zeros(1)),
+        feature_means_=np.array([50.0, 70.0]),
+        lakes=("st-mary",),
+        rounds=5,
+    )
+
+
 def job(status: str = "running", error: BaseException | None = None) -> SimpleNamespace:
     """An object with a Job's public surface (what the display reads)."""
     progress = Progress(
         lake_states={"st-mary": "running", "st-jude": "waiting for approval"},
         rounds_done=2,
-        history=[RoundRecord(1, 0.69, 0.5, 100, 0.1), RoundRecord(2, float("nan"), 0.75, 100)],
+        history=[
+            RoundRecord(1, {"loss": 0.69, "accuracy": 0.5}, 100, 0.1),
+            RoundRecord(2, {"loss": float("nan"), "accuracy": 0.75}, 100),
+        ],
     )
     return SimpleNamespace(
         job_id="f" * 32,
@@ -64,11 +111,33 @@ def job(status: str = "running", error: BaseException | None = None) -> SimpleNa
     )
 
 
+def regression_job() -> SimpleNamespace:
+    progress = Progress(
+        lake_states={"st-mary": "done", "st-jude": "done"},
+        rounds_done=1,
+        history=[RoundRecord(1, {"loss": 4.0, "rmse": 2.0, "r2": 0.81}, 180, 0.2)],
+    )
+    return SimpleNamespace(
+        job_id="e" * 32,
+        plan=regression_plan(),
+        status="done",
+        error=None,
+        progress=progress,
+        lake_states=dict(progress.lake_states),
+        rounds_done=1,
+    )
+
+
 def reports() -> dict[str, _display.Report]:
     return {
-        "schema": _display.describe(schema())[0],
-        "plan": _display.describe(plan())[0],
-        "model": _display.describe(model())[0],
+        "schema": schema()._display_()[0],
+        "plan": plan()._display_()[0],
+        "regression plan": regression_plan()._display_()[0],
+        "model": model()._display_()[0],
+        "linear model": linear_model()._display_()[0],
+        "softmax model": softmax_model()._display_()[0],
+        "mlp model": mlp_model()._display_()[0],
+        "regression job": _display.job_report(_display.job_payload(regression_job())),
         "job": _display.job_report(_display.job_payload(job(error=RuntimeError("lost")))),
         "request": _display.request_report(
             {
@@ -88,7 +157,21 @@ def reports() -> dict[str, _display.Report]:
     }
 
 
-@pytest.mark.parametrize("name", ["schema", "plan", "model", "job", "request"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "schema",
+        "plan",
+        "regression plan",
+        "model",
+        "linear model",
+        "softmax model",
+        "mlp model",
+        "job",
+        "regression job",
+        "request",
+    ],
+)
 def test_text_and_html_show_the_same_sections(name: str) -> None:
     report = reports()[name]
     text = _display.text(report)
@@ -119,7 +202,7 @@ def test_html_escapes_every_value() -> None:
 
 
 def test_html_carries_a_plain_text_fallback_and_the_stylesheet_once_read() -> None:
-    report = _display.describe(plan())[0]
+    report = plan()._display_()[0]
     page = _display.html(report)
     fallback = re.search(r'<pre class="collab-fallback">(.*?)</pre>', page, re.S)
     assert fallback is not None
@@ -142,12 +225,38 @@ def test_schema_payload_follows_the_contract() -> None:
     assert payload["columns"][0]["private"] is True
 
 
-def test_plan_payload_is_the_spec_and_its_hash() -> None:
+def test_plan_payload_is_the_spec_its_hash_and_the_familys_display() -> None:
     p = plan(dp=collab.DP(epsilon=2.0))
     bundle = p._repr_mimebundle_()
-    assert bundle[PLAN_MIME] == {**p.to_spec(), "hash": p.hash}
+    payload = bundle[PLAN_MIME]
+    assert payload == {
+        **p.to_spec(),
+        "hash": p.hash,
+        "task": "classification",
+        "total_rounds": 4,
+        "metrics": ["loss", "accuracy"],
+        "primary_metric": "accuracy",
+        "settings": [[s["name"], p.to_spec()[s["name"]]] for s in type(p).settings()],
+    }
+    assert payload["settings"][:2] == [["rounds", 4], ["local_epochs", 1]]
     assert {"text/plain", "text/html"} <= set(bundle)
     assert "epsilon 2" in bundle["text/plain"]
+    json.dumps(payload, allow_nan=False)
+
+
+def test_regression_plan_payload_names_its_own_settings_and_metrics() -> None:
+    p = regression_plan()
+    payload = p._repr_mimebundle_()[PLAN_MIME]
+    assert payload["model"] == "linear_regression"
+    assert payload["task"] == "regression"
+    assert payload["total_rounds"] == 1  # solved exactly in one round
+    assert payload["metrics"] == ["loss", "rmse", "r2"]
+    assert payload["primary_metric"] == "r2"
+    settings = dict(payload["settings"])
+    assert settings["alpha"] == 0.5 and settings["solver"] == "auto"
+    text = _display.text(p._display_()[0])
+    assert "predicts stay_days from 1 feature in 1 round" in text
+    assert re.search(r"^  alpha +0\.5$", text, re.MULTILINE)
 
 
 def test_job_payload_follows_the_contract() -> None:
@@ -177,6 +286,67 @@ def test_model_payload_is_to_dict() -> None:
     assert bundle[MODEL_MIME] == model().to_dict()
     assert "(intercept)" in bundle["text/plain"]
     json.dumps(bundle[MODEL_MIME], allow_nan=False)
+
+
+def test_regression_job_payload_carries_the_familys_metrics() -> None:
+    payload = _display.job_payload(regression_job())
+    assert payload["rounds_total"] == 1
+    assert payload["plan"]["primary_metric"] == "r2"
+    assert payload["history"] == [{"round": 1, "loss": 4.0, "rmse": 2.0, "r2": 0.81, "rows": 180}]
+    history = next(s for s in _display.job_report(payload).sections if s.title == "History")
+    assert history.header == ("round", "loss", "rmse", "r2", "rows")
+    assert "accuracy" not in _display.text(_display.job_report(payload))
+
+
+@pytest.mark.parametrize(
+    ("make", "kind", "title", "header", "first_row"),
+    [
+        (
+            linear_model,
+            "linear_regression",
+            "Coefficients",
+            ["feature", "coefficient"],
+            ["age", 0.05],
+        ),
+        (
+            softmax_model,
+            "softmax_regression",
+            "Coefficients",
+            ["feature", "class 1", "class 2", "class 3"],
+            ["age", 0.5, 0.0, -0.5],
+        ),
+        (mlp_model, "mlp_classifier", "Layers", ["layer", "shape", "parameters"], None),
+    ],
+)
+def test_every_family_displays_its_report_table(make, kind, title, header, first_row) -> None:
+    m = make()
+    bundle = m._repr_mimebundle_()
+    payload = bundle[MODEL_MIME]
+    assert payload == m.to_dict()
+    json.dumps(payload, allow_nan=False)
+    assert payload["model"] == kind
+    report = payload["report"]
+    assert report["title"] == title and report["header"] == header
+    if first_row is not None:
+        assert report["rows"][0] == first_row
+    text = bundle["text/plain"]
+    assert text.startswith(f"Model {kind.replace('_', ' ')}")
+    assert re.search(rf"^{title}$", text, re.MULTILINE)
+    for name in header:
+        assert name in text
+
+
+def test_linear_and_softmax_payloads_keep_their_coefficients() -> None:
+    linear = linear_model().to_dict()
+    assert linear["task"] == "regression"
+    assert linear["coef"] == [0.05, -0.01] and linear["intercept"] == 2.5
+    softmax = softmax_model().to_dict()
+    assert softmax["task"] == "classification"
+    assert softmax["coef"] == [[0.5, -0.25], [0.0, 0.125], [-0.5, 0.125]]
+    assert softmax["classes"] == [1, 2, 3]
+    mlp = mlp_model().to_dict()
+    assert [len(layer) for layer in mlp["coefs"]] == [2, 3]
+    assert "coef" not in mlp
 
 
 def test_bundle_include_and_exclude() -> None:

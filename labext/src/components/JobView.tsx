@@ -1,13 +1,21 @@
 /**
  * `application/vnd.collab.job+json`: a training job. Per-lake state chips,
- * a progress bar, the loss curve and the plan it runs.
+ * a progress bar, the curves of the loss and of the plan's primary metric,
+ * the last rounds of its history (one column per metric the plan names) and
+ * the plan it runs.
  */
 import * as React from 'react';
 
-import { IJobPayload } from '../tokens';
-import { LossCurve } from './LossCurve';
-import { PlanSummary, modelTitle } from './PlanView';
-import { classes, formatNumber, slug } from './format';
+import { IJobPayload, IRoundRecord } from '../tokens';
+import { MetricCurve, metricPoints } from './LossCurve';
+import { PlanSummary, modelTitle, planMetrics } from './PlanView';
+import { classes, formatNumber, metricTitle, slug } from './format';
+
+/** Rounds of the history shown in the table (the last ones), as the Python repr. */
+export const HISTORY_SHOWN = 5;
+
+/** Keys of a history row that are not metrics. */
+const NOT_METRICS = new Set(['round', 'rows', 'seconds']);
 
 /** Completed fraction in [0, 1]. */
 export function progressFraction(done: number, total: number): number {
@@ -17,6 +25,85 @@ export function progressFraction(done: number, total: number): number {
   return Math.min(1, done / total);
 }
 
+/**
+ * The metrics of the job's history, `loss` first: the plan's `metrics`, or
+ * for a payload saved before they were named, the keys of its history rows.
+ */
+export function jobMetrics(job: IJobPayload): string[] {
+  const named = planMetrics(job.plan);
+  if (named) {
+    return named;
+  }
+  const seen: string[] = [];
+  for (const row of job.history ?? []) {
+    for (const key of Object.keys(row)) {
+      if (!NOT_METRICS.has(key) && !seen.includes(key)) {
+        seen.push(key);
+      }
+    }
+  }
+  const rest = seen.filter(m => m !== 'loss');
+  return ['loss', ...rest];
+}
+
+/** The metric drawn beside the loss: the plan's `primary_metric`, else the second one. */
+export function primaryMetric(job: IJobPayload): string {
+  const named = job.plan?.primary_metric;
+  if (typeof named === 'string' && named) {
+    return named;
+  }
+  const metrics = jobMetrics(job);
+  return metrics.find(m => m !== 'loss') ?? 'loss';
+}
+
+function HistoryTable(props: {
+  history: ReadonlyArray<IRoundRecord>;
+  metrics: string[];
+  primary: string;
+}): JSX.Element {
+  const { history, metrics, primary } = props;
+  const shown = history.slice(-HISTORY_SHOWN);
+  return (
+    <div className="jp-collab-table-scroll">
+      <table className="jp-collab-table jp-collab-history">
+        <caption className="jp-collab-muted">
+          {shown.length < history.length
+            ? `Last ${shown.length} of ${history.length} rounds`
+            : `${history.length} ${history.length === 1 ? 'round' : 'rounds'}`}
+        </caption>
+        <thead>
+          <tr>
+            <th>Round</th>
+            {metrics.map(m => (
+              <th
+                key={m}
+                data-metric={m}
+                className={m === primary ? 'jp-collab-primary' : undefined}
+              >
+                {metricTitle(m)}
+              </th>
+            ))}
+            <th>Rows</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.map(row => (
+            <tr key={row.round}>
+              <td>{row.round}</td>
+              {metrics.map(m => (
+                <td key={m} data-metric={m}>
+                  {formatNumber(row[m])}
+                </td>
+              ))}
+              <td>{row.rows ?? '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 export function JobView(props: { payload: IJobPayload }): JSX.Element {
   const job = props.payload;
   const lakes = Object.entries(job.lakes ?? {});
@@ -24,6 +111,9 @@ export function JobView(props: { payload: IJobPayload }): JSX.Element {
   const fraction = progressFraction(job.rounds_done, job.rounds_total);
   const latest = history.length ? history[history.length - 1] : null;
   const status = job.status ?? 'waiting';
+  const metrics = jobMetrics(job);
+  const primary = primaryMetric(job);
+  const drawPrimary = primary !== 'loss' && metricPoints(history, primary) !== null;
 
   return (
     <div
@@ -82,19 +172,20 @@ export function JobView(props: { payload: IJobPayload }): JSX.Element {
       ) : null}
 
       <div className="jp-collab-job-body">
-        <LossCurve history={history} />
+        <MetricCurve history={history} metric="loss" />
+        {drawPrimary ? <MetricCurve history={history} metric={primary} /> : null}
         {latest ? (
           <dl className="jp-collab-facts jp-collab-latest">
             <dt>Round</dt>
             <dd>{latest.round}</dd>
-            <dt>Loss</dt>
-            <dd>{formatNumber(latest.loss)}</dd>
-            {latest.accuracy !== undefined && latest.accuracy !== null ? (
-              <>
-                <dt>Accuracy</dt>
-                <dd>{formatNumber(latest.accuracy, 3)}</dd>
-              </>
-            ) : null}
+            {metrics.map(m => (
+              <React.Fragment key={m}>
+                <dt className={m === primary ? 'jp-collab-primary' : undefined}>
+                  {metricTitle(m)}
+                </dt>
+                <dd data-metric={m}>{formatNumber(latest[m])}</dd>
+              </React.Fragment>
+            ))}
             {latest.rows !== undefined && latest.rows !== null ? (
               <>
                 <dt>Rows</dt>
@@ -104,6 +195,10 @@ export function JobView(props: { payload: IJobPayload }): JSX.Element {
           </dl>
         ) : null}
       </div>
+
+      {history.length ? (
+        <HistoryTable history={history} metrics={metrics} primary={primary} />
+      ) : null}
 
       {job.plan ? (
         <details className="jp-collab-details">

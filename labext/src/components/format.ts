@@ -26,3 +26,52 @@ export function slug(value: string): string {
 export function classes(...names: Array<string | false | null | undefined>): string {
   return names.filter(Boolean).join(' ');
 }
+
+/** Names people read for metrics a history may carry; others are capitalised. */
+const METRIC_TITLES: { [name: string]: string } = {
+  r2: 'R²',
+  rmse: 'RMSE',
+  mae: 'MAE',
+  mse: 'MSE',
+  auc: 'AUC'
+};
+
+/** "accuracy" → "Accuracy", "r2" → "R²", "log_loss" → "Log loss". */
+export function metricTitle(name: string): string {
+  const known = METRIC_TITLES[name.toLowerCase()];
+  if (known) {
+    return known;
+  }
+  return settingTitle(name);
+}
+
+/** "local_epochs" → "Local epochs". */
+export function settingTitle(name: string): string {
+  const words = name.replace(/[_-]+/g, ' ').trim();
+  return words ? words[0].toUpperCase() + words.slice(1) : name;
+}
+
+/**
+ * Any JSON value for people: numbers through `formatNumber`, lists joined by
+ * commas, booleans as yes/no, `null` as `None` (as the plan's Python spells it).
+ */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) {
+    return 'None';
+  }
+  if (typeof value === 'number') {
+    return formatNumber(value);
+  }
+  if (typeof value === 'boolean') {
+    return value ? 'yes' : 'no';
+  }
+  if (Array.isArray(value)) {
+    return value
+      .map(v => (Array.isArray(v) ? `[${formatValue(v)}]` : formatValue(v)))
+      .join(', ');
+  }
+  if (typeof value === 'object') {
+    return JSON.stringify(value);
+  }
+  return String(value);
+}
