@@ -316,9 +316,7 @@ class LinearModel(Regressor):
         sk = Ridge(alpha=self.alpha) if self.alpha > 0 else SkLinearRegression()
         sk.coef_ = self.coef_.copy()
         sk.intercept_ = self.intercept_
-        sk.n_features_in_ = len(self.features)
-        sk.feature_names_in_ = np.array(self.features, dtype=object)
-        return sk
+        return self._named(sk)
 
     def _params(self) -> dict[str, Any]:
         return {

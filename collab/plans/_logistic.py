@@ -159,9 +159,7 @@ class LogisticModel(Classifier):
         sk.coef_ = self.coef_.reshape(1, -1).copy()
         sk.intercept_ = np.array([self.intercept_])
         sk.classes_ = self.classes_
-        sk.n_features_in_ = len(self.features)
-        sk.feature_names_in_ = np.array(self.features, dtype=object)
-        return sk
+        return self._named(sk)
 
     def _params(self) -> dict[str, Any]:
         return {

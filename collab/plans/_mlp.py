@@ -259,10 +259,8 @@ class MLPModel(Classifier):
         sk.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
         sk.classes_ = self.classes_
         sk._label_binarizer = LabelBinarizer().fit(self.classes_)
-        sk.n_features_in_ = len(self.features)
-        sk.feature_names_in_ = np.array(self.features, dtype=object)
         sk.n_iter_ = self.rounds
-        return sk
+        return self._named(sk)
 
     def _params(self) -> dict[str, Any]:
         return {

@@ -65,6 +65,13 @@ class Model(RichDisplay):
     def to_sklearn(self) -> Any:  # pragma: no cover
         raise NotImplementedError
 
+    def _named(self, estimator: Any) -> Any:
+        """``estimator`` with the input names scikit-learn records when it is fitted on a
+        DataFrame, so it takes the same frames as this model."""
+        estimator.n_features_in_ = len(self.features)
+        estimator.feature_names_in_ = np.array(self.features, dtype=object)
+        return estimator
+
     def _params(self) -> dict[str, Any]:
         """The learned values as plain data (lists and numbers)."""
         raise NotImplementedError

@@ -180,9 +180,7 @@ class SoftmaxModel(Classifier):
             sk.coef_ = self.coef_.copy()
             sk.intercept_ = self.intercept_.copy()
         sk.classes_ = self.classes_
-        sk.n_features_in_ = len(self.features)
-        sk.feature_names_in_ = np.array(self.features, dtype=object)
-        return sk
+        return self._named(sk)
 
     def _params(self) -> dict[str, Any]:
         return {
