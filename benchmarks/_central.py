@@ -1,29 +1,40 @@
-"""The centralised yardsticks on the pooled rows: Spark MLlib ``LogisticRegression`` (cached
-DataFrame, same SparkSession as the lakes), scikit-learn, and one numpy gradient pass."""
+"""The centralised yardsticks on the pooled rows: Spark MLlib (cached DataFrame, same
+SparkSession as the lakes), scikit-learn, and one numpy gradient pass.
+
+Each collab family (named by its plan's ``model``) has its pooled counterpart in both
+libraries: logistic regression, least squares, multinomial logistic regression and a
+perceptron.
+"""
 
 from __future__ import annotations
 
 import time
+import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from ._data import Dataset, accuracy
+from ._data import METRICS, Dataset, score
 
 
 @dataclass
 class Central:
-    """One centralised fit: accuracy on the test rows and where the time went."""
+    """One centralised fit: its test metric (``accuracy`` or ``rmse``) and where the time
+    went."""
 
     method: str
-    accuracy: float
+    metric: str
+    value: float
     fit_seconds: float
     load_seconds: float = 0.0  # reading the pooled rows and caching them (MLlib)
     iterations: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out[self.metric] = out.pop("value")
+        return out
 
 
 def pooled_frame(spark: Any, data: Dataset) -> Any:
@@ -40,25 +51,82 @@ def pooled_frame(spark: Any, data: Dataset) -> Any:
     return df.select(array_to_vector("a").alias("features"), "label").cache()
 
 
-def mllib(spark: Any, data: Dataset, reg: float = 0.0) -> tuple[Central, Any]:
-    """MLlib's L-BFGS logistic regression (standardised internally, as collab is) on the
-    pooled, cached rows; returns the fit and the cached DataFrame."""
-    from pyspark.ml.classification import LogisticRegression
+def _mllib_estimator(family: str, data: Dataset, reg: float, hidden: Sequence[int]) -> Any:
+    """MLlib's counterpart of a collab family. The linear models standardise internally (as
+    collab does); the perceptron does not, so a ``StandardScaler`` stage comes first."""
+    from pyspark.ml import Pipeline
+    from pyspark.ml.classification import LogisticRegression, MultilayerPerceptronClassifier
+    from pyspark.ml.feature import StandardScaler
+    from pyspark.ml.regression import LinearRegression
 
+    if family == "linear_regression":  # normal equations ("auto" below 4,096 features)
+        return LinearRegression(regParam=reg, standardization=True)
+    if family in ("logistic_regression", "softmax_regression"):
+        return LogisticRegression(
+            maxIter=100,
+            regParam=reg,
+            standardization=True,
+            tol=1e-6,
+            family="multinomial" if family == "softmax_regression" else "auto",
+        )
+    if family == "mlp_classifier":
+        layers = [len(data.features), *hidden, len(data.classes)]
+        scaler = StandardScaler(
+            inputCol="features", outputCol="scaled", withMean=True, withStd=True
+        )
+        mlp = MultilayerPerceptronClassifier(
+            featuresCol="scaled", layers=layers, maxIter=100, tol=1e-6, seed=0
+        )
+        return Pipeline(stages=[scaler, mlp])
+    raise ValueError(f"no MLlib counterpart of {family!r}")
+
+
+def _mllib_predictions(spark: Any, family: str, model: Any, data: Dataset) -> np.ndarray:
+    """An MLlib model's predictions of the test rows: from its coefficients for the linear
+    models, through ``transform`` for the perceptron."""
+    X = data.X_test
+    if family == "linear_regression":
+        return X @ model.coefficients.toArray() + model.intercept
+    if family == "logistic_regression":
+        return ((X @ model.coefficients.toArray() + model.intercept) > 0).astype(np.float64)
+    if family == "softmax_regression":
+        margins = X @ model.coefficientMatrix.toArray().T + model.interceptVector.toArray()
+        return np.argmax(margins, axis=1).astype(np.float64)
+    import pandas as pd
+    from pyspark.ml.functions import array_to_vector
+
+    test = spark.createDataFrame(pd.DataFrame({"a": list(X)}))
+    predicted = model.transform(test.select(array_to_vector("a").alias("features")))
+    return predicted.select("prediction").toPandas()["prediction"].to_numpy()
+
+
+def _mllib_iterations(model: Any) -> int:
+    last = model.stages[-1] if hasattr(model, "stages") else model
+    summary = last.summary() if callable(last.summary) else last.summary
+    return int(summary.totalIterations)
+
+
+def mllib(
+    spark: Any,
+    data: Dataset,
+    reg: float = 0.0,
+    family: str = "logistic_regression",
+    hidden: Sequence[int] = (32,),
+) -> tuple[Central, Any]:
+    """MLlib's counterpart of ``family`` (L-BFGS for the classifiers, normal equations for
+    least squares) fitted on the pooled, cached rows; returns the fit and the cached
+    DataFrame."""
     started = time.perf_counter()
     df = pooled_frame(spark, data)
     df.count()
     load = time.perf_counter() - started
-    model_args = {"maxIter": 100, "regParam": reg, "standardization": True, "tol": 1e-6}
+    estimator = _mllib_estimator(family, data, reg, hidden)
     started = time.perf_counter()
-    model = LogisticRegression(**model_args).fit(df)
+    model = estimator.fit(df)
     fit = time.perf_counter() - started
-    coef = model.coefficients.toArray()
-    acc = accuracy(data.X_test, data.y_test, coef, float(model.intercept))
-    return (
-        Central("mllib", acc, fit, load, int(model.summary.totalIterations)),
-        df,
-    )
+    metric = METRICS[data.task]
+    value = score(metric, _mllib_predictions(spark, family, model, data), data.y_test)
+    return Central("mllib", metric, value, fit, load, _mllib_iterations(model)), df
 
 
 def mllib_seconds_per_iteration(df: Any, low: int = 3, high: int = 13) -> dict[str, float]:
@@ -81,27 +149,49 @@ def mllib_seconds_per_iteration(df: Any, low: int = 3, high: int = 13) -> dict[s
     }
 
 
-def sklearn(data: Dataset, reg: float = 0.0) -> Central:
-    """scikit-learn's L-BFGS logistic regression on standardised pooled rows."""
-    from sklearn.linear_model import LogisticRegression
+def sklearn(
+    data: Dataset,
+    reg: float = 0.0,
+    family: str = "logistic_regression",
+    hidden: Sequence[int] = (32,),
+    mlp_epochs: int = 200,
+) -> Central:
+    """scikit-learn's counterpart of ``family`` on standardised pooled rows: L-BFGS logistic
+    regression (multinomial for several classes), least squares, or an Adam-trained
+    perceptron of ``mlp_epochs`` epochs at most."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     n = len(data.y)
-    # sklearn minimises C * sum(loss) + ||w||^2 / 2; MLlib and collab mean(loss) + reg ||w||^2/2
-    C = 1.0 / (reg * n) if reg > 0 else 1e12
-    model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
+    estimator: Any
+    if family == "linear_regression":
+        if reg:
+            raise ValueError("the least-squares yardstick is unregularised")
+        estimator = LinearRegression()
+    elif family in ("logistic_regression", "softmax_regression"):
+        # sklearn minimises C * sum(loss) + ||w||^2 / 2; MLlib and collab mean(loss) + reg ||w||^2/2
+        C = 1.0 / (reg * n) if reg > 0 else 1e12
+        estimator = LogisticRegression(C=C, max_iter=1000)
+    elif family == "mlp_classifier":
+        # scikit-learn adds alpha ||W||^2 / (2 n) to the mean loss
+        estimator = MLPClassifier(
+            hidden_layer_sizes=tuple(hidden), alpha=reg * n, max_iter=mlp_epochs, random_state=0
+        )
+    else:
+        raise ValueError(f"no scikit-learn counterpart of {family!r}")
+    model = make_pipeline(StandardScaler(), estimator)
     started = time.perf_counter()
-    model.fit(data.X, data.y)
+    with warnings.catch_warnings():  # the perceptron's epochs are capped on purpose
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(data.X, data.y)
     fit = time.perf_counter() - started
-    predicted = model.predict(data.X_test)
-    lr = model[-1]
-    return Central(
-        "sklearn",
-        float(np.mean(predicted == data.y_test)),
-        fit,
-        iterations=int(np.max(lr.n_iter_)),
-    )
+    metric = METRICS[data.task]
+    value = score(metric, model.predict(data.X_test), data.y_test)
+    iterations = int(np.max(getattr(model[-1], "n_iter_", 0)))  # least squares: none
+    return Central("sklearn", metric, value, fit, iterations=iterations)
 
 
 def numpy_pass_seconds(data: Dataset, repeats: int = 7) -> float:

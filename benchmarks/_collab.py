@@ -1,11 +1,13 @@
-"""collab's side of a workload: in-process lakes, jobs submitted through PySyft, and (for the
-largest size) the same FedAvg loop driving the lakes' engines directly."""
+"""collab's side of a workload: in-process lakes and jobs submitted through PySyft, and the
+same coordinator driving lakes' phase handlers in this process (over their Spark engines for
+the largest size, or over arrays)."""
 
 from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,29 +15,33 @@ from typing import Any
 import numpy as np
 
 import collab
-from collab.plans import LogisticRegression
+from collab.plans import LogisticRegression, Plan, Standardizer
 
-from ._data import Dataset, accuracy
+from ._data import METRICS, Dataset, reaches, score
 from ._probe import Probe, mean_split, split_round
 
 EMAIL, PASSWORD = "bench@uni.edu", "benchmark-scientist-1"
-MARGIN = 0.005  # "within 0.5 points"
 
 
 @dataclass
 class Run:
-    """One training run of collab: per-round test accuracy and timings."""
+    """One training run of collab: the test metric after every round, and timings.
+
+    ``metric`` is ``accuracy`` or ``rmse``; :meth:`to_dict` names the values after it
+    (``round_accuracy`` and ``accuracy``, or ``round_rmse`` and ``rmse``).
+    """
 
     label: str
     lakes: int
     rounds: int
     secure_aggregation: bool
     dp_epsilon: float | None
-    transport: str  # "pysyft" or "engine-direct"
+    transport: str  # "pysyft", "engine-direct" or "arrays"
+    metric: str = "accuracy"
     total_seconds: float = 0.0
     setup_seconds: float = 0.0  # job start until the first round starts (keys, statistics)
     round_end: list[float] = field(default_factory=list)  # seconds since job start
-    round_accuracy: list[float] = field(default_factory=list)
+    round_metric: list[float] = field(default_factory=list)
     round_split: dict[str, float] = field(default_factory=dict)  # means over rounds
     round_splits: list[dict[str, float]] = field(default_factory=list)
     step_seconds: list[float] = field(default_factory=list)
@@ -43,35 +49,41 @@ class Run:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def accuracy(self) -> float:
-        return self.round_accuracy[-1] if self.round_accuracy else float("nan")
+    def final(self) -> float:
+        """The test metric after the last round."""
+        return self.round_metric[-1] if self.round_metric else float("nan")
 
     def seconds_to(self, target: float) -> float | None:
-        """Seconds from the job's start until its model is within 0.5 points of ``target``."""
-        for seconds, acc in zip(self.round_end, self.round_accuracy, strict=True):
-            if acc >= target - MARGIN:
+        """Seconds from the job's start until its model reaches ``target`` (within 0.5 points
+        of an accuracy, 0.5% of an RMSE)."""
+        for seconds, value in zip(self.round_end, self.round_metric, strict=True):
+            if reaches(self.metric, value, target):
                 return seconds
         return None
 
     def rounds_to(self, target: float) -> int | None:
-        for r, acc in enumerate(self.round_accuracy, start=1):
-            if acc >= target - MARGIN:
+        for r, value in enumerate(self.round_metric, start=1):
+            if reaches(self.metric, value, target):
                 return r
         return None
 
     def to_dict(self, target: float | None = None) -> dict[str, Any]:
-        out = {k: v for k, v in vars(self).items() if k != "round_splits"}
-        out["accuracy"] = self.accuracy
+        skip = ("round_splits", "round_metric")
+        out = {k: v for k, v in vars(self).items() if k not in skip}
+        out[f"round_{self.metric}"] = self.round_metric
+        out[self.metric] = self.final
         if target is not None:
             out["seconds_to_target"] = self.seconds_to(target)
             out["rounds_to_target"] = self.rounds_to(target)
         return out
 
 
-def _test_accuracy(data: Dataset, weights: np.ndarray, mean: np.ndarray, std: np.ndarray) -> float:
-    d = len(data.features)
-    coef = weights[:d] / std
-    return accuracy(data.X_test, data.y_test, coef, float(weights[d] - coef @ mean))
+def test_score(
+    plan: Plan, state: Mapping[str, Any], standardizer: Mapping[str, Any], data: Dataset
+) -> float:
+    """The test metric of the model ``plan`` builds from a round's public ``state``."""
+    model = plan.build_model(state, Standardizer.from_dict(dict(standardizer)))
+    return score(METRICS[data.task], model.predict(data.X_test), data.y_test)
 
 
 class Lakes:
@@ -106,8 +118,27 @@ class Lakes:
             lake.stop()
 
 
-def plan_for(data: Dataset, table: str, **settings: Any) -> LogisticRegression:
-    return LogisticRegression(table=table, features=data.features, label=data.label, **settings)
+def plan_for(
+    data: Dataset, table: str, family: type[Plan] = LogisticRegression, **settings: Any
+) -> Plan:
+    return family(table=table, features=data.features, label=data.label, **settings)
+
+
+# A round's public state as the coordinator reports it: when, rounds done, state, scaling.
+Mark = tuple[float, int, dict[str, Any], dict[str, Any]]
+
+
+def _mark(marks: list[Mark], progress: Any) -> None:
+    """Record ``progress`` once per completed round."""
+    if progress is not None and progress.rounds_done > len(marks):
+        marks.append(
+            (
+                time.perf_counter(),
+                progress.rounds_done,
+                dict(progress.state),
+                dict(progress.standardizer),
+            )
+        )
 
 
 def run_job(
@@ -115,7 +146,7 @@ def run_job(
     lakes: Lakes,
     k: int,
     data: Dataset,
-    plan: LogisticRegression,
+    plan: Plan,
     probe: Probe,
     *,
     isolate: bool = False,
@@ -133,12 +164,13 @@ def run_job(
     run = Run(
         label=label,
         lakes=k,
-        rounds=plan.rounds,
+        rounds=plan.total_rounds,
         secure_aggregation=plan.secure_aggregation,
         dp_epsilon=None if plan.dp is None else float(plan.dp.epsilon),
         transport="pysyft",
+        metric=METRICS[data.task],
     )
-    marks: list[tuple[float, int, list[float], list[float], list[float]]] = []
+    marks: list[Mark] = []
     first_call: list[float] = []
     gate = threading.Lock()
     original = RemoteParty.compute
@@ -155,16 +187,7 @@ def run_job(
     notify = job._notify
 
     def on_progress(progress: Any = None) -> None:
-        if progress is not None and progress.rounds_done > len(marks):
-            marks.append(
-                (
-                    time.perf_counter(),
-                    progress.rounds_done,
-                    list(progress.weights),
-                    list(progress.mean),
-                    list(progress.std),
-                )
-            )
+        _mark(marks, progress)
         notify(progress)
 
     job._notify = on_progress  # type: ignore[method-assign]
@@ -179,11 +202,9 @@ def run_job(
         RemoteParty.compute = original  # type: ignore[method-assign]
     start = first_call[0]
     history = job.history
-    for (when, _, weights, mean, std), seconds in zip(marks, history["seconds"], strict=False):
+    for (when, _, state, standardizer), seconds in zip(marks, history["seconds"], strict=False):
         run.round_end.append(when - start)
-        run.round_accuracy.append(
-            _test_accuracy(data, np.asarray(weights), np.asarray(mean), np.asarray(std))
-        )
+        run.round_metric.append(test_score(job.plan, state, standardizer, data))
         run.round_splits.append(split_round(probe.between(when - seconds, when), float(seconds)))
     run.total_seconds = run.round_end[-1] if run.round_end else 0.0
     run.setup_seconds = run.round_end[0] - float(history["seconds"].iloc[0]) if marks else 0.0
@@ -199,54 +220,54 @@ def _kept_bytes() -> int:
     return int(row_cache().nbytes)
 
 
-class DirectParty:
-    """A lake's engine called directly (no PySyft, no secure aggregation): for sizes where a
-    full run would not fit the time budget. The same FedAvg loop and arithmetic."""
+def engine_parties(data: Dataset, plan: Plan) -> list[Any]:
+    """Each lake's phase handler over its Parquet file and this process's Spark engine, as a
+    party (no PySyft, and no runner: no approvals or records)."""
+    from collab.engine import table_rows
+    from collab.scientist._parties import LocalParty
 
-    def __init__(self, name: str, source: Path, plan: LogisticRegression) -> None:
-        self.name, self.source, self.plan = name, str(source), plan
-
-    def compute(self, message: dict[str, Any]) -> dict[str, Any]:
-        import collab.engine as engine
-        from collab.plans._steps import Standardizer
-
-        if message["phase"] == "stats":
-            return {"vector": engine.compute_stats(self.source, "parquet", self.plan).tolist()}
-        std = Standardizer(np.asarray(message["mean"]), np.asarray(message["std"]), 0, 0)
-        weights = np.asarray(message["weights"])
-        vector = engine.compute_update(self.source, "parquet", self.plan, weights, std)
-        return {"vector": vector.tolist()}
+    job_id = uuid.uuid4().hex
+    return [
+        LocalParty(f"lake-{i}", plan, table_rows(str(path), "parquet", plan.columns), job_id=job_id)
+        for i, path in enumerate(data.lake_paths)
+    ]
 
 
-def run_direct(label: str, data: Dataset, plan: LogisticRegression, probe: Probe) -> Run:
-    """``plan`` (secure aggregation off) trained by collab's FedAvg over the lakes' engines."""
-    from collab.scientist._coordinator import FedAvg
+def array_parties(data: Dataset, plan: Plan) -> list[Any]:
+    """Each lake's phase handler over its rows held as arrays in this process."""
+    from collab.protocol import ArrayRows
+    from collab.scientist._parties import LocalParty
 
-    assert not plan.secure_aggregation
-    parties = [DirectParty(f"lake-{i}", p, plan) for i, p in enumerate(data.lake_paths)]
-    run = Run(label, len(parties), plan.rounds, False, None, "engine-direct")
-    marks: list[tuple[float, list[float], list[float], list[float]]] = []
+    job_id = uuid.uuid4().hex
+    return [
+        LocalParty(f"lake-{i}", plan, ArrayRows(X, y), job_id=job_id)
+        for i, (X, y) in enumerate(data.lake_arrays())
+    ]
 
-    def on_progress(progress: Any) -> None:
-        if progress.rounds_done > len(marks):
-            marks.append(
-                (
-                    time.perf_counter(),
-                    list(progress.weights),
-                    list(progress.mean),
-                    list(progress.std),
-                )
-            )
 
-    fedavg = FedAvg(plan, parties, on_progress=on_progress)
+def run_here(
+    label: str, data: Dataset, plan: Plan, parties: Sequence[Any], transport: str, probe: Probe
+) -> Run:
+    """``plan`` trained by collab's coordinator over ``parties`` in this process."""
+    from collab.scientist._coordinator import Coordinator
+
+    run = Run(
+        label,
+        len(parties),
+        plan.total_rounds,
+        plan.secure_aggregation,
+        None if plan.dp is None else float(plan.dp.epsilon),
+        transport,
+        metric=METRICS[data.task],
+    )
+    marks: list[Mark] = []
+    coordinator = Coordinator(plan, parties, on_progress=lambda p: _mark(marks, p))
     start = time.perf_counter()
-    fedavg.fit()
-    history = fedavg.progress.history
-    for (when, weights, mean, std), record in zip(marks, history, strict=False):
+    coordinator.fit()
+    history = coordinator.progress.history
+    for (when, _, state, standardizer), record in zip(marks, history, strict=False):
         run.round_end.append(when - start)
-        run.round_accuracy.append(
-            _test_accuracy(data, np.asarray(weights), np.asarray(mean), np.asarray(std))
-        )
+        run.round_metric.append(test_score(plan, state, standardizer, data))
         steps = [e for e in probe.between(when - record.seconds, when) if e.kind == "step"]
         run.step_seconds.append(float(np.mean([e.seconds for e in steps])) if steps else 0.0)
         run.round_splits.append(

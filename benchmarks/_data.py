@@ -1,10 +1,12 @@
-"""Workload data: seeded synthetic logistic tables and the breast-cancer demo, one Parquet file
-per lake, a held-out test set, and the pooled rows the centralised baselines train on."""
+"""Workload data: seeded synthetic tables (a logistic, linear, softmax or XOR signal) and the
+scikit-learn data sets of the hospitals demo, one Parquet file per lake, a held-out test set,
+and the pooled rows the centralised baselines train on."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -18,8 +20,10 @@ INFORMATIVE = 20  # wide tables: the label depends on the first 20 features only
 class Dataset:
     """One workload's data: per-lake Parquet files, a test set, and the pooled training rows.
 
-    ``X``/``y`` (pooled) exist only for the centralised baselines, which are the yardstick a
-    federation avoids; no collab code path reads them.
+    ``X``/``y`` (pooled, the lakes' rows one lake after another) exist only for the
+    centralised baselines, which are the yardstick a federation avoids, and for lakes run as
+    arrays in this process (:meth:`lake_arrays`). ``task`` is ``"classification"`` (with the
+    label's ``classes``) or ``"regression"``.
     """
 
     name: str
@@ -32,15 +36,25 @@ class Dataset:
     X_test: np.ndarray = field(repr=False)
     y_test: np.ndarray = field(repr=False)
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    task: str = "classification"
+    classes: tuple[int, ...] = (0, 1)
 
     @property
     def rows(self) -> int:
         return int(sum(self.lake_rows))
 
+    def lake_arrays(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each lake's rows, ``(X, y)``, as written to its Parquet file."""
+        cuts = np.cumsum(self.lake_rows)[:-1]
+        return list(zip(np.split(self.X, cuts), np.split(self.y, cuts), strict=True))
+
 
 class Generator:
-    """Logistic data: standardised inputs ``z ~ N(0, 1)`` seen through per-feature scales and
-    shifts (so standardisation matters), labels drawn from ``sigmoid(z @ w + b)``."""
+    """Standardised inputs ``z ~ N(0, 1)`` seen through per-feature scales and shifts (so
+    standardisation matters); each signal below draws its label from ``z``."""
+
+    task: ClassVar[str] = "classification"
+    classes: tuple[int, ...] = (0, 1)
 
     def __init__(self, n_features: int, seed: int) -> None:
         rng = np.random.default_rng([seed, n_features])
@@ -48,22 +62,96 @@ class Generator:
         self.d = d
         self.scale = rng.uniform(0.5, 3.0, d)
         self.shift = rng.uniform(-2.0, 2.0, d)
-        informative = min(d, INFORMATIVE)
-        w = np.zeros(d)
-        w[:informative] = rng.normal(size=informative)
-        self.w = w * (3.0 / np.linalg.norm(w))  # logit spread 3: Bayes accuracy about 88%
-        self.b = 0.3
+        self.informative = min(d, INFORMATIVE)
+        self._draw_signal(rng)
+
+    def _draw_signal(self, rng: np.random.Generator) -> None:
+        """The signal's own parameters, drawn after the scales and shifts."""
+
+    def _unit_weights(self, rng: np.random.Generator, norm: float) -> np.ndarray:
+        """Weights on the informative features, normal, scaled to L2 norm ``norm``."""
+        w = np.zeros(self.d)
+        w[: self.informative] = rng.normal(size=self.informative)
+        return w * (norm / np.linalg.norm(w))
+
+    def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        raise NotImplementedError
 
     def rows(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         z = rng.standard_normal((n, self.d))
-        y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(z @ self.w + self.b)))).astype(np.float64)
-        return z * self.scale + self.shift, y
+        return z * self.scale + self.shift, self.labels(z, rng)
 
     def bounds(self, names: list[str]) -> dict[str, tuple[float, float]]:
         """Published ranges for DP plans: 4.5 standard deviations either side, rounded."""
         low = np.floor(self.shift - 4.5 * self.scale)
         high = np.ceil(self.shift + 4.5 * self.scale)
         return {n: (float(lo), float(hi)) for n, lo, hi in zip(names, low, high, strict=True)}
+
+
+def _sigmoid(margin: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-margin))
+
+
+class Logistic(Generator):
+    """Binary labels drawn from ``sigmoid(z @ w + b)``; logit spread 3: Bayes accuracy about
+    88% (20 features)."""
+
+    def _draw_signal(self, rng: np.random.Generator) -> None:
+        self.w = self._unit_weights(rng, 3.0)
+        self.b = 0.3
+
+    def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return (rng.random(len(z)) < _sigmoid(z @ self.w + self.b)).astype(np.float64)
+
+
+class Linear(Generator):
+    """A numeric label ``z @ w + b + e``, ``|w| = 3``, noise ``e ~ N(0, 1)``: the least-squares
+    RMSE is about 1 (R² about 0.9)."""
+
+    task: ClassVar[str] = "regression"
+    classes: tuple[int, ...] = ()
+
+    def _draw_signal(self, rng: np.random.Generator) -> None:
+        self.w = self._unit_weights(rng, 3.0)
+        self.b = 0.3
+
+    def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return z @ self.w + self.b + rng.standard_normal(len(z))
+
+
+class Softmax(Generator):
+    """Four classes drawn from ``softmax(z @ W)``, each class's weights of norm 3: Bayes
+    accuracy about 76% (20 features)."""
+
+    classes: tuple[int, ...] = (0, 1, 2, 3)
+
+    def _draw_signal(self, rng: np.random.Generator) -> None:
+        k = len(self.classes)
+        W = np.zeros((self.d, k))
+        W[: self.informative] = rng.normal(size=(self.informative, k))
+        self.W = W * (3.0 / np.linalg.norm(W, axis=0))
+
+    def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        margins = z @ self.W
+        P = np.exp(margins - margins.max(axis=1, keepdims=True))
+        cumulative = np.cumsum(P / P.sum(axis=1, keepdims=True), axis=1)
+        return (rng.random(len(z))[:, None] > cumulative[:, :-1]).sum(axis=1).astype(np.float64)
+
+
+class Xor(Generator):
+    """Binary labels drawn from ``sigmoid(4 z0 z1)``: an XOR of the first two features' signs
+    that no linear model beats a coin on (Bayes accuracy about 79%)."""
+
+    def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return (rng.random(len(z)) < _sigmoid(4.0 * z[:, 0] * z[:, 1])).astype(np.float64)
+
+
+SIGNALS: dict[str, type[Generator]] = {
+    "logistic": Logistic,
+    "linear": Linear,
+    "softmax": Softmax,
+    "xor": Xor,
+}
 
 
 def _write(path: Path, X: np.ndarray, y: np.ndarray, names: list[str]) -> None:
@@ -83,9 +171,11 @@ def synthetic(
     n_features: int = 20,
     seed: int = 0,
     test_rows: int | None = None,
+    signal: str = "logistic",
 ) -> Dataset:
-    """``rows`` seeded logistic rows dealt evenly to ``lakes`` Parquet files under ``root``."""
-    gen = Generator(n_features, seed)
+    """``rows`` seeded rows of ``signal`` (see :data:`SIGNALS`) dealt evenly to ``lakes``
+    Parquet files under ``root``."""
+    gen = SIGNALS[signal](n_features, seed)
     names = [f"f{j}" for j in range(n_features)]
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -114,44 +204,76 @@ def synthetic(
         X_test=X_test,
         y_test=y_test,
         bounds=gen.bounds(names),
+        task=gen.task,
+        classes=gen.classes,
     )
 
 
-def breast_cancer(root: Path, lakes: int = 3, seed: int = 0) -> Dataset:
-    """The hospitals demo's data and split (``collab.demo``): 80% dealt iid to ``lakes``."""
+def demo(
+    root: Path, dataset: str = "breast_cancer", lakes: int = 3, split: str = "iid", seed: int = 0
+) -> Dataset:
+    """A data set of the hospitals demo dealt as ``collab.demo.hospitals(n=lakes,
+    dataset=dataset, split=split, seed=seed)`` deals it (the same test rows and the same rows
+    per hospital), without starting its lakes."""
     from sklearn.model_selection import train_test_split
 
-    from collab.demo._hospitals import LABEL as DEMO_LABEL
-    from collab.demo._hospitals import _round_up, breast_cancer_frame, split_rows
+    from collab.demo._hospitals import DATASETS, _published_range, split_rows
 
-    frame = breast_cancer_frame()
+    spec = DATASETS[dataset]
+    frame = spec.load()
+    label = spec.label
+    regression = spec.task == "regression"
     train, test = train_test_split(
-        frame, test_size=0.2, random_state=seed, stratify=frame[DEMO_LABEL]
+        frame, test_size=0.2, random_state=seed, stratify=None if regression else frame[label]
     )
     train = train.reset_index(drop=True)
-    features = [c for c in frame.columns if c not in ("patient_id", DEMO_LABEL)]
-    parts = split_rows(train[DEMO_LABEL].to_numpy(), lakes, "iid", np.random.default_rng(seed))
-    folder = root / "breast_cancer"
+    features = [c for c in frame.columns if c not in (spec.identifier, label)]
+    parts = split_rows(train[label].to_numpy(), lakes, split, np.random.default_rng(seed))
+    folder = root / f"{dataset}_{split}_{lakes}"
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, rows in enumerate(parts):
         path = folder / f"lake{i}.parquet"
         train.iloc[rows].to_parquet(path, index=False)
         paths.append(path)
+    pooled = train.iloc[np.concatenate(parts)]
     return Dataset(
-        name="breast_cancer",
+        name=dataset,
         features=features,
-        label=DEMO_LABEL,
+        label=label,
         lake_paths=paths,
         lake_rows=[len(r) for r in parts],
-        X=train[features].to_numpy(dtype=np.float64),
-        y=train[DEMO_LABEL].to_numpy(dtype=np.float64),
+        X=pooled[features].to_numpy(dtype=np.float64),
+        y=pooled[label].to_numpy(dtype=np.float64),
         X_test=test[features].to_numpy(dtype=np.float64),
-        y_test=test[DEMO_LABEL].to_numpy(dtype=np.float64),
-        bounds={c: (0.0, _round_up(float(frame[c].max()))) for c in features},
+        y_test=test[label].to_numpy(dtype=np.float64),
+        bounds={c: _published_range(frame[c]) for c in features},
+        task="regression" if regression else "classification",
+        classes=() if regression else tuple(sorted(int(v) for v in frame[label].unique())),
     )
 
 
 def accuracy(X: np.ndarray, y: np.ndarray, coef: np.ndarray, intercept: float) -> float:
     """Share of rows whose label the linear model ``X @ coef + intercept > 0`` gets right."""
     return float(np.mean(((X @ coef + intercept) > 0) == (y > 0.5)))
+
+
+# The test metric of each task, and whether a value reaches a target.
+METRICS = {"classification": "accuracy", "regression": "rmse"}
+ACCURACY_MARGIN = 0.005  # reaching a target accuracy: within 0.5 points of it
+RMSE_MARGIN = 0.005  # reaching a target RMSE: at most 0.5% above it
+
+
+def score(metric: str, predicted: np.ndarray, y: np.ndarray) -> float:
+    """``accuracy`` (share of labels predicted) or ``rmse`` of ``predicted`` against ``y``."""
+    predicted = np.asarray(predicted, dtype=np.float64)
+    if metric == "accuracy":
+        return float(np.mean(predicted == y))
+    return float(np.sqrt(np.mean((predicted - y) ** 2)))
+
+
+def reaches(metric: str, value: float, target: float) -> bool:
+    """Whether ``value`` is as good as ``target`` within the metric's margin."""
+    if metric == "accuracy":
+        return value >= target - ACCURACY_MARGIN
+    return value <= target * (1 + RMSE_MARGIN)

@@ -2,18 +2,20 @@
 
 The lakes run in this process (in-process Datasites), so the scientist's PySyft call, the
 lake's trusted runner, its Spark step and its secure-aggregation arithmetic can all be timed
-here by wrapping them for the length of a run (:class:`Probe`). The split of a round:
+here by wrapping them for the length of a run (:class:`Probe`).
+The split of a round:
 
-- ``step``: the lake's Spark local step (``collab.engine.compute_update``/``compute_dp_sums``);
+- ``step``: the lake's Spark pass over its rows (``collab.engine.TableRows.total``: the
+  family's local step, or the statistics);
 - ``crypto``: masking, key agreement, share handling and fixed-point encoding
   (``collab.secure``), on the lakes and in the coordinator's unmasking;
 - ``dp_noise``: the lake's calibrated noise (``collab.secure.privatise``);
 - ``transport``: a PySyft call's time outside the lake's runner (serialisation, policy
   checks, PySyft's own run on the mock, its records);
 - ``bookkeeping``: the runner's time outside the above (approval and replay checks, the
-  lake's execution records and audit log);
+  phase handler's checks of the message, the lake's execution records and audit log);
 - ``aggregation``: the coordinator's time outside the lakes' calls (decoding sums, unmasking,
-  updating the weights).
+  the family's update of its state).
 """
 
 from __future__ import annotations
@@ -94,9 +96,11 @@ class Probe:
 
     @contextmanager
     def active(self) -> Iterator[Probe]:
-        import collab.engine as engine
         import collab.lake._runner as runner
         import collab.secure as secure
+        import collab.secure._mods as mods
+        import collab.secure._secagg as secagg
+        from collab.engine import TableRows
         from collab.scientist._parties import RemoteParty
 
         def call_info(party: Any, message: dict[str, Any]) -> tuple[str, str]:
@@ -109,29 +113,31 @@ class Probe:
 
         self._patch(RemoteParty, "compute", self._timed("call", call_info))
         self._patch(runner, "run_request", self._timed("runner", runner_info))
-        for name in ("compute_update", "compute_dp_sums", "compute_stats"):
-            if hasattr(engine, name):
-                self._patch(engine, name, self._timed("step"))
+        self._patch(TableRows, "total", self._timed("step"))
         crypto = self._timed("crypto")
-        for name in ("pack", "unpack", "unmask", "encode", "decode"):
-            if hasattr(secure, name):
-                self._patch(secure, name, crypto)
-        masking = getattr(secure, "MaskingParty", None)
-        if masking is not None:
-            for name in (
-                "create",
-                "public_keys",
-                "deal",
-                "receive",
-                "mask",
-                "reveal",
-                "to_dict",
-                "from_dict",
-            ):
-                if name in masking.__dict__:
-                    self._patch(masking, name, crypto)
-        if hasattr(secure, "privatise"):
-            self._patch(secure, "privatise", self._timed("dp_noise"))
+        # each where it is looked up when called: the coordinator imports unmask and unpack
+        # from collab.secure as it aggregates, the lake's release calls _mods.pack, masking
+        # calls _secagg's fixed-point encoding
+        for module, name in (
+            (secure, "unmask"),
+            (secure, "unpack"),
+            (mods, "pack"),
+            (secagg, "encode"),
+            (secagg, "decode"),
+        ):
+            self._patch(module, name, crypto)
+        for name in (
+            "create",
+            "public_keys",
+            "deal",
+            "receive",
+            "mask",
+            "reveal",
+            "to_dict",
+            "from_dict",
+        ):
+            self._patch(secure.MaskingParty, name, crypto)
+        self._patch(mods, "privatise", self._timed("dp_noise"))
         try:
             yield self
         finally:

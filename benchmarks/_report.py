@@ -192,18 +192,34 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
         "",
         f"Run on {m['date']}: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
         f"{m['java']}, Spark {m['spark']} (`local[{m['cores']}]`), numpy {m['numpy']}. "
-        f"Whole run: {summary['total_seconds'] / 60:.1f} min (`make bench`). Load average at "
+        f"This run ({', '.join(summary['workloads'])}): "
+        f"{summary['total_seconds'] / 60:.1f} min (`make bench`). Load average at "
         f"start {summary['load_average_start'][0]:.1f}, at end "
         f"{summary['load_average_end'][0]:.1f} (other work on the machine inflates times; "
         "ratios come from one process run, side by side).",
         "",
-        "How sizes were run: breast cancer, 100k and 1M rows, the lake-count and feature-count "
-        "workloads go through the whole stack (in-process PySyft Datasites, approved requests, "
-        "secure aggregation, Spark). 5M rows drives the same FedAvg loop over the three lakes' "
-        "engines directly (no PySyft, no masking) to fit the time budget; the per-round "
-        "transport and privacy cost measured at 1M is added as an estimate. The local-step "
-        "yardsticks time the engine directly on one 1M-row table. A lake's memory is measured "
-        "on a lake served over HTTP in its own process.",
+    ]
+    carried = summary.get("carried") or []
+    if carried:
+        when = summary.get("measured", {})
+        lines += [
+            "Carried from earlier runs (not measured in this one): "
+            + ", ".join(
+                f"{name} ({when[name]['date']}, {when[name]['suite']} suite)" for name in carried
+            )
+            + ".",
+            "",
+        ]
+    lines += [
+        "How sizes were run: breast cancer, 100k and 1M rows, the lake-count, feature-count "
+        "and model-family workloads go through the whole stack (in-process PySyft Datasites, "
+        "approved requests, secure aggregation, Spark). 5M rows drives the same coordinator "
+        "over the three lakes' phase handlers and engines directly (no PySyft, no masking) to "
+        "fit the time budget; the per-round transport and privacy cost measured at 1M is added "
+        "as an estimate. The local-step yardsticks time one lake's phase handler and engine "
+        "directly on one 1M-row table. A lake's memory is measured on a lake served over HTTP "
+        "in its own process. The server-optimiser comparison runs the demo's hospitals as "
+        "phase handlers over arrays in this process (secure aggregation on, no PySyft).",
         "",
         "## Targets",
         "",
@@ -311,6 +327,12 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
                 f"{_fmt(e['add_table_seconds_3_lakes'], 1)} | "
                 f"{_fmt(e['mllib']['fit_seconds'], 1)} |"
             )
+    fam = results.get("families")
+    if fam:
+        lines += _family_lines(fam)
+    opt = results.get("server_optimisers")
+    if opt:
+        lines += _server_optimiser_lines(opt)
     mem = results.get("memory")
     if mem:
         lines += [
@@ -354,12 +376,141 @@ def _runs_with_splits(results: dict[str, Any]) -> list[tuple[str, dict[str, floa
             out.append((f"{key} lakes, calls alone", entry["split_calls_alone"]))
     for key, entry in (results.get("features") or {}).items():
         out.append((f"{int(key):,} features", entry["collab"][0]["round_split"]))
+    for entry in (results.get("families") or {}).values():
+        for run in entry["collab"]:
+            out.append(
+                (f"{entry['family']}, {entry['rows']:,} rows: {run['label']}", run["round_split"])
+            )
     return out
+
+
+METRIC_NAMES = {"accuracy": "accuracy %", "rmse": "RMSE (lower is better)"}
+
+
+def _metric(metric: str, value: float | None) -> str:
+    return _pct(value) if metric == "accuracy" else _fmt(value, 3)
+
+
+def _run_labelled(entry: dict[str, Any], words: str) -> dict[str, Any] | None:
+    runs = [r for r in entry["collab"] if words in r["label"]]
+    return runs[0] if runs else None
+
+
+def time_to_mllib(entry: dict[str, Any]) -> dict[str, float | None]:
+    """collab's seconds to MLlib's metric as a multiple of MLlib's fit: with the rows kept
+    (against the fit on cached rows) and from the first job (against reading, caching and
+    fitting)."""
+    mllib = entry["mllib"]
+    out: dict[str, float | None] = {"rows_cached": None, "first_job": None}
+    for key, words, base in (
+        ("rows_cached", "rows cached", mllib["fit_seconds"]),
+        ("first_job", "first job", mllib["fit_seconds"] + mllib["load_seconds"]),
+    ):
+        run = _run_labelled(entry, words)
+        seconds = run.get("seconds_to_target") if run else None
+        out[key] = None if seconds is None else seconds / base
+    return out
+
+
+def _seconds_to_target(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "–"
+    seconds = run.get("seconds_to_target")
+    return "not reached" if seconds is None else f"{_fmt(seconds)} ({run['rounds_to_target']} r.)"
+
+
+def _family_lines(fam: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Model families (synthetic, 20 features, 3 lakes, secure aggregation, PySyft)",
+        "",
+        "Least squares (label: a linear signal plus noise; RMSE), softmax regression (4 "
+        "classes drawn from a softmax of a linear map; accuracy) and a perceptron with one "
+        "hidden layer of the same size in all three libraries (label: an XOR of two features' "
+        "signs, which no linear model learns; accuracy). MLlib and scikit-learn fit the pooled "
+        "rows in this process. Time to MLlib's metric (within 0.5 points of its accuracy, or "
+        "0.5% of its RMSE) counts from the job's start; the ratio divides it by MLlib's fit on "
+        "the cached pooled rows (rows kept: collab's second job on the same table), or by "
+        "MLlib's reading, caching and fit (first job).",
+        "",
+        "| family | rows | metric | collab | MLlib | scikit-learn | MLlib fit s (+load) | "
+        "scikit-learn fit s | collab s to MLlib's metric: first job / rows kept | "
+        "÷ MLlib fit (rows kept) | ÷ MLlib load + fit (first job) | rounds |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for entry in fam.values():
+        metric = entry["metric"]
+        cold = _run_labelled(entry, "first job")
+        warm = _run_labelled(entry, "rows cached")
+        last = warm or cold
+        ratio = time_to_mllib(entry)
+        mllib, sk = entry["mllib"], entry["sklearn"]
+        reached = " / ".join(_seconds_to_target(r) for r in (cold, warm))
+        lines.append(
+            f"| {entry['family']} | {entry['rows']:,} | {METRIC_NAMES[metric]} | "
+            f"{_metric(metric, last[metric] if last else None)} | "
+            f"{_metric(metric, mllib[metric])} | {_metric(metric, sk[metric])} | "
+            f"{_fmt(mllib['fit_seconds'])} (+{_fmt(mllib['load_seconds'])}) | "
+            f"{_fmt(sk['fit_seconds'])} | {reached} | {_fmt(ratio['rows_cached'])} | "
+            f"{_fmt(ratio['first_job'])} | {last['rounds'] if last else '–'} |"
+        )
+    return lines
+
+
+# The rounds after which the optimiser table shows test accuracy.
+SHOWN_ROUNDS = (1, 2, 3, 5, 10, 20, 30, 50)
+
+
+def _server_optimiser_lines(opt: dict[str, Any]) -> list[str]:
+    lines = [
+        "",
+        "## Server optimisers on the demo's skewed split (3 hospitals)",
+        "",
+        "The hospitals demo's skewed split (hospitals of different sizes and label mixes), "
+        "the demo's plan (5 local epochs, learning rate 0.5), each server optimiser and "
+        "server step size. Test accuracy % after each number of rounds; the pooled "
+        "scikit-learn fit is the yardstick (rounds to reach it within 0.5 points). Every "
+        "hospital is its phase handler over arrays in this process (secure aggregation on, no "
+        "PySyft): a real job's arithmetic, not its timing.",
+    ]
+    for entry in opt.values():
+        rounds = max(r["rounds"] for r in entry["runs"])
+        shown = [r for r in SHOWN_ROUNDS if r < rounds] + [rounds]
+        counts = "; ".join(
+            f"{rows} rows ({', '.join(str(c) for c in labels)})"
+            for rows, labels in zip(entry["lake_rows"], entry["lake_label_counts"], strict=True)
+        )
+        lines += [
+            "",
+            f"**{entry['dataset']}** ({entry['family']}; hospitals: {counts} per class; "
+            f"{entry['test_rows']} test rows; pooled scikit-learn "
+            f"{_pct(entry['sklearn']['accuracy'])}%)",
+            "",
+            "| server optimiser | server step | "
+            + " | ".join(f"round {r}" for r in shown)
+            + " | rounds to pooled |",
+            "|---|---|" + "---|" * len(shown) + "---|",
+        ]
+        for run in entry["runs"]:
+            values = run["round_accuracy"]
+            lines.append(
+                f"| {run['server_optimizer']} | {run['server_learning_rate']:g} | "
+                + " | ".join(_pct(values[r - 1]) if r <= len(values) else "–" for r in shown)
+                + f" | {_fmt(run.get('rounds_to_target'))} |"
+            )
+    return lines
 
 
 # --- plots -------------------------------------------------------------------------------------
 
-PLOTS = ("accuracy_vs_time.png", "round_split.png", "lakes_scaling.png", "time_to_accuracy.png")
+PLOTS = (
+    "accuracy_vs_time.png",
+    "round_split.png",
+    "lakes_scaling.png",
+    "time_to_accuracy.png",
+    "families.png",
+    "server_optimisers.png",
+)
 
 
 def plots(out: Path, results: dict[str, Any]) -> list[str]:
@@ -485,6 +636,77 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
         fig.savefig(out / "time_to_accuracy.png", dpi=120)
         plt.close(fig)
         written.append("time_to_accuracy.png")
+
+    fam = results.get("families") or {}
+    if fam:
+        largest = max(e["rows"] for e in fam.values())
+        entries = [e for e in fam.values() if e["rows"] == largest]
+        fig, axes = plt.subplots(1, len(entries), figsize=(4.5 * len(entries), 4), squeeze=False)
+        for ax, entry in zip(axes[0], entries, strict=True):
+            metric = entry["metric"]
+            unit = 100.0 if metric == "accuracy" else 1.0
+            for run in entry["collab"]:
+                ax.plot(
+                    run["round_end"],
+                    [unit * v for v in run[f"round_{metric}"]],
+                    marker="o",
+                    markersize=3,
+                    label=run["label"],
+                )
+            for name, marker, color in (("mllib", "s", "black"), ("sklearn", "^", "dimgrey")):
+                c = entry[name]
+                ax.scatter(
+                    [c["fit_seconds"]],
+                    [unit * c[metric]],
+                    marker=marker,
+                    s=60,
+                    color=color,
+                    zorder=5,
+                    label=f"{name} on pooled rows (fit)",
+                )
+            ax.set_xlabel("seconds since the job started")
+            ax.set_ylabel("test accuracy (%)" if metric == "accuracy" else "test RMSE")
+            ax.set_title(f"{entry['family']}, {entry['rows']:,} rows", fontsize=9)
+            ax.legend(fontsize=6)
+        fig.tight_layout()
+        fig.savefig(out / "families.png", dpi=120)
+        plt.close(fig)
+        written.append("families.png")
+
+    opt = results.get("server_optimisers") or {}
+    if opt:
+        fig, axes = plt.subplots(1, len(opt), figsize=(5.5 * len(opt), 4), squeeze=False)
+        colors = {"sgd": "black", "adam": "tab:blue", "yogi": "tab:orange", "adagrad": "tab:green"}
+        for ax, entry in zip(axes[0], opt.values(), strict=True):
+            for run in entry["runs"]:
+                values = run["round_accuracy"]
+                rates = sorted(
+                    r["server_learning_rate"]
+                    for r in entry["runs"]
+                    if r["server_optimizer"] == run["server_optimizer"]
+                )
+                style = ("-", "--", ":", "-.")[rates.index(run["server_learning_rate"]) % 4]
+                ax.plot(
+                    range(1, len(values) + 1),
+                    [100 * v for v in values],
+                    style,
+                    color=colors.get(run["server_optimizer"]),
+                    label=run["label"],
+                )
+            ax.axhline(
+                100 * entry["sklearn"]["accuracy"],
+                color="grey",
+                alpha=0.5,
+                label="scikit-learn, pooled",
+            )
+            ax.set_xlabel("rounds")
+            ax.set_ylabel("test accuracy (%)")
+            ax.set_title(f"{entry['dataset']}, skewed split over 3 hospitals", fontsize=9)
+            ax.legend(fontsize=6, ncol=2)
+        fig.tight_layout()
+        fig.savefig(out / "server_optimisers.png", dpi=120)
+        plt.close(fig)
+        written.append("server_optimisers.png")
     return written
 
 

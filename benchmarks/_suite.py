@@ -17,10 +17,33 @@ from typing import Any
 
 import numpy as np
 
+from collab.plans import (
+    LinearRegression,
+    LogisticRegression,
+    MLPClassifier,
+    Plan,
+    SoftmaxRegression,
+)
+
 from . import _central, _collab, _data, _report
 from ._probe import Probe, mean_split
 
-WORKLOADS = ("yardsticks", "demo", "sizes", "large", "lakes", "features", "memory")
+WORKLOADS = (
+    "yardsticks",
+    "demo",
+    "sizes",
+    "large",
+    "lakes",
+    "features",
+    "memory",
+    "families",
+    "server_optimisers",
+)
+SERVER_OPTIMISERS = (
+    ("sgd", 1.0),
+    *((name, rate) for name in ("adam", "yogi", "adagrad") for rate in (0.03, 0.1, 0.3)),
+)
+DEMO_PLAN = {"local_epochs": 5, "learning_rate": 0.5}  # the hospitals demo's plan
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,14 @@ class Suite:
     dp_learning_rate: float = 10.0
     demo_rounds: int = 30
     demo_dp_learning_rate: float = 1.0
+    family_sizes: tuple[int, ...] = (100_000, 1_000_000)  # 3 lakes, every round through PySyft
+    family_rounds: int = 6
+    mlp_hidden: tuple[int, ...] = (32,)
+    mlp_batch_size: int = 64
+    mlp_learning_rate: float = 0.1
+    sklearn_mlp_epochs: int = 10
+    server_optimisers: tuple[tuple[str, float], ...] = SERVER_OPTIMISERS
+    server_optimiser_rounds: int = 50
     driver_memory: str = "8g"
     workloads: tuple[str, ...] = WORKLOADS
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -70,11 +101,16 @@ SMOKE = Suite(
     rounds=1,
     dp_rounds=1,
     demo_rounds=1,
+    family_sizes=(3_000,),
+    family_rounds=1,
+    sklearn_mlp_epochs=2,
+    server_optimisers=(("sgd", 1.0), ("adam", 0.1)),
+    server_optimiser_rounds=2,
     warm_runs=False,
     step_repeats=3,
     mllib_iterations=(1, 2),
     driver_memory="2g",
-    workloads=("yardsticks", "sizes", "lakes", "features"),
+    workloads=("yardsticks", "sizes", "lakes", "features", "families", "server_optimisers"),
 )
 
 
@@ -103,11 +139,12 @@ def _machine() -> dict[str, Any]:
 class Context:
     """What the workloads share: the SparkSession, lakes, the probe, folders, results."""
 
-    def __init__(self, suite: Suite, out: Path) -> None:
+    def __init__(self, suite: Suite, out: Path, workloads: list[str]) -> None:
         from collab import engine
 
         self.suite = suite
         self.out = out
+        self.workloads = workloads
         self.root = _collab.temporary_root()
         self.spark = engine.spark_session(
             conf={"spark.driver.memory": suite.driver_memory, "spark.ui.enabled": "false"}
@@ -118,7 +155,8 @@ class Context:
 
     def lakes(self, n: int) -> _collab.Lakes:
         if self._lakes is None or len(self._lakes.lakes) < n:
-            needed = max([n, *[c for c in self.suite.lake_counts], 3])
+            counts = self.suite.lake_counts if "lakes" in self.workloads else ()
+            needed = max([n, *counts, 3])
             if self._lakes is not None:
                 self._lakes.close()
             self._lakes = _collab.Lakes(needed, self.root / "lakes")
@@ -139,10 +177,13 @@ def _dp() -> Any:
     return collab.DP(epsilon=1.0) if hasattr(collab, "DP") else None
 
 
-def _central_pair(ctx: Context, data: _data.Dataset, reg: float = 0.0) -> dict[str, Any]:
-    mllib, df = _central.mllib(ctx.spark, data, reg)
+def _central_pair(
+    ctx: Context, data: _data.Dataset, reg: float = 0.0, family: str = "logistic_regression"
+) -> dict[str, Any]:
+    s = ctx.suite
+    mllib, df = _central.mllib(ctx.spark, data, reg, family, s.mlp_hidden)
     df.unpersist()
-    sk = _central.sklearn(data, reg)
+    sk = _central.sklearn(data, reg, family, s.mlp_hidden, s.sklearn_mlp_epochs)
     return {"mllib": mllib.to_dict(), "sklearn": sk.to_dict()}
 
 
@@ -158,29 +199,34 @@ def _forget(data: _data.Dataset) -> None:
 
 def yardsticks(ctx: Context) -> dict[str, Any]:
     """A lake's local step per round against one MLlib iteration and one numpy pass, all over
-    the same 1M x 20 rows (one table, cached)."""
-    import collab.engine as engine
+    the same 1M x 20 rows (one table, cached). The lake is its phase handler over this
+    process's Spark engine, sent the statistics message once and then one round's message
+    again and again."""
     from collab.engine._step import last_step
-    from collab.plans._steps import Standardizer
+    from collab.plans import Standardizer, Update
+    from collab.plans._stats import STAT_METRICS
+    from collab.protocol import Round, Stats
 
     rows = ctx.suite.yardstick_rows
     data = _data.synthetic(ctx.root, "yardsticks", rows, lakes=1)
-    source = str(data.lake_paths[0])
     full_batch = _collab.plan_for(data, "t", local_epochs=1, secure_aggregation=False)
     mini_batch = _collab.plan_for(
         data, "t", local_epochs=1, batch_size=ctx.suite.batch_size, secure_aggregation=False
     )
     with ctx.probe.active():
+        (lake,) = _collab.engine_parties(data, full_batch)
         stats, first_pass = _collab.timed(
-            lambda: engine.compute_stats(source, "parquet", full_batch)
+            lambda: lake.compute(Stats(full_batch.hash, 1, [lake.name]).to_dict())
         )
-        std = Standardizer.from_stats(stats, len(data.features))
-        weights = np.zeros(len(data.features) + 1)
+        std = Standardizer.from_stats(Update.from_flat(stats["vector"], len(STAT_METRICS)))
         steps: dict[str, list[float]] = {"full_batch": [], "mini_batch": []}
         compute: dict[str, list[float]] = {"full_batch": [], "mini_batch": []}
         for name, plan in (("full_batch", full_batch), ("mini_batch", mini_batch)):
+            (lake,) = _collab.engine_parties(data, plan)
+            request = plan.round_request(plan.start(std), 1)
+            message = Round(plan.hash, 1, [lake.name], request, std.to_dict()).to_dict()
             for _ in range(ctx.suite.step_repeats):
-                engine.compute_update(source, "parquet", plan, weights, std)
+                lake.compute(message)
                 steps[name].append(last_step().seconds)
                 compute[name].append(last_step().compute_seconds)
     mllib, df = _central.mllib(ctx.spark, data)
@@ -218,10 +264,11 @@ def _collab_runs(
     dp_settings: dict[str, Any] | None,
     *,
     warm: bool = True,
+    family: type[Plan] = LogisticRegression,
 ) -> list[dict[str, Any]]:
     lakes = ctx.lakes(k)
     runs = []
-    plan = _collab.plan_for(data, table, **plan_settings)
+    plan = _collab.plan_for(data, table, family, **plan_settings)
     with ctx.probe.active():
         labels = ["collab, secure aggregation (first job)"]
         if warm:
@@ -241,11 +288,11 @@ def _collab_runs(
 
 def demo(ctx: Context) -> dict[str, Any]:
     """The hospitals demo: breast-cancer data, 3 lakes, the demo's plan."""
-    data = _data.breast_cancer(ctx.root, lakes=3)
+    data = _data.demo(ctx.root, "breast_cancer", lakes=3)
     ctx.lakes(3).add(data, "bc")
     central = _central_pair(ctx, data)
     target = central["mllib"]["accuracy"]
-    plan = {"rounds": ctx.suite.demo_rounds, "local_epochs": 5, "learning_rate": 0.5}
+    plan = {"rounds": ctx.suite.demo_rounds, **DEMO_PLAN}
     dp = {
         "rounds": ctx.suite.demo_rounds,
         "local_epochs": 1,
@@ -286,8 +333,9 @@ def sizes(ctx: Context) -> dict[str, Any]:
 
 
 def large(ctx: Context) -> dict[str, Any]:
-    """The largest sizes: FedAvg over the three lakes' engines (no PySyft, no masking), with
-    the per-round transport and privacy cost measured at 1M added as an estimate."""
+    """The largest sizes: FedAvg over the three lakes' phase handlers and engines (no PySyft,
+    no masking), with the per-round transport and privacy cost measured at 1M added as an
+    estimate."""
     out = {}
     s = ctx.suite
     for rows in s.large_sizes:
@@ -305,7 +353,10 @@ def large(ctx: Context) -> dict[str, Any]:
             secure_aggregation=False,
         )
         with ctx.probe.active():
-            run = _collab.run_direct("collab, engines driven directly", data, plan, ctx.probe)
+            parties = _collab.engine_parties(data, plan)
+            run = _collab.run_here(
+                "collab, engines driven directly", data, plan, parties, "engine-direct", ctx.probe
+            )
         entry = {
             "rows": rows,
             "lakes": 3,
@@ -390,7 +441,7 @@ def lakes(ctx: Context) -> dict[str, Any]:
             "round_seconds_own_machines": float(np.median(critical)),
             "split_shared_machine": shared.round_split,
             "split_calls_alone": alone.round_split,
-            "accuracy": shared.accuracy,
+            "accuracy": shared.final,
         }
     counts = sorted(out, key=int)
     if len(counts) >= 2:
@@ -498,6 +549,121 @@ def memory(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def _family_cases(s: Suite) -> list[tuple[type[Plan], str, dict[str, Any]]]:
+    """Each family beyond logistic regression, the synthetic signal it learns (see
+    ``_data.SIGNALS``), and how it trains."""
+    return [
+        (LinearRegression, "linear", {"solver": "exact"}),  # one round of X'X and X'y
+        (
+            SoftmaxRegression,
+            "softmax",
+            {
+                "rounds": s.family_rounds,
+                "local_epochs": 1,
+                "batch_size": s.batch_size,
+                "learning_rate": s.learning_rate,
+            },
+        ),
+        (
+            MLPClassifier,
+            "xor",
+            {
+                "hidden": s.mlp_hidden,
+                "rounds": s.family_rounds,
+                "local_epochs": 1,
+                "batch_size": s.mlp_batch_size,
+                "learning_rate": s.mlp_learning_rate,
+            },
+        ),
+    ]
+
+
+def families(ctx: Context) -> dict[str, Any]:
+    """Least squares, softmax regression and a perceptron on synthetic 20-feature data over 3
+    lakes, every round through PySyft with secure aggregation, against MLlib's and
+    scikit-learn's counterparts on the pooled rows (the same rows, this process)."""
+    s = ctx.suite
+    out: dict[str, Any] = {}
+    for rows in s.family_sizes:
+        for family, signal, settings in _family_cases(s):
+            ctx.log(f"families: {family.model}, {rows:,} rows")
+            table = f"{signal}_{rows}"
+            data = _data.synthetic(ctx.root, table, rows, lakes=3, signal=signal)
+            ctx.lakes(3).add(data, table)
+            central = _central_pair(ctx, data, family=family.model)
+            metric = _data.METRICS[data.task]
+            target = central["mllib"][metric]
+            if data.task == "classification":
+                settings = {**settings, "classes": data.classes}
+            runs = _collab_runs(
+                ctx, data, table, 3, target, settings, None, warm=s.warm_runs, family=family
+            )
+            _forget(data)
+            out[f"{family.model}/{rows}"] = {
+                "family": family.model,
+                "signal": signal,
+                "metric": metric,
+                "rows": rows,
+                "lakes": 3,
+                "features": len(data.features),
+                "test_rows": len(data.y_test),
+                **central,
+                "collab": runs,
+            }
+    return out
+
+
+def server_optimisers(ctx: Context) -> dict[str, Any]:
+    """The demo's skewed split (3 hospitals of different sizes and label mixes) trained with
+    each server optimiser and step size: test accuracy after every round. The hospitals are
+    their phase handlers over arrays in this process (secure aggregation on, no PySyft): the
+    arithmetic of a real job, without its transport."""
+    s = ctx.suite
+    out: dict[str, Any] = {}
+    for dataset, family in (("breast_cancer", LogisticRegression), ("wine", SoftmaxRegression)):
+        ctx.log(f"server optimisers: {dataset}")
+        data = _data.demo(ctx.root, dataset, lakes=3, split="skewed")
+        pooled = _central.sklearn(data, family=family.model)
+        classes = {"classes": data.classes} if family is SoftmaxRegression else {}
+        runs = []
+        for optimiser, rate in s.server_optimisers:
+            plan = _collab.plan_for(
+                data,
+                "patients",
+                family,
+                rounds=s.server_optimiser_rounds,
+                server_optimizer=optimiser,
+                server_learning_rate=rate,
+                **DEMO_PLAN,
+                **classes,
+            )
+            parties = _collab.array_parties(data, plan)
+            run = _collab.run_here(
+                f"{optimiser}, server rate {rate:g}", data, plan, parties, "arrays", ctx.probe
+            )
+            runs.append(
+                {
+                    "server_optimizer": optimiser,
+                    "server_learning_rate": rate,
+                    **run.to_dict(pooled.value),
+                }
+            )
+        out[dataset] = {
+            "dataset": dataset,
+            "family": family.model,
+            "split": "skewed",
+            "lake_rows": data.lake_rows,
+            "lake_label_counts": [
+                np.bincount(y.astype(int), minlength=len(data.classes)).tolist()
+                for _, y in data.lake_arrays()
+            ],
+            "test_rows": len(data.y_test),
+            "sklearn": pooled.to_dict(),
+            "runs": runs,
+        }
+    return out
+
+
 def _free_port() -> int:
     import socket
 
@@ -514,20 +680,49 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "lakes": lakes,
     "features": features,
     "memory": memory,
+    "families": families,
+    "server_optimisers": server_optimisers,
 }
 
 
+def _earlier(out: Path, chosen: list[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Results in ``out`` of the workloads not run now, and when (and by which suite) each was
+    measured, so that a run of some workloads keeps the others in ``results.md``."""
+    path = out / "summary.json"
+    if not path.is_file():
+        return {}, {}
+    earlier = json.loads(path.read_text())
+    measured = earlier.get("measured") or {
+        name: {"date": earlier["machine"]["date"], "suite": earlier["suite"]["name"]}
+        for name in earlier.get("workloads", [])
+    }
+    results, when = {}, {}
+    for name in WORKLOADS:
+        if name not in chosen and name in measured and (out / f"{name}.json").is_file():
+            results[name] = json.loads((out / f"{name}.json").read_text())
+            when[name] = measured[name]
+    return results, when
+
+
 def run(suite: Suite, out: Path, only: list[str] | None = None) -> dict[str, Any]:
-    """Run ``suite``'s workloads (or ``only`` these) and write the results to ``out``."""
+    """Run ``suite``'s workloads (or ``only`` these) and write the results to ``out``.
+
+    With ``only``, the other workloads' results already in ``out`` stay in ``summary.json``
+    and ``results.md``, each with the date of the run that measured it.
+    """
     started = time.perf_counter()
     load_start = os.getloadavg()
     out.mkdir(parents=True, exist_ok=True)
     chosen = [w for w in suite.workloads if only is None or w in only]
-    ctx = Context(suite, out)
+    carried, measured = _earlier(out, chosen) if only is not None else ({}, {})
+    ctx = Context(suite, out, chosen)
+    ctx.results.update(carried)
+    machine = _machine()
     summary: dict[str, Any] = {
         "suite": asdict(replace(suite, notes=())),
-        "machine": _machine(),
+        "machine": machine,
         "workloads": chosen,
+        "carried": sorted(carried),
         "seconds": {},
     }
     try:
@@ -537,9 +732,11 @@ def run(suite: Suite, out: Path, only: list[str] | None = None) -> dict[str, Any
             result = RUNNERS[name](ctx)
             summary["seconds"][name] = time.perf_counter() - began
             ctx.results[name] = result
+            measured[name] = {"date": machine["date"], "suite": suite.name}
             (out / f"{name}.json").write_text(json.dumps(result, indent=1, default=_json))
     finally:
         ctx.close()
+    summary["measured"] = {name: measured[name] for name in WORKLOADS if name in measured}
     summary["load_average_start"] = load_start
     summary["load_average_end"] = os.getloadavg()
     summary["total_seconds"] = time.perf_counter() - started
