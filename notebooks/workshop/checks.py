@@ -3,6 +3,8 @@
 Each check works out the right answer from what the lakes publish, so it never holds a row.
 """
 
+import numpy as np
+
 import collab
 
 _WAITING = "… not answered yet: replace None above, then run this cell again."
@@ -77,6 +79,38 @@ def check_fewer_rounds(plan, model, baseline, test):
     _say(True,
          f"3 rounds x 10 local epochs: test accuracy {fast:.3f}; 10 rounds x 1 epoch: "
          f"{slow:.3f}. The same number of passes over the rows, a third of the messages.",
+         "")
+
+
+def check_progression(plan, model, demo):
+    """Exercise 2.3: a model of diabetes progression, a number, on every measurement."""
+    if plan is None:
+        return print(_WAITING)
+    if not isinstance(plan, collab.plans.LinearRegression):
+        return _say(False, "",
+                    f"'progression' is a number, and {type(plan).__name__} predicts classes: "
+                    "use collab.plans.LinearRegression.")
+    if plan.label != "progression":
+        return _say(False, "", "Predict the label 'progression'.")
+    if model is None:
+        return print(_WAITING)
+    test = demo.test_set()
+    X, y = test[demo.features], test[demo.label]
+
+    def rmse(predicted):
+        return float(np.sqrt(np.mean((y - predicted) ** 2)))
+
+    ours = rmse(model.predict(X))
+    pooled = rmse(demo.centralised_model().predict(X))
+    average = rmse(np.full(len(y), demo.pooled_training_set()[demo.label].mean()))
+    if sorted(plan.features) != sorted(demo.features):
+        return _say(False, "",
+                    f"Your model's test RMSE is {ours:.1f}. Use every measurement: "
+                    "features=diabetes.features.")
+    _say(True,
+         f"Test RMSE {ours:.1f} (always guessing the average: {average:.1f}); scikit-learn "
+         f"on the pooled rows: {pooled:.1f}. Least squares needs only sums over rows, so one "
+         "securely aggregated round gives the pooled solution exactly.",
          "")
 
 
