@@ -8,6 +8,10 @@ STAMP := $(VENV)/.installed
 
 # The notebooks run under nbval in `make test`; outputs that vary are sanitised, not skipped.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
+# Two test processes (one Spark session each), a file at a time: a notebook's cells stay in
+# order in one kernel, and a module's session fixtures are built once. `make test WORKERS=`
+# runs everything in one process.
+WORKERS ?= -n 2 --dist loadfile
 NOTEBOOKS = $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 
 $(STAMP): pyproject.toml
@@ -26,7 +30,7 @@ demo: install check-java
 	$(BIN)/python -m collab demo
 
 test: install check-java
-	$(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=15
+	$(BIN)/python -m pytest tests notebooks $(NBVAL) $(WORKERS) --durations=15
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not http and not slow"

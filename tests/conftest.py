@@ -37,7 +37,7 @@ def trained(iid_demo: HospitalsDemo) -> tuple[collab.Job, collab.plans.LogisticM
     """The demo plan trained once on the iid lakes (tests read, never retrain it)."""
     job = iid_demo.federation.submit(iid_demo.plan())
     _approve_when_listed(iid_demo.lakes, job)
-    return job, job.result(progress=False, timeout=300)
+    return job, job.result(progress=False, timeout=900)
 
 
 def _approve_when_listed(lakes: list[collab.Lake], job: collab.Job) -> None:

@@ -13,7 +13,7 @@ from lake_processes import SCIENTIST, process_on_port
 import collab
 
 
-def run(demo, plan, timeout=300):
+def run(demo, plan, timeout=900):
     job = demo.federation.submit(plan)
     demo.approve_all()
     return job, job.result(progress=False, timeout=timeout)
@@ -58,7 +58,7 @@ def test_dp_training_spends_the_ledger_and_a_plan_past_the_limit_is_refused(tmp_
             rounds=10, local_epochs=1, learning_rate=1.0, dp=collab.DP(epsilon=2.0, delta=1e-5)
         )
         job = fed.submit(plan)
-        model = job.result(progress=False, timeout=300)
+        model = job.result(progress=False, timeout=900)
         test = demo.test_set()
         assert model.score(test[demo.features], test[demo.label]) > 0.8
         budget = demo.lakes[0].budget(SCIENTIST[0]).set_index("table")
@@ -100,12 +100,12 @@ def test_killing_one_of_four_lakes_mid_training(ports, threshold, completes):
         victim = demo.lakes[3].name
         process_on_port(port).kill()
         if completes:
-            model = job.result(progress=False, timeout=300)
+            model = job.result(progress=False, timeout=900)
             assert job.rounds_done == 15
             assert job.lake_states[victim] == "dropped"
             assert victim not in model.lakes and len(model.lakes) == 3
         else:
             with pytest.raises(collab.LakeError) as failure:
-                job.result(progress=False, timeout=300)
+                job.result(progress=False, timeout=900)
             assert failure.value.lake == victim
             assert "threshold of 4" in str(failure.value)

@@ -29,7 +29,7 @@ def test_http_lakes_train_the_same_model_as_in_process_lakes(served_demo, iid_de
 
     local_job = iid_demo.federation.submit(plan)
     iid_demo.approve_all()
-    local = local_job.result(progress=False, timeout=300)
+    local = local_job.result(progress=False, timeout=900)
     np.testing.assert_allclose(served.coef_, local.coef_, rtol=0, atol=1e-6)
     assert abs(served.intercept_ - local.intercept_) < 1e-6
 

@@ -81,7 +81,7 @@ def test_a_label_value_outside_the_classes_is_refused_without_the_value(uneven):
             if request.job_id == job.job_id and request.status == "pending":
                 request.approve()
     with pytest.raises(collab.PlanError) as refused:
-        job.result(progress=False, timeout=300)
+        job.result(progress=False, timeout=900)
     message = str(refused.value)
     assert refused.value.lake in {lake.name for lake in uneven.lakes}
     assert "'cultivar'" in message and "not one of the plan's classes" in message

@@ -42,7 +42,7 @@ def test_a_killed_lake_is_named_and_the_job_resumes_to_the_uninterrupted_model(t
         reopened = collab.Lake.launch(victim.name, port=served_ports[1], data_dir=victim.data_dir)
         demo.lakes[1] = reopened
         assert reopened._state.approval(job.job_id).status == "approved"
-        model = job.resume().result(progress=False, timeout=300)
+        model = job.resume().result(progress=False, timeout=900)
         assert job.rounds_done == 12 and list(job.history["round"]) == list(range(1, 13))
         log = reopened.audit
         assert "lake reopened" in set(log["action"]) and reopened.verify_audit()
@@ -52,7 +52,7 @@ def test_a_killed_lake_is_named_and_the_job_resumes_to_the_uninterrupted_model(t
     with collab.demo.hospitals(n=2, seed=1) as twin:  # the same rows, never interrupted
         twin_job = twin.federation.submit(twin.plan(rounds=12, local_epochs=1))
         twin.approve_all()
-        uninterrupted = twin_job.result(progress=False, timeout=300)
+        uninterrupted = twin_job.result(progress=False, timeout=900)
     np.testing.assert_allclose(model.coef_, uninterrupted.coef_, rtol=0, atol=1e-6)
     assert abs(model.intercept_ - uninterrupted.intercept_) < 1e-6
 
@@ -111,7 +111,7 @@ def test_bad_requests_get_clear_errors_and_the_lake_keeps_serving(busy_lake):
             table="patients", features=["mean_radius"], label="malignant", rounds=1
         )
     )
-    job.result(progress=False, timeout=300)
+    job.result(progress=False, timeout=900)
     session = fed._sessions["busy-general"]
     party = RemoteParty(session, f"collab_plan_{job.job_id[:16]}", "patients")
     with pytest.raises(collab.PolicyViolation, match="at most 8000000"):

@@ -87,7 +87,7 @@ def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
         approved = collab_cli("lake", "approve", request_id[:10], "--config", str(config), env=env)
         assert approved.returncode == 0 and request_id in approved.stdout, approved.stderr
 
-        model = job.result(progress=False, timeout=300)
+        model = job.result(progress=False, timeout=900)
         assert len(job.history) == 3 and model.coef_.shape == (4,)
         status = collab_cli("lake", "status", "--config", str(config), env=env)
         assert "requests pending: 0" in status.stdout and "intact" in status.stdout
