@@ -513,6 +513,31 @@ PLOTS = (
 )
 
 
+def _curves_and_yardsticks(ax: Any, entry: dict[str, Any], metric: str) -> None:
+    """collab's runs as the test metric against seconds since the job started, and MLlib's
+    and scikit-learn's pooled fits as points (accuracy in %)."""
+    unit = 100.0 if metric == "accuracy" else 1.0
+    for run in entry["collab"]:
+        ax.plot(
+            run["round_end"],
+            [unit * v for v in run[f"round_{metric}"]],
+            marker="o",
+            markersize=3,
+            label=run["label"],
+        )
+    for name, marker, color in (("mllib", "s", "black"), ("sklearn", "^", "dimgrey")):
+        c = entry[name]
+        ax.scatter(
+            [c["fit_seconds"]],
+            [unit * c[metric]],
+            marker=marker,
+            s=60,
+            color=color,
+            zorder=5,
+            label=f"{name} on pooled rows (fit)",
+        )
+
+
 def plots(out: Path, results: dict[str, Any]) -> list[str]:
     import matplotlib
 
@@ -525,25 +550,7 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
         key = max(sizes, key=int)
         entry = sizes[key]
         fig, ax = plt.subplots(figsize=(7, 4.5))
-        for run in entry["collab"]:
-            ax.plot(
-                run["round_end"],
-                [100 * a for a in run["round_accuracy"]],
-                marker="o",
-                markersize=3,
-                label=run["label"],
-            )
-        for name, marker, color in (("mllib", "s", "black"), ("sklearn", "^", "dimgrey")):
-            c = entry[name]
-            ax.scatter(
-                [c["fit_seconds"]],
-                [100 * c["accuracy"]],
-                marker=marker,
-                s=60,
-                color=color,
-                zorder=5,
-                label=f"{name} on pooled rows (fit)",
-            )
+        _curves_and_yardsticks(ax, entry, "accuracy")
         target = 100 * entry["mllib"]["accuracy"]
         ax.axhspan(
             target - MARGIN_POINTS,
@@ -644,26 +651,7 @@ def plots(out: Path, results: dict[str, Any]) -> list[str]:
         fig, axes = plt.subplots(1, len(entries), figsize=(4.5 * len(entries), 4), squeeze=False)
         for ax, entry in zip(axes[0], entries, strict=True):
             metric = entry["metric"]
-            unit = 100.0 if metric == "accuracy" else 1.0
-            for run in entry["collab"]:
-                ax.plot(
-                    run["round_end"],
-                    [unit * v for v in run[f"round_{metric}"]],
-                    marker="o",
-                    markersize=3,
-                    label=run["label"],
-                )
-            for name, marker, color in (("mllib", "s", "black"), ("sklearn", "^", "dimgrey")):
-                c = entry[name]
-                ax.scatter(
-                    [c["fit_seconds"]],
-                    [unit * c[metric]],
-                    marker=marker,
-                    s=60,
-                    color=color,
-                    zorder=5,
-                    label=f"{name} on pooled rows (fit)",
-                )
+            _curves_and_yardsticks(ax, entry, metric)
             ax.set_xlabel("seconds since the job started")
             ax.set_ylabel("test accuracy (%)" if metric == "accuracy" else "test RMSE")
             ax.set_title(f"{entry['family']}, {entry['rows']:,} rows", fontsize=9)
