@@ -10,8 +10,9 @@ STAMP := $(VENV)/.installed
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanitize.cfg
 # Two test processes (one Spark session each), a file at a time: a notebook's cells stay in
 # order in one kernel, and a module's session fixtures are built once. `make test WORKERS=`
-# runs everything in one process.
-WORKERS ?= -n 2 --dist loadfile
+# runs everything in one process. Native tracebacks: under xdist on Python 3.11.7, pytest's
+# own (AST-based) formatting of a failure can crash a worker and hide the report.
+WORKERS ?= -n 2 --dist loadfile --tb=native
 NOTEBOOKS = $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 
 $(STAMP): pyproject.toml
