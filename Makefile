@@ -11,8 +11,11 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanit
 # Two test processes (one Spark session each), a file at a time: a notebook's cells stay in
 # order in one kernel, and a module's session fixtures are built once. `make test WORKERS=`
 # runs everything in one process. Native tracebacks: under xdist on Python 3.11.7, pytest's
-# own (AST-based) formatting of a failure can crash a worker and hide the report.
-WORKERS ?= -n 2 --dist loadfile --tb=native
+# own (AST-based) formatting of a failure can crash a worker and hide the report. No output
+# capture in the workers (-s): a worker's capture file was found closed mid-run (as in
+# pytest-xdist#1019), after which every later test in that worker errors at set-up. Failures
+# still report their log records; the Spark JVM's start-up notices show.
+WORKERS ?= -n 2 --dist loadfile --tb=native -s
 NOTEBOOKS = $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 
 $(STAMP): pyproject.toml

@@ -58,25 +58,43 @@ class UnevenLakes:
         from collab.demo._hospitals import _published_range
 
         table = self.tables[name]
-        bounded = f"{name}_bounded"
         columns = [*table.features, table.label]
-        bounds = {c: _published_range(table.pooled[c]) for c in columns}
+        categories = self.lakes[0].schema(name).column(table.label).categories
+        return self.host(
+            f"{name}_bounded",
+            table.train,
+            table.parts,
+            bounds={c: _published_range(table.pooled[c]) for c in columns},
+            max_epsilon=max_epsilon,
+            categories={table.label: list(categories)} if categories else None,
+        )
+
+    def host(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        parts: list[np.ndarray],
+        bounds: dict[str, tuple[float, float]],
+        max_epsilon: float,
+        categories: dict[str, list] | None = None,
+    ) -> str:
+        """Rows ``parts[i]`` of ``frame`` hosted by lake ``i`` as table ``name`` (once per
+        session), with published ``bounds`` and a budget of ``max_epsilon`` per scientist."""
         for i, lake in enumerate(self.lakes):
-            if bounded in lake.tables:
+            if name in lake.tables:
                 continue
-            path = lake.data_dir / f"{bounded}.parquet"
-            table.train.iloc[table.parts[i]].to_parquet(path, index=False)
-            private = [c for c in ("patient_id", "sample_id") if c in table.train.columns]
-            categories = lake.schema(name).column(table.label).categories
+            path = lake.data_dir / f"{name}.parquet"
+            frame.iloc[parts[i]].to_parquet(path, index=False)
+            private = [c for c in ("patient_id", "sample_id") if c in frame.columns]
             lake.add_table(
-                bounded,
+                name,
                 path,
                 private_columns=private,
                 bounds=bounds,
-                categories={table.label: list(categories)} if categories else None,
+                categories=categories,
                 policy=collab.Policy(max_epsilon=max_epsilon),
             )
-        return bounded
+        return name
 
     def train(self, plan: collab.plans.Plan, timeout: float = 600) -> tuple[collab.Job, object]:
         """Submit ``plan``, have every owner approve it, and wait for the model."""
