@@ -14,7 +14,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with notebooks/nbval-sanit
 # own (AST-based) formatting of a failure can crash a worker and hide the report. No output
 # capture in the workers (-s): a worker's capture file was found closed mid-run (as in
 # pytest-xdist#1019), after which every later test in that worker errors at set-up. Failures
-# still report their log records; the Spark JVM's start-up notices show.
+# still report their log records; a worker's own output goes to .pytest_cache/workers/.
 WORKERS ?= -n 2 --dist loadfile --tb=native -s
 NOTEBOOKS = $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 

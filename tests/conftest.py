@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,31 @@ from lake_processes import SCIENTIST, free_port
 
 import collab
 from collab.demo import HospitalsDemo
+
+
+def _worker_output(config: pytest.Config) -> Path:
+    return config.rootpath / ".pytest_cache" / "workers"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A test process run without output capture (``make test`` runs its workers with ``-s``)
+    writes its own output (the Spark JVM's notices, served lakes' logs) to a file of its own
+    rather than over the test report."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None or config.getoption("capture") != "no":
+        return
+    folder = _worker_output(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f"{worker}.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    # xdist talks to its workers over a copy of their stdout, so fds 1 and 2 are free to move
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    if config.getoption("capture") == "no" and getattr(config.option, "numprocesses", None):
+        terminalreporter.write_line(f"each test process's own output: {_worker_output(config)}/")
 
 
 @pytest.fixture(scope="session")
