@@ -15,6 +15,7 @@ from ._policy import Policy
 from ._schema import ColumnSchema, TableSchema
 from ._version import __version__
 from .lake import Lake, Request
+from .plans import load_model
 from .scientist import Federation, Job, connect
 from .secure import DP
 
@@ -38,6 +39,7 @@ __all__ = [
     "__version__",
     "connect",
     "demo",
+    "load_model",
     "plans",
 ]
 

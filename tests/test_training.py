@@ -55,6 +55,17 @@ def test_model_exports_to_scikit_learn(iid_demo, trained):
     np.testing.assert_allclose(sk.predict_proba(test[iid_demo.features]), model.predict_proba(test))
 
 
+def test_a_saved_model_reads_back_with_its_plan_and_history(iid_demo, trained, tmp_path):
+    job, model = trained
+    loaded = collab.load_model(model.save(tmp_path / "model.json"))
+    assert type(loaded) is type(model)
+    assert loaded.plan == job.plan and loaded.plan_hash == job.plan.hash
+    assert loaded.lakes == model.lakes and loaded.rounds == model.rounds == 30
+    assert loaded.history == model.history and len(loaded.history) == 30
+    test = iid_demo.test_set()
+    np.testing.assert_array_equal(loaded.predict_proba(test), model.predict_proba(test))
+
+
 def test_rounds_past_the_approved_number_or_replayed_are_refused(iid_demo, trained):
     job, _ = trained
     lake = iid_demo.lakes[0]

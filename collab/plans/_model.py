@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -11,6 +13,7 @@ import pandas as pd
 
 from .._display import RichDisplay
 from .._errors import PlanError
+from ._plan import Plan
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -31,12 +34,23 @@ class Model(RichDisplay):
     lakes: tuple[str, ...] = ()
     rounds: int = 0
     plan_hash: str = ""
+    plan_spec: str = field(default="", repr=False)
     history: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("family"):
+            _MODELS[cls.family] = cls
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "lakes", tuple(self.lakes))
         object.__setattr__(self, "feature_means_", np.asarray(self.feature_means_, dtype=float))
+
+    @property
+    def plan(self) -> Plan | None:
+        """The plan this model was trained from; ``None`` for a model made by hand."""
+        return Plan.from_spec(json.loads(self.plan_spec)) if self.plan_spec else None
 
     @property
     def n_features_in_(self) -> int:
@@ -95,6 +109,23 @@ class Model(RichDisplay):
             **self._params(),
             "report": self.report_table(),
         }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to ``path`` as JSON: every learned value, the plan it came from,
+        its lakes, rounds and history, and the collab version; :func:`collab.load_model`
+        reads it back. Plain data, no pickle: reading a model never runs code."""
+        from .._version import __version__
+
+        target = Path(path)
+        document = {
+            "format": SAVED_MODEL_FORMAT,
+            "format_version": 1,
+            "collab_version": __version__,
+            "family": self.family,
+            "fields": {f.name: _plain(getattr(self, f.name)) for f in fields(self)},
+        }
+        target.write_text(json.dumps(document, indent=1))
+        return target
 
     def _display_(self) -> tuple[Any, str | None, Any]:
         from .._display import MODEL_MIME, model_report
@@ -157,3 +188,75 @@ def coefficient_table(
         "rows": rows,
         "note": "on the original (unstandardised) scale of each feature",
     }
+
+
+SAVED_MODEL_FORMAT = "collab.model"
+_MODELS: dict[str, type[Model]] = {}
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON data; arrays keep their dtype so they read back as they were."""
+    if isinstance(value, np.ndarray):
+        return {"ndarray": value.tolist(), "dtype": value.dtype.str}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _restored(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"ndarray", "dtype"}:
+        return np.asarray(value["ndarray"], dtype=np.dtype(value["dtype"]))
+    if isinstance(value, list):
+        return tuple(_restored(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _restored(v) for k, v in value.items()}
+    return value
+
+
+def load_model(path: str | Path) -> Model:
+    """Read a model written by :meth:`Model.save`.
+
+    Raises
+    ------
+    PlanError
+        The file is not a saved collab model, or its family is not installed here.
+    """
+    source = Path(path)
+    try:
+        document = json.loads(source.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PlanError(f"cannot read a model from {str(source)!r}: {exc}") from exc
+    if not isinstance(document, dict) or document.get("format") != SAVED_MODEL_FORMAT:
+        raise PlanError(
+            f"{str(source)!r} is not a saved collab model (no format {SAVED_MODEL_FORMAT!r}); "
+            "save one with model.save(path)"
+        )
+    if document.get("format_version") != 1:
+        raise PlanError(
+            f"{str(source)!r} was saved in format version {document.get('format_version')!r} "
+            f"by collab {document.get('collab_version')}; this collab reads version 1"
+        )
+    family = document.get("family")
+    cls = _MODELS.get(family)
+    if cls is None:
+        raise PlanError(
+            f"{str(source)!r} holds a {family!r} model, a family not installed here "
+            f"(installed: {', '.join(sorted(_MODELS))}); import the module that registers it"
+        )
+    saved = document.get("fields", {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(saved) - known)
+    if unknown:
+        raise PlanError(
+            f"{str(source)!r} has value(s) {', '.join(unknown)} that a {family!r} model "
+            f"does not have; it was saved by collab {document.get('collab_version')}"
+        )
+    values = {name: _restored(value) for name, value in saved.items()}
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise PlanError(f"{str(source)!r} is not a complete {family!r} model: {exc}") from exc

@@ -247,5 +247,6 @@ class Coordinator:
             lakes=tuple(self._alive()),
             rounds=progress.rounds_done,
             plan_hash=plan.hash,
+            plan_spec=plan.spec_json,
             history=tuple(record.as_row() for record in progress.history),
         )
