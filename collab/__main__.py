@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
+
+DEFAULT_LOG = Path(tempfile.gettempdir()) / "collab-demo.log"
+LOG_HELP = f"where PySyft's and Spark's own logs go (default {DEFAULT_LOG})"
+
+
+def _quiet_libraries(args: argparse.Namespace) -> None:
+    from ._library_logs import divert_library_output
+
+    path = divert_library_output(Path(args.log))
+    print(f"(PySyft's and Spark's own logs go to {path})")
 
 
 def _demo(args: argparse.Namespace) -> int:
     import collab
 
+    _quiet_libraries(args)
     splits = ["iid", "skewed"] if args.split == "both" else [args.split]
     started = time.perf_counter()
     gaps = []
@@ -72,7 +85,7 @@ def _demo(args: argparse.Namespace) -> int:
             print(f"  federated (collab, {args.n} lakes): {federated:.4f}")
             print(f"  centralised (scikit-learn, pooled): {central:.4f}")
             print(f"  difference: {gap:.2f} points")
-    print(f"\nDemo finished in {time.perf_counter() - started:.1f} s.")
+    print(f"\nDemo finished in {time.perf_counter() - started:.1f} s (logs: {args.log}).")
     return 0 if all(g <= 1.0 for g in gaps) else 1
 
 
@@ -82,6 +95,7 @@ def _privacy(args: argparse.Namespace) -> int:
 
     import collab
 
+    _quiet_libraries(args)
     with collab.demo.hospitals(n=args.n, split=args.split, seed=args.seed) as demo:
         for lake in demo.lakes:
             lake.set_policy("patients", collab.Policy(auto_approve=True))
@@ -172,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--rounds", type=int, default=30)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    demo.add_argument("--log", default=str(DEFAULT_LOG), help=LOG_HELP)
     privacy = commands.add_parser("privacy", help="demo accuracy at several DP epsilons")
     privacy.add_argument("--epsilons", default="0.5,1,3,10")
     privacy.add_argument("--rounds", type=int, default=10)
@@ -179,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     privacy.add_argument("--split", choices=["iid", "skewed"], default="iid")
     privacy.add_argument("--seed", type=int, default=0)
     privacy.add_argument("--repeats", type=int, default=3, help="jobs per epsilon (new noise)")
+    privacy.add_argument("--log", default=str(DEFAULT_LOG), help=LOG_HELP)
     lake = commands.add_parser("lake", help="run and administer a served lake")
     lake_commands = lake.add_subparsers(dest="lake_command", required=True)
     for name, text in [

@@ -55,6 +55,14 @@ def test_model_exports_to_scikit_learn(iid_demo, trained):
     np.testing.assert_allclose(sk.predict_proba(test[iid_demo.features]), model.predict_proba(test))
 
 
+def test_progress_off_a_terminal_is_a_line_per_few_rounds_not_redraws(trained, capsys):
+    job, _ = trained
+    job.result(progress=True)  # finished: shows where it ended, once
+    lines = capsys.readouterr().err.splitlines()
+    lakes = ", ".join(f"{lake}: done" for lake in job.lake_states)
+    assert lines == [f"training: 30/30 rounds ({lakes})"]
+
+
 def test_a_saved_model_reads_back_with_its_plan_and_history(iid_demo, trained, tmp_path):
     job, model = trained
     loaded = collab.load_model(model.save(tmp_path / "model.json"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -122,18 +123,11 @@ class Job(RichDisplay):
         stopped the job (naming the lake), or ``TimeoutError`` after ``timeout`` seconds.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        bar = None
-        if progress:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=self.plan.total_rounds, desc="training", unit="round", leave=True)
+        shown = _RoundsShown.for_output(self.plan.total_rounds) if progress else None
         try:
             while not self.done:
-                if bar is not None:
-                    bar.n = self.rounds_done
-                    bar.set_postfix_str(
-                        ", ".join(f"{k}: {v}" for k, v in self.lake_states.items()), refresh=True
-                    )
+                if shown is not None:
+                    shown.show(self.rounds_done, self.lake_states)
                 with self._changed:
                     self._changed.wait(0.25)
                 if deadline is not None and time.monotonic() > deadline:
@@ -141,14 +135,11 @@ class Job(RichDisplay):
                         f"job {self.job_id[:8]} still {self.status} after {timeout} s; lakes: "
                         f"{self.lake_states}"
                     )
-            if bar is not None:
-                bar.n = self.rounds_done
-                bar.set_postfix_str(
-                    ", ".join(f"{k}: {v}" for k, v in self.lake_states.items()), refresh=True
-                )
+            if shown is not None:
+                shown.show(self.rounds_done, self.lake_states)
         finally:
-            if bar is not None:
-                bar.close()
+            if shown is not None:
+                shown.close()
         if self.error is not None:
             raise self.error
         assert self._model is not None
@@ -166,6 +157,61 @@ class Job(RichDisplay):
 
         payload = job_payload(self)
         return job_report(payload), JOB_MIME, payload
+
+
+class _RoundsShown:
+    """A job's progress where output redraws in place (a terminal, a notebook): a bar."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm.auto import tqdm
+
+        self._bar = tqdm(total=total, desc="training", unit="round", leave=True)
+
+    @staticmethod
+    def for_output(total: int) -> _RoundsShown:
+        """A bar where output redraws, else a line every few rounds (a log, a pipe, CI)."""
+        return _RoundsShown(total) if _redraws() else _RoundLines(total)
+
+    def show(self, done: int, lakes: dict[str, str]) -> None:
+        self._bar.n = done
+        self._bar.set_postfix_str(_states(lakes), refresh=True)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+class _RoundLines(_RoundsShown):
+    """A job's progress as a line at the start, every sixth of the rounds and at the end."""
+
+    def __init__(self, total: int) -> None:
+        self._total = total
+        self._every = max(1, total // 6)
+        self._last: int | None = None
+
+    def show(self, done: int, lakes: dict[str, str]) -> None:
+        if done == self._last or (done % self._every and done != self._total):
+            return
+        self._last = done
+        print(f"training: {done}/{self._total} rounds ({_states(lakes)})", file=sys.stderr)
+
+    def close(self) -> None:
+        sys.stderr.flush()
+
+
+def _states(lakes: dict[str, str]) -> str:
+    return ", ".join(f"{lake}: {state}" for lake, state in lakes.items())
+
+
+def _redraws() -> bool:
+    """Whether progress can redraw in place: on a terminal, or in a Jupyter kernel."""
+    try:
+        if sys.stderr.isatty():
+            return True
+    except (AttributeError, ValueError):
+        pass
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def run_remote(
