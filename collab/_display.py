@@ -596,6 +596,49 @@ def model_report(payload: Mapping[str, Any]) -> Report:
     return Report("Model", model, "", summary, None, sections)
 
 
+def model_card_report(facts: Mapping[str, Any]) -> Report:
+    features = list(facts.get("features", []))
+    lakes = list(facts.get("lakes", []))
+    plan = facts.get("plan")
+    metrics = facts.get("training_metrics") or {}
+    rows = facts.get("rows")
+    sections = (
+        Section(
+            "Plan",
+            (
+                ("model", str(facts.get("model", "")).replace("_", " ")),
+                ("table", fmt(facts.get("table")) if plan else "not recorded"),
+                ("label", str(facts.get("label", ""))),
+                ("features", ", ".join(features)),
+                ("plan hash", str(facts.get("plan_hash") or "not recorded")),
+            ),
+        ),
+        Section(
+            "Data and training",
+            (
+                ("lakes", ", ".join(lakes) or "—"),
+                ("rows (pooled, last round)", "—" if rows is None else fmt(int(rows))),
+                ("rounds", fmt(facts.get("rounds"))),
+                *((f"training {k}", fmt(v)) for k, v in metrics.items()),
+            ),
+        ),
+        Section(
+            "Privacy",
+            (
+                ("secure aggregation", _secure_text(facts) if plan else "not recorded"),
+                ("differential privacy", _dp_text(facts.get("dp")) if plan else "not recorded"),
+            ),
+        ),
+        Section("Provenance", (("collab version", str(facts.get("collab_version", ""))),)),
+    )
+    summary = (
+        f"predicts {facts.get('label')} from {_count(len(features), 'feature')}; trained over "
+        f"{_count(len(lakes), 'lake')} in {_count(int(facts.get('rounds') or 0), 'round')}"
+    )
+    model = str(facts.get("model", "model")).replace("_", " ")
+    return Report("Model card", model, "", summary, None, sections)
+
+
 # lakes --------------------------------------------------------------------------------------
 def lake_info(lake: Any) -> dict[str, Any]:
     """What a lake's repr shows (everything here is the owner's to see)."""

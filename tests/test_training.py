@@ -72,6 +72,24 @@ def test_a_saved_model_reads_back_with_its_plan_and_history(iid_demo, trained, t
     assert loaded.history == model.history and len(loaded.history) == 30
     test = iid_demo.test_set()
     np.testing.assert_array_equal(loaded.predict_proba(test), model.predict_proba(test))
+    assert loaded.card().to_dict() == model.card().to_dict()
+
+
+def test_the_model_card_shows_plan_lakes_rows_rounds_privacy_and_version(trained):
+    job, model = trained
+    facts = model.card().to_dict()
+    last = job.history.iloc[-1]
+    assert facts["plan"] == job.plan.to_spec() and facts["plan_hash"] == job.plan.hash
+    assert facts["table"] == "patients" and facts["lakes"] == list(job.lake_states)
+    assert facts["rows"] == int(last["rows"]) == 455 and facts["rounds"] == 30
+    assert facts["secure_aggregation"] is True and facts["dp"] is None
+    assert facts["training_metrics"] == {
+        "loss": pytest.approx(last["loss"]),
+        "accuracy": pytest.approx(last["accuracy"]),
+    }
+    assert facts["collab_version"] == collab.__version__
+    page = model.card()._repr_html_()
+    assert job.plan.hash in page and "only the sum over lakes is revealed" in page
 
 
 def test_rounds_past_the_approved_number_or_replayed_are_refused(iid_demo, trained):

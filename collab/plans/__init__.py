@@ -6,7 +6,7 @@ Each model family is one class; :func:`register_family` adds a family of one's o
 from ._linear import LinearModel, LinearRegression
 from ._logistic import LogisticModel, LogisticRegression
 from ._mlp import MLPClassifier, MLPModel
-from ._model import Classifier, Model, Regressor, load_model
+from ._model import Classifier, Model, ModelCard, Regressor, load_model
 from ._plan import Plan, families, register_family
 from ._rounds import ClassifierRoundPlan, RoundPlan
 from ._softmax import SoftmaxModel, SoftmaxRegression
@@ -23,6 +23,7 @@ __all__ = [
     "MLPClassifier",
     "MLPModel",
     "Model",
+    "ModelCard",
     "Plan",
     "Regressor",
     "RoundPlan",

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._display import RichDisplay
 from .._errors import PlanError
+from .._version import __version__
 from ._plan import Plan
 
 
@@ -36,6 +37,7 @@ class Model(RichDisplay):
     plan_hash: str = ""
     plan_spec: str = field(default="", repr=False)
     history: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    collab_version: str = field(default=__version__, repr=False)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -114,8 +116,6 @@ class Model(RichDisplay):
         """Write the model to ``path`` as JSON: every learned value, the plan it came from,
         its lakes, rounds and history, and the collab version; :func:`collab.load_model`
         reads it back. Plain data, no pickle: reading a model never runs code."""
-        from .._version import __version__
-
         target = Path(path)
         document = {
             "format": SAVED_MODEL_FORMAT,
@@ -126,6 +126,34 @@ class Model(RichDisplay):
         }
         target.write_text(json.dumps(document, indent=1))
         return target
+
+    def card(self) -> ModelCard:
+        """What an ethics board asks of this model: the plan and its hash, the lakes, the
+        rows and rounds, secure aggregation and differential privacy, the final training
+        metrics and the collab version that trained it."""
+        plan = self.plan
+        spec = plan.to_spec() if plan is not None else {}
+        last = dict(self.history[-1]) if self.history else {}
+        metrics = plan.history_metrics if plan is not None else ()
+        return ModelCard(
+            {
+                "model": self.family,
+                "task": self.task,
+                "table": spec.get("table"),
+                "label": self.label,
+                "features": list(self.features),
+                "plan": spec or None,
+                "plan_hash": self.plan_hash,
+                "lakes": list(self.lakes),
+                "rows": last.get("rows"),
+                "rounds": self.rounds,
+                "secure_aggregation": spec.get("secure_aggregation"),
+                "secure_threshold": spec.get("secure_threshold"),
+                "dp": spec.get("dp"),
+                "training_metrics": {k: float(last[k]) for k in metrics if k in last},
+                "collab_version": self.collab_version,
+            }
+        )
 
     def _display_(self) -> tuple[Any, str | None, Any]:
         from .._display import MODEL_MIME, model_report
@@ -188,6 +216,26 @@ def coefficient_table(
         "rows": rows,
         "note": "on the original (unstandardised) scale of each feature",
     }
+
+
+@dataclass(frozen=True)
+class ModelCard(RichDisplay):
+    """A model's card (see :meth:`Model.card`): ``facts`` as plain data, shown as a report."""
+
+    facts: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.facts)
+
+    def __str__(self) -> str:
+        from .._display import text
+
+        return text(self._display_()[0])
+
+    def _display_(self) -> tuple[Any, str | None, Any]:
+        from .._display import model_card_report
+
+        return model_card_report(self.facts), None, None
 
 
 SAVED_MODEL_FORMAT = "collab.model"

@@ -117,3 +117,13 @@ def test_a_missing_or_garbled_file_names_the_path(tmp_path):
     (tmp_path / "garbled.json").write_text("{not json")
     with pytest.raises(collab.PlanError, match=r"cannot read a model from '.*garbled\.json'"):
         collab.load_model(tmp_path / "garbled.json")
+
+
+def test_the_card_of_a_model_made_by_hand_says_what_was_not_recorded():
+    card = MODELS["linear"].card()
+    facts = card.to_dict()
+    assert facts["plan"] is None and facts["table"] is None
+    assert facts["lakes"] == ["north", "south"] and facts["rounds"] == 12
+    assert facts["collab_version"] == collab.__version__
+    shown = str(card)
+    assert "Model card" in shown and "not recorded" in shown and "north, south" in shown
