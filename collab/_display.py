@@ -448,9 +448,24 @@ def _setting_text(name: str, value: Any) -> str:
     return fmt(value)
 
 
+def _layout_text(layout: Mapping[str, Any]) -> str:
+    """What a statistics request computes per column (as its owners approve it)."""
+    parts = []
+    for column, how in layout.items():
+        said = ["moments" if how.get("numeric") else "counts"]
+        if how.get("bounds"):
+            said.append(f"histogram over {fmt(how['bounds'][0])}..{fmt(how['bounds'][1])}")
+        if how.get("categories"):
+            said.append(f"{len(how['categories'])} categories")
+        parts.append(f"{column} ({', '.join(said)})")
+    return "; ".join(parts)
+
+
 def plan_report(payload: Mapping[str, Any]) -> Report:
     features = list(payload.get("features", []))
     settings = payload.get("settings") or []
+    if payload.get("task") == "statistics":
+        return _statistics_request_report(payload, features, settings)
     sections = (
         Section(
             "Columns",
@@ -479,6 +494,34 @@ def plan_report(payload: Mapping[str, Any]) -> Report:
     )
     title = f"{payload.get('model')} on {payload.get('table')}"
     return Report("Plan", title, "", summary, None, sections)
+
+
+def _statistics_request_report(
+    payload: Mapping[str, Any], columns: list[str], settings: Sequence[Sequence[Any]]
+) -> Report:
+    own = {str(name): value for name, value in settings}
+    kind = str(own.get("kind", "describe"))
+    rows: list[tuple[str, Cell]] = [("columns", ", ".join(columns)), ("kind", kind)]
+    if kind == "describe":
+        rows.append(("histogram bins", fmt(own.get("bins"))))
+    if isinstance(own.get("layout"), Mapping):
+        rows.append(("computes", _layout_text(own["layout"])))
+    sections = (
+        Section("Request", tuple(rows)),
+        Section(
+            "Privacy",
+            (
+                ("secure aggregation", _secure_text(payload)),
+                ("differential privacy", _dp_text(payload.get("dp"))),
+                ("small cells", "each lake blanks its cells below its policy's min_rows"),
+            ),
+        ),
+        Section("Identity", (("hash", _short(str(payload.get("hash", "")))),), open=False),
+    )
+    summary = f"pooled statistics ({kind}) of {_count(len(columns), 'column')}"
+    return Report(
+        "Statistics request", f"statistics on {payload.get('table')}", "", summary, None, sections
+    )
 
 
 # jobs ---------------------------------------------------------------------------------------

@@ -29,7 +29,14 @@ class Policy:
     require_secure_aggregation
         Refuse plans that send this lake's update without secure aggregation.
     auto_approve
-        Approve plans that are inside this policy without waiting for the owner.
+        Approve plans (and statistics requests) that are inside this policy without waiting
+        for the owner.
+    allow_statistics
+        Accept federated statistics requests (``fed.describe``, ``fed.histogram``,
+        ``fed.crosstab``) on this table. Their cells below ``min_rows`` are never released.
+    auto_approve_statistics
+        Approve statistics requests inside this policy without waiting for the owner (plans
+        still wait, unless ``auto_approve``).
     """
 
     allowed_columns: tuple[str, ...] | None = None
@@ -39,6 +46,8 @@ class Policy:
     max_epsilon: float | None = None
     require_secure_aggregation: bool = False
     auto_approve: bool = False
+    allow_statistics: bool = True
+    auto_approve_statistics: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

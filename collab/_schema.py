@@ -10,7 +10,7 @@ Synthetic rows are generated from these facts alone, never sampled from real row
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +46,28 @@ def presence(schemas: Mapping[str, TableSchema | None], column: str) -> dict[str
         else:
             out[lake] = "ok"
     return out
+
+
+def category_text(value: Any) -> str:
+    """A category as Spark writes it as a string (``CAST(x AS STRING)``), so a value matches
+    its published category whichever side compares them."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(float(value))
+    return str(value)
+
+
+def category_codes(values: Any, categories: Sequence[Any]) -> np.ndarray:
+    """Each value's index in ``categories`` as a float: ``len(categories)`` for a value
+    outside them, NaN for a missing one (what the lakes' Spark coding gives)."""
+    index = {category_text(c): float(i) for i, c in enumerate(categories)}
+    other = float(len(categories))
+    series = pd.Series(values)
+    missing = series.isna().to_numpy()
+    codes = np.array([index.get(category_text(v), other) for v in series], dtype=np.float64)
+    codes[missing] = np.nan
+    return codes
 
 
 def coarse_rows(rows: int) -> int:
@@ -131,7 +153,8 @@ class TableSchema(RichDisplay):
     def synthetic(self, n: int = 5, seed: int = 0) -> pd.DataFrame:
         """``n`` synthetic rows made from the schema alone (types and kinds), never real rows.
 
-        Numeric columns are standard normal (integers: uniform 0-99), binary columns fair coin
+        A column with published categories takes them uniformly; other numeric columns are
+        standard normal (integers: uniform 0-99), binary columns fair coin
         flips, text columns ``"<column>-<i>"``, dates uniform over 2020-2024, and nullable
         columns are missing about one time in twenty.
         """
@@ -141,7 +164,11 @@ class TableSchema(RichDisplay):
         data: dict[str, Any] = {}
         for c in self.columns:
             values: Any
-            if c.kind == "binary":
+            if c.categories:
+                values = np.asarray(c.categories, dtype=object)[
+                    rng.integers(0, len(c.categories), size=n)
+                ]
+            elif c.kind == "binary":
                 values = rng.integers(0, 2, size=n)
                 values = values.astype(bool) if c.type == "boolean" else values
             elif c.kind == "numeric":

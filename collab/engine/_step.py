@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -273,8 +273,15 @@ class TableRows:
     """A table's plan columns as the round handler computes over them (``collab.protocol``):
     Spark reads the table where it lives; rounds reuse the rows kept by the first pass."""
 
-    def __init__(self, source: str, fmt: str, columns: tuple[str, ...]) -> None:
-        self._table = cached_table(source, fmt, columns)
+    def __init__(
+        self,
+        source: str,
+        fmt: str,
+        columns: tuple[str, ...],
+        encodings: Mapping[str, Sequence[Any]] | None = None,
+        labelled: bool = True,
+    ) -> None:
+        self._table = cached_table(source, fmt, columns, encodings, labelled)
 
     def total(
         self,
@@ -289,5 +296,13 @@ class TableRows:
         return _over_partitions(self._table, compute, size, standardizer)
 
 
-def table_rows(source: str, fmt: str, columns: tuple[str, ...]) -> TableRows:
-    return TableRows(source, fmt, tuple(columns))
+def table_rows(
+    source: str,
+    fmt: str,
+    columns: tuple[str, ...],
+    encodings: Mapping[str, Sequence[Any]] | None = None,
+    labelled: bool = True,
+) -> TableRows:
+    """A table's ``columns`` (the label last, unless not ``labelled``) as a plan's step reads
+    them; columns in ``encodings`` as indices of their published categories."""
+    return TableRows(source, fmt, tuple(columns), encodings, labelled)

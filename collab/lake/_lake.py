@@ -539,10 +539,7 @@ class Lake(RichDisplay):
                 for request in self.requests:
                     if request.status != "pending":
                         continue
-                    if (
-                        request.plan.table in self.tables
-                        and self.policy(request.plan.table).auto_approve
-                    ):
+                    if request.plan.table in self.tables and self._policy_approves(request.plan):
                         try:
                             self._approve(request, actor="policy")
                         except CollabError as exc:
@@ -555,6 +552,10 @@ class Lake(RichDisplay):
                             )
             except Exception:
                 continue
+
+    def _policy_approves(self, plan: Plan) -> bool:
+        policy = self.policy(plan.table)
+        return policy.auto_approve or (plan.task == "statistics" and policy.auto_approve_statistics)
 
     # records ------------------------------------------------------------------------------
     def budget(self, scientist: str) -> pd.DataFrame:

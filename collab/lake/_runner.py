@@ -110,7 +110,13 @@ def _run(
     def rows() -> Any:
         spark = state.setting("spark", {}) or {}
         spark_session(spark.get("master"), spark.get("conf"))
-        return table_rows(record["source"], record["format"], plan.columns)
+        return table_rows(
+            record["source"],
+            record["format"],
+            plan.columns,
+            plan.encodings,
+            labelled=bool(plan.label),
+        )
 
     handler = PartyHandler(
         plan,
@@ -123,6 +129,15 @@ def _run(
     )
     msg = handler.parse(raw)
     handler.check(msg)  # before the execution is counted: a bad message spends nothing
+    terms = plan.release_terms()
+    if plan.dp is None and msg.phase is Phase.ROUND and terms is not None:
+        participants = sorted(getattr(msg, "participants", []))
+        state.fix_release_terms(
+            approval.scientist,
+            plan.table,
+            {**terms, "lakes": participants},
+            job=job_id,
+        )
     stored = state.claim_execution(
         job_id,
         msg.phase.value,

@@ -223,6 +223,43 @@ class LakeState:
         )
         return int(row[0])
 
+    # exact releases ------------------------------------------------------------------------
+    def fix_release_terms(
+        self, scientist: str, table: str, terms: dict[str, Any], *, job: str
+    ) -> None:
+        """Hold ``scientist``'s exact releases from ``table`` to the ``terms`` of the first one
+        (a histogram's grid, the lakes pooled), or refuse this one (:class:`PrivacyError`):
+        two exact releases on different terms could be subtracted to isolate a few rows."""
+        from .._errors import PrivacyError
+
+        key = f"release-terms:{scientist}:{table}"
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
+            fixed = {} if row is None else json.loads(row[0])
+            for term, value in terms.items():
+                if term in fixed and fixed[term] != value:
+                    what = term.split(":", 1)
+                    if what[0] == "grid":
+                        said = (
+                            f"an exact histogram of column {what[1]!r} was released to you "
+                            f"with {fixed[term]} bins; one with {value} bins would overlap it "
+                            f"and their difference could isolate rows. Ask with "
+                            f"bins={fixed[term]}"
+                        )
+                    else:
+                        said = (
+                            f"exact statistics were released to you pooled over lakes "
+                            f"{', '.join(fixed[term])}; pooling {', '.join(value)} instead "
+                            "would let the difference reveal the lakes left out. Ask with the "
+                            "same lakes"
+                        )
+                    raise PrivacyError(
+                        f"table {table!r}: {said}, or with dp=collab.DP(...), whose noise "
+                        "covers any overlap."
+                    )
+                fixed[term] = value
+            db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(fixed)))
+
     # ledger -------------------------------------------------------------------------------
     def spend(self, scientist: str, table: str, job_id: str, epsilon: float, policy: Any) -> None:
         """Record ``epsilon`` spent by ``scientist`` on ``table`` for a job, unless it would

@@ -10,6 +10,7 @@ from ._model import Classifier, Model, ModelCard, Regressor, load_model
 from ._plan import Plan, families, register_family
 from ._rounds import ClassifierRoundPlan, RoundPlan
 from ._softmax import SoftmaxModel, SoftmaxRegression
+from ._statistics import PooledStatistics, Statistics
 from ._stats import Standardizer
 from ._update import Update
 
@@ -25,11 +26,13 @@ __all__ = [
     "Model",
     "ModelCard",
     "Plan",
+    "PooledStatistics",
     "Regressor",
     "RoundPlan",
     "SoftmaxModel",
     "SoftmaxRegression",
     "Standardizer",
+    "Statistics",
     "Update",
     "families",
     "load_model",

@@ -30,7 +30,7 @@ from ._update import Update
 if TYPE_CHECKING:
     from ._model import Model
 
-Task = Literal["classification", "regression"]
+Task = Literal["classification", "regression", "statistics"]
 
 
 def canonical_json(data: Any) -> str:
@@ -73,6 +73,9 @@ class Plan(RichDisplay):
     metric_sums: ClassVar[tuple[str, ...]] = ()  # per-row sums a round reports
     history_metrics: ClassVar[tuple[str, ...]] = ("loss",)  # what job.history shows per round
     primary_metric: ClassVar[str] = "loss"  # the one a dashboard plots beside the loss
+    needs_label: ClassVar[bool] = True  # without one, every row counts and none is dropped
+    # rows arrive standardised (federated statistics, or the DP bounds); without, as they are
+    scales_rows: ClassVar[bool] = True
 
     table: str
     features: Sequence[str]
@@ -97,7 +100,10 @@ class Plan(RichDisplay):
         duplicated = sorted({f for f in self.features if self.features.count(f) > 1})
         if duplicated:
             raise PlanError(f"features name {', '.join(duplicated)} more than once")
-        if not isinstance(self.label, str) or not self.label:
+        if not self.needs_label:
+            if self.label:
+                raise PlanError(f"a {self.model} request takes no label, not {self.label!r}")
+        elif not isinstance(self.label, str) or not self.label:
             raise PlanError(f"label must be a column name, not {self.label!r}")
         if self.label in self.features:
             raise PlanError(f"label {self.label!r} is also listed as a feature; remove it")
@@ -188,7 +194,13 @@ class Plan(RichDisplay):
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return (*self.features, self.label)
+        """The columns a lake reads for this plan, the label (if any) last."""
+        return (*self.features, self.label) if self.label else tuple(self.features)
+
+    @property
+    def encodings(self) -> dict[str, tuple[Any, ...]]:
+        """Columns a lake reads as the index of their published categories (text columns)."""
+        return {}
 
     # --- checks against a lake ------------------------------------------------------------
     def resolved(self, schemas: Mapping[str, TableSchema]) -> Plan:
@@ -216,15 +228,16 @@ class Plan(RichDisplay):
                     f"Allowed columns: {', '.join(policy.allowed_columns)}."
                 )
         for name in self.features:
-            column = schema.column(name)
-            if not column.is_numeric:
-                raise PlanError(
-                    f"{where}: feature {name!r} is of type {column.type} ({column.kind}); "
-                    "features must be numeric (double, float, int, bigint, boolean). "
-                    "Drop it from features or ask the owner for a numeric encoding."
+            self.check_feature(schema.column(name), where)
+        if self.label:
+            self.check_label(schema.column(self.label), where)
+        if self.task == "statistics":
+            if not policy.allow_statistics:
+                raise PolicyViolation(
+                    f"{where}: the owner's policy does not allow statistics requests on this "
+                    "table. Ask the owner, or train without looking."
                 )
-        self.check_label(schema.column(self.label), where)
-        if not policy.allows_model(self.model):
+        elif not policy.allows_model(self.model):
             raise PolicyViolation(
                 f"{where}: the owner allows only {', '.join(policy.allowed_models or ())} "
                 f"models, not {self.model}."
@@ -240,6 +253,15 @@ class Plan(RichDisplay):
                 f"{policy.min_rows}, so no plan may train on it. Leave this lake out."
             )
         self._check_privacy_settings(where, policy, schema)
+
+    def check_feature(self, column: ColumnSchema, where: str) -> None:
+        """Raise unless this family can read ``column`` as a feature (numeric by default)."""
+        if not column.is_numeric:
+            raise PlanError(
+                f"{where}: feature {column.name!r} is of type {column.type} ({column.kind}); "
+                "features must be numeric (double, float, int, bigint, boolean). "
+                "Drop it from features or ask the owner for a numeric encoding."
+            )
 
     def check_label(self, column: ColumnSchema, where: str) -> None:
         """Raise unless this family can learn ``column`` (a :class:`PlanError` naming it)."""
@@ -285,6 +307,18 @@ class Plan(RichDisplay):
         """The most round executions a lake allows for this plan (and secure-aggregation
         slots it deals): the policy's ``max_rounds`` bounds it."""
         raise NotImplementedError
+
+    def suppress(self, update: Update, min_rows: int) -> Update:
+        """What of a lake's exact ``update`` it may release under its policy's ``min_rows``
+        (a statistics family blanks small cells); the update itself by default."""
+        return update
+
+    def release_terms(self) -> dict[str, Any] | None:
+        """For a family that releases counts: what an exact (non-DP) release fixes for later
+        ones to the same scientist on the same table (a histogram's grid; the lakes pooled
+        are always fixed). A lake refuses a later exact release on other terms, since the
+        difference of two could isolate rows. ``None`` for a family that releases no counts."""
+        return None
 
     def invalid_labels(self, y: np.ndarray) -> int:
         """How many labelled rows hold a label this family cannot use (never released)."""

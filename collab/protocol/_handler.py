@@ -143,7 +143,7 @@ class PartyHandler:
                 plan.check_request(message.request, len(plan.features))
             except PolicyViolation as exc:
                 raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
-            if plan.dp is None:
+            if plan.dp is None and plan.scales_rows:
                 self._standardizer(message)
 
     def _standardizer(self, message: Round) -> Standardizer:
@@ -214,7 +214,8 @@ class PartyHandler:
                 return plan.local_update(Z, y, request).flat()
             return plan.dp_update(Z, y, request, float(dp.clip_norm)).flat()
 
-        total = rows.total(step, plan.update_size(d), self._standardizer(message))
+        scaling = self._standardizer(message) if plan.scales_rows else None
+        total = rows.total(step, plan.update_size(d), scaling)
         return Update.from_flat(total, len(plan.metric_sums))
 
     def _compute(self, message: Stats | Round) -> dict[str, Any]:
@@ -229,9 +230,13 @@ class PartyHandler:
             )
         if update.rows < self.policy.min_rows:
             raise PolicyViolation(
-                f"{self._where}: fewer labelled rows than the owner's minimum of "
+                f"{self._where}: fewer {'labelled ' if plan.label else ''}rows than the owner's "
+                "minimum of "
                 f"{self.policy.min_rows}; this lake cannot take part."
             )
+
+        if plan.dp is None:  # with DP, noise protects small cells instead
+            update = plan.suppress(update, self.policy.min_rows)
 
         def step() -> np.ndarray:
             return update.released()

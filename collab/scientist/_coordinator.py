@@ -192,9 +192,12 @@ class Coordinator:
 
     def _prepare(self) -> Standardizer:
         """The federated standardisation: summed statistics, or the DP preset."""
+        plan = self.plan
+        if not plan.scales_rows:  # the family reads rows as they are
+            d = len(plan.features)
+            return Standardizer(mean=np.zeros(d), std=np.ones(d))
         if self.preset is not None:
             return self.preset
-        plan = self.plan
         stats = self._aggregate(lambda names: Stats(plan.hash, 1, names), 0)
         update = Update.from_flat(stats, len(STAT_METRICS))
         if update.rows <= 0:
@@ -213,7 +216,7 @@ class Coordinator:
                 progress.standardizer = standardizer.to_dict()
                 progress.state = plan.start(standardizer)
             standardizer = Standardizer.from_dict(progress.standardizer)
-            shared = None if plan.dp is not None else progress.standardizer
+            shared = progress.standardizer if plan.dp is None and plan.scales_rows else None
             state = progress.state
             r = progress.rounds_done + 1
             while (request := plan.round_request(state, r)) is not None:

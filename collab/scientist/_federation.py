@@ -14,13 +14,15 @@ from .._policy import Policy
 from .._request_code import function_name, render
 from .._schema import TableSchema, presence
 from .._syft import ScientistSession
-from ..plans import Plan, Standardizer
+from ..plans import Plan, PooledStatistics, Standardizer, Statistics
 from ._job import Job, run_remote, train
 from ._parties import MockParty
 
 if TYPE_CHECKING:
     from .._connections import Role
     from ..lake import Lake
+    from ..secure import DP
+    from ._statistics import Crosstab, Description, Histogram
 
 SIMULATION_ROWS = 200
 
@@ -257,6 +259,182 @@ class Federation:
             run_remote(dict(self._sessions), function, self._relogin, preset),
         )
 
+    # --- statistics -----------------------------------------------------------------------
+    def describe(
+        self,
+        table: str,
+        columns: Sequence[str] | None = None,
+        *,
+        dp: DP | None = None,
+        bins: int = 10,
+        secure_aggregation: bool = True,
+        timeout: float | None = None,
+    ) -> Description:
+        """Pooled statistics of ``table``'s columns, computed by each lake with Spark.
+
+        A request like a plan: every owner approves it (or their policy's
+        ``auto_approve_statistics`` does); this call waits, with progress, until it is decided
+        and computed. Only the sums over lakes leave them (secure aggregation); a lake blanks
+        any cell below its policy's ``min_rows`` before it sends anything, and the table
+        shows NaN there.
+
+        Parameters
+        ----------
+        table
+            The table.
+        columns
+            Columns to describe: numeric ones, or ones whose categories the owners publish.
+            All such non-private columns by default.
+        dp
+            ``collab.DP(epsilon=...)``: every figure carries Gaussian noise calibrated to the
+            published bounds, charged to your budget on each lake. Required where an owner
+            sets ``max_epsilon``; numeric columns then need published bounds.
+        bins
+            Histogram bins over each numeric column's published bounds (quantiles are read
+            off this histogram). Exact histograms of a column always use the bins of the
+            first one released to you.
+        secure_aggregation, timeout
+            As for a plan; ``timeout`` in seconds for the owners and the lakes.
+
+        Returns
+        -------
+        Description
+            A DataFrame indexed by column with ``count``, ``missing``, ``mean``, ``std``
+            (ddof=1), ``q05``, ``q25``, ``q50``, ``q75``, ``q95`` (NaN where a column is not
+            numeric, has no published bounds, or was suppressed). ``attrs`` holds per column
+            ``histograms``, ``categories``, ``quantile_error`` and, with DP, ``noise`` (the
+            standard deviation of the noise on each column's count and mean).
+        """
+        from ._statistics import DESCRIBE_COLUMNS, Description
+
+        chosen = list(columns) if columns is not None else self._describable(table)
+        request = Statistics(
+            table=table,
+            features=chosen,
+            kind="describe",
+            bins=bins,
+            dp=dp,
+            secure_aggregation=secure_aggregation,
+        )
+        pooled = self._release(request, timeout)
+        frame, extras = pooled.describe(self._min_rows(table))
+        result = Description(frame.reindex(columns=DESCRIBE_COLUMNS))
+        result.attrs.update(
+            histograms={c: e["histogram"] for c, e in extras.items() if "histogram" in e},
+            categories={c: e["categories"] for c, e in extras.items() if "categories" in e},
+            quantile_error={
+                c: e["quantile_error"] for c, e in extras.items() if "quantile_error" in e
+            },
+            noise={c: e["noise"] for c, e in extras.items() if "noise" in e},
+            lakes=list(pooled.lakes),
+            note=_release_note(pooled, self._min_rows(table)),
+        )
+        return result
+
+    def histogram(
+        self,
+        table: str,
+        column: str,
+        bins: int = 10,
+        *,
+        dp: DP | None = None,
+        secure_aggregation: bool = True,
+        timeout: float | None = None,
+    ) -> Histogram:
+        """The pooled histogram of numeric ``column`` over its published bounds.
+
+        Approved, computed and suppressed as :meth:`describe`. Returns a DataFrame with
+        ``low``, ``high`` and ``count`` (NaN where suppressed) that draws itself in a notebook
+        (``.plot()`` draws it with matplotlib).
+        """
+        from ._statistics import Histogram
+
+        schemas = self.table_schemas(table)
+        for lake, schema in schemas.items():
+            if schema.column(column).bounds is None:
+                raise PlanError(
+                    f"lake {lake!r}, table {table!r}: column {column!r} has no published bounds, "
+                    "so there is no agreed range to bin; ask the owner to publish them "
+                    "(add_table(..., bounds={...})), or use fed.describe for its mean and spread"
+                )
+        request = Statistics(
+            table=table,
+            features=[column],
+            kind="describe",
+            bins=bins,
+            dp=dp,
+            secure_aggregation=secure_aggregation,
+        )
+        pooled = self._release(request, timeout)
+        _, extras = pooled.describe(self._min_rows(table))
+        result = Histogram(extras[column]["histogram"])
+        result.attrs.update(column=column, note=_release_note(pooled, self._min_rows(table)))
+        return result
+
+    def crosstab(
+        self,
+        table: str,
+        a: str,
+        b: str,
+        *,
+        dp: DP | None = None,
+        secure_aggregation: bool = True,
+        timeout: float | None = None,
+    ) -> Crosstab:
+        """Pooled counts of rows by the categories of ``a`` (rows) and ``b`` (columns).
+
+        Both columns need published categories or 0/1 values; a row missing either is not
+        counted. Approved, computed and suppressed as :meth:`describe`: a cell below an
+        owner's ``min_rows`` is NaN.
+        """
+        from ._statistics import Crosstab
+
+        request = Statistics(
+            table=table,
+            features=[a, b],
+            kind="crosstab",
+            dp=dp,
+            secure_aggregation=secure_aggregation,
+        )
+        pooled = self._release(request, timeout)
+        result = Crosstab(pooled.crosstab(self._min_rows(table)))
+        result.attrs.update(note=_release_note(pooled, self._min_rows(table)))
+        return result
+
+    def _describable(self, table: str) -> list[str]:
+        """Non-private columns every lake allows and publishes enough about to summarise."""
+        schemas = self.table_schemas(table)
+        policies = self.policies(table)
+        first = next(iter(schemas.values()))
+        chosen = []
+        for column in first.columns:
+            usable = True
+            for lake, schema in schemas.items():
+                allowed = policies[lake].allowed_columns
+                if column.name not in schema.column_names:
+                    usable = False
+                    break
+                c = schema.column(column.name)
+                if c.private or (allowed is not None and c.name not in allowed):
+                    usable = False
+                elif not c.is_numeric and c.categories is None:
+                    usable = False
+            if usable:
+                chosen.append(column.name)
+        if not chosen:
+            raise PlanError(
+                f"table {table!r} has no column every lake allows and that can be summarised "
+                "(numeric, or with published categories)"
+            )
+        return chosen
+
+    def _min_rows(self, table: str) -> int:
+        return max(p.min_rows for p in self.policies(table).values())
+
+    def _release(self, request: Statistics, timeout: float | None) -> PooledStatistics:
+        job = self.submit(request)
+        return job.result(timeout=timeout)  # type: ignore[return-value]
+
     def _preset(self, plan: Plan) -> Standardizer | None:
         """For a DP plan, scaling by the owners' published bounds (the same on every lake)."""
         if plan.dp is None:
@@ -286,3 +464,18 @@ class Federation:
         from .._display import SchemaView
 
         return SchemaView.from_federation(self, table)
+
+
+def _release_note(pooled: PooledStatistics, min_rows: int) -> str:
+    plan = pooled.plan
+    privacy = (
+        f"with DP noise (epsilon {plan.dp.epsilon:g}, delta {plan.dp.delta:g}; standard "
+        f"deviation {pooled.noise_std:.3g} rows on each count)"
+        if plan.dp is not None
+        else "exact"
+    )
+    pooling = "securely aggregated" if plan.secure_aggregation else "summed"
+    return (
+        f"Pooled over {', '.join(pooled.lakes)} ({pooling}, {privacy}); cells below "
+        f"{min_rows} rows are suppressed (NaN). Request {plan.hash[:12]}."
+    )

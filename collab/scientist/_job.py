@@ -123,7 +123,8 @@ class Job(RichDisplay):
         stopped the job (naming the lake), or ``TimeoutError`` after ``timeout`` seconds.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        shown = _RoundsShown.for_output(self.plan.total_rounds) if progress else None
+        what = "statistics" if self.plan.task == "statistics" else "training"
+        shown = _RoundsShown.for_output(self.plan.total_rounds, what) if progress else None
         try:
             while not self.done:
                 if shown is not None:
@@ -162,15 +163,15 @@ class Job(RichDisplay):
 class _RoundsShown:
     """A job's progress where output redraws in place (a terminal, a notebook): a bar."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, what: str = "training") -> None:
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=total, desc="training", unit="round", leave=True)
+        self._bar = tqdm(total=total, desc=what, unit="round", leave=True)
 
     @staticmethod
-    def for_output(total: int) -> _RoundsShown:
+    def for_output(total: int, what: str = "training") -> _RoundsShown:
         """A bar where output redraws, else a line every few rounds (a log, a pipe, CI)."""
-        return _RoundsShown(total) if _redraws() else _RoundLines(total)
+        return _RoundsShown(total, what) if _redraws() else _RoundLines(total, what)
 
     def show(self, done: int, lakes: dict[str, str]) -> None:
         self._bar.n = done
@@ -183,8 +184,8 @@ class _RoundsShown:
 class _RoundLines(_RoundsShown):
     """A job's progress as a line at the start, every sixth of the rounds and at the end."""
 
-    def __init__(self, total: int) -> None:
-        self._total = total
+    def __init__(self, total: int, what: str = "training") -> None:
+        self._total, self._what = total, what
         self._every = max(1, total // 6)
         self._last: int | None = None
 
@@ -192,7 +193,7 @@ class _RoundLines(_RoundsShown):
         if done == self._last or (done % self._every and done != self._total):
             return
         self._last = done
-        print(f"training: {done}/{self._total} rounds ({_states(lakes)})", file=sys.stderr)
+        print(f"{self._what}: {done}/{self._total} rounds ({_states(lakes)})", file=sys.stderr)
 
     def close(self) -> None:
         sys.stderr.flush()

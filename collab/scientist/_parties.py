@@ -10,7 +10,7 @@ import numpy as np
 
 from .._errors import CollabError, LakeError, reported_by
 from .._policy import Policy
-from .._schema import TableSchema
+from .._schema import TableSchema, category_codes
 from .._syft import ScientistSession
 from ..plans import Plan
 from ..protocol import ArrayRows, MemoryMasking, PartyHandler, Rows
@@ -93,8 +93,17 @@ class MockParty(LocalParty):
         n = max(rows, 2 * policy.min_rows)
         frame = schema.synthetic(n, seed=seed)
         rng = np.random.default_rng(seed)
-        X = frame[list(plan.features)].astype(float).to_numpy()
-        y = plan.mock_labels(schema.column(plan.label), rng, n).astype(float)
+        coded = plan.encodings
+        X = np.column_stack(
+            [
+                category_codes(frame[f], coded[f]) if f in coded else frame[f].astype(float)
+                for f in plan.features
+            ]
+        )
+        if plan.label:
+            y = plan.mock_labels(schema.column(plan.label), rng, n).astype(float)
+        else:
+            y = np.ones(n)
         super().__init__(
             schema.lake,
             plan,

@@ -75,11 +75,13 @@ class UnevenLakes:
         frame: pd.DataFrame,
         parts: list[np.ndarray],
         bounds: dict[str, tuple[float, float]],
-        max_epsilon: float,
+        max_epsilon: float | None,
         categories: dict[str, list] | None = None,
+        **policy: object,
     ) -> str:
         """Rows ``parts[i]`` of ``frame`` hosted by lake ``i`` as table ``name`` (once per
-        session), with published ``bounds`` and a budget of ``max_epsilon`` per scientist."""
+        session), with published ``bounds``, a budget of ``max_epsilon`` per scientist and
+        the other ``policy`` settings given."""
         for i, lake in enumerate(self.lakes):
             if name in lake.tables:
                 continue
@@ -92,7 +94,7 @@ class UnevenLakes:
                 private_columns=private,
                 bounds=bounds,
                 categories=categories,
-                policy=collab.Policy(max_epsilon=max_epsilon),
+                policy=collab.Policy(max_epsilon=max_epsilon, **policy),  # type: ignore[arg-type]
             )
         return name
 
