@@ -520,7 +520,7 @@ def _statistics_request_report(
     )
     summary = f"pooled statistics ({kind}) of {_count(len(columns), 'column')}"
     return Report(
-        "Statistics request", f"statistics on {payload.get('table')}", "", summary, None, sections
+        "Statistics request", f"on {payload.get('table')}", "", summary, None, sections
     )
 
 
