@@ -7,6 +7,7 @@ PySyft's generic errors are translated into collab's in one place.
 from __future__ import annotations
 
 import contextlib
+import functools
 import linecache
 import logging
 import os
@@ -27,17 +28,80 @@ DEFAULT_ADMIN_PASSWORD = "changethis"
 _thread = threading.local()
 _launch_lock = threading.Lock()
 
+LoginRefused = Callable[[str, str], None]  # (email, reason)
+_login_watchers: dict[str, LoginRefused] = {}
+_login_hook_lock = threading.Lock()
 
-def run_served_datasite(name: str, host: str, port: int, reset: bool, db_url: str | None) -> None:
+
+def _refusal_reason(exc: BaseException) -> str:
+    from syft.store.document_store_errors import NotFoundException
+
+    return "no such account" if isinstance(exc, NotFoundException) else "wrong password"
+
+
+def _install_login_hook() -> None:
+    """Wrap PySyft's server-side check of an email and password (``UserService.
+    exchange_credentials``, which both the HTTP ``/login`` route and an in-process login call)
+    so that a refusal reaches the watcher of the Datasite that refused it."""
+    from syft.service.user.user_service import UserService
+
+    with _login_hook_lock:
+        original = UserService.exchange_credentials
+        if getattr(original, "_collab_hook", False):
+            return
+
+        @functools.wraps(original)
+        def exchange_credentials(self: Any, context: Any) -> Any:
+            try:
+                return original(self, context)
+            except Exception as exc:
+                server = getattr(context, "server", None)
+                watcher = _login_watchers.get(
+                    str(getattr(getattr(server, "id", None), "no_dash", ""))
+                )
+                credentials = getattr(context, "login_credentials", None)
+                if watcher is not None:
+                    # the password is never passed on: only the email and why it was refused
+                    with contextlib.suppress(Exception):
+                        watcher(str(getattr(credentials, "email", None)), _refusal_reason(exc))
+                raise
+
+        exchange_credentials._collab_hook = True  # type: ignore[attr-defined]
+        UserService.exchange_credentials = exchange_credentials  # type: ignore[method-assign]
+
+
+def watch_refused_logins(server_id: str, refused: LoginRefused) -> None:
+    """Call ``refused(email, reason)`` whenever the Datasite ``server_id`` (its UID without
+    dashes), running in this process, refuses a login."""
+    _install_login_hook()
+    _login_watchers[server_id] = refused
+
+
+def unwatch_refused_logins(server_id: str) -> None:
+    _login_watchers.pop(server_id, None)
+
+
+def run_served_datasite(
+    name: str,
+    host: str,
+    port: int,
+    reset: bool,
+    db_url: str | None,
+    login_refused: LoginRefused | None = None,
+) -> None:
     """Run a served Datasite's server in this process, as PySyft's launcher runs it.
 
     The body of a served Datasite's own process (``collab.lake._served`` starts that process);
-    it reads its identity from the environment (:func:`served_identity`).
+    it reads its identity from the environment (:func:`served_identity`). ``login_refused``
+    hears of every login this Datasite refuses.
     """
     from syft.abstract_server import ServerSideType, ServerType
     from syft.deployment_type import DeploymentType
+    from syft.server.utils import get_named_server_uid
     from syft.server.uvicorn import run_uvicorn
 
+    if login_refused is not None:
+        watch_refused_logins(get_named_server_uid(name).no_dash, login_refused)
     run_uvicorn(
         starting_uvicorn_event=threading.Event(),
         server_type=ServerType.DATASITE,
@@ -194,6 +258,7 @@ class Datasite:
         self._server = server  # a served Datasite's own process
         self._admin = admin
         self._lock = threading.RLock()
+        self._watched: str | None = None  # the id whose refused logins are watched here
 
     @classmethod
     def launch(
@@ -206,6 +271,7 @@ class Datasite:
         admin_password: str | None = None,
         storage_dir: Path | None = None,
         database_url: str | None = None,
+        login_refused: LoginRefused | None = None,
     ) -> Datasite:
         """Start (or, with ``reset=False``, reopen) the Datasite of lake ``name``.
 
@@ -216,10 +282,14 @@ class Datasite:
         named ``name@instance``: two lakes called alike never share (or wipe) a store. Its
         database and blobs go under ``storage_dir`` (PySyft reads that root only while a
         server starts), or the database to ``database_url`` (``postgresql://...``).
+
+        ``login_refused(email, reason)`` hears of every login an in-process Datasite refuses
+        (a served one's process is given its own, by ``server``).
         """
         sy = _syft()
         full_name = f"{name}@{instance}"
         handle: Any = None
+        watched: str | None = None
         url = server.url if server is not None else None
         try:
             with _launch_lock, _storage_root(storage_dir), _quiet():
@@ -228,6 +298,9 @@ class Datasite:
                     if database_url is not None:
                         kwargs["db_url"] = database_url
                     handle = sy.orchestra.launch(**kwargs)
+                    if login_refused is not None:
+                        watched = handle.python_server.id.no_dash
+                        watch_refused_logins(watched, login_refused)
                     login = handle.login
                 else:
                     server.start(
@@ -245,13 +318,17 @@ class Datasite:
                     admin = login(email=DEFAULT_ADMIN_EMAIL, password=admin_password)
         except Exception as exc:
             # A failed start leaves nothing running.
+            if watched is not None:
+                unwatch_refused_logins(watched)
             if server is not None:
                 server.stop()
             elif handle is not None:
                 with contextlib.suppress(Exception), _quiet():
                     handle.land()
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
-        return cls(name, handle, admin, url, server)
+        datasite = cls(name, handle, admin, url, server)
+        datasite._watched = watched
+        return datasite
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
@@ -346,6 +423,8 @@ class Datasite:
         return cls(name, None, admin, url)
 
     def stop(self) -> None:
+        if self._watched is not None:
+            unwatch_refused_logins(self._watched)
         if self._server is not None:
             self._server.stop()
         elif self._handle is not None:

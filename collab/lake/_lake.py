@@ -165,8 +165,13 @@ class Lake(RichDisplay):
             instance = uuid.uuid4().hex[:12]
         server = None
         if port is not None:
-            server = ServedProcess(name, host, port)
+            server = ServedProcess(name, host, port, state.path)
             server.check_port_free()
+
+        def login_refused(email: str, reason: str) -> None:
+            # PySyft refuses a login without a trace; the owner should see attempts
+            state.log("lake", "login failed", email=email, reason=reason)
+
         datasite = Datasite.launch(
             name,
             server=server,
@@ -175,6 +180,7 @@ class Lake(RichDisplay):
             admin_password=admin_password,
             storage_dir=directory / "syft",
             database_url=database_url,
+            login_refused=login_refused,
         )
         # recorded once the Datasite runs: a launch that failed leaves a lake to start afresh
         state.set_setting("instance", instance)
