@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import linecache
 import logging
 import os
@@ -27,6 +28,11 @@ DEFAULT_ADMIN_PASSWORD = "changethis"
 
 _thread = threading.local()
 _launch_lock = threading.Lock()
+
+# A lake tells each scientist their own privacy budget in a PySyft notification with this
+# subject prefix (then JSON): only a Datasite's owners may send one, and a user reads only the
+# notifications sent to them.
+BUDGET_SUBJECT = "collab budget "
 
 LoginRefused = Callable[[str, str], None]  # (email, reason)
 _login_watchers: dict[str, LoginRefused] = {}
@@ -215,6 +221,7 @@ class CodeRequest:
     status: str  # "pending" | "approved" | "denied"
     deny_reason: str | None
     input_names: tuple[str, ...]
+    scientist_key: str = ""  # the scientist's PySyft verify key
 
 
 def _status_name(status: Any) -> str:
@@ -353,12 +360,30 @@ class Datasite:
 
         self._call(f"publishing table {table!r}", upload)
 
-    def register(self, email: str, password: str, name: str) -> None:
-        self._call(
+    def register(self, email: str, password: str, name: str) -> str:
+        """Register a data scientist; returns their PySyft verify key (public)."""
+        result = self._call(
             f"registering scientist {email!r}",
             lambda: self._admin.register(
                 name=name, email=email, password=password, password_verify=password
             ),
+        )
+        # PySyft answers with the new user's signing key: keep only its public half
+        return str(result.value.signing_key.verify_key)
+
+    def report_budget(self, scientist_key: str, report: dict[str, Any]) -> None:
+        """Send ``report`` (JSON-able) to the scientist whose verify key is ``scientist_key``,
+        as a notification only they (and this Datasite's owners) can read."""
+        from syft.server.credentials import SyftVerifyKey
+        from syft.service.notification.notifications import CreateNotification
+
+        notification = CreateNotification(
+            subject=BUDGET_SUBJECT + json.dumps(report, sort_keys=True),
+            to_user_verify_key=SyftVerifyKey.from_string(scientist_key),
+        )
+        self._call(
+            "reporting a privacy budget",
+            lambda: self._admin.api.services.notifications.send(notification=notification),
         )
 
     def code_requests(self) -> list[CodeRequest]:
@@ -379,6 +404,7 @@ class Datasite:
                         status=_status_name(request.status),
                         deny_reason=None,
                         input_names=tuple(code.input_kwargs),
+                        scientist_key=str(request.requesting_user_verify_key),
                     )
                 )
             return out
@@ -476,6 +502,29 @@ class ScientistSession:
 
     def tables(self) -> list[str]:
         return self._call("listing tables", lambda: sorted(d.name for d in self._client.datasets))
+
+    def budget_report(self) -> dict[str, Any] | None:
+        """The newest privacy-budget report this lake sent this scientist, or ``None``.
+
+        Read from the scientist's own PySyft notifications, which no other scientist can read
+        and only the lake's owners can send.
+        """
+
+        def newest() -> dict[str, Any] | None:
+            found: dict[str, Any] | None = None
+            for notification in self._client.api.services.notifications.get_all():
+                subject = str(getattr(notification, "subject", ""))
+                if not subject.startswith(BUDGET_SUBJECT):
+                    continue
+                try:
+                    report = json.loads(subject[len(BUDGET_SUBJECT) :])
+                except ValueError:
+                    continue
+                if found is None or float(report.get("at", 0)) >= float(found.get("at", 0)):
+                    found = report
+            return found
+
+        return self._call("reading the privacy budget", newest)
 
     def _asset(self, table: str) -> Any:
         if table not in self._assets:
