@@ -519,9 +519,7 @@ def _statistics_request_report(
         Section("Identity", (("hash", _short(str(payload.get("hash", "")))),), open=False),
     )
     summary = f"pooled statistics ({kind}) of {_count(len(columns), 'column')}"
-    return Report(
-        "Statistics request", f"on {payload.get('table')}", "", summary, None, sections
-    )
+    return Report("Statistics request", f"on {payload.get('table')}", "", summary, None, sections)
 
 
 # jobs ---------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ PySyft's generic errors are translated into collab's in one place.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import linecache
 import logging
 import os
@@ -27,17 +29,85 @@ DEFAULT_ADMIN_PASSWORD = "changethis"
 _thread = threading.local()
 _launch_lock = threading.Lock()
 
+# A lake tells each scientist their own privacy budget in a PySyft notification with this
+# subject prefix (then JSON): only a Datasite's owners may send one, and a user reads only the
+# notifications sent to them.
+BUDGET_SUBJECT = "collab budget "
 
-def run_served_datasite(name: str, host: str, port: int, reset: bool, db_url: str | None) -> None:
+LoginRefused = Callable[[str, str], None]  # (email, reason)
+_login_watchers: dict[str, LoginRefused] = {}
+_login_hook_lock = threading.Lock()
+
+
+def _refusal_reason(exc: BaseException) -> str:
+    from syft.store.document_store_errors import NotFoundException
+
+    return "no such account" if isinstance(exc, NotFoundException) else "wrong password"
+
+
+def _install_login_hook() -> None:
+    """Wrap PySyft's server-side check of an email and password (``UserService.
+    exchange_credentials``, which both the HTTP ``/login`` route and an in-process login call)
+    so that a refusal reaches the watcher of the Datasite that refused it."""
+    from syft.service.user.user_service import UserService
+
+    with _login_hook_lock:
+        original = UserService.exchange_credentials
+        if getattr(original, "_collab_hook", False):
+            return
+
+        @functools.wraps(original)
+        def exchange_credentials(self: Any, context: Any) -> Any:
+            try:
+                return original(self, context)
+            except Exception as exc:
+                server = getattr(context, "server", None)
+                watcher = _login_watchers.get(
+                    str(getattr(getattr(server, "id", None), "no_dash", ""))
+                )
+                credentials = getattr(context, "login_credentials", None)
+                if watcher is not None:
+                    # the password is never passed on: only the email and why it was refused
+                    with contextlib.suppress(Exception):
+                        watcher(str(getattr(credentials, "email", None)), _refusal_reason(exc))
+                raise
+
+        exchange_credentials._collab_hook = True  # type: ignore[attr-defined]
+        UserService.exchange_credentials = exchange_credentials  # type: ignore[method-assign]
+
+
+def watch_refused_logins(server_id: str, refused: LoginRefused) -> None:
+    """Call ``refused(email, reason)`` whenever the Datasite ``server_id`` (its UID without
+    dashes), running in this process, refuses a login."""
+    _install_login_hook()
+    _login_watchers[server_id] = refused
+
+
+def unwatch_refused_logins(server_id: str) -> None:
+    _login_watchers.pop(server_id, None)
+
+
+def run_served_datasite(
+    name: str,
+    host: str,
+    port: int,
+    reset: bool,
+    db_url: str | None,
+    login_refused: LoginRefused | None = None,
+) -> None:
     """Run a served Datasite's server in this process, as PySyft's launcher runs it.
 
     The body of a served Datasite's own process (``collab.lake._served`` starts that process);
-    it reads its identity from the environment (:func:`served_identity`).
+    it reads its identity from the environment (:func:`served_identity`). ``login_refused``
+    hears of every login this Datasite refuses.
     """
     from syft.abstract_server import ServerSideType, ServerType
     from syft.deployment_type import DeploymentType
+    from syft.server.utils import get_named_server_uid
     from syft.server.uvicorn import run_uvicorn
 
+    if login_refused is not None:
+        watch_refused_logins(get_named_server_uid(name).no_dash, login_refused)
     run_uvicorn(
         starting_uvicorn_event=threading.Event(),
         server_type=ServerType.DATASITE,
@@ -151,6 +221,7 @@ class CodeRequest:
     status: str  # "pending" | "approved" | "denied"
     deny_reason: str | None
     input_names: tuple[str, ...]
+    scientist_key: str = ""  # the scientist's PySyft verify key
 
 
 def _status_name(status: Any) -> str:
@@ -194,6 +265,7 @@ class Datasite:
         self._server = server  # a served Datasite's own process
         self._admin = admin
         self._lock = threading.RLock()
+        self._watched: str | None = None  # the id whose refused logins are watched here
 
     @classmethod
     def launch(
@@ -206,6 +278,7 @@ class Datasite:
         admin_password: str | None = None,
         storage_dir: Path | None = None,
         database_url: str | None = None,
+        login_refused: LoginRefused | None = None,
     ) -> Datasite:
         """Start (or, with ``reset=False``, reopen) the Datasite of lake ``name``.
 
@@ -216,10 +289,14 @@ class Datasite:
         named ``name@instance``: two lakes called alike never share (or wipe) a store. Its
         database and blobs go under ``storage_dir`` (PySyft reads that root only while a
         server starts), or the database to ``database_url`` (``postgresql://...``).
+
+        ``login_refused(email, reason)`` hears of every login an in-process Datasite refuses
+        (a served one's process is given its own, by ``server``).
         """
         sy = _syft()
         full_name = f"{name}@{instance}"
         handle: Any = None
+        watched: str | None = None
         url = server.url if server is not None else None
         try:
             with _launch_lock, _storage_root(storage_dir), _quiet():
@@ -228,6 +305,9 @@ class Datasite:
                     if database_url is not None:
                         kwargs["db_url"] = database_url
                     handle = sy.orchestra.launch(**kwargs)
+                    if login_refused is not None:
+                        watched = handle.python_server.id.no_dash
+                        watch_refused_logins(watched, login_refused)
                     login = handle.login
                 else:
                     server.start(
@@ -245,13 +325,17 @@ class Datasite:
                     admin = login(email=DEFAULT_ADMIN_EMAIL, password=admin_password)
         except Exception as exc:
             # A failed start leaves nothing running.
+            if watched is not None:
+                unwatch_refused_logins(watched)
             if server is not None:
                 server.stop()
             elif handle is not None:
                 with contextlib.suppress(Exception), _quiet():
                     handle.land()
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
-        return cls(name, handle, admin, url, server)
+        datasite = cls(name, handle, admin, url, server)
+        datasite._watched = watched
+        return datasite
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
@@ -276,12 +360,30 @@ class Datasite:
 
         self._call(f"publishing table {table!r}", upload)
 
-    def register(self, email: str, password: str, name: str) -> None:
-        self._call(
+    def register(self, email: str, password: str, name: str) -> str:
+        """Register a data scientist; returns their PySyft verify key (public)."""
+        result = self._call(
             f"registering scientist {email!r}",
             lambda: self._admin.register(
                 name=name, email=email, password=password, password_verify=password
             ),
+        )
+        # PySyft answers with the new user's signing key: keep only its public half
+        return str(result.value.signing_key.verify_key)
+
+    def report_budget(self, scientist_key: str, report: dict[str, Any]) -> None:
+        """Send ``report`` (JSON-able) to the scientist whose verify key is ``scientist_key``,
+        as a notification only they (and this Datasite's owners) can read."""
+        from syft.server.credentials import SyftVerifyKey
+        from syft.service.notification.notifications import CreateNotification
+
+        notification = CreateNotification(
+            subject=BUDGET_SUBJECT + json.dumps(report, sort_keys=True),
+            to_user_verify_key=SyftVerifyKey.from_string(scientist_key),
+        )
+        self._call(
+            "reporting a privacy budget",
+            lambda: self._admin.api.services.notifications.send(notification=notification),
         )
 
     def code_requests(self) -> list[CodeRequest]:
@@ -302,6 +404,7 @@ class Datasite:
                         status=_status_name(request.status),
                         deny_reason=None,
                         input_names=tuple(code.input_kwargs),
+                        scientist_key=str(request.requesting_user_verify_key),
                     )
                 )
             return out
@@ -346,6 +449,8 @@ class Datasite:
         return cls(name, None, admin, url)
 
     def stop(self) -> None:
+        if self._watched is not None:
+            unwatch_refused_logins(self._watched)
         if self._server is not None:
             self._server.stop()
         elif self._handle is not None:
@@ -397,6 +502,29 @@ class ScientistSession:
 
     def tables(self) -> list[str]:
         return self._call("listing tables", lambda: sorted(d.name for d in self._client.datasets))
+
+    def budget_report(self) -> dict[str, Any] | None:
+        """The newest privacy-budget report this lake sent this scientist, or ``None``.
+
+        Read from the scientist's own PySyft notifications, which no other scientist can read
+        and only the lake's owners can send.
+        """
+
+        def newest() -> dict[str, Any] | None:
+            found: dict[str, Any] | None = None
+            for notification in self._client.api.services.notifications.get_all():
+                subject = str(getattr(notification, "subject", ""))
+                if not subject.startswith(BUDGET_SUBJECT):
+                    continue
+                try:
+                    report = json.loads(subject[len(BUDGET_SUBJECT) :])
+                except ValueError:
+                    continue
+                if found is None or float(report.get("at", 0)) >= float(found.get("at", 0)):
+                    found = report
+            return found
+
+        return self._call("reading the privacy budget", newest)
 
     def _asset(self, table: str) -> Any:
         if table not in self._assets:

@@ -6,6 +6,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from .._schema import NUMERIC_TYPES, ColumnSchema, TableSchema, coarse_rows
 from .._syft import CodeRequest, Datasite
 from ..plans import Plan
 from ._served import ServedProcess
-from ._state import Approval, LakeState
+from ._state import Approval, LakeState, listen_to_spending, stop_listening
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 OWNER = "owner"
@@ -109,6 +110,9 @@ class Lake(RichDisplay):
         self._state = state
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._reported: dict[str, dict[str, Any]] = {}  # scientist -> figures last sent
+        self._report_lock = threading.Lock()
+        listen_to_spending(state.path, self._spent)
         self._watcher = threading.Thread(
             target=self._watch, name=f"collab-lake-{name}", daemon=True
         )
@@ -165,8 +169,13 @@ class Lake(RichDisplay):
             instance = uuid.uuid4().hex[:12]
         server = None
         if port is not None:
-            server = ServedProcess(name, host, port)
+            server = ServedProcess(name, host, port, state.path)
             server.check_port_free()
+
+        def login_refused(email: str, reason: str) -> None:
+            # PySyft refuses a login without a trace; the owner should see attempts
+            state.log("lake", "login failed", email=email, reason=reason)
+
         datasite = Datasite.launch(
             name,
             server=server,
@@ -175,6 +184,7 @@ class Lake(RichDisplay):
             admin_password=admin_password,
             storage_dir=directory / "syft",
             database_url=database_url,
+            login_refused=login_refused,
         )
         # recorded once the Datasite runs: a launch that failed leaves a lake to start afresh
         state.set_setting("instance", instance)
@@ -204,6 +214,7 @@ class Lake(RichDisplay):
         if self._stop.is_set():
             return
         self._stop.set()
+        stop_listening(self._state.path, self._spent)
         self._datasite.stop()
         self._state.log(OWNER, "lake stopped")
         if self._temporary:
@@ -363,6 +374,7 @@ class Lake(RichDisplay):
                 mock=self._public(schema, policy),
             )
         self._state.log(OWNER, "table added", table=name, rows=facts.rows, private=private)
+        self._report_budgets()
         return schema
 
     @staticmethod
@@ -396,6 +408,7 @@ class Lake(RichDisplay):
         record["policy"] = policy.to_dict()
         self._state.put_table(table, record)
         self._state.log(OWNER, "policy set", table=table, policy=policy.to_dict())
+        self._report_budgets()  # a new max_epsilon changes what every scientist has left
 
     # scientists ---------------------------------------------------------------------------
     def add_scientist(self, email: str, password: str, name: str | None = None) -> None:
@@ -407,8 +420,19 @@ class Lake(RichDisplay):
                 f"lake {self.name!r}: the password for {email} is too short; use 8 or more "
                 "characters"
             )
-        self._datasite.register(email, password, name or email.split("@")[0])
+        key = self._datasite.register(email, password, name or email.split("@")[0])
+        self._remember_scientist(email, key)
         self._state.log(OWNER, "scientist added", scientist=email)
+        self._report_budgets([email])
+
+    def _remember_scientist(self, email: str, key: str) -> None:
+        """Keep a scientist's PySyft verify key: the address of their budget reports."""
+        keys = dict(self._state.setting("scientist keys", {}) or {})
+        if keys.get(email) != key:
+            self._state.set_setting("scientist keys", {**keys, email: key})
+        registered = set(self._state.setting("scientists", []) or [])
+        if email not in registered:
+            self._state.set_setting("scientists", sorted(registered | {email}))
 
     # requests -----------------------------------------------------------------------------
     @property
@@ -460,6 +484,8 @@ class Lake(RichDisplay):
                 )
             dp = plan.dp
             if dp is not None:
+                if raw.scientist_key:  # a scientist registered before keys were kept
+                    self._remember_scientist(raw.scientist, raw.scientist_key)
                 self._state.spend(
                     raw.scientist,
                     plan.table,
@@ -533,8 +559,13 @@ class Lake(RichDisplay):
             raise
 
     def _watch(self) -> None:
-        """Refuse foreign code and apply auto-approval as requests arrive."""
+        """Refuse foreign code and apply auto-approval as requests arrive; report budgets
+        that changed elsewhere (a served lake's own process, another owner handle)."""
         while not self._stop.wait(1.0):
+            try:
+                self._report_budgets(audit=False)
+            except Exception:
+                pass
             try:
                 for request in self.requests:
                     if request.status != "pending":
@@ -556,6 +587,52 @@ class Lake(RichDisplay):
     def _policy_approves(self, plan: Plan) -> bool:
         policy = self.policy(plan.table)
         return policy.auto_approve or (plan.task == "statistics" and policy.auto_approve_statistics)
+
+    # budget reports -----------------------------------------------------------------------
+    def _figures(self, scientist: str) -> dict[str, dict[str, float | None]]:
+        """Per table: epsilon ``scientist`` spent, the policy's limit and what is left."""
+        spent = self._state.spent(scientist)
+        figures = {}
+        for table in self.tables:
+            policy = self.policy(table)
+            used = spent.get(table, 0.0)
+            figures[table] = {
+                "spent": used,
+                "limit": None if policy.max_epsilon is None else float(policy.max_epsilon),
+                "left": policy.epsilon_left(used),
+            }
+        return figures
+
+    def _spent(self, scientist: str, table: str) -> None:
+        self._report_budgets([scientist])
+
+    def _report_budgets(
+        self, scientists: Iterable[str] | None = None, *, audit: bool = True
+    ) -> None:
+        """Send each scientist (every one registered, by default) their own figures, when they
+        changed since the last report: to them alone, through PySyft (see
+        ``Datasite.report_budget``). A report that fails is sent again by the watcher."""
+        keys = self._state.setting("scientist keys", {}) or {}
+        with self._report_lock:
+            for scientist in keys if scientists is None else scientists:
+                key = keys.get(scientist)
+                if key is None:
+                    continue
+                at = time.time()  # before reading: the newest report holds the newest figures
+                figures = self._figures(scientist)
+                if self._reported.get(scientist) == figures:
+                    continue
+                try:
+                    self._datasite.report_budget(
+                        key, {"lake": self.name, "at": at, "tables": figures}
+                    )
+                except CollabError as exc:
+                    if audit:
+                        self._state.log(
+                            "lake", "budget report failed", scientist=scientist, error=str(exc)
+                        )
+                    continue
+                self._reported[scientist] = figures
 
     # records ------------------------------------------------------------------------------
     def budget(self, scientist: str) -> pd.DataFrame:

@@ -51,8 +51,22 @@ def check_port_free(name: str, host: str, port: int) -> None:
 
 
 def child_main(settings: str) -> None:
-    """The body of a served Datasite's process: PySyft's own server, with ``settings`` (JSON)."""
-    run_served_datasite(**json.loads(settings))
+    """The body of a served Datasite's process: PySyft's own server, with ``settings`` (JSON).
+
+    Logins are checked in this process, so it writes the ones it refuses to the lake's audit
+    log (the state file at ``settings["state"]``, when given).
+    """
+    options = json.loads(settings)
+    state = options.pop("state", None)
+    refused = None
+    if state is not None:
+
+        def refused(email: str, reason: str) -> None:
+            from ._runner import state_at
+
+            state_at(state).log("lake", "login failed", email=email, reason=reason)
+
+    run_served_datasite(**options, login_refused=refused)
 
 
 def _stored_signing_key(storage_dir: Path | None) -> str:
@@ -82,10 +96,11 @@ class ServedProcess:
     this process, as an in-process Datasite does.
     """
 
-    def __init__(self, lake: str, host: str, port: int) -> None:
+    def __init__(self, lake: str, host: str, port: int, state: Path | None = None) -> None:
         self.lake = lake
         self.host = host
         self.port = port
+        self.state = state  # the lake's state file, where refused logins are logged
         self.url = served_url(host, port)
         self._process: subprocess.Popen | None = None
 
@@ -108,6 +123,7 @@ class ServedProcess:
             "port": self.port,
             "reset": reset,
             "db_url": database_url,
+            "state": None if self.state is None else str(self.state),
         }
         here = str(Path(__file__).resolve().parents[2])  # so it imports this very collab
         path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)

@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,30 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 
 GENESIS = "0" * 64
+
+# Who hears of a charge to a ledger, per state file: a lake's owner process reports the new
+# figures to the scientist at once, whichever LakeState object (the lake's own, or the plan
+# runner's for an in-process lake) recorded the spend.
+_spend_listeners: dict[str, list[Callable[[str, str], None]]] = {}
+_listeners_lock = threading.Lock()
+
+
+def _ledger_key(path: str | Path) -> str:
+    return str(Path(path).resolve())
+
+
+def listen_to_spending(path: str | Path, listener: Callable[[str, str], None]) -> None:
+    """Call ``listener(scientist, table)`` after each charge this process records in the
+    ledger of the state file at ``path``."""
+    with _listeners_lock:
+        _spend_listeners.setdefault(_ledger_key(path), []).append(listener)
+
+
+def stop_listening(path: str | Path, listener: Callable[[str, str], None]) -> None:
+    with _listeners_lock:
+        listeners = _spend_listeners.get(_ledger_key(path), [])
+        if listener in listeners:
+            listeners.remove(listener)
 
 
 @dataclass(frozen=True)
@@ -283,6 +307,15 @@ class LakeState:
                 "INSERT OR REPLACE INTO ledger VALUES (?, ?, ?, ?, ?)",
                 (scientist, table, job_id, epsilon, time.time()),
             )
+        with _listeners_lock:
+            listeners = list(_spend_listeners.get(_ledger_key(self.path), ()))
+        for listener in listeners:
+            # the charge stands whatever a listener does; a report it fails to send is
+            # sent again by the lake's watcher
+            try:
+                listener(scientist, table)
+            except Exception:
+                continue
 
     def spent(self, scientist: str) -> dict[str, float]:
         rows = self._db().execute(

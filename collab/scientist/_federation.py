@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from .._errors import CollabError, PlanError
+from .._errors import CollabError, LakeError, PlanError
 from .._policy import Policy
 from .._request_code import function_name, render
 from .._schema import TableSchema, presence
@@ -185,6 +186,46 @@ class Federation:
             row.update(presence({lake: present.get(lake) for lake in self._sessions}, name))
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def budget(self, table: str) -> pd.Series:
+        """The differential-privacy budget (epsilon) you have left on ``table``, per lake.
+
+        Each lake reports your own figures to you alone (no other scientist can read them)
+        when it registers you and whenever your spending or its policy changes; this reads
+        the newest report of every lake.
+
+        Parameters
+        ----------
+        table
+            The table's name, as in :attr:`tables`.
+
+        Returns
+        -------
+        pandas.Series
+            Named ``"epsilon left"``, indexed by lake: the owner's ``max_epsilon`` minus what
+            your approved DP plans spent there. ``NaN`` where the lake's policy sets no limit.
+        """
+        left: dict[str, float] = {}
+        for lake, session in self._sessions.items():
+            report = session.budget_report() or {}
+            figures = (report.get("tables") or {}).get(table)
+            if figures is None:
+                hosted = session.tables()
+                if table not in hosted:
+                    raise PlanError(
+                        f"lake {lake!r} has no table {table!r}; it has: "
+                        f"{', '.join(hosted) or 'none'}"
+                    )
+                raise LakeError(
+                    lake,
+                    f"no report yet of your privacy budget on table {table!r}. A lake sends it "
+                    "when it registers you and whenever it changes: try again in a few "
+                    "seconds, and if it stays missing ask the lake's owner to check the lake "
+                    "is running.",
+                )
+            value = figures.get("left")
+            left[lake] = np.nan if value is None else float(value)
+        return pd.Series(left, name="epsilon left", dtype=float).rename_axis("lake")
 
     def mock(self, table: str, n: int = 5, seed: int = 0) -> pd.DataFrame:
         """``n`` synthetic rows per lake, made from each lake's schema (never real rows)."""

@@ -129,8 +129,9 @@ def choices(
 
 def budget_left(fed: Any, table: str) -> dict[str, float | None] | None:
     """Epsilon each lake has left for this scientist on ``table``, when the federation can
-    tell (``fed.budget(table)``: a mapping lake -> epsilon left, or a frame with ``lake`` and
-    ``epsilon left`` columns); ``None`` when it cannot."""
+    tell (``fed.budget(table)``: a Series or mapping lake -> epsilon left, NaN or ``None``
+    for no limit, or a frame with ``lake`` and ``epsilon left`` columns); ``None`` when it
+    cannot."""
     reader = getattr(fed, "budget", None)
     if not callable(reader):
         return None
@@ -142,7 +143,7 @@ def budget_left(fed: Any, table: str) -> dict[str, float | None] | None:
         if not {"lake", "epsilon left"} <= set(answer.columns):
             return None
         return {str(r["lake"]): _number(r["epsilon left"]) for r in answer.to_dict("records")}
-    if isinstance(answer, Mapping):
+    if isinstance(answer, pd.Series | Mapping):
         return {str(lake): _number(value) for lake, value in answer.items()}
     return None
 

@@ -298,7 +298,12 @@ class PlanBuilder(View):
         spend = f"epsilon {self.epsilon.value:.3g}" if self.dp.value else "nothing (no DP)"
         rows = []
         for lake, limit in self.choices.max_epsilon.items():
-            remaining = "not reported" if left is None else _display.fmt(left.get(lake))
+            if left is None or lake not in left:
+                remaining = "not reported"
+            elif left[lake] is None:
+                remaining = "no limit"
+            else:
+                remaining = _display.fmt(left[lake])
             rows.append((lake, "none" if limit is None else _display.fmt(limit), remaining))
         return Section(
             "Privacy budget",

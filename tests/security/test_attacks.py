@@ -79,9 +79,7 @@ def test_executing_an_approved_plan_past_its_rounds_is_refused_and_logged(iid_de
         iid_demo.federation._sessions[lake.name], function_name(job.job_id), "patients"
     )
     with pytest.raises(collab.PolicyViolation, match="approved for 30"):
-        party.compute(
-            round_message(job.plan, 31, [0.0] * 31, iid_demo.federation.lakes)
-        )
+        party.compute(round_message(job.plan, 31, [0.0] * 31, iid_demo.federation.lakes))
     assert logged(lake, "execution refused", "approved for 30")
 
 
@@ -104,13 +102,9 @@ def test_replaying_an_old_round_is_refused_and_logged(iid_demo, trained):
         iid_demo.federation._sessions[lake.name], function_name(job.job_id), "patients"
     )
     with pytest.raises(collab.PolicyViolation, match="once each and in order"):
-        party.compute(
-            round_message(job.plan, 5, [1.0] * 31, iid_demo.federation.lakes)
-        )
+        party.compute(round_message(job.plan, 5, [1.0] * 31, iid_demo.federation.lakes))
     with pytest.raises(collab.PolicyViolation, match="changed inputs"):  # the latest round
-        party.compute(
-            round_message(job.plan, 30, [9.0] * 31, iid_demo.federation.lakes)
-        )
+        party.compute(round_message(job.plan, 30, [9.0] * 31, iid_demo.federation.lakes))
     assert logged(lake, "execution refused", "changed inputs")
 
 
