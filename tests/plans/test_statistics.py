@@ -196,6 +196,10 @@ def test_statistics_under_dp_are_noisy_charged_and_audited(uneven):
         for lake in uneven.lakes
     ]
     assert [a - b for a, b in zip(after, before, strict=True)] == [0.5, 0.5, 0.5]
+    left = uneven.federation.budget(name)  # what the scientist reads: their own, at once
+    assert left.to_dict() == {
+        lake.name: pytest.approx(2.0 - a) for lake, a in zip(uneven.lakes, after, strict=True)
+    }
     # within four standard deviations of the stated noise, and not exact
     for column in ("mean_radius", "mean_texture"):
         noise = described.attrs["noise"][column]
