@@ -637,6 +637,23 @@ def model_report(payload: Mapping[str, Any]) -> Report:
     return Report("Model", model, "", summary, None, sections)
 
 
+def _validation_rows(
+    validation: Mapping[str, Any], share: float | None
+) -> tuple[tuple[str, Cell], ...]:
+    if not validation:
+        return (("held out", "none: the model was not validated during training"),)
+    rows: list[tuple[str, Cell]] = []
+    if share:
+        rows.append(("held out", f"{share:.0%} of each lake's rows, never trained on"))
+    for name, value in validation.items():
+        if name == "confusion_matrix":
+            value = " / ".join(" ".join(str(int(v)) for v in row) for row in value)
+        elif name == "roc_auc_error":
+            continue
+        rows.append((name.replace("_", " "), fmt(value)))
+    return tuple(rows)
+
+
 def model_card_report(facts: Mapping[str, Any]) -> Report:
     features = list(facts.get("features", []))
     lakes = list(facts.get("lakes", []))
@@ -662,6 +679,10 @@ def model_card_report(facts: Mapping[str, Any]) -> Report:
                 ("rounds", fmt(facts.get("rounds"))),
                 *((f"training {k}", fmt(v)) for k, v in metrics.items()),
             ),
+        ),
+        Section(
+            "Validation on held-out rows",
+            _validation_rows(facts.get("validation") or {}, facts.get("validation_share")),
         ),
         Section(
             "Privacy",

@@ -3,6 +3,7 @@
 Each model family is one class; :func:`register_family` adds a family of one's own.
 """
 
+from ._evaluation import Evaluation
 from ._linear import LinearModel, LinearRegression
 from ._logistic import LogisticModel, LogisticRegression
 from ._mlp import MLPClassifier, MLPModel
@@ -17,6 +18,7 @@ from ._update import Update
 __all__ = [
     "Classifier",
     "ClassifierRoundPlan",
+    "Evaluation",
     "LinearModel",
     "LinearRegression",
     "LogisticModel",

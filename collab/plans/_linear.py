@@ -167,8 +167,12 @@ class LinearRegression(RoundPlan):
             "label_std": state["label_std"],
         }
 
+    @property
+    def evaluates_rounds(self) -> bool:
+        return self.holdout > 0 and not self.exact  # the exact round carries no model yet
+
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
-        if not self.exact:
+        if not self.exact or "weights" in request:  # a round's, or the final evaluation's
             return super().check_request(request, n_features)
         try:
             ok = request["solve"] == "normal_equations"

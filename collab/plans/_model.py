@@ -37,6 +37,8 @@ class Model(RichDisplay):
     plan_hash: str = ""
     plan_spec: str = field(default="", repr=False)
     history: tuple[dict[str, Any], ...] = field(default=(), repr=False)
+    # the finished model's metrics on the lakes' held-out rows (scikit-learn's names)
+    validation: dict[str, Any] = field(default_factory=dict, repr=False)
     collab_version: str = field(default=__version__, repr=False)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -48,6 +50,8 @@ class Model(RichDisplay):
         object.__setattr__(self, "features", tuple(self.features))
         object.__setattr__(self, "lakes", tuple(self.lakes))
         object.__setattr__(self, "feature_means_", np.asarray(self.feature_means_, dtype=float))
+        # plain JSON data whichever way it arrived (a confusion matrix as lists, read or made)
+        object.__setattr__(self, "validation", json.loads(json.dumps(dict(self.validation))))
 
     @property
     def plan(self) -> Plan | None:
@@ -127,10 +131,38 @@ class Model(RichDisplay):
         target.write_text(json.dumps(document, indent=1))
         return target
 
+    def evaluate(self, fed: Any, table: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """This model's metrics on every row of ``table`` in federation ``fed`` (lakes that
+        took no part in training: the external validation a study needs).
+
+        Sent as a request each owner approves (the learned values travel with it); each lake
+        computes its sums with Spark and only the pooled sums leave, securely aggregated.
+        Waits, with progress, until the owners decided and the lakes answered.
+
+        Returns
+        -------
+        dict
+            scikit-learn's metric names: ``accuracy``, ``log_loss``, ``precision``,
+            ``recall``, ``f1``, ``roc_auc`` (with ``roc_auc_error``, its largest error from
+            binning the scores) and ``confusion_matrix`` for a classifier; ``rmse``, ``mae``,
+            ``r2`` for a regression.
+        """
+        from ._evaluation import Evaluation, model_document
+
+        request = Evaluation(
+            table=table,
+            features=self.features,
+            label=self.label,
+            trained=model_document(self),
+        )
+        job = fed.submit(request)
+        return job.result(timeout=timeout)  # type: ignore[no-any-return]
+
     def card(self) -> ModelCard:
         """What an ethics board asks of this model: the plan and its hash, the lakes, the
         rows and rounds, secure aggregation and differential privacy, the final training
-        metrics and the collab version that trained it."""
+        metrics, the metrics on the lakes' held-out rows and the collab version that trained
+        it."""
         plan = self.plan
         spec = plan.to_spec() if plan is not None else {}
         last = dict(self.history[-1]) if self.history else {}
@@ -151,6 +183,8 @@ class Model(RichDisplay):
                 "secure_threshold": spec.get("secure_threshold"),
                 "dp": spec.get("dp"),
                 "training_metrics": {k: float(last[k]) for k in metrics if k in last},
+                "validation": dict(self.validation),
+                "validation_share": getattr(plan, "holdout", 0.0) if plan is not None else None,
                 "collab_version": self.collab_version,
             }
         )

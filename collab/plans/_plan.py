@@ -30,7 +30,7 @@ from ._update import Update
 if TYPE_CHECKING:
     from ._model import Model
 
-Task = Literal["classification", "regression", "statistics"]
+Task = Literal["classification", "regression", "statistics", "evaluation"]
 
 
 def canonical_json(data: Any) -> str:
@@ -237,10 +237,10 @@ class Plan(RichDisplay):
                     f"{where}: the owner's policy does not allow statistics requests on this "
                     "table. Ask the owner, or train without looking."
                 )
-        elif not policy.allows_model(self.model):
+        elif not policy.allows_model(self.governing_family):
             raise PolicyViolation(
                 f"{where}: the owner allows only {', '.join(policy.allowed_models or ())} "
-                f"models, not {self.model}."
+                f"models, not {self.governing_family}."
             )
         if self.total_rounds > policy.max_rounds:
             raise PolicyViolation(
@@ -253,6 +253,12 @@ class Plan(RichDisplay):
                 f"{policy.min_rows}, so no plan may train on it. Leave this lake out."
             )
         self._check_privacy_settings(where, policy, schema)
+
+    @property
+    def governing_family(self) -> str:
+        """The family an owner's ``allowed_models`` is checked against (the model's own for
+        a request that evaluates one)."""
+        return self.model
 
     def check_feature(self, column: ColumnSchema, where: str) -> None:
         """Raise unless this family can read ``column`` as a feature (numeric by default)."""
@@ -300,6 +306,22 @@ class Plan(RichDisplay):
     def dp_standardizer(self, bounds: Mapping[str, tuple[float, float]]) -> Standardizer:
         """A DP plan's scaling from the owners' published ``bounds`` (the same on every lake)."""
         return Standardizer.from_bounds([bounds[f] for f in self.features])
+
+    # --- validation -----------------------------------------------------------------------
+    @property
+    def holdout(self) -> float:
+        """The share of each lake's rows held out from training for validation."""
+        return 0.0
+
+    @property
+    def evaluates_rounds(self) -> bool:
+        """Whether a round's request carries a model the lakes can evaluate as they train."""
+        return False
+
+    def evaluation_request(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The request that carries the model of ``state`` for the final evaluation (it must
+        pass :meth:`check_request`); :meth:`build_model` builds the model from it."""
+        raise PlanError(f"{self.model} plans are not evaluated on held-out rows")
 
     # --- the round protocol ---------------------------------------------------------------
     @property

@@ -48,6 +48,15 @@ class RoundPlan(Plan):
         adaptive ``"adam"``, ``"yogi"``, ``"adagrad"`` (Reddi et al., 2021).
     server_learning_rate
         The coordinator's step size; ``None`` is 1.0 for ``"sgd"`` and 0.1 otherwise.
+    validation
+        The share of each lake's rows held out (seeded, stratified by class) and never
+        trained on; the model is evaluated there as it trains and at the end. ``None`` is 0.2
+        without DP and 0 with it (validation metrics under DP are not released).
+    evaluate_every
+        Evaluate on the held-out rows every this many rounds (and always at the end).
+    early_stopping_rounds
+        Stop after this many evaluations without a better validation loss (log loss for a
+        classifier, RMSE for a regression) and keep the best model; ``None`` trains all rounds.
     """
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"server_optimizer": SERVER_OPTIMIZERS}
@@ -59,8 +68,31 @@ class RoundPlan(Plan):
     l2: float = 0.0
     server_optimizer: str = "sgd"
     server_learning_rate: float | None = None
+    validation: float | None = None
+    evaluate_every: int = 1
+    early_stopping_rounds: int | None = None
 
     def _validate(self) -> None:
+        if self.validation is None:
+            object.__setattr__(self, "validation", 0.0 if self.dp is not None else 0.2)
+        if (
+            isinstance(self.validation, bool)
+            or not isinstance(self.validation, int | float)
+            or not 0 <= self.validation <= 0.5
+        ):
+            raise PlanError(
+                f"validation must be a share of rows from 0 to 0.5, not {self.validation!r}"
+            )
+        if self.dp is not None and self.validation > 0:
+            raise PlanError(
+                "validation metrics under DP are not released: set validation=0 for a DP plan "
+                "and evaluate the model with model.evaluate(fed, table) on another table"
+            )
+        self._whole("evaluate_every", self.evaluate_every)
+        if self.early_stopping_rounds is not None:
+            self._whole("early_stopping_rounds", self.early_stopping_rounds)
+            if not self.validation:
+                raise PlanError("early_stopping_rounds needs validation above 0")
         self._whole("rounds", self.rounds)
         self._whole("local_epochs", self.local_epochs)
         if self.batch_size is not None and (
@@ -117,6 +149,21 @@ class RoundPlan(Plan):
     @property
     def total_rounds(self) -> int:
         return int(self.rounds)
+
+    @property
+    def holdout(self) -> float:
+        return float(self.validation or 0.0)
+
+    @property
+    def evaluates_rounds(self) -> bool:
+        return self.holdout > 0
+
+    def evaluation_request(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "weights": list(state["weights"]),
+            "label_mean": state.get("label_mean", 0.0),
+            "label_std": state.get("label_std", 1.0),
+        }
 
     @property
     def server_rate(self) -> float:

@@ -17,9 +17,10 @@ import numpy as np
 from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
 from ..plans import Plan, Standardizer, Update
+from ..plans._evaluation import evaluation_size, evaluation_sums, holdout_mask
 from ..plans._stats import STAT_METRICS, stats_size, table_stats
 from ..secure import MaskingParty, dp_mod, release, secure_threshold
-from ._messages import Deal, Keys, Message, Receive, Round, Stats, Unmask, parse
+from ._messages import Deal, Evaluate, Keys, Message, Receive, Round, Stats, Unmask, parse
 
 Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -145,8 +146,26 @@ class PartyHandler:
                 raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
             if plan.dp is None and plan.scales_rows:
                 self._standardizer(message)
+            if message.evaluate and not (plan.holdout > 0 and plan.evaluates_rounds):
+                raise PolicyViolation(
+                    f"job {self.job_id[:8]}: this plan evaluates no model during its rounds"
+                )
+        if isinstance(message, Evaluate):
+            if plan.holdout <= 0 or message.round != 1:
+                raise PolicyViolation(
+                    f"job {self.job_id[:8]}: this plan holds out no rows to evaluate on"
+                    if plan.holdout <= 0
+                    else f"job {self.job_id[:8]}: a job's model is evaluated once"
+                )
+            if message.total_rounds != plan.total_rounds:  # its masking slot is the last one
+                raise PrivacyError(f"job {self.job_id[:8]}: the evaluation names another slot")
+            try:
+                plan.check_request(message.request, len(plan.features))
+            except PolicyViolation as exc:
+                raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
+            self._standardizer(message)
 
-    def _standardizer(self, message: Round) -> Standardizer:
+    def _standardizer(self, message: Round | Evaluate) -> Standardizer:
         d = len(self.plan.features)
         if self.plan.dp is not None:
             return self.plan.dp_standardizer(self.bounds)  # type: ignore[arg-type]
@@ -178,7 +197,7 @@ class PartyHandler:
                 message.roster,
                 message.public,
                 message.threshold,
-                slots=self.plan.total_rounds + 1,
+                slots=self.plan.total_rounds + 2,
             )
             self._masking.save(party)
             return {"sealed": sealed}
@@ -192,8 +211,36 @@ class PartyHandler:
             reveal = party.reveal(message.slot, message.received, message.participants)
             self._masking.save(party)
             return {"reveal": reveal}
+        if isinstance(message, Evaluate):
+            vector = self._evaluation(message.request, self._standardizer(message))
+            masking = self._party() if self.plan.secure_aggregation else None
+            return release(lambda: vector, masking, message.slot, message.participants)
         assert isinstance(message, Stats | Round)
         return self._compute(message)
+
+    def _held_out(self) -> Callable[[np.ndarray], np.ndarray] | None:
+        """Which rows of a block the plan holds out for validation (``None``: none)."""
+        share, stratify = self.plan.holdout, self.plan.task == "classification"
+        if share <= 0:
+            return None
+        return lambda y: holdout_mask(y, share, stratify=stratify)
+
+    def _evaluation(self, request: dict[str, Any], standardizer: Standardizer) -> np.ndarray:
+        """The sums of the model ``request`` carries over this lake's held-out rows; nothing
+        (zeros) from a lake holding out fewer rows than its policy's minimum."""
+        held_out = self._held_out()
+        assert held_out is not None
+        model = self.plan.build_model(request, standardizer)
+        size = evaluation_size(model.task, len(getattr(model, "classes_", ())))
+
+        def evaluate(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+            held = held_out(y)
+            return evaluation_sums(model, X[held], y[held])[0]
+
+        vector = self._rows().total(evaluate, size, None)
+        if vector[0] < self.policy.min_rows:
+            return np.zeros(size)
+        return vector
 
     def _sums(self, message: Stats | Round) -> Update:
         """This lake's sums for ``message`` over its rows. The step given to the rows may be
@@ -201,15 +248,23 @@ class PartyHandler:
         plan = self.plan
         d = len(plan.features)
         rows = self._rows()
+        held_out = self._held_out()
         if isinstance(message, Stats):
 
             def stats(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-                return table_stats(X, y, plan.invalid_labels).flat()
+                invalid = plan.invalid_labels(y)  # over every row, held out or not
+                if held_out is not None:  # the standardisation comes from training rows only
+                    train = ~held_out(y)
+                    X, y = X[train], y[train]
+                return table_stats(X, y, lambda _: invalid).flat()
 
             return Update.from_flat(rows.total(stats, stats_size(d), None), len(STAT_METRICS))
         request, dp = message.request, plan.dp
 
         def step(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+            if held_out is not None:
+                train = ~held_out(y)
+                Z, y = Z[train], y[train]
             if dp is None:
                 return plan.local_update(Z, y, request).flat()
             return plan.dp_update(Z, y, request, float(dp.clip_norm)).flat()
@@ -238,8 +293,14 @@ class PartyHandler:
         if plan.dp is None:  # with DP, noise protects small cells instead
             update = plan.suppress(update, self.policy.min_rows)
 
+        evaluation = None
+        if isinstance(message, Round) and message.evaluate:
+            evaluation = self._evaluation(message.request, self._standardizer(message))
+
         def step() -> np.ndarray:
-            return update.released()
+            if evaluation is None:
+                return update.released()
+            return np.concatenate([update.released(), evaluation])
 
         masking = self._party() if plan.secure_aggregation else None
         if plan.dp is not None and isinstance(message, Round):

@@ -22,6 +22,7 @@ class Phase(enum.StrEnum):
     RECEIVE = "receive"  # each lake takes the shares dealt to it
     STATS = "stats"  # feature statistics for standardisation, summed across lakes
     ROUND = "round"  # one step of the family's training, summed across lakes
+    EVALUATE = "evaluate"  # the finished model on the lakes' held-out rows, summed
     UNMASK = "unmask"  # shares that let the coordinator read a slot's sum
 
     @property
@@ -33,7 +34,7 @@ class Phase(enum.StrEnum):
         if self is Phase.ROUND:
             return total_rounds
         if self is Phase.UNMASK:
-            return total_rounds + 1
+            return total_rounds + 2
         return 1
 
 
@@ -81,16 +82,34 @@ class Stats(Message):
 @dataclass(frozen=True)
 class Round(Message):
     """One round: the family's public ``request`` and, without DP, the federated
-    standardisation (``standardizer``: mean, std, label mean and std)."""
+    standardisation (``standardizer``: mean, std, label mean and std). With ``evaluate``,
+    each lake also evaluates the model the request carries on its held-out rows."""
 
     participants: list[str]
     request: dict[str, Any]
     standardizer: dict[str, Any] | None = None
+    evaluate: bool = False
     phase = Phase.ROUND
 
     @property
     def slot(self) -> int:
         return self.round
+
+
+@dataclass(frozen=True)
+class Evaluate(Message):
+    """The finished model (a ``request`` of the family's shape, with its standardisation)
+    evaluated on each lake's held-out rows; once per job, in the slot after the rounds."""
+
+    participants: list[str]
+    request: dict[str, Any]
+    standardizer: dict[str, Any]
+    total_rounds: int
+    phase = Phase.EVALUATE
+
+    @property
+    def slot(self) -> int:
+        return self.total_rounds + 1
 
 
 @dataclass(frozen=True)
@@ -103,7 +122,7 @@ class Unmask(Message):
 
 _TYPES: dict[str, type[Message]] = {
     t.phase.value: t
-    for t in (Keys, Deal, Receive, Stats, Round, Unmask)  # type: ignore[misc]
+    for t in (Keys, Deal, Receive, Stats, Round, Evaluate, Unmask)  # type: ignore[misc]
 }
 
 
@@ -149,6 +168,16 @@ def parse(data: Mapping[str, Any]) -> Message:
                 participants,
                 dict(data["request"]),
                 None if standardizer is None else dict(standardizer),
+                bool(data.get("evaluate", False)),
+            )
+        if cls is Evaluate:
+            return Evaluate(
+                plan,
+                round_,
+                participants,
+                dict(data["request"]),
+                dict(data["standardizer"]),
+                int(data["total_rounds"]),
             )
         return Unmask(
             plan, round_, int(data["slot"]), _names(data["received"], "received"), participants

@@ -18,8 +18,9 @@ import numpy as np
 
 from .._errors import CollabError, LakeError, PlanError
 from ..plans import Model, Plan, Standardizer, Update
+from ..plans._evaluation import evaluation_metrics
 from ..plans._stats import STAT_METRICS
-from ..protocol import Deal, Keys, Receive, Round, Stats, Unmask
+from ..protocol import Deal, Evaluate, Keys, Receive, Round, Stats, Unmask
 from ..secure import secure_threshold
 from ._parties import Party
 
@@ -50,6 +51,10 @@ class Progress:
     state: dict[str, Any] | None = None
     secure: dict[str, Any] | None = None  # roster, public keys and threshold once set up
     dropped: list[str] = field(default_factory=list)
+    # early stopping: the best validation loss so far, the state that gave it, and how many
+    # evaluations since have not beaten it
+    best: dict[str, Any] | None = None
+    stopped_early: bool = False
 
 
 class Coordinator:
@@ -130,7 +135,9 @@ class Coordinator:
             self._fail(failures)
         self.progress.secure = {"roster": roster, "public": public, "threshold": self.threshold}
 
-    def _aggregate(self, make: Callable[[list[str]], Stats | Round], slot: int) -> np.ndarray:
+    def _aggregate(
+        self, make: Callable[[list[str]], Stats | Round | Evaluate], slot: int
+    ) -> np.ndarray:
         """The sum over the lakes still taking part of their vectors for the message
         ``make(participants)``."""
         participants = self._alive()
@@ -219,20 +226,32 @@ class Coordinator:
             shared = progress.standardizer if plan.dp is None and plan.scales_rows else None
             state = progress.state
             r = progress.rounds_done + 1
-            while (request := plan.round_request(state, r)) is not None:
+            size = plan.update_size(len(plan.features))
+            while (
+                not progress.stopped_early and (request := plan.round_request(state, r)) is not None
+            ):
                 if self._stop():
                     raise CollabError(f"the job was cancelled after {r - 1} rounds")
                 started = time.perf_counter()
+                evaluate = plan.evaluates_rounds and (r - 1) % plan.evaluate_every == 0  # type: ignore[attr-defined]
                 total = self._aggregate(
-                    lambda names, r=r, request=request: Round(plan.hash, r, names, request, shared),
+                    lambda names, r=r, request=request, evaluate=evaluate: Round(
+                        plan.hash, r, names, request, shared, evaluate
+                    ),
                     r,
                 )
-                update = Update.from_flat(total, len(plan.metric_sums))
+                update = Update.from_flat(total[:size], len(plan.metric_sums))
+                entering = state
                 state = plan.absorb(state, update)
+                metrics = plan.round_metrics(update, state)
+                if evaluate:
+                    scores = self._validation(total[size:], entering, standardizer)
+                    metrics.update({f"val_{k}": v for k, v in scores.items()})
+                    self._track_best(entering, scores, r)
                 progress.history.append(
                     RoundRecord(
                         round=r,
-                        metrics=plan.round_metrics(update, state),
+                        metrics=metrics,
                         rows=round(update.rows),
                         seconds=time.perf_counter() - started,
                     )
@@ -241,6 +260,11 @@ class Coordinator:
                 progress.rounds_done = r
                 self._on_progress(progress)
                 r += 1
+            if progress.stopped_early and progress.best is not None:
+                state = progress.best["state"]  # the best model, not the last
+            validation: dict[str, Any] = {}
+            if plan.holdout > 0:
+                validation = self._final_validation(state, standardizer)
             self._set_all("done")
         finally:
             self._pool.shutdown(wait=False)
@@ -252,4 +276,41 @@ class Coordinator:
             plan_hash=plan.hash,
             plan_spec=plan.spec_json,
             history=tuple(record.as_row() for record in progress.history),
+            validation=validation,
         )
+
+    def _model_shape(self, state: dict[str, Any], standardizer: Standardizer) -> tuple[str, int]:
+        model = self.plan.build_model(state, standardizer)
+        return model.task, len(getattr(model, "classes_", ()))
+
+    def _validation(
+        self, sums: np.ndarray, state: dict[str, Any], standardizer: Standardizer
+    ) -> dict[str, float]:
+        """The scalar validation metrics of the pooled held-out sums (for the history)."""
+        scores = evaluation_metrics(*self._model_shape(state, standardizer), sums)
+        return {k: v for k, v in scores.items() if isinstance(v, float)}
+
+    def _track_best(self, state: dict[str, Any], scores: dict[str, float], r: int) -> None:
+        patience = getattr(self.plan, "early_stopping_rounds", None)
+        loss = scores.get("log_loss", scores.get("rmse"))
+        progress = self.progress
+        if loss is None or not np.isfinite(loss):
+            return
+        if progress.best is None or loss < progress.best["loss"]:
+            progress.best = {"loss": loss, "state": dict(state), "round": r, "since": 0}
+        else:
+            progress.best["since"] += 1
+            if patience is not None and progress.best["since"] >= patience:
+                progress.stopped_early = True
+
+    def _final_validation(self, state: dict[str, Any], standardizer: Standardizer) -> dict:
+        """Every validation metric of the finished model, pooled over the lakes' held-out
+        rows (the EVALUATE phase, in the masking slot after the rounds)."""
+        plan = self.plan
+        request = plan.evaluation_request(state)
+        sent = standardizer.to_dict()
+        sums = self._aggregate(
+            lambda names: Evaluate(plan.hash, 1, names, request, sent, plan.total_rounds),
+            plan.total_rounds + 1,
+        )
+        return evaluation_metrics(*self._model_shape(request, standardizer), sums)

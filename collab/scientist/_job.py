@@ -14,6 +14,7 @@ from .._display import RichDisplay
 from .._errors import ERRORS_BY_NAME, CollabError, LakeError, RequestDenied, reported_by
 from .._syft import ScientistSession
 from ..plans import Model, Plan, Standardizer
+from ..plans._evaluation import HISTORY_VALIDATION
 from ._coordinator import Coordinator, Progress
 from ._parties import Party, RemoteParty
 
@@ -78,11 +79,16 @@ class Job(RichDisplay):
     def history(self) -> pd.DataFrame:
         """Per round: the plan family's metrics (``loss``, and accuracy for a classifier or
         RMSE and R² for a regression) of the model entering the round (for an exact
-        regression: of the solution), rows used (summed over lakes), and the round's wall
+        regression: of the solution), the same model's metrics on the lakes' held-out rows
+        (``val_accuracy``, ``val_log_loss``, ... or ``val_rmse``, ``val_mae``, ``val_r2``;
+        NaN in rounds not evaluated), rows used (summed over lakes), and the round's wall
         time in seconds."""
+        validation: tuple[str, ...] = ()
+        if self.plan.holdout > 0:
+            validation = tuple(f"val_{m}" for m in HISTORY_VALIDATION.get(self.plan.task, ()))
         return pd.DataFrame(
             [r.as_row() for r in self.progress.history],
-            columns=["round", *self.plan.history_metrics, "rows", "seconds"],
+            columns=["round", *self.plan.history_metrics, *validation, "rows", "seconds"],
         )
 
     @property

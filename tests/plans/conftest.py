@@ -7,6 +7,7 @@ pooled training rows and the held-out rows stay here, in the test, as the yardst
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,8 +99,14 @@ class UnevenLakes:
             )
         return name
 
-    def train(self, plan: collab.plans.Plan, timeout: float = 600) -> tuple[collab.Job, object]:
-        """Submit ``plan``, have every owner approve it, and wait for the model."""
+    def train(
+        self, plan: collab.plans.Plan, timeout: float = 600, *, validation: bool = False
+    ) -> tuple[collab.Job, object]:
+        """Submit ``plan``, have every owner approve it, and wait for the model. Without
+        ``validation`` the plan holds out no rows, so that it trains on the rows scikit-learn's
+        pooled fit, the yardstick, is given."""
+        if not validation and plan.holdout > 0:
+            plan = dataclasses.replace(plan, validation=0.0)  # type: ignore[type-var]
         job = self.federation.submit(plan)
         for lake in self.lakes:
             for request in lake.requests:
