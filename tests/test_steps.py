@@ -43,6 +43,7 @@ def test_one_lake_full_batch_fedavg_is_centralised_gradient_descent():
         rounds=5,
         learning_rate=0.5,
         secure_aggregation=False,
+        validation=0,  # every row trains, as in the steps written out below
     )
     model = Coordinator(plan, [party("a", X, y, plan)]).fit()
     # the same 5 steps written out by hand
@@ -60,7 +61,12 @@ def test_one_lake_full_batch_fedavg_is_centralised_gradient_descent():
 def test_splitting_rows_over_lakes_gives_the_same_full_batch_model():
     X, y = data()
     plan = LogisticRegression(
-        table="t", features=["a", "b", "c"], label="y", rounds=8, secure_aggregation=False
+        table="t",
+        features=["a", "b", "c"],
+        label="y",
+        rounds=8,
+        secure_aggregation=False,
+        validation=0,  # a lake's held-out rows depend on its rows: none, to compare splits
     )
     one = Coordinator(plan, [party("a", X, y, plan)]).fit()
     parts = np.array_split(np.arange(len(y)), 3)

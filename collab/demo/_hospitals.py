@@ -183,6 +183,7 @@ class HospitalsDemo:
     _test: pd.DataFrame = field(repr=False)
     data_dir: Path = field(repr=False, default=Path("."))
     dataset: str = "breast_cancer"
+    parts: list[np.ndarray] = field(repr=False, default_factory=list)  # each lake's rows
 
     def plan(self, **settings: Any) -> Plan:
         """The data set's plan over every feature (``settings`` override): a logistic
@@ -213,20 +214,33 @@ class HospitalsDemo:
         """Held-out rows no lake holds: features and the label."""
         return self._test[[*self.features, self.label]].copy()
 
-    def pooled_training_set(self) -> pd.DataFrame:
+    def pooled_training_set(self, validation: float = 0.0) -> pd.DataFrame:
         """Every lake's rows in one frame: what centralised training would need (forbidden in
-        real life; here the yardstick)."""
-        return self._train[[*self.features, self.label]].copy()
+        real life; here the yardstick). With ``validation``, without the rows each lake holds
+        out for it (a lake's table is one block of rows, in this order)."""
+        from ..plans._evaluation import holdout_mask
 
-    def centralised_model(self):  # type: ignore[no-untyped-def]
+        rows = self._train[[*self.features, self.label]]
+        if not validation:
+            return rows.copy()
+        stratify = self.dataset != "diabetes"
+        kept = []
+        for part in self.parts:
+            mine = rows.iloc[part]
+            held = holdout_mask(mine[self.label].to_numpy(float), validation, stratify=stratify)
+            kept.append(mine[~held])
+        return pd.concat(kept).copy()
+
+    def centralised_model(self, validation: float = 0.0):  # type: ignore[no-untyped-def]
         """scikit-learn on the pooled training rows (standardised): logistic regression
-        (multinomial for several classes), or least squares for a numeric label."""
+        (multinomial for several classes), or least squares for a numeric label. With
+        ``validation``, on the rows a plan with that share trains on."""
         from sklearn.linear_model import LinearRegression as SkLinearRegression
         from sklearn.linear_model import LogisticRegression as SkLogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        pooled = self.pooled_training_set()
+        pooled = self.pooled_training_set(validation)
         estimator = (
             SkLinearRegression()
             if self.dataset == "diabetes"
@@ -354,5 +368,6 @@ def hospitals(
         _train=train,
         _test=test.reset_index(drop=True),
         data_dir=root,
+        parts=list(parts),
         dataset=dataset,
     )

@@ -425,5 +425,10 @@ def register_family(cls: type[Plan]) -> type[Plan]:
 
 
 def families() -> dict[str, type[Plan]]:
-    """Every registered plan family, by name."""
-    return dict(PLAN_FAMILIES)
+    """Every registered family that trains a model, by name (the statistics and evaluation
+    requests the federation sends are families of the protocol too, but train nothing)."""
+    return {
+        name: cls
+        for name, cls in PLAN_FAMILIES.items()
+        if cls.task in ("classification", "regression")
+    }

@@ -2,7 +2,8 @@
 
 JupyterLab starts on a free local port over a copy of ``notebooks/02-data-scientist.ipynb``;
 the browser runs all its cells, then the test looks at the page: the schema browser lists the
-table and the three hospitals, and the training dashboard reached its finished state, updated
+table and the three hospitals, the pooled statistics show as a table with plots, and the
+training dashboard reached its finished state, updated
 by the dashboard's background thread while the notebook went on. Screenshots go to
 ``artifacts/``. Needs Chromium at ``/usr/bin/chromium`` (``.ci/run`` installs it); without it
 the test is skipped with that message, and fails when ``CI`` is set.
@@ -103,6 +104,19 @@ def test_notebook_runs_in_lab_and_shows_the_widgets(lab: RunningLab) -> None:
             expect(schema_browser).to_contain_text("Synthetic rows of patients")
             schema_browser.scroll_into_view_if_needed()
             schema_browser.screenshot(path=str(ARTIFACTS / "schema-browser.png"))
+
+            # the pooled statistics: a table of the columns with a small plot for each, and
+            # the one histogram drawn on its own
+            statistics = page.locator(".collab-statistics")
+            expect(statistics).to_have_count(2)
+            described = statistics.first
+            for column in ("mean_radius", "mean_texture", "malignant", "q50", "missing"):
+                expect(described).to_contain_text(column)
+            expect(described.locator("img")).to_have_count(5)
+            expect(described).to_contain_text("suppressed")
+            expect(statistics.nth(1).locator("img[alt='histogram of mean_radius']")).to_be_visible()
+            described.scroll_into_view_if_needed()
+            described.screenshot(path=str(ARTIFACTS / "statistics.png"))
 
             dashboard = page.locator(".collab-training-dashboard")
             expect(dashboard).to_have_count(1)

@@ -161,5 +161,13 @@ def test_every_family_simulates_on_every_lakes_synthetic_rows(uneven, family, ta
     job = uneven.federation.simulate(plan)
     assert job.status == "done", job.error
     assert len(job.history) == job.plan.total_rounds
-    assert list(job.history.columns) == ["round", *plan.history_metrics, "rows", "seconds"]
+    validation = [c for c in job.history.columns if c.startswith("val_")]
+    assert validation and job.history[validation].notna().all().all() == plan.evaluates_rounds
+    assert list(job.history.columns) == [
+        "round",
+        *plan.history_metrics,
+        *validation,
+        "rows",
+        "seconds",
+    ]
     assert set(job.lake_states.values()) == {"done"}
