@@ -675,6 +675,10 @@ def model_card_report(facts: Mapping[str, Any]) -> Report:
             "Data and training",
             (
                 ("lakes", ", ".join(lakes) or "—"),
+                *(
+                    (f"rows at {lake}", f"at least {fmt(int(n))}")
+                    for lake, n in (facts.get("lake_rows") or {}).items()
+                ),
                 ("rows (pooled, last round)", "—" if rows is None else fmt(int(rows))),
                 ("rounds", fmt(facts.get("rounds"))),
                 *((f"training {k}", fmt(v)) for k, v in metrics.items()),
@@ -691,7 +695,20 @@ def model_card_report(facts: Mapping[str, Any]) -> Report:
                 ("differential privacy", _dp_text(facts.get("dp")) if plan else "not recorded"),
             ),
         ),
-        Section("Provenance", (("collab version", str(facts.get("collab_version", ""))),)),
+        Section(
+            "Provenance",
+            (
+                ("collab version", str(facts.get("collab_version", ""))),
+                *(
+                    (
+                        f"approved at {lake}",
+                        f"audit entry {entry.get('seq')} by {entry.get('actor')}, hash "
+                        f"{_short(str(entry.get('hash', '')))}",
+                    )
+                    for lake, entry in (facts.get("approvals") or {}).items()
+                ),
+            ),
+        ),
     )
     summary = (
         f"predicts {facts.get('label')} from {_count(len(features), 'feature')}; trained over "

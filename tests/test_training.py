@@ -75,7 +75,7 @@ def test_a_saved_model_reads_back_with_its_plan_and_history(iid_demo, trained, t
     assert loaded.card().to_dict() == model.card().to_dict()
 
 
-def test_the_model_card_shows_plan_lakes_rows_rounds_privacy_and_version(trained):
+def test_the_model_card_shows_plan_lakes_rows_rounds_privacy_and_version(iid_demo, trained):
     job, model = trained
     facts = model.card().to_dict()
     last = job.history.iloc[-1]
@@ -88,8 +88,20 @@ def test_the_model_card_shows_plan_lakes_rows_rounds_privacy_and_version(trained
         "accuracy": pytest.approx(last["accuracy"]),
     }
     assert facts["collab_version"] == collab.__version__
+    # each lake's published (coarsened) rows, and the owner's audit entry that approved it
+    assert facts["lake_rows"] == {lake.name: 100 for lake in iid_demo.lakes}
+    for lake in iid_demo.lakes:
+        audit = lake.audit
+        approved = audit[(audit["action"] == "approve") & audit["detail"].str.contains(job.job_id)]
+        assert facts["approvals"][lake.name] == {
+            "seq": int(approved["seq"].iloc[0]),
+            "at": pytest.approx(approved["at"].iloc[0].timestamp()),
+            "actor": "owner",
+            "hash": approved["hash"].iloc[0],
+        }
     page = model.card()._repr_html_()
     assert job.plan.hash in page and "only the sum over lakes is revealed" in page
+    assert "rows at st-mary" in page and "approved at st-mary" in page
 
 
 def test_rounds_past_the_approved_number_or_replayed_are_refused(iid_demo, trained):

@@ -150,6 +150,18 @@ def _run(
         state.log("lake", "release repeated", job=job_id, phase=msg.phase.value, round=msg.round)
         return stored
     result = handler.handle(msg)
+    entry = state.decision_entry(job_id)
+    if entry is not None:  # which of the owner's audit entries approved this, for model cards
+        result = {**result, "approval": entry}
     state.store_result(job_id, msg.phase.value, msg.round, result)
     state.log("lake", "release", job=job_id, phase=msg.phase.value, round=msg.round)
+    if handler.blanked:
+        state.log(
+            "lake",
+            "cells suppressed",
+            job=job_id,
+            table=plan.table,
+            cells=handler.blanked,
+            min_rows=handler.policy.min_rows,
+        )
     return result

@@ -338,6 +338,23 @@ class LakeState:
                 (at, actor, action, text, prev, audit_hash(prev, at, actor, action, text)),
             )
 
+    def decision_entry(self, job_id: str) -> dict[str, Any] | None:
+        """The audit entry that approved ``job_id``: what a model card cites (its ``seq``,
+        time, actor and hash, which the owner's log can be checked against)."""
+        pattern = f'%"job": {json.dumps(job_id)}%'
+        row = (
+            self._db()
+            .execute(
+                "SELECT seq, at, actor, hash FROM audit WHERE action='approve' AND detail LIKE ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (pattern,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            return None
+        return {"seq": int(row[0]), "at": float(row[1]), "actor": row[2], "hash": row[3]}
+
     def audit_rows(self) -> list[tuple[int, float, str, str, str, str, str]]:
         return list(
             self._db().execute(

@@ -39,6 +39,10 @@ class Model(RichDisplay):
     history: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     # the finished model's metrics on the lakes' held-out rows (scikit-learn's names)
     validation: dict[str, Any] = field(default_factory=dict, repr=False)
+    # per lake: the audit entry that approved the plan (seq, time, actor, hash)
+    approvals: dict[str, Any] = field(default_factory=dict, repr=False)
+    # per lake: the table's published row count (rounded down to one significant digit)
+    lake_rows: dict[str, int] = field(default_factory=dict, repr=False)
     collab_version: str = field(default=__version__, repr=False)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -51,7 +55,8 @@ class Model(RichDisplay):
         object.__setattr__(self, "lakes", tuple(self.lakes))
         object.__setattr__(self, "feature_means_", np.asarray(self.feature_means_, dtype=float))
         # plain JSON data whichever way it arrived (a confusion matrix as lists, read or made)
-        object.__setattr__(self, "validation", json.loads(json.dumps(dict(self.validation))))
+        for name in ("validation", "approvals", "lake_rows"):
+            object.__setattr__(self, name, json.loads(json.dumps(dict(getattr(self, name)))))
 
     @property
     def plan(self) -> Plan | None:
@@ -184,6 +189,8 @@ class Model(RichDisplay):
                 "dp": spec.get("dp"),
                 "training_metrics": {k: float(last[k]) for k in metrics if k in last},
                 "validation": dict(self.validation),
+                "lake_rows": dict(self.lake_rows),
+                "approvals": dict(self.approvals),
                 "validation_share": getattr(plan, "holdout", 0.0) if plan is not None else None,
                 "collab_version": self.collab_version,
             }

@@ -91,6 +91,7 @@ class PartyHandler:
         self._masking = masking
         self.policy = policy
         self.bounds = bounds
+        self.blanked = 0  # cells the last release blanked as below the policy's min_rows
 
     @property
     def _where(self) -> str:
@@ -291,7 +292,9 @@ class PartyHandler:
             )
 
         if plan.dp is None:  # with DP, noise protects small cells instead
+            exact = update
             update = plan.suppress(update, self.policy.min_rows)
+            self.blanked = int(np.count_nonzero((exact.values == 0) & (update.values == 1)))
 
         evaluation = None
         if isinstance(message, Round) and message.evaluate:

@@ -55,6 +55,7 @@ class Progress:
     # evaluations since have not beaten it
     best: dict[str, Any] | None = None
     stopped_early: bool = False
+    approvals: dict[str, dict[str, Any]] = field(default_factory=dict)  # each lake's audit entry
 
 
 class Coordinator:
@@ -75,6 +76,7 @@ class Coordinator:
         on_progress: Callable[[Progress], None] | None = None,
         stop: Callable[[], bool] | None = None,
         preset: Standardizer | None = None,
+        facts: dict[str, Any] | None = None,
     ) -> None:
         if not parties:
             raise PlanError("a federated job needs at least one lake")
@@ -83,6 +85,7 @@ class Coordinator:
         self.parties = {p.name: p for p in parties}
         self.progress = Progress(lake_states={p.name: "waiting" for p in parties})
         self.preset = preset
+        self.facts = dict(facts or {})  # what the model records beyond training (lake rows)
         self._on_progress = on_progress or (lambda _: None)
         self._stop = stop or (lambda: False)
         self._pool = ThreadPoolExecutor(max_workers=len(self.parties))
@@ -107,6 +110,9 @@ class Coordinator:
                 answers[name] = future.result()
             except BaseException as exc:
                 failures[name] = exc
+            else:
+                if isinstance(answers[name], dict) and "approval" in answers[name]:
+                    self.progress.approvals[name] = answers[name]["approval"]
         return answers, failures
 
     def _fail(self, failures: dict[str, BaseException]) -> None:
@@ -277,6 +283,8 @@ class Coordinator:
             plan_spec=plan.spec_json,
             history=tuple(record.as_row() for record in progress.history),
             validation=validation,
+            approvals=dict(progress.approvals),
+            **self.facts,
         )
 
     def _model_shape(self, state: dict[str, Any], standardizer: Standardizer) -> tuple[str, int]:

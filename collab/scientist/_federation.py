@@ -293,11 +293,12 @@ class Federation:
         for session in self._sessions.values():
             session.submit(function, source, plan.table)
         preset = self._preset(plan)
+        rows = {lake: s.rows_at_least for lake, s in self.table_schemas(plan.table).items()}
         return Job(
             plan,
             job_id,
             self.lakes,
-            run_remote(dict(self._sessions), function, self._relogin, preset),
+            run_remote(dict(self._sessions), function, self._relogin, preset, {"lake_rows": rows}),
         )
 
     # --- statistics -----------------------------------------------------------------------

@@ -226,6 +226,7 @@ def run_remote(
     function: str,
     relogin: Callable[[str], ScientistSession] | None = None,
     preset: Standardizer | None = None,
+    facts: dict[str, Any] | None = None,
 ) -> Callable[[Job], Model]:
     """The body of a submitted job: wait for every approval, then train over PySyft."""
 
@@ -235,7 +236,7 @@ def run_remote(
         parties: list[Party] = [
             RemoteParty(session, function, job.plan.table) for session in fresh.values()
         ]
-        return train(job, parties, preset)
+        return train(job, parties, preset, facts)
 
     def run(job: Job) -> Model:
         if relogin is not None:
@@ -263,12 +264,17 @@ def run_remote(
         parties: list[Party] = [
             RemoteParty(session, function, job.plan.table) for session in sessions.values()
         ]
-        return train(job, parties, preset)
+        return train(job, parties, preset, facts)
 
     return run
 
 
-def train(job: Job, parties: Sequence[Party], preset: Standardizer | None = None) -> Model:
+def train(
+    job: Job,
+    parties: Sequence[Party],
+    preset: Standardizer | None = None,
+    facts: dict[str, Any] | None = None,
+) -> Model:
     job.status = "running"
     coordinator = Coordinator(
         job.plan,
@@ -277,6 +283,7 @@ def train(job: Job, parties: Sequence[Party], preset: Standardizer | None = None
         on_progress=job._notify,
         stop=lambda: job.cancelled,
         preset=preset,
+        facts=facts if job.plan.task in ("classification", "regression") else None,
     )
     coordinator.progress = job.progress
     for party in parties:

@@ -254,6 +254,10 @@ def test_a_histogram_with_one_row_per_bin_shows_nothing(uneven):
     )
     histogram = uneven.federation.histogram(name, "score", bins=30)
     assert histogram["count"].isna().all()
+    for lake in uneven.lakes:  # each lake blanked its ten one-row bins, and says so
+        audit = lake.audit
+        logged = audit[(audit["action"] == "cells suppressed") & audit["detail"].str.contains(name)]
+        assert len(logged) == 1 and '"cells": 10' in logged["detail"].iloc[0]
     described = uneven.federation.describe(name, ["score"], bins=30)
     assert described.loc["score", "count"] == 30
     assert described.loc["score", "mean"] == pytest.approx(15.0)
