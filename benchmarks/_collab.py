@@ -121,6 +121,9 @@ class Lakes:
 def plan_for(
     data: Dataset, table: str, family: type[Plan] = LogisticRegression, **settings: Any
 ) -> Plan:
+    """A plan over every feature. It holds out no rows (``validation=0``) unless given, so
+    that it trains on the rows MLlib and scikit-learn are fitted on."""
+    settings = {"validation": 0.0, **settings}
     return family(table=table, features=data.features, label=data.label, **settings)
 
 

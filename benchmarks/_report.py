@@ -180,6 +180,25 @@ ROUND_PARTS = (
 )
 
 
+def _first_run_lines(run: dict[str, Any] | None) -> list[str]:
+    """``python -m collab demo``'s own wall time and its parts."""
+    if not run:
+        return []
+    parts = run["parts"]
+    return [
+        "",
+        "## The demo as a newcomer runs it",
+        "",
+        f"`python -m collab demo --split iid --rounds {run['rounds']}` in its own process "
+        f"(exit code {run['exit_code']}): {_fmt(run['process_seconds'], 1)} s from the "
+        f"command to its end, {_fmt(run['demo_seconds'], 1)} s inside the demo.",
+        "",
+        "| part | seconds |",
+        "|---|---|",
+        *(f"| {name} | {_fmt(seconds, 1)} |" for name, seconds in parts.items()),
+    ]
+
+
 def _split_row(name: str, split: dict[str, float]) -> str:
     keys = ("round", *ROUND_PARTS)
     return f"| {name} | " + " | ".join(_fmt(split.get(k), 3) for k in keys) + " |"
@@ -249,6 +268,7 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
     for group in ("sizes", "large"):
         for entry in (results.get(group) or {}).values():
             lines += _accuracy_rows("synthetic, 20 features, 3 lakes", entry)
+    lines += _first_run_lines(results.get("first_run"))
     lines += [
         "",
         "## Where a round's time goes (seconds, means over rounds after the first)",

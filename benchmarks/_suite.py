@@ -30,6 +30,7 @@ from ._probe import Probe, mean_split
 
 WORKLOADS = (
     "yardsticks",
+    "first_run",
     "demo",
     "sizes",
     "large",
@@ -72,6 +73,7 @@ class Suite:
     dp_learning_rate: float = 10.0
     demo_rounds: int = 30
     demo_dp_learning_rate: float = 1.0
+    first_run_rounds: int = 30  # `python -m collab demo`'s own default
     family_sizes: tuple[int, ...] = (100_000, 1_000_000)  # 3 lakes, every round through PySyft
     family_rounds: int = 6
     mlp_hidden: tuple[int, ...] = (32,)
@@ -101,6 +103,7 @@ SMOKE = Suite(
     rounds=1,
     dp_rounds=1,
     demo_rounds=1,
+    first_run_rounds=2,
     family_sizes=(3_000,),
     family_rounds=1,
     sklearn_mlp_epochs=2,
@@ -284,6 +287,40 @@ def _collab_runs(
             )
             runs.append(run.to_dict(target))
     return runs
+
+
+def first_run(ctx: Context) -> dict[str, Any]:
+    """``python -m collab demo`` (the iid split), as a newcomer runs it after installing: its
+    own process, its own Spark, its wall time and its parts as the demo measures them."""
+    timings = ctx.root / "first_run.json"
+    command = [
+        sys.executable,
+        "-m",
+        "collab",
+        "demo",
+        "--split",
+        "iid",
+        "--quiet",
+        "--rounds",
+        str(ctx.suite.first_run_rounds),
+        "--log",
+        str(ctx.root / "first_run.log"),
+        "--timings",
+        str(timings),
+    ]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if not timings.is_file():
+        raise RuntimeError(f"the demo failed (exit {done.returncode}): {done.stderr[-2000:]}")
+    measured = json.loads(timings.read_text())
+    return {
+        "rounds": ctx.suite.first_run_rounds,
+        "exit_code": done.returncode,
+        "process_seconds": wall,  # with the interpreter's start and the imports
+        "demo_seconds": measured["total"],
+        "parts": measured["parts"],
+    }
 
 
 def demo(ctx: Context) -> dict[str, Any]:
@@ -674,6 +711,7 @@ def _free_port() -> int:
 
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "yardsticks": yardsticks,
+    "first_run": first_run,
     "demo": demo,
     "sizes": sizes,
     "large": large,

@@ -528,6 +528,7 @@ def job_payload(job: Any) -> dict[str, Any]:
         {
             "round": int(r.round),
             **{name: _json_number(r.metrics.get(name)) for name in job.plan.history_metrics},
+            **{k: _json_number(v) for k, v in r.metrics.items() if k.startswith("val_")},
             "rows": None if r.rows is None else int(r.rows),
         }
         for r in list(job.progress.history)

@@ -194,14 +194,34 @@ def _syft() -> Any:
     return syft
 
 
+def _quiet_notebook_displays() -> None:
+    """In a notebook, drop what PySyft displays (``IPython.display.display``) from a thread
+    inside :func:`_quiet`, as its prints are dropped."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    publisher = getattr(shell, "display_pub", None)
+    if publisher is None or getattr(publisher, "_collab_quiet", False):
+        return
+    publish = publisher.publish
+
+    def quiet_publish(*args: Any, **kwargs: Any) -> Any:
+        if getattr(_thread, "quiet", False):
+            return None
+        return publish(*args, **kwargs)
+
+    publisher.publish = quiet_publish
+    publisher._collab_quiet = True
+
+
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Hide PySyft's banners and progress bars printed by this thread (other threads' output,
-    such as a job's progress, still shows)."""
+    """Hide PySyft's banners, progress bars and notebook displays made by this thread (other
+    threads' output, such as a job's progress, still shows)."""
     for name in ("stdout", "stderr"):
         stream = getattr(sys, name)
         if not isinstance(stream, _ThreadQuietStream):
             setattr(sys, name, _ThreadQuietStream(stream))
+    _quiet_notebook_displays()
     previous = getattr(_thread, "quiet", False)
     _thread.quiet = True
     try:

@@ -21,7 +21,8 @@ POLL_SECONDS = 0.5
 
 def curves_png(history: list[dict[str, Any]], rounds: int, metric: str = "accuracy") -> bytes:
     """The loss and the plan's primary ``metric`` (accuracy, R², ...) per round, side by
-    side, as a PNG (matplotlib, no pyplot: safe to draw from a background thread)."""
+    side, on the training rows and (where the plan validates) the lakes' held-out rows, as a
+    PNG (matplotlib, no pyplot: safe to draw from a background thread)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -29,12 +30,29 @@ def curves_png(history: list[dict[str, Any]], rounds: int, metric: str = "accura
     FigureCanvasAgg(figure)
     loss_axes, metric_axes = figure.subplots(1, 2)
     x = [r["round"] for r in history]
-    for axes, key, colour, title in (
-        (loss_axes, "loss", "tab:blue", "loss (training)"),
-        (metric_axes, metric, "tab:green", f"{metric} (training)"),
+
+    def values(key: str) -> list[float]:
+        return [float("nan") if r.get(key) is None else float(r[key]) for r in history]
+
+    # the same model on the lakes' held-out rows, where the plan validates (log loss is the
+    # held-out counterpart of a classifier's training loss)
+    for axes, key, held_out, colour, title in (
+        (loss_axes, "loss", "val_log_loss", "tab:blue", "loss"),
+        (metric_axes, metric, f"val_{metric}", "tab:green", metric),
     ):
-        y = [float("nan") if r.get(key) is None else float(r[key]) for r in history]
-        axes.plot(x, y, marker="o", markersize=3, color=colour)
+        axes.plot(x, values(key), marker="o", markersize=3, color=colour, label="training")
+        validated = values(held_out)
+        if any(v == v for v in validated):  # not all NaN
+            axes.plot(
+                x,
+                validated,
+                marker="s",
+                markersize=3,
+                linestyle="--",
+                color="tab:orange",
+                label="held-out rows",
+            )
+            axes.legend(fontsize=8)
         axes.set_title(title, fontsize=10)
         axes.set_xlabel("round", fontsize=9)
         axes.set_xlim(0.5, max(rounds, 1) + 0.5)

@@ -71,6 +71,13 @@ def test_a_classifier_is_validated_on_held_out_rows_as_it_trains(uneven):
     # training never touched the held-out rows: the summed training rows are the others
     assert (history["rows"] == len(table.train) - len(held)).all()
     assert_same(model.validation, sklearn_scores(model, held, table.label))
+    # the dashboard's curves read the held-out figures from the job's payload
+    from collab._display import job_payload
+    from collab.widgets._dashboard import curves_png
+
+    shown = job_payload(job)["history"]
+    assert [r["val_accuracy"] for r in shown[::2]] == history["val_accuracy"].iloc[::2].tolist()
+    assert curves_png(shown, 6, "accuracy").startswith(b"\x89PNG")
     assert model.card().to_dict()["validation"]["accuracy"] == model.validation["accuracy"]
     reloaded = collab.load_model(model.save(uneven.lakes[0].data_dir / "validated.json"))
     assert reloaded.validation == model.validation
