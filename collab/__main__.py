@@ -63,10 +63,14 @@ def _demo(args: argparse.Namespace) -> int:
             )
             print(described[["count", "mean", "std", "q25", "q50", "q75"]].round(3).to_string())
 
-            plan = demo.plan(rounds=args.rounds, validation=VALIDATION)
+            # scikit-learn's default penalty (C=1) on the rows the plan trains on, which the
+            # pooled count above tells
+            training_rows = float(described["count"].max()) * (1 - VALIDATION)
+            plan = demo.plan(rounds=args.rounds, validation=VALIDATION, l2=1 / training_rows)
             print(
                 f"\nPlan: logistic regression on {len(plan.features)} features -> "
-                f"{plan.label!r}, {plan.rounds} rounds x {plan.local_epochs} local epochs "
+                f"{plan.label!r}, {plan.rounds} rounds x {plan.local_epochs} local epochs, "
+                f"L2 {plan.l2:.2g} (scikit-learn's C=1), {VALIDATION:.0%} of rows held out "
                 f"(plan {plan.hash[:12]})"
             )
             t3 = time.perf_counter()
