@@ -37,6 +37,9 @@ class Policy:
     auto_approve_statistics
         Approve statistics requests inside this policy without waiting for the owner (plans
         still wait, unless ``auto_approve``).
+    release_per_lake
+        Let this lake's own statistics and evaluation figures be released (a request without
+        secure aggregation); by default only figures pooled with the other lakes leave.
     """
 
     allowed_columns: tuple[str, ...] | None = None
@@ -48,6 +51,7 @@ class Policy:
     auto_approve: bool = False
     allow_statistics: bool = True
     auto_approve_statistics: bool = False
+    release_per_lake: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -58,7 +58,21 @@ def run_request(data: Any, job_id: str, plan_json: str, message: str) -> dict[st
                 "its audit log for the owner (they are not sent, as they may quote data)."
             )
         )
+    if _first_of_job(message):
+        entry = state.decision_entry(job_id)
+        if entry is not None:  # the owner's audit entry that approved the job, for its card
+            result = {**result, "approval": entry}
     return {"ok": True, **result}
+
+
+def _first_of_job(message: str) -> bool:
+    """Whether ``message`` is the job's first exchange with this lake: key set-up, or
+    (without secure aggregation) the statistics or the first round."""
+    try:
+        data = json.loads(message)
+        return int(data.get("round", 0)) == 1 and data.get("phase") in ("keys", "stats", "round")
+    except Exception:
+        return False
 
 
 def _error(exc: CollabError) -> dict[str, Any]:
@@ -150,9 +164,6 @@ def _run(
         state.log("lake", "release repeated", job=job_id, phase=msg.phase.value, round=msg.round)
         return stored
     result = handler.handle(msg)
-    entry = state.decision_entry(job_id)
-    if entry is not None:  # which of the owner's audit entries approved this, for model cards
-        result = {**result, "approval": entry}
     state.store_result(job_id, msg.phase.value, msg.round, result)
     state.log("lake", "release", job=job_id, phase=msg.phase.value, round=msg.round)
     if handler.blanked:

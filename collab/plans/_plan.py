@@ -282,6 +282,16 @@ class Plan(RichDisplay):
                         f"owner to publish the range of each {role} it scales "
                         "(add_table(..., bounds={...})). Drop it or ask the owner."
                     )
+        if (
+            self.task in ("statistics", "evaluation")
+            and not self.secure_aggregation
+            and not policy.release_per_lake
+        ):
+            raise PolicyViolation(
+                f"{where}: the owner releases this lake's figures only pooled with the other "
+                "lakes'; set secure_aggregation=True (or ask the owner for "
+                "Policy(release_per_lake=True))."
+            )
         if policy.require_secure_aggregation and not self.secure_aggregation:
             raise PolicyViolation(
                 f"{where}: the owner requires secure aggregation; set secure_aggregation=True."

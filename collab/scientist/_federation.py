@@ -350,15 +350,7 @@ class Federation:
         from ._statistics import DESCRIBE_COLUMNS, Description
 
         chosen = list(columns) if columns is not None else self._describable(table)
-        request = Statistics(
-            table=table,
-            features=chosen,
-            kind="describe",
-            bins=bins,
-            dp=dp,
-            secure_aggregation=secure_aggregation,
-        )
-        pooled = self._release(request, timeout)
+        pooled = self._release(table, chosen, "describe", bins, dp, secure_aggregation, timeout)
         frame, extras = pooled.describe(self._min_rows(table))
         result = Description(frame.reindex(columns=DESCRIBE_COLUMNS))
         result.attrs.update(
@@ -399,15 +391,7 @@ class Federation:
                     "so there is no agreed range to bin; ask the owner to publish them "
                     "(add_table(..., bounds={...})), or use fed.describe for its mean and spread"
                 )
-        request = Statistics(
-            table=table,
-            features=[column],
-            kind="describe",
-            bins=bins,
-            dp=dp,
-            secure_aggregation=secure_aggregation,
-        )
-        pooled = self._release(request, timeout)
+        pooled = self._release(table, [column], "describe", bins, dp, secure_aggregation, timeout)
         _, extras = pooled.describe(self._min_rows(table))
         result = Histogram(extras[column]["histogram"])
         result.attrs.update(column=column, note=_release_note(pooled, self._min_rows(table)))
@@ -431,14 +415,7 @@ class Federation:
         """
         from ._statistics import Crosstab
 
-        request = Statistics(
-            table=table,
-            features=[a, b],
-            kind="crosstab",
-            dp=dp,
-            secure_aggregation=secure_aggregation,
-        )
-        pooled = self._release(request, timeout)
+        pooled = self._release(table, [a, b], "crosstab", 10, dp, secure_aggregation, timeout)
         result = Crosstab(pooled.crosstab(self._min_rows(table)))
         result.attrs.update(note=_release_note(pooled, self._min_rows(table)))
         return result
@@ -473,9 +450,27 @@ class Federation:
     def _min_rows(self, table: str) -> int:
         return max(p.min_rows for p in self.policies(table).values())
 
-    def _release(self, request: Statistics, timeout: float | None) -> PooledStatistics:
-        job = self.submit(request)
-        return job.result(timeout=timeout)  # type: ignore[return-value]
+    def _release(
+        self,
+        table: str,
+        columns: list[str],
+        kind: str,
+        bins: int,
+        dp: DP | None,
+        secure_aggregation: bool,
+        timeout: float | None,
+    ) -> PooledStatistics:
+        """Send a statistics request, wait for the owners and the lakes, and return the
+        pooled sums."""
+        request = Statistics(
+            table=table,
+            features=columns,
+            kind=kind,
+            bins=bins,
+            dp=dp,
+            secure_aggregation=secure_aggregation,
+        )
+        return self.submit(request).result(timeout=timeout)  # type: ignore[return-value]
 
     def _preset(self, plan: Plan) -> Standardizer | None:
         """For a DP plan, scaling by the owners' published bounds (the same on every lake)."""

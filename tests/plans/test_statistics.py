@@ -33,21 +33,27 @@ def clinic_frame(uneven) -> tuple[pd.DataFrame, list[np.ndarray]]:
     return frame, parts
 
 
-@pytest.fixture(scope="module")
-def clinic(uneven):
+def host_clinic(uneven, name: str, max_epsilon: float | None = None):
+    """The clinic frame hosted as table ``name``: bounds published for two columns, the
+    categories of ``size``, statistics approved by policy, MIN_ROWS a cell."""
     frame, parts = clinic_frame(uneven)
     bounds = {c: _published_range(frame[c]) for c in ("mean_radius", "mean_texture")}
-    name = uneven.host(
-        "clinic",
+    uneven.host(
+        name,
         frame,
         parts,
         bounds=bounds,
-        max_epsilon=None,
+        max_epsilon=max_epsilon,
         categories={"size": SIZES},
         auto_approve_statistics=True,
         min_rows=MIN_ROWS,
     )
     return name, frame, parts, bounds
+
+
+@pytest.fixture(scope="module")
+def clinic(uneven):
+    return host_clinic(uneven, "clinic")
 
 
 def blanked(local: list[np.ndarray]) -> np.ndarray:
@@ -170,18 +176,7 @@ def test_a_histogram_draws_itself_and_a_crosstab_isolating_one_row_is_suppressed
 
 
 def test_statistics_under_dp_are_noisy_charged_and_audited(uneven):
-    frame, parts = clinic_frame(uneven)
-    bounds = {c: _published_range(frame[c]) for c in ("mean_radius", "mean_texture")}
-    name = uneven.host(
-        "clinic_dp",
-        frame,
-        parts,
-        bounds=bounds,
-        max_epsilon=2.0,
-        categories={"size": SIZES},
-        auto_approve_statistics=True,
-        min_rows=MIN_ROWS,
-    )
+    name, frame, _, bounds = host_clinic(uneven, "clinic_dp", max_epsilon=2.0)
     before = [
         lake.budget(SCIENTIST[0]).set_index("table").loc[name, "epsilon spent"]
         for lake in uneven.lakes
@@ -215,16 +210,7 @@ def test_statistics_under_dp_are_noisy_charged_and_audited(uneven):
 
 
 def test_differencing_with_another_grid_or_other_lakes_is_refused_and_audited(uneven):
-    frame, parts = clinic_frame(uneven)
-    bounds = {"mean_radius": _published_range(frame["mean_radius"])}
-    name = uneven.host(
-        "clinic_attacks",
-        frame,
-        parts,
-        bounds=bounds,
-        max_epsilon=None,
-        auto_approve_statistics=True,
-    )
+    name, *_ = host_clinic(uneven, "clinic_attacks")
     fed = uneven.federation
     fed.histogram(name, "mean_radius", bins=8)
     with pytest.raises(collab.PrivacyError, match="with 8 bins"):
@@ -311,6 +297,9 @@ def test_bad_statistics_requests_name_the_lake_table_and_column(uneven, clinic):
         fed.crosstab(name, "size", "mean_radius")
     with pytest.raises(collab.PrivacyError, match="patient_id.*private"):
         fed.describe("biopsies", ["patient_id"])
+    # one lake's own figures leave only where its owner says so
+    with pytest.raises(collab.PolicyViolation, match="only pooled with the other lakes"):
+        fed.describe(name, ["mean_radius"], secure_aggregation=False)
 
 
 def test_simulate_runs_a_statistics_request_on_synthetic_rows(uneven, clinic):
