@@ -345,11 +345,16 @@ class Statistics(Plan):
     def build_model(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
     ) -> PooledStatistics:  # type: ignore[override]
+        header = Update.size(0, 0)  # a lake's vector starts with its row counts
         return PooledStatistics(
             plan=self,
             values=np.asarray(state["values"], dtype=np.float64),
             rows=float(state["rows"]),
             lakes=tuple(context.get("lakes", ())),
+            per_lake={
+                lake: np.asarray(vector, dtype=np.float64)[header:]
+                for lake, vector in (context.get("per_lake") or {}).items()
+            },
         )
 
     def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -380,6 +385,18 @@ class PooledStatistics:
     values: np.ndarray
     rows: float
     lakes: tuple[str, ...] = ()
+    # each lake's own sums, where its owner releases them (a request without secure
+    # aggregation under Policy(release_per_lake=True))
+    per_lake: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def lake(self, name: str) -> PooledStatistics:
+        """The figures of lake ``name`` alone (only where its owner released them)."""
+        if name not in self.per_lake:
+            raise PrivacyError(
+                f"lake {name!r} released no figures of its own; its owner allows them with "
+                "Policy(release_per_lake=True), asked for without secure aggregation"
+            )
+        return PooledStatistics(self.plan, self.per_lake[name], self.rows, (name,))
 
     @property
     def noise_std(self) -> float:

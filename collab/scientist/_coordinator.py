@@ -24,6 +24,8 @@ from ..protocol import Deal, Evaluate, Keys, Receive, Round, Stats, Unmask
 from ..secure import secure_threshold
 from ._parties import Party
 
+MODEL_TASKS = ("classification", "regression")
+
 
 @dataclass
 class RoundRecord:
@@ -56,6 +58,8 @@ class Progress:
     best: dict[str, Any] | None = None
     stopped_early: bool = False
     approvals: dict[str, dict[str, Any]] = field(default_factory=dict)  # each lake's audit entry
+    # each lake's own vector of the last exchange, only where it was sent unmasked
+    per_lake: dict[str, Any] = field(default_factory=dict)
 
 
 class Coordinator:
@@ -152,7 +156,9 @@ class Coordinator:
         if not self.plan.secure_aggregation:
             if failures:
                 self._fail(failures)
-            return np.sum([np.asarray(a["vector"]) for a in answers.values()], axis=0)
+            vectors = {name: np.asarray(a["vector"]) for name, a in answers.items()}
+            self.progress.per_lake = vectors  # the owners released them: kept for the result
+            return np.sum(list(vectors.values()), axis=0)
         from ..secure import AggregationAborted, unmask, unpack
 
         hard = {n: e for n, e in failures.items() if not isinstance(e, LakeError)}
@@ -285,6 +291,8 @@ class Coordinator:
             validation=validation,
             approvals=dict(progress.approvals),
             **self.facts,
+            # a request for figures (not a model) also gets each lake's own, where released
+            **({"per_lake": dict(progress.per_lake)} if plan.task not in MODEL_TASKS else {}),
         )
 
     def _model_shape(self, state: dict[str, Any], standardizer: Standardizer) -> tuple[str, int]:

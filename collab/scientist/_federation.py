@@ -343,7 +343,9 @@ class Federation:
         Description
             A DataFrame indexed by column with ``count``, ``missing``, ``mean``, ``std``
             (ddof=1), ``q05``, ``q25``, ``q50``, ``q75``, ``q95`` (NaN where a column is not
-            numeric, has no published bounds, or was suppressed). ``attrs`` holds per column
+            numeric, has no published bounds, or was suppressed). ``attrs`` holds
+            ``per_lake`` (each lake's own table, asked for with ``secure_aggregation=False``
+            where every owner's policy says ``release_per_lake``), and per column
             ``histograms``, ``categories``, ``quantile_error`` and, with DP, ``noise`` (the
             standard deviation of the noise on each column's count and mean).
         """
@@ -353,7 +355,12 @@ class Federation:
         pooled = self._release(table, chosen, "describe", bins, dp, secure_aggregation, timeout)
         frame, extras = pooled.describe(self._min_rows(table))
         result = Description(frame.reindex(columns=DESCRIBE_COLUMNS))
+        per_lake = {}
+        for lake in pooled.per_lake:  # only where the owners release a lake's own figures
+            own, _ = pooled.lake(lake).describe(self._min_rows(table))
+            per_lake[lake] = own.reindex(columns=DESCRIBE_COLUMNS)
         result.attrs.update(
+            per_lake=per_lake,
             histograms={c: e["histogram"] for c, e in extras.items() if "histogram" in e},
             categories={c: e["categories"] for c, e in extras.items() if "categories" in e},
             quantile_error={

@@ -225,6 +225,32 @@ def test_differencing_with_another_grid_or_other_lakes_is_refused_and_audited(un
     assert refusals["detail"].str.contains("lakes left out").sum() == 1
 
 
+def test_a_lakes_own_figures_come_only_where_its_owner_releases_them(uneven):
+    frame, parts = clinic_frame(uneven)
+    bounds = {"mean_radius": _published_range(frame["mean_radius"])}
+    name = uneven.host(
+        "clinic_per_lake",
+        frame,
+        parts,
+        bounds=bounds,
+        max_epsilon=None,
+        auto_approve_statistics=True,
+        min_rows=MIN_ROWS,
+        release_per_lake=True,
+    )
+    fed = uneven.federation
+    pooled = fed.describe(name, ["mean_radius"])  # securely aggregated: pooled figures only
+    assert pooled.attrs["per_lake"] == {}
+    described = fed.describe(name, ["mean_radius"], secure_aggregation=False)
+    assert described.loc["mean_radius", "mean"] == pytest.approx(frame["mean_radius"].mean())
+    for lake, rows in zip(uneven.lakes, parts, strict=True):
+        own = described.attrs["per_lake"][lake.name]
+        assert own.loc["mean_radius", "count"] == len(rows)
+        assert own.loc["mean_radius", "mean"] == pytest.approx(
+            frame["mean_radius"].iloc[rows].mean(), rel=1e-9
+        )
+
+
 def test_a_histogram_with_one_row_per_bin_shows_nothing(uneven):
     rng = np.random.default_rng(3)
     frame = pd.DataFrame({"score": np.concatenate([np.arange(30) + 0.5, rng.uniform(0, 30, 0)])})
