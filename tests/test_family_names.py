@@ -14,9 +14,10 @@ import collab.plans
 
 ROOT = Path(__file__).resolve().parents[1] / "collab"
 EXEMPT = ("plans", "demo")
-# the federation's own request for pooled statistics (fed.describe makes it): one family of
-# the protocol that the scientist's API names, as it names Plan
-FEDERATION_REQUESTS = {"Statistics"}
+# the federation's own requests for pooled statistics (fed.describe) and for a model's
+# evaluation (fed.evaluate): families of the protocol that the scientist's API names, as it
+# names Plan
+FEDERATION_REQUESTS = {"Statistics", "Evaluation"}
 
 
 def concrete_names() -> tuple[set[str], set[str]]:

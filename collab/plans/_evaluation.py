@@ -8,7 +8,7 @@ for a regression the squared and absolute errors and the label's sums. The poole
 scikit-learn's metrics (:func:`evaluation_metrics`); ROC AUC comes from the histograms, exact up
 to ties inside a bin (its stated error, ``roc_auc_error``).
 
-:class:`Evaluation` is the request ``model.evaluate(fed, table)`` sends: a finished model
+:class:`Evaluation` is the request ``fed.evaluate(model, table)`` sends: a finished model
 evaluated on all rows of another federation's table, approved like a plan.
 """
 
@@ -16,20 +16,18 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .._errors import PlanError, PolicyViolation
 from .._schema import ColumnSchema
 from ._classes import class_index
+from ._model import Model, model_from_document
 from ._plan import Plan, register_family
 from ._stats import Standardizer
 from ._update import Update
-
-if TYPE_CHECKING:
-    from ._model import Model
 
 SCORE_BINS = 100
 REGRESSION_METRICS = ("rmse", "mae", "r2")
@@ -165,25 +163,6 @@ def _auc(positive: np.ndarray, negative: np.ndarray) -> tuple[float, float]:
     return auc, 0.5 * same / pairs
 
 
-def model_document(model: Model) -> dict[str, Any]:
-    """The learned values of ``model`` as plain data (what an evaluation request carries)."""
-    from ._model import _plain
-
-    skip = {"history", "plan_spec", "validation"}
-    values = {f.name: _plain(getattr(model, f.name)) for f in fields(model) if f.name not in skip}
-    return {"family": model.family, "fields": values}
-
-
-def model_from_document(document: Mapping[str, Any]) -> Model:
-    from ._model import _MODELS, _restored
-
-    cls = _MODELS.get(str(document.get("family")))
-    if cls is None:
-        raise PlanError(f"no installed model family {document.get('family')!r}")
-    values = {k: _restored(v) for k, v in dict(document["fields"]).items()}
-    return cls(**values)
-
-
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
 class Evaluation(Plan):
@@ -194,7 +173,8 @@ class Evaluation(Plan):
     table, features, label
         The table and the model's own features and label.
     trained
-        The model's learned values (:func:`model_document`): what the owners approve.
+        The model's learned values (``model.to_document(learned_only=True)``): what the
+        owners approve.
     """
 
     model: ClassVar[str] = "model_evaluation"

@@ -126,42 +126,31 @@ class Model(RichDisplay):
         its lakes, rounds and history, and the collab version; :func:`collab.load_model`
         reads it back. Plain data, no pickle: reading a model never runs code."""
         target = Path(path)
-        document = {
+        target.write_text(json.dumps(self.to_document(), indent=1))
+        return target
+
+    def to_document(self, *, learned_only: bool = False) -> dict[str, Any]:
+        """The model as plain JSON data (what :meth:`save` writes); with ``learned_only``,
+        without its records (history, plan, validation, approvals, rows): what an evaluation
+        request carries to the lakes."""
+        records = ("history", "plan_spec", "validation", "approvals", "lake_rows")
+        return {
             "format": SAVED_MODEL_FORMAT,
             "format_version": 1,
             "collab_version": __version__,
             "family": self.family,
-            "fields": {f.name: _plain(getattr(self, f.name)) for f in fields(self)},
+            "fields": {
+                f.name: _plain(getattr(self, f.name))
+                for f in fields(self)
+                if not (learned_only and f.name in records)
+            },
         }
-        target.write_text(json.dumps(document, indent=1))
-        return target
 
     def evaluate(self, fed: Any, table: str, *, timeout: float | None = None) -> dict[str, Any]:
         """This model's metrics on every row of ``table`` in federation ``fed`` (lakes that
-        took no part in training: the external validation a study needs).
-
-        Sent as a request each owner approves (the learned values travel with it); each lake
-        computes its sums with Spark and only the pooled sums leave, securely aggregated.
-        Waits, with progress, until the owners decided and the lakes answered.
-
-        Returns
-        -------
-        dict
-            scikit-learn's metric names: ``accuracy``, ``log_loss``, ``precision``,
-            ``recall``, ``f1``, ``roc_auc`` (with ``roc_auc_error``, its largest error from
-            binning the scores) and ``confusion_matrix`` for a classifier; ``rmse``, ``mae``,
-            ``r2`` for a regression.
-        """
-        from ._evaluation import Evaluation, model_document
-
-        request = Evaluation(
-            table=table,
-            features=self.features,
-            label=self.label,
-            trained=model_document(self),
-        )
-        job = fed.submit(request)
-        return job.result(timeout=timeout)  # type: ignore[no-any-return]
+        took no part in training: the external validation a study needs); see
+        :meth:`collab.Federation.evaluate`."""
+        return fed.evaluate(self, table, timeout=timeout)  # type: ignore[no-any-return]
 
     def card(self) -> ModelCard:
         """What an ethics board asks of this model: the plan and its hash, the lakes, the
@@ -319,21 +308,27 @@ def load_model(path: str | Path) -> Model:
         document = json.loads(source.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise PlanError(f"cannot read a model from {str(source)!r}: {exc}") from exc
+    return model_from_document(document, repr(str(source)))
+
+
+def model_from_document(document: Any, source: str = "the document") -> Model:
+    """The model :meth:`Model.to_document` describes; :class:`PlanError` saying what is
+    wrong with ``source`` otherwise."""
     if not isinstance(document, dict) or document.get("format") != SAVED_MODEL_FORMAT:
         raise PlanError(
-            f"{str(source)!r} is not a saved collab model (no format {SAVED_MODEL_FORMAT!r}); "
+            f"{source} is not a saved collab model (no format {SAVED_MODEL_FORMAT!r}); "
             "save one with model.save(path)"
         )
     if document.get("format_version") != 1:
         raise PlanError(
-            f"{str(source)!r} was saved in format version {document.get('format_version')!r} "
+            f"{source} was saved in format version {document.get('format_version')!r} "
             f"by collab {document.get('collab_version')}; this collab reads version 1"
         )
     family = document.get("family")
-    cls = _MODELS.get(family)
+    cls = _MODELS.get(family)  # type: ignore[arg-type]
     if cls is None:
         raise PlanError(
-            f"{str(source)!r} holds a {family!r} model, a family not installed here "
+            f"{source} holds a {family!r} model, a family not installed here "
             f"(installed: {', '.join(sorted(_MODELS))}); import the module that registers it"
         )
     saved = document.get("fields", {})
@@ -341,11 +336,11 @@ def load_model(path: str | Path) -> Model:
     unknown = sorted(set(saved) - known)
     if unknown:
         raise PlanError(
-            f"{str(source)!r} has value(s) {', '.join(unknown)} that a {family!r} model "
+            f"{source} has value(s) {', '.join(unknown)} that a {family!r} model "
             f"does not have; it was saved by collab {document.get('collab_version')}"
         )
     values = {name: _restored(value) for name, value in saved.items()}
     try:
         return cls(**values)
     except TypeError as exc:
-        raise PlanError(f"{str(source)!r} is not a complete {family!r} model: {exc}") from exc
+        raise PlanError(f"{source} is not a complete {family!r} model: {exc}") from exc

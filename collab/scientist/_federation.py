@@ -15,7 +15,7 @@ from .._policy import Policy
 from .._request_code import function_name, render
 from .._schema import TableSchema, presence
 from .._syft import ScientistSession
-from ..plans import Plan, PooledStatistics, Standardizer, Statistics
+from ..plans import Evaluation, Model, Plan, PooledStatistics, Standardizer, Statistics
 from ._job import Job, run_remote, train
 from ._parties import MockParty
 
@@ -426,6 +426,33 @@ class Federation:
         result = Crosstab(pooled.crosstab(self._min_rows(table)))
         result.attrs.update(note=_release_note(pooled, self._min_rows(table)))
         return result
+
+    def evaluate(self, model: Model, table: str, *, timeout: float | None = None) -> dict[str, Any]:
+        """``model``'s metrics on every row of ``table`` (lakes that took no part in training:
+        the external validation a study needs; ``model.evaluate(fed, table)`` is the same).
+
+        Sent as a request each owner approves (the learned values travel with it; the
+        owner's ``allowed_models`` is checked against the model's family); each lake computes
+        its sums with Spark and only the pooled sums leave, securely aggregated. Waits, with
+        progress, until the owners decided and the lakes answered.
+
+        Returns
+        -------
+        dict
+            scikit-learn's metric names: ``accuracy``, ``log_loss``, ``precision``,
+            ``recall``, ``f1``, ``roc_auc`` (with ``roc_auc_error``, its largest error from
+            binning the scores) and ``confusion_matrix`` for a classifier; ``rmse``, ``mae``,
+            ``r2`` for a regression.
+        """
+        if not isinstance(model, Model):
+            raise PlanError(f"expected a trained collab model, got {type(model).__name__}")
+        request = Evaluation(
+            table=table,
+            features=model.features,
+            label=model.label,
+            trained=model.to_document(learned_only=True),
+        )
+        return self.submit(request).result(timeout=timeout)  # type: ignore[return-value]
 
     def _describable(self, table: str) -> list[str]:
         """Non-private columns every lake allows and publishes enough about to summarise."""
