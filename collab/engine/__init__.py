@@ -2,14 +2,32 @@
 
 from ._spark import check_java, spark_session
 from ._step import TableRows, table_rows
-from ._tables import TableFacts, guess_format, inspect
+from ._tables import (
+    CATALOG,
+    CATALOG_PREFIX,
+    FORMATS,
+    VIEW,
+    TableFacts,
+    define_view,
+    guess_format,
+    inspect,
+    read,
+    view_source,
+)
 
 __all__ = [
+    "CATALOG",
+    "CATALOG_PREFIX",
+    "FORMATS",
+    "VIEW",
     "TableFacts",
     "TableRows",
     "check_java",
+    "define_view",
     "guess_format",
     "inspect",
+    "read",
     "spark_session",
     "table_rows",
+    "view_source",
 ]

@@ -280,8 +280,10 @@ class TableRows:
         columns: tuple[str, ...],
         encodings: Mapping[str, Sequence[Any]] | None = None,
         labelled: bool = True,
+        *,
+        view: Mapping[str, Any] | None = None,
     ) -> None:
-        self._table = cached_table(source, fmt, columns, encodings, labelled)
+        self._table = cached_table(source, fmt, columns, encodings, labelled, view=view)
 
     def total(
         self,
@@ -302,7 +304,10 @@ def table_rows(
     columns: tuple[str, ...],
     encodings: Mapping[str, Sequence[Any]] | None = None,
     labelled: bool = True,
+    *,
+    view: Mapping[str, Any] | None = None,
 ) -> TableRows:
     """A table's ``columns`` (the label last, unless not ``labelled``) as a plan's step reads
-    them; columns in ``encodings`` as indices of their published categories."""
-    return TableRows(source, fmt, tuple(columns), encodings, labelled)
+    them; columns in ``encodings`` as indices of their published categories. A table record's
+    ``source`` and ``format`` say where the rows are; a view's record adds its ``view``."""
+    return TableRows(source, fmt, tuple(columns), encodings, labelled, view=view)

@@ -1,12 +1,21 @@
-"""Reading an owner's table where it lives, inspecting it, and keeping it cached."""
+"""Reading an owner's table where it lives, inspecting it, and keeping it cached.
+
+A hosted table's record names where its rows come from (``source``, ``fmt``): a file or folder
+Spark reads (Parquet, CSV, JSON, ORC, Delta), a catalog table (``catalog:db.table``), or an
+owner's view (``view:<name>:<digest>``), whose definition (its SQL and the hosted tables it
+reads) travels beside it. :func:`read` turns any of them into a DataFrame.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import re
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +25,26 @@ from ._rows import row_cache
 from ._spark import spark_session
 
 FORMATS = ("parquet", "csv", "json", "orc", "delta")
+CATALOG = "catalog"  # the format of a catalog table, whose source is ``catalog:db.table``
+VIEW = "view"  # the format of an owner's view, whose source is ``view:<name>:<digest>``
+CATALOG_PREFIX = "catalog:"
+
+# What reading a Delta folder needs (Delta's jars are not part of Spark; they come from Maven).
+DELTA_SETUP = (
+    "Spark reads Delta only with Delta Lake's jars: start the lake with "
+    "spark_conf={'spark.jars.packages': 'io.delta:delta-spark_2.13:4.0.0'} (in lake.toml: "
+    '[spark.conf] "spark.jars.packages" = "io.delta:delta-spark_2.13:4.0.0"), or put '
+    "delta-spark_2.13-4.0.0.jar and delta-storage-4.0.0.jar in spark.jars (Delta 4.0 goes with "
+    "Spark 4.0). Or host the table as Parquet."
+)
 
 _cache_lock = threading.Lock()
 _cached: dict[tuple[Any, ...], CachedTable] = {}
 
 
 def guess_format(source: str) -> str:
+    if source.startswith(CATALOG_PREFIX):
+        return CATALOG
     suffix = Path(source.rstrip("/")).suffix.lower().lstrip(".")
     if suffix in FORMATS:
         return suffix
@@ -30,30 +53,210 @@ def guess_format(source: str) -> str:
     return "parquet"
 
 
-def read(source: str, fmt: str, options: dict[str, str] | None = None) -> Any:
+def read(
+    source: str,
+    fmt: str,
+    options: dict[str, str] | None = None,
+    *,
+    view: Mapping[str, Any] | None = None,
+) -> Any:
+    """A hosted table's rows as a Spark DataFrame, from its record's ``source`` and ``fmt``.
+
+    Parameters
+    ----------
+    source, fmt
+        A path or URL and one of :data:`FORMATS`; ``catalog:db.table`` and ``catalog``; or a
+        view's source (:func:`view_source`) and ``view``.
+    options
+        Reader options (files only).
+    view
+        A view's definition (:func:`define_view`); needed when ``fmt`` is ``view``.
+    """
     spark = spark_session()
-    reader = spark.read.format(fmt)
-    if fmt == "csv":
-        reader = reader.option("header", "true").option("inferSchema", "true")
-    for key, value in (options or {}).items():
-        reader = reader.option(key, value)
+    if fmt == VIEW:
+        if view is None:
+            raise CollabError(f"{source!r} is a view, and its definition was not given")
+        return _view_frame(spark, view)
+    return _load(spark, source, fmt, options)
+
+
+def _load(spark: Any, source: str, fmt: str, options: dict[str, str] | None = None) -> Any:
     try:
+        if fmt == CATALOG:
+            return spark.table(source.removeprefix(CATALOG_PREFIX))
+        reader = spark.read.format(fmt)
+        if fmt == "csv":
+            reader = reader.option("header", "true").option("inferSchema", "true")
+        for key, value in (options or {}).items():
+            reader = reader.option(key, value)
         return reader.load(source)
     except Exception as exc:
+        message = spark_message(exc)
+        if fmt == "delta" and "DATA_SOURCE_NOT_FOUND" in message:
+            raise CollabError(f"cannot read the Delta table at {source!r}. {DELTA_SETUP}") from exc
+        what = "the catalog table" if fmt == CATALOG else "the table at"
         raise CollabError(
-            f"Spark could not read {source!r} as {fmt}: {str(exc).splitlines()[0]}. Check the "
-            "path and format (parquet, csv, json, orc, delta)."
+            f"Spark could not read {what} {source.removeprefix(CATALOG_PREFIX)!r} as {fmt}: "
+            f"{message}. Check the path and format (parquet, csv, json, orc, delta, or "
+            "catalog:db.table)."
         ) from exc
+
+
+def spark_message(exc: BaseException) -> str:
+    """The line of a Spark error that says what went wrong (not the JVM's call stack)."""
+    for line in str(exc).splitlines():
+        line = re.sub(r"^:?\s*(?:[\w$]+\.)+[\w$]*(?:Exception|Error):", "", line).strip()
+        if line and not line.startswith("An error occurred while calling"):
+            return line[:400]
+    return type(exc).__name__
+
+
+# --- views -------------------------------------------------------------------------------------
+
+def view_source(name: str, view: Mapping[str, Any]) -> str:
+    """A view's source: its name and a digest of its definition (the SQL and the sources of
+    the tables it reads), so that two views never share cached rows."""
+    digest = hashlib.sha256(json.dumps(view, sort_keys=True).encode()).hexdigest()
+    return f"{VIEW}:{name}:{digest}"
+
+
+def _wrapped(sql: str) -> str:
+    # inside a subquery only a query parses: a statement (DROP, INSERT, ...) never runs
+    return f"SELECT * FROM (\n{sql}\n) AS collab_view"
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _isolated(spark: Any, where: str) -> Any:
+    """A session of its own for one view: its tables' names are the lake's, so lakes that
+    share this process's Spark must not see each other's."""
+    try:
+        return spark.newSession()
+    except Exception as exc:
+        raise CollabError(
+            f"{where}: views need a Spark session that can open sessions of its own, which "
+            "Spark Connect (sc://) does not; use a local, standalone or Kubernetes master"
+        ) from exc
+
+
+def _register(session: Any, entry: Mapping[str, Any]) -> None:
+    if "sql" in entry:
+        frame = session.sql(_wrapped(entry["sql"]))
+    else:
+        frame = _load(session, entry["source"], entry["format"])
+    frame.createOrReplaceTempView(_quoted(entry["name"]))
+
+
+def _view_frame(spark: Any, view: Mapping[str, Any]) -> Any:
+    session = _isolated(spark, "this view")
+    try:
+        for entry in view["tables"]:
+            _register(session, entry)
+        return session.sql(_wrapped(view["sql"]))
+    except CollabError:
+        raise
+    except Exception as exc:
+        raise CollabError(f"Spark could not run a view's SQL: {spark_message(exc)}") from exc
+
+
+def _seq(value: Any) -> list[Any]:
+    return [value.apply(i) for i in range(value.size())]
+
+
+def _named_tables(plan: Any) -> list[list[str]]:
+    """The tables a parsed query names (each name's parts), not counting its own CTEs."""
+    names: list[list[str]] = []
+    ctes: set[str] = set()
+    pending = [plan]
+    while pending:
+        node = pending.pop()
+        kind = node.getClass().getSimpleName()
+        if kind == "UnresolvedRelation":
+            names.append([str(p) for p in _seq(node.multipartIdentifier())])
+        elif kind == "UnresolvedWith":
+            for pair in _seq(node.cteRelations()):
+                ctes.add(str(pair._1()).lower())
+                pending.append(pair._2())
+        pending += _seq(node.children()) + _seq(node.subqueries())
+    named = []
+    for parts in names:
+        if (len(parts) > 1 or parts[0].lower() not in ctes) and parts not in named:
+            named.append(parts)
+    return named
+
+
+def define_view(
+    sql: str, hosted: Callable[[str], Mapping[str, Any] | None], *, where: str
+) -> dict[str, Any]:
+    """A view's definition: its SQL, and every hosted table it reads, those it needs first.
+
+    Parameters
+    ----------
+    sql
+        One Spark SQL query over the lake's tables, named as the lake hosts them.
+    hosted
+        The record of a hosted table by name (``source``, ``format`` and, for a view,
+        ``view``), ``None`` for a name the lake does not host.
+    where
+        What error messages name (the lake and the view).
+
+    Returns
+    -------
+    dict
+        ``{"sql": ..., "tables": [{"name", "source", "format"} or {"name", "sql"}, ...]}``.
+    """
+    sql = sql.strip() if isinstance(sql, str) else ""
+    while sql.endswith(";"):
+        sql = sql[:-1].rstrip()
+    if not sql:
+        raise CollabError(f"{where}: give its SQL, one query (SELECT ... FROM <table> ...)")
+    session = _isolated(spark_session(), where)
+
+    def refused(exc: BaseException) -> CollabError:
+        return CollabError(
+            f"{where}: Spark cannot run its SQL: {spark_message(exc)}. Give one Spark SQL query "
+            "over this lake's tables."
+        )
+
+    try:
+        parsed = session._jsparkSession.sessionState().sqlParser().parsePlan(_wrapped(sql))
+    except Exception as exc:
+        raise refused(exc) from exc
+    tables: list[dict[str, Any]] = []
+    for parts in _named_tables(parsed):
+        name = ".".join(parts)
+        record = hosted(name) if len(parts) == 1 else None  # db.table is not the lake's
+        if record is None:
+            raise CollabError(
+                f"{where}: its SQL reads {name!r}, which this lake does not host. Name the "
+                "lake's own tables (add the table first with add_table)."
+            )
+        needed = [{"name": name, "source": record["source"], "format": record["format"]}]
+        if record["format"] == VIEW:
+            needed = [*record["view"]["tables"], {"name": name, "sql": record["view"]["sql"]}]
+        for entry in needed:
+            if not any(t["name"] == entry["name"] for t in tables):
+                _register(session, entry)
+                tables.append(dict(entry))
+    try:  # each name it reads is one of the lake's tables (a view of this session)
+        session.sql(_wrapped(sql))
+    except Exception as exc:
+        raise refused(exc) from exc
+    return {"sql": sql, "tables": tables}
 
 
 @dataclass(frozen=True)
 class TableFacts:
-    """What inspection learns: Spark types, nullability, exact rows, 0/1-only columns."""
+    """What inspection learns: Spark types, nullability, exact rows, 0/1-only columns, and
+    per column given categories, the rows holding a value outside them."""
 
     types: dict[str, str]
     nullable: dict[str, bool]
     rows: int
     binary: frozenset[str]
+    unmatched: dict[str, int] = field(default_factory=dict)
 
 
 # Above this many numeric columns, one Spark aggregation with two expressions per column
@@ -62,26 +265,64 @@ class TableFacts:
 WIDE_COLUMNS = 200
 
 
-def inspect(source: str, fmt: str, options: dict[str, str] | None = None) -> TableFacts:
-    """Types, nullability, exact row count and 0/1-only numeric columns of a table."""
-    df = read(source, fmt, options)
-    numeric = sorted(
-        f.name for f in df.schema.fields if f.dataType.simpleString().split("(")[0] in NUMERIC_TYPES
-    )
+def inspect(
+    source: str,
+    fmt: str,
+    options: dict[str, str] | None = None,
+    *,
+    view: Mapping[str, Any] | None = None,
+    categories: Mapping[str, Sequence[Any]] | None = None,
+) -> TableFacts:
+    """Types, nullability, exact row count and 0/1-only numeric columns of a table (read as
+    :func:`read` does), and for each column in ``categories`` that the table has, the rows
+    whose value is present but not one of them (in the same Spark aggregation)."""
+    df = read(source, fmt, options, view=view)
+    types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+    numeric = sorted(n for n, t in types.items() if t.split("(")[0] in NUMERIC_TYPES)
+    outside = {
+        f"uc__{c}": _outside_sql(c, values, types[c].split("(")[0] in NUMERIC_TYPES)
+        for c, values in (categories or {}).items()
+        if c in types
+    }
     if len(numeric) > WIDE_COLUMNS:
         rows, non_binary, non_null = _counts_through_arrow(df, numeric)
+        unmatched = {}
+        if outside:  # few columns: one aggregation of their own
+            unmatched = df.selectExpr(*(f"{e} AS {_quoted(k)}" for k, e in outside.items()))
+            unmatched = unmatched.collect()[0].asDict()
     else:
-        rows, non_binary, non_null = _counts_in_spark(df, numeric)
+        rows, non_binary, non_null, unmatched = _counts_in_spark(df, numeric, outside)
     binary = frozenset(n for n in numeric if non_binary[n] == 0 and non_null[n] > 0)
     return TableFacts(
-        types={f.name: f.dataType.simpleString() for f in df.schema.fields},
+        types=types,
         nullable={f.name: f.nullable for f in df.schema.fields},
         rows=rows,
         binary=binary,
+        unmatched={k.removeprefix("uc__"): int(v or 0) for k, v in unmatched.items()},
     )
 
 
-def _counts_in_spark(df: Any, numeric: list[str]) -> tuple[int, dict[str, int], dict[str, int]]:
+def _outside_sql(column: str, categories: Sequence[Any], numeric: bool) -> str:
+    """SQL counting rows whose ``column`` holds a value outside ``categories``: numbers compare
+    as numbers in a numeric column, anything else as text (as the plans' coding does)."""
+    quoted = _quoted(column)
+    tests = []
+    for value in categories:
+        if numeric and isinstance(value, int | float) and not isinstance(value, bool):
+            tests.append(f"CAST({quoted} AS DOUBLE) = CAST('{float(value)!r}' AS DOUBLE)")
+        else:
+            text = category_text(value).replace("\\", "\\\\").replace("'", "\\'")
+            tests.append(f"CAST({quoted} AS STRING) = '{text}'")
+    missing = f"{quoted} IS NULL"
+    if numeric:
+        missing += f" OR isnan(CAST({quoted} AS DOUBLE))"
+    matched = " OR ".join(tests) or "false"
+    return f"SUM(CASE WHEN {missing} THEN 0 WHEN {matched} THEN 0 ELSE 1 END)"
+
+
+def _counts_in_spark(
+    df: Any, numeric: list[str], extra: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, int], dict[str, int], dict[str, int]]:
     from pyspark.sql import functions as F
 
     aggs = [F.count(F.lit(1)).alias("__rows")]
@@ -93,11 +334,13 @@ def _counts_in_spark(df: Any, numeric: list[str]) -> tuple[int, dict[str, int], 
             )
         )
         aggs.append(F.count(col).alias(f"nn__{name}"))
+    aggs += [F.expr(sql).alias(key) for key, sql in (extra or {}).items()]
     row = df.agg(*aggs).collect()[0].asDict()
     return (
         int(row["__rows"]),
         {n: int(row[f"nb__{n}"] or 0) for n in numeric},
         {n: int(row[f"nn__{n}"]) for n in numeric},
+        {key: int(row[key] or 0) for key in extra or {}},
     )
 
 
@@ -202,9 +445,11 @@ def cached_table(
     columns: tuple[str, ...],
     encodings: Mapping[str, Sequence[Any]] | None = None,
     labelled: bool = True,
+    *,
+    view: Mapping[str, Any] | None = None,
 ) -> CachedTable:
     """The table's ``columns`` as doubles (:func:`as_double_struct`), one entry per table,
-    column set and coding.
+    column set and coding; a view's ``source`` names its definition (:func:`view_source`).
 
     The token names this caching of the table: it changes when the table is forgotten and
     read again, so that rows kept for an earlier version are never used.
@@ -214,7 +459,7 @@ def cached_table(
     with _cache_lock:
         entry = _cached.get(key)
         if entry is None:
-            base = read(source, fmt)
+            base = read(source, fmt, view=view)
             df = as_double_struct(base, columns, encodings, labelled)
             read_columns = columns if labelled else (*columns, "__row")
             entry = _cached[key] = CachedTable(df, read_columns, uuid.uuid4().hex)

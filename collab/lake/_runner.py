@@ -124,13 +124,22 @@ def _run(
     def rows() -> Any:
         spark = state.setting("spark", {}) or {}
         spark_session(spark.get("master"), spark.get("conf"))
-        return table_rows(
-            record["source"],
-            record["format"],
-            plan.columns,
-            plan.encodings,
-            labelled=bool(plan.label),
-        )
+        try:
+            return table_rows(
+                record["source"],
+                record["format"],
+                plan.columns,
+                plan.encodings,
+                labelled=bool(plan.label),
+                view=record.get("view"),
+            )
+        except CollabError as exc:
+            # the reason names where the rows live (a path, a view's SQL): the owner's alone
+            state.log("lake", "table unreadable", job=job_id, table=plan.table, error=str(exc))
+            raise CollabError(
+                f"lake {data['lake']!r} could not read its table {plan.table!r}; the reason is "
+                "in its audit log for the owner"
+            ) from None
 
     handler = PartyHandler(
         plan,
