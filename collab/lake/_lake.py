@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._display import RichDisplay
@@ -27,6 +29,31 @@ from ._state import Approval, LakeState, listen_to_spending, stop_listening
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 OWNER = "owner"
+_SOURCE_KEYS = ("source", "format", "view")  # what a view needs of each table it reads
+
+
+def _category_values(label: str, column: str, values: Any) -> list[Any]:
+    """The published categories of ``column`` as a list of distinct plain values."""
+    problem = None
+    if isinstance(values, str | bytes | Mapping | set | frozenset) or not isinstance(
+        values, Iterable
+    ):
+        problem = f"must be a list of values, not {values!r}"
+    else:
+        values = [v.item() if isinstance(v, np.generic) else v for v in values]
+        if not values:
+            problem = "must list at least one value"
+        elif not all(isinstance(v, str | int | float | bool) for v in values) or any(
+            isinstance(v, float) and math.isnan(v) for v in values
+        ):
+            problem = (
+                f"must be text, numbers or true/false (a missing value is not one): {values!r}"
+            )
+        elif len({(type(v) is bool, v) for v in values}) != len(values):
+            problem = f"name a value more than once: {values!r}"
+    if problem is not None:
+        raise CollabError(f"{label}: categories of {column!r} {problem}")
+    return values
 
 
 def _kind(spark_type: str, binary: bool) -> str:
@@ -251,9 +278,11 @@ class Lake(RichDisplay):
         name
             The table's name as scientists will see it.
         path
-            Where the table lives, in any form Spark reads (a file, a folder, a URL).
+            Where the table lives, in any form Spark reads (a file, a folder, a URL), or
+            ``catalog:db.table`` for a table in Spark's catalog.
         format
-            ``parquet``, ``csv``, ``json``, ``orc`` or ``delta``; guessed from ``path``.
+            ``parquet``, ``csv``, ``json``, ``orc`` or ``delta``; guessed from ``path`` (a
+            folder with a ``_delta_log`` is Delta).
         private_columns
             Columns no plan may use (identifiers, free text). Shown as private in the schema.
         column_descriptions
@@ -264,7 +293,8 @@ class Lake(RichDisplay):
             (clinical limits), not the data's own extremes, which are single rows' values.
         categories
             ``{column: [value, ...]}``: the values a column may hold, published with the
-            schema (a label's classes, for example ``{"grade": [1, 2, 3]}``).
+            schema (a label's classes, for example ``{"grade": [1, 2, 3]}``). Rows holding
+            another value are counted for the owner (:meth:`unmatched_categories`).
         policy
             The owner's rules for this table (``collab.Policy``); a default policy otherwise.
 
@@ -275,67 +305,182 @@ class Lake(RichDisplay):
         """
         from .. import engine
 
+        self._check_new_name(name, "table")
+        source = str(path)
+        if source.startswith(engine.CATALOG_PREFIX):
+            fmt = engine.CATALOG
+            if not source.removeprefix(engine.CATALOG_PREFIX).strip():
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: name the catalog table, as in "
+                    "path='catalog:db.table'"
+                )
+            if format not in (None, fmt):
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: {source!r} is a catalog table, which "
+                    f"Spark reads in its own format; leave out format={format!r}"
+                )
+        else:
+            if "://" not in source and not Path(source).exists():
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: no file or folder at {source!r}. Give "
+                    "the path of the table's data (Parquet, CSV, JSON, ORC or Delta), or "
+                    "'catalog:db.table' for a table in Spark's catalog."
+                )
+            fmt = (format or engine.guess_format(source)).lower()
+            if fmt not in engine.FORMATS:
+                raise CollabError(
+                    f"lake {self.name!r}: table {name!r}: unknown format {fmt!r}; use parquet, "
+                    "csv, json, orc or delta"
+                )
+        return self._publish(
+            "table",
+            name,
+            {"source": source, "format": fmt},
+            description=description,
+            private_columns=private_columns,
+            column_descriptions=column_descriptions,
+            bounds=bounds,
+            categories=categories,
+            policy=policy,
+        )
+
+    def add_view(
+        self,
+        name: str,
+        sql: str,
+        *,
+        description: str = "",
+        private_columns: Iterable[str] = (),
+        column_descriptions: Mapping[str, str] | None = None,
+        bounds: Mapping[str, tuple[float, float]] | None = None,
+        categories: Mapping[str, Sequence[Any]] | None = None,
+        policy: Policy | None = None,
+    ) -> TableSchema:
+        """Host a table defined in Spark SQL over the tables this lake hosts: a consented
+        subset, a join, derived columns.
+
+        Scientists see it as a table like any other, with its own schema and policy; its SQL
+        and the tables it reads stay with the owner. It is read afresh for every job.
+
+        Parameters
+        ----------
+        name
+            The view's name as scientists will see it (as a table).
+        sql
+            One Spark SQL query naming the lake's tables as it hosts them, for example
+            ``SELECT id, age, sex, outcome FROM patients WHERE consent = true``.
+        description, private_columns, column_descriptions, bounds, categories, policy
+            As for :meth:`add_table`, about the view's columns.
+
+        Returns
+        -------
+        TableSchema
+            What scientists will see.
+        """
+        from .. import engine
+
+        self._check_new_name(name, "view")
+        self._spark()
+        where = f"lake {self.name!r}: view {name!r}"
+        hosted = ", ".join(self.tables) or "none"
+
+        def base(table: str) -> dict[str, Any] | None:
+            record = self._state.table(table)
+            return None if record is None else {k: record.get(k) for k in _SOURCE_KEYS}
+
+        try:
+            view = engine.define_view(sql, base, where=where)
+        except CollabError as exc:
+            raise CollabError(f"{exc} (this lake hosts: {hosted})") from exc
+        return self._publish(
+            "view",
+            name,
+            {"source": engine.view_source(name, view), "format": engine.VIEW, "view": view},
+            description=description,
+            private_columns=private_columns,
+            column_descriptions=column_descriptions,
+            bounds=bounds,
+            categories=categories,
+            policy=policy,
+        )
+
+    def _check_new_name(self, name: str, kind: str) -> None:
         if not isinstance(name, str) or not _NAME.match(name):
             raise CollabError(
-                f"lake {self.name!r}: {name!r} is not a usable table name "
+                f"lake {self.name!r}: {name!r} is not a usable {kind} name "
                 "(1-63 letters, digits, '-', '_' or '.')"
             )
         if name in self._state.table_names():
             raise CollabError(
-                f"lake {self.name!r} already hosts a table {name!r}; pick another name"
+                f"lake {self.name!r} already hosts a table {name!r}; pick another name for "
+                f"this {kind}"
             )
-        source = str(path)
-        if "://" not in source and not Path(source).exists():
-            raise CollabError(
-                f"lake {self.name!r}: table {name!r}: no file or folder at {source!r}. Give the "
-                "path of the table's data (Parquet, CSV, JSON, ORC or Delta)."
-            )
-        fmt = (format or engine.guess_format(source)).lower()
-        if fmt not in ("parquet", "csv", "json", "orc", "delta"):
-            raise CollabError(
-                f"lake {self.name!r}: table {name!r}: unknown format {fmt!r}; use parquet, csv, "
-                "json, orc or delta"
-            )
-        policy = policy or Policy()
-        # The owner's process reads the schema with the lake's own Spark settings: a table
-        # only the cluster can reach (its storage configured in spark.conf) is read there too.
+
+    def _spark(self) -> None:
+        """Start Spark with the lake's own settings: a table only the cluster can reach (its
+        storage configured in spark.conf) is read there too."""
+        from .. import engine
+
         spark = self._state.setting("spark", {}) or {}
         engine.spark_session(spark.get("master"), spark.get("conf"))
-        facts = engine.inspect(source, fmt)
+
+    def _publish(
+        self,
+        kind: str,
+        name: str,
+        where: dict[str, Any],
+        *,
+        description: str,
+        private_columns: Iterable[str],
+        column_descriptions: Mapping[str, str] | None,
+        bounds: Mapping[str, tuple[float, float]] | None,
+        categories: Mapping[str, Sequence[Any]] | None,
+        policy: Policy | None,
+    ) -> TableSchema:
+        """Read a table or view (``where``: its ``source``, ``format`` and ``view``), check the
+        owner's settings against it, keep its record and publish its schema and policy."""
+        from .. import engine
+
+        label = f"lake {self.name!r}: {kind} {name!r}"
+        policy = policy or Policy()
+        published = {
+            str(column): _category_values(label, column, values)
+            for column, values in (categories or {}).items()
+        }
+        self._spark()
+        try:
+            facts = engine.inspect(
+                where["source"], where["format"], view=where.get("view"), categories=published
+            )
+        except CollabError as exc:
+            message = str(exc)
+            raise CollabError(message if message.startswith(label) else f"{label}: {exc}") from exc
         private = list(private_columns)
         descriptions = dict(column_descriptions or {})
         ranges = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
         for column, (low, high) in ranges.items():
             if not low < high:
                 raise CollabError(
-                    f"lake {self.name!r}: table {name!r}: bounds of {column!r} must have "
-                    f"low < high, got ({low}, {high})"
-                )
-        published = {k: list(v) for k, v in (categories or {}).items()}
-        for column, values in published.items():
-            if isinstance(categories[column], str) or len(values) < 1:  # type: ignore[index]
-                raise CollabError(
-                    f"lake {self.name!r}: table {name!r}: categories of {column!r} must be a "
-                    f"list of values, not {categories[column]!r}"  # type: ignore[index]
-                )
-            if len(set(values)) != len(values):
-                raise CollabError(
-                    f"lake {self.name!r}: table {name!r}: categories of {column!r} name a "
-                    f"value more than once: {values!r}"
-                )
-            numeric = facts.types.get(column, "").split("(")[0] in NUMERIC_TYPES
-            if numeric and not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in values
-            ):
-                raise CollabError(
-                    f"lake {self.name!r}: table {name!r}: column {column!r} holds numbers, so "
-                    f"its categories must be numbers, not {values!r}"
+                    f"{label}: bounds of {column!r} must have low < high, got ({low}, {high})"
                 )
         for column in [*private, *descriptions, *ranges, *published]:
             if column not in facts.types:
                 raise CollabError(
-                    f"lake {self.name!r}: table {name!r} has no column {column!r}; its columns "
-                    f"are {', '.join(facts.types)}"
+                    f"{label} has no column {column!r}; its columns are {', '.join(facts.types)}"
+                )
+        for column, values in published.items():
+            base = facts.types[column].split("(")[0]
+            if base == "boolean":
+                wanted, fits = "true or false", all(isinstance(v, bool) for v in values)
+            elif base in NUMERIC_TYPES:
+                wanted = "numbers"
+                fits = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+            else:
+                wanted, fits = "", True
+            if not fits:
+                raise CollabError(
+                    f"{label}: column {column!r} holds {facts.types[column]} values, so its "
+                    f"categories must be {wanted}, not {values!r}"
                 )
         columns = tuple(
             ColumnSchema(
@@ -358,12 +503,13 @@ class Lake(RichDisplay):
             rows_at_least=coarse_rows(facts.rows),
             extra={"meets_min_rows": facts.rows >= policy.min_rows},
         )
+        unmatched = {c: facts.unmatched.get(c, 0) for c in published}
         record = {
-            "source": source,
-            "format": fmt,
+            **where,
             "rows": facts.rows,
             "schema": schema.to_dict(),
             "policy": policy.to_dict(),
+            "unmatched": unmatched,
         }
         with self._lock:
             self._state.put_table(name, record)
@@ -373,7 +519,15 @@ class Lake(RichDisplay):
                 private={"lake": self.name, "table": name, "state": str(self._state.path)},
                 mock=self._public(schema, policy),
             )
-        self._state.log(OWNER, "table added", table=name, rows=facts.rows, private=private)
+        detail: dict[str, Any] = {}
+        if kind == "view":
+            view = where["view"]
+            detail = {"sql": view["sql"], "reads": [t["name"] for t in view["tables"]]}
+        self._state.log(
+            OWNER, f"{kind} added", table=name, rows=facts.rows, private=private, **detail
+        )
+        if published:
+            self._state.log(OWNER, "categories unmatched", table=name, counts=unmatched)
         self._report_budgets()
         return schema
 
@@ -395,6 +549,12 @@ class Lake(RichDisplay):
     def schema(self, table: str) -> TableSchema:
         """The table's published schema."""
         return TableSchema.from_dict(self._record(table)["schema"])
+
+    def unmatched_categories(self, table: str) -> dict[str, int]:
+        """Per column with published categories, the rows of ``table`` (or view) whose value
+        is not one of them, counted when it was added. Plans read such a value as "other".
+        Only the owner sees these counts; they are not part of the published schema."""
+        return dict(self._record(table).get("unmatched", {}))
 
     def policy(self, table: str) -> Policy:
         return Policy.from_dict(self._record(table)["policy"])
