@@ -19,6 +19,8 @@ _SECRET_WORDS = ("password", "secret", "token", "key")
 
 @dataclass(frozen=True)
 class TableConfig:
+    """A ``[[tables]]`` entry: a table the lake hosts where it lives."""
+
     name: str
     path: str
     format: str | None = None
@@ -26,6 +28,21 @@ class TableConfig:
     private_columns: tuple[str, ...] = ()
     column_descriptions: dict[str, str] = field(default_factory=dict)
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    categories: dict[str, list[Any]] = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
+
+
+@dataclass(frozen=True)
+class ViewConfig:
+    """A ``[[views]]`` entry: a table defined in Spark SQL over the lake's tables."""
+
+    name: str
+    sql: str
+    description: str = ""
+    private_columns: tuple[str, ...] = ()
+    column_descriptions: dict[str, str] = field(default_factory=dict)
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    categories: dict[str, list[Any]] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
 
 
@@ -46,6 +63,7 @@ class LakeConfig:
     spark_master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
     tables: tuple[TableConfig, ...] = ()
+    views: tuple[ViewConfig, ...] = ()
     scientists: tuple[ScientistConfig, ...] = ()
     source: Path | None = None
 
@@ -68,6 +86,68 @@ def _check_keys(where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
             )
 
 
+# what a table and a view both publish
+_PUBLISHED = (
+    "name",
+    "description",
+    "private_columns",
+    "column_descriptions",
+    "bounds",
+    "categories",
+    "policy",
+)
+
+
+def _published(where: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a ``[[tables]]`` or ``[[views]]`` entry publishes, checked."""
+    try:
+        policy = Policy(**entry.get("policy", {}))
+    except (TypeError, ValueError) as exc:
+        raise CollabError(f"{where} [policy]: {exc}") from exc
+    bounds = {}
+    for column, pair in entry.get("bounds", {}).items():
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(v, int | float) for v in pair)
+        ):
+            raise CollabError(
+                f"{where} [bounds]: {column!r} must be [low, high] numbers, "
+                f"e.g. {column} = [0, 100]; got {pair!r}"
+            )
+        bounds[str(column)] = (float(pair[0]), float(pair[1]))
+    categories = {}
+    given = entry.get("categories", {})
+    if not isinstance(given, dict):
+        raise CollabError(
+            f'{where}: categories must map columns to their values, e.g. {{ sex = ["F", "M"] }}'
+        )
+    for column, values in given.items():
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(v, str | int | float) for v in values)
+        ):
+            raise CollabError(
+                f"{where} [categories]: {column!r} must list its values, e.g. "
+                f'{column} = ["F", "M"]; got {values!r}'
+            )
+        if len({(type(v) is bool, v) for v in values}) != len(values):
+            raise CollabError(
+                f"{where} [categories]: {column!r} names a value more than once: {values!r}"
+            )
+        categories[str(column)] = list(values)
+    return {
+        "name": str(entry["name"]),
+        "description": entry.get("description", ""),
+        "private_columns": tuple(entry.get("private_columns", ())),
+        "column_descriptions": dict(entry.get("column_descriptions", {})),
+        "bounds": bounds,
+        "categories": categories,
+        "policy": policy,
+    }
+
+
 def load_config(path: str | Path) -> LakeConfig:
     """Read and validate a lake's TOML config; every error names the file and the setting."""
     source = Path(path)
@@ -77,7 +157,7 @@ def load_config(path: str | Path) -> LakeConfig:
         raise CollabError(f"no config file at {source}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CollabError(f"{source} is not valid TOML: {exc}") from exc
-    _check_keys(str(source), data, {"lake", "spark", "tables", "scientists"})
+    _check_keys(str(source), data, {"lake", "spark", "tables", "views", "scientists"})
     lake = data.get("lake", {})
     _check_keys(f"{source} [lake]", lake, {"name", "port", "host", "data_dir"})
     if "name" not in lake:
@@ -87,51 +167,29 @@ def load_config(path: str | Path) -> LakeConfig:
     tables = []
     for i, table in enumerate(data.get("tables", [])):
         where = f"{source} [[tables]] #{i + 1}"
-        _check_keys(
-            where,
-            table,
-            {
-                "name",
-                "path",
-                "format",
-                "description",
-                "private_columns",
-                "column_descriptions",
-                "bounds",
-                "policy",
-            },
-        )
+        _check_keys(where, table, {"name", "path", "format", *_PUBLISHED})
         for required in ("name", "path"):
             if required not in table:
                 raise CollabError(f"{where}: {required!r} is required")
-        try:
-            policy = Policy(**table.get("policy", {}))
-        except (TypeError, ValueError) as exc:
-            raise CollabError(f"{where} [policy]: {exc}") from exc
-        bounds = {}
-        for column, pair in table.get("bounds", {}).items():
-            if (
-                not isinstance(pair, list)
-                or len(pair) != 2
-                or not all(isinstance(v, int | float) for v in pair)
-            ):
-                raise CollabError(
-                    f"{where} [bounds]: {column!r} must be [low, high] numbers, "
-                    f"e.g. {column} = [0, 100]; got {pair!r}"
-                )
-            bounds[str(column)] = (float(pair[0]), float(pair[1]))
         tables.append(
             TableConfig(
-                name=table["name"],
-                path=str(table["path"]),
-                format=table.get("format"),
-                description=table.get("description", ""),
-                private_columns=tuple(table.get("private_columns", ())),
-                column_descriptions=dict(table.get("column_descriptions", {})),
-                bounds=bounds,
-                policy=policy,
+                path=str(table["path"]), format=table.get("format"), **_published(where, table)
             )
         )
+    views = []
+    for i, view in enumerate(data.get("views", [])):
+        where = f"{source} [[views]] #{i + 1}"
+        _check_keys(where, view, {"name", "sql", *_PUBLISHED})
+        for required in ("name", "sql"):
+            if required not in view:
+                raise CollabError(f"{where}: {required!r} is required")
+        if not isinstance(view["sql"], str) or not view["sql"].strip():
+            raise CollabError(f"{where}: 'sql' must be one Spark SQL query, as text")
+        views.append(ViewConfig(sql=view["sql"], **_published(where, view)))
+    names = [t.name for t in tables] + [v.name for v in views]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise CollabError(f"{source}: {', '.join(map(repr, twice))} named more than once")
     scientists = []
     for i, scientist in enumerate(data.get("scientists", [])):
         where = f"{source} [[scientists]] #{i + 1}"
@@ -149,6 +207,7 @@ def load_config(path: str | Path) -> LakeConfig:
         spark_master=spark.get("master"),
         spark_conf={str(k): str(v) for k, v in spark.get("conf", {}).items()},
         tables=tuple(tables),
+        views=tuple(views),
         scientists=tuple(scientists),
         source=source,
     )

@@ -7,7 +7,13 @@ import threading
 from collections.abc import Callable
 
 from .._errors import CollabError
-from ._config import LakeConfig, admin_password, database_url, scientist_passwords
+from ._config import (
+    LakeConfig,
+    ViewConfig,
+    admin_password,
+    database_url,
+    scientist_passwords,
+)
 from ._lake import Lake
 
 
@@ -31,21 +37,7 @@ def open_lake(config: LakeConfig) -> Lake:
         database_url=database_url(),
     )
     try:
-        for table in config.tables:
-            if table.name in lake.tables:
-                if lake.policy(table.name) != table.policy:
-                    lake.set_policy(table.name, table.policy)
-                continue
-            lake.add_table(
-                table.name,
-                table.path,
-                format=table.format,
-                description=table.description,
-                private_columns=table.private_columns,
-                column_descriptions=table.column_descriptions,
-                bounds=table.bounds or None,
-                policy=table.policy,
-            )
+        publish(lake, config)
         registered = set(lake._state.setting("scientists", []))
         for scientist in config.scientists:
             if scientist.email not in registered:
@@ -56,6 +48,28 @@ def open_lake(config: LakeConfig) -> Lake:
         lake.stop()
         raise
     return lake
+
+
+def publish(lake: Lake, config: LakeConfig) -> None:
+    """Host the configured tables, then its views (in the file's order), that ``lake`` does
+    not host yet; for those it hosts, apply the configured policy."""
+    for entry in (*config.tables, *config.views):
+        if entry.name in lake.tables:
+            if lake.policy(entry.name) != entry.policy:
+                lake.set_policy(entry.name, entry.policy)
+            continue
+        published = {
+            "description": entry.description,
+            "private_columns": entry.private_columns,
+            "column_descriptions": entry.column_descriptions,
+            "bounds": entry.bounds or None,
+            "categories": entry.categories or None,
+            "policy": entry.policy,
+        }
+        if isinstance(entry, ViewConfig):
+            lake.add_view(entry.name, entry.sql, **published)
+        else:
+            lake.add_table(entry.name, entry.path, format=entry.format, **published)
 
 
 def serve(config: LakeConfig, *, ready: Callable[[Lake], None] | None = None) -> int:
