@@ -20,11 +20,33 @@ import pandas as pd
 from ._display import RichDisplay
 from ._errors import PlanError
 
-ColumnKind = Literal["numeric", "binary", "text", "datetime", "other"]
+ColumnKind = Literal["numeric", "binary", "categorical", "boolean", "date", "text", "other"]
+
+# kinds a plan reads as numbers as they are (a boolean as 0/1)
+NUMBER_KINDS = frozenset({"numeric", "binary", "boolean"})
 
 NUMERIC_TYPES = frozenset(
     {"double", "float", "int", "bigint", "smallint", "tinyint", "decimal", "boolean"}
 )
+
+
+def column_kind(spark_type: str, binary: bool, categorical: bool) -> ColumnKind:
+    """A column's kind from its Spark type, whether it holds only 0 and 1, and whether the
+    owner publishes its categories."""
+    base = spark_type.split("(")[0]
+    if categorical:
+        return "categorical"
+    if base == "boolean":
+        return "boolean"
+    if binary:
+        return "binary"
+    if base in NUMERIC_TYPES:
+        return "numeric"
+    if base in ("date", "timestamp", "timestamp_ntz"):
+        return "date"
+    if base in ("string", "varchar", "char"):
+        return "text"
+    return "other"
 
 
 def presence(schemas: Mapping[str, TableSchema | None], column: str) -> dict[str, str]:
@@ -58,14 +80,32 @@ def category_text(value: Any) -> str:
     return str(value)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
 def category_codes(values: Any, categories: Sequence[Any]) -> np.ndarray:
     """Each value's index in ``categories`` as a float: ``len(categories)`` for a value
-    outside them, NaN for a missing one (what the lakes' Spark coding gives)."""
+    outside them, NaN for a missing one (what the lakes' Spark coding gives).
+
+    A number matches a numeric category by value (``1`` is ``1.0``); anything else matches
+    by its text, as Spark writes it (:func:`category_text`)."""
     index = {category_text(c): float(i) for i, c in enumerate(categories)}
+    numbers = {float(c): float(i) for i, c in enumerate(categories) if _is_number(c)}
     other = float(len(categories))
     series = pd.Series(values)
     missing = series.isna().to_numpy()
-    codes = np.array([index.get(category_text(v), other) for v in series], dtype=np.float64)
+    codes = np.array(
+        [
+            numbers.get(float(v), other)
+            if _is_number(v) and numbers
+            else index.get(category_text(v), other)
+            for v in series
+        ],
+        dtype=np.float64,
+    )
     codes[missing] = np.nan
     return codes
 
@@ -92,6 +132,8 @@ class ColumnSchema:
     categories: tuple[Any, ...] | None = None  # owner-published values (classes of a label)
 
     def __post_init__(self) -> None:
+        if self.kind == "datetime":  # the name in schemas published before "date"
+            object.__setattr__(self, "kind", "date")
         if self.bounds is not None:
             object.__setattr__(self, "bounds", (float(self.bounds[0]), float(self.bounds[1])))
         if self.categories is not None:
@@ -99,7 +141,13 @@ class ColumnSchema:
 
     @property
     def is_numeric(self) -> bool:
-        return self.kind in ("numeric", "binary")
+        """Whether the column is read as numbers as it is (a boolean as 0/1)."""
+        return self.kind in NUMBER_KINDS
+
+    @property
+    def stored_as_numbers(self) -> bool:
+        """Whether Spark stores the column as numbers (a categorical column may be)."""
+        return self.type.split("(")[0] in NUMERIC_TYPES
 
 
 @dataclass(frozen=True)
@@ -168,7 +216,7 @@ class TableSchema(RichDisplay):
                 values = np.asarray(c.categories, dtype=object)[
                     rng.integers(0, len(c.categories), size=n)
                 ]
-            elif c.kind == "binary":
+            elif c.kind in ("binary", "boolean"):
                 values = rng.integers(0, 2, size=n)
                 values = values.astype(bool) if c.type == "boolean" else values
             elif c.kind == "numeric":
@@ -176,7 +224,7 @@ class TableSchema(RichDisplay):
                     values = np.round(rng.standard_normal(n), 4)
                 else:
                     values = rng.integers(0, 100, size=n)
-            elif c.kind == "datetime":
+            elif c.kind == "date":
                 start = np.datetime64("2020-01-01")
                 values = start + rng.integers(0, 5 * 365, size=n).astype("timedelta64[D]")
             else:
@@ -184,7 +232,10 @@ class TableSchema(RichDisplay):
             series = pd.Series(values, name=c.name)
             if c.nullable and n:
                 missing = rng.random(n) < 0.05
-                series = series.astype(object if c.kind in ("text", "other") else float)
+                numeric = c.kind in NUMBER_KINDS or (
+                    c.kind == "categorical" and c.stored_as_numbers
+                )
+                series = series.astype(float if numeric and c.type != "boolean" else object)
                 series[missing] = None
             data[c.name] = series
         return pd.DataFrame(data, columns=self.column_names)

@@ -71,7 +71,7 @@ def test_private_column_is_a_privacy_error_that_lists_what_is_allowed():
 
 
 def test_text_feature_is_refused_naming_the_column():
-    with pytest.raises(collab.PlanError, match="'ward'.*numeric"):
+    with pytest.raises(collab.PlanError, match="'ward' is text.*publish its categories"):
         plan(features=["radius", "ward"]).check_against(SCHEMA, collab.Policy())
 
 

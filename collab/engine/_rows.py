@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import atexit
 import errno
-import hashlib
 import os
 import shutil
 import tempfile
@@ -203,7 +202,7 @@ def standardised(
     ``write``); with the bytes written."""
     if where.z_key is not None:
         Z = _load(where.path(pid, "Z", block))
-        if Z is not None and Z.shape == X.shape:
+        if Z is not None and Z.shape[0] == X.shape[0]:
             return Z, 0
     Z = standardizer.transform(X)
     written = _save(where.path(pid, "Z", block), Z) if write and where.z_key is not None else 0
@@ -222,8 +221,9 @@ class Prepared:
 
 
 def standardizer_key(standardizer: Any) -> str:
-    data = np.concatenate([standardizer.mean, standardizer.std]).astype(np.float64).tobytes()
-    return hashlib.sha256(data).hexdigest()[:20]
+    from ..plans._stats import preprocessing_key
+
+    return preprocessing_key(standardizer)
 
 
 # --- driver side ------------------------------------------------------------------------------

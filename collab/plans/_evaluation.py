@@ -84,7 +84,7 @@ def evaluation_sums(model: Model, X: np.ndarray, y: np.ndarray) -> tuple[np.ndar
         return np.array(
             [len(y), float(err @ err), float(np.abs(err).sum()), float(y.sum()), float(y @ y)]
         ), 0
-    classes = np.asarray(model.classes_, dtype=np.float64)  # type: ignore[attr-defined]
+    classes = model.class_values  # type: ignore[attr-defined]
     k = len(classes)
     t, valid = class_index(y, tuple(classes))
     invalid = int(np.count_nonzero(~valid))
@@ -95,7 +95,7 @@ def evaluation_sums(model: Model, X: np.ndarray, y: np.ndarray) -> tuple[np.ndar
     try:
         P = model.predict_proba(X)  # type: ignore[attr-defined]
     except (AttributeError, NotImplementedError):  # a model of hard predictions only
-        P = (model.predict(X)[:, None] == classes[None, :]).astype(np.float64)
+        P = (model.predict(X)[:, None] == model.classes_[None, :]).astype(np.float64)  # type: ignore[attr-defined]
     picked = np.clip(P[np.arange(len(t)), t], _LOG_FLOOR, 1 - _LOG_FLOOR)
     out[0] = len(t)
     out[1 : 1 + k * k] = np.bincount(t * k + np.argmax(P, axis=1), minlength=k * k)
@@ -189,8 +189,23 @@ class Evaluation(Plan):
             fitted = self.fitted
         except Exception as exc:
             raise PlanError(f"an evaluation request needs a trained collab model ({exc})") from exc
-        if tuple(fitted.features) != tuple(self.features) or fitted.label != self.label:
+        if tuple(fitted.feature_names_in_) != tuple(self.features) or fitted.label != self.label:
             raise PlanError("an evaluation request's columns must be its model's")
+        if self.transforms:
+            raise PlanError("an evaluation request takes its model's transforms, not its own")
+        design = fitted.design
+        if design is not None and self.encoding is None:  # the model's categories, as it has them
+            object.__setattr__(
+                self, "encoding", {"categories": {k: list(v) for k, v in design.categories.items()}}
+            )
+
+    @property
+    def encodings(self) -> dict[str, tuple[Any, ...]]:
+        coded = dict(self.design.categories)
+        classes = getattr(self.fitted, "classes_", None)
+        if classes is not None and np.asarray(classes).dtype.kind not in "fiub":
+            coded[self.label] = tuple(np.asarray(classes).tolist())
+        return coded
 
     @property
     def fitted(self) -> Model:
@@ -234,7 +249,7 @@ class Evaluation(Plan):
         fitted = self.fitted
         if fitted.task == "regression":
             return 0
-        classes = tuple(np.asarray(fitted.classes_, dtype=np.float64))  # type: ignore[attr-defined]
+        classes = tuple(fitted.class_values)  # type: ignore[attr-defined]
         return int(np.count_nonzero(~class_index(y, classes)[1]))
 
     @property
@@ -257,4 +272,4 @@ class Evaluation(Plan):
         fitted = self.fitted
         if fitted.task == "regression":
             return rng.standard_normal(n)
-        return rng.choice(np.asarray(fitted.classes_, dtype=np.float64), size=n)  # type: ignore[attr-defined]
+        return rng.choice(fitted.class_values, size=n)  # type: ignore[attr-defined]

@@ -87,16 +87,16 @@ class LinearRegression(RoundPlan):
             raise PlanError(
                 "alpha is the exact solver's ridge penalty; with solver='rounds' set l2 instead"
             )
-        if self.solver == "exact" and len(self.features) > EXACT_MAX_FEATURES:
+        if self.solver == "exact" and self.n_inputs > EXACT_MAX_FEATURES:
             raise PlanError(
-                f"solver='exact' sums a {len(self.features) + 1}-square matrix per lake; use "
+                f"solver='exact' sums a {self.n_inputs + 1}-square matrix per lake; use "
                 f"at most {EXACT_MAX_FEATURES} features, or solver='rounds'"
             )
 
     @property
     def exact(self) -> bool:
         if self.solver == "auto":
-            return len(self.features) <= EXACT_MAX_FEATURES
+            return self.n_inputs <= EXACT_MAX_FEATURES
         return self.solver == "exact"
 
     # --- checks ---------------------------------------------------------------------------
@@ -109,10 +109,11 @@ class LinearRegression(RoundPlan):
 
     @property
     def dp_bounded_columns(self) -> tuple[str, ...]:
-        return (*self.features, self.label)
+        return (*super().dp_bounded_columns, self.label)
 
     def dp_standardizer(self, bounds: Mapping[str, tuple[float, float]]) -> Standardizer:
-        return Standardizer.from_bounds([bounds[f] for f in self.features], bounds[self.label])
+        scaling = Standardizer.from_bounds(self.dp_input_bounds(bounds), bounds[self.label])
+        return self.dp_fills(scaling)
 
     def invalid_labels(self, y: np.ndarray) -> int:
         return int(np.count_nonzero(~np.isfinite(y)))
@@ -218,7 +219,7 @@ class LinearRegression(RoundPlan):
     def dp_row_bound(self, clip_norm: float) -> float:
         # one row with every scaled value in [-1, 1]: ||a a'|| <= m, ||a t|| <= sqrt(m), t^2,
         # its count, and the label sums
-        m = len(self.features) + 1
+        m = self.n_inputs + 1
         return float(np.sqrt(m * m + m + 1.0 + 1.0 + 2.0))
 
     def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
@@ -226,7 +227,7 @@ class LinearRegression(RoundPlan):
             return super().absorb(state, update)
         if update.rows <= 0:
             raise PlanError(f"no lake has labelled rows in table {self.table!r}")
-        m = len(self.features) + 1
+        m = self.n_inputs + 1
         v = update.values
         upper = np.triu_indices(m)
         n_upper = len(upper[0])
@@ -279,12 +280,12 @@ class LinearRegression(RoundPlan):
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
     ) -> LinearModel:
         theta = np.asarray(state["weights"], dtype=np.float64)
-        d = len(self.features)
+        d = self.n_inputs
         scale, centre = float(state["label_std"]), float(state["label_mean"])
         coef = scale * theta[:d] / standardizer.std
         intercept = centre + scale * theta[d] - float(coef @ standardizer.mean)
         return LinearModel(
-            features=tuple(self.features),
+            features=self.input_names,
             label=self.label,
             coef_=coef,
             intercept_=intercept,

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from .._errors import PlanError
-from .._schema import ColumnSchema
+from .._schema import ColumnSchema, TableSchema
+from ._classes import check_classes, published_classes
 from ._model import Classifier, coefficient_table
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, sigmoid
+from ._softmax import ClassLabels
 from ._stats import Standardizer
 
 
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
-class LogisticRegression(ClassifierRoundPlan):
+class LogisticRegression(ClassLabels, ClassifierRoundPlan):
     """A binary classifier trained across lakes by federated averaging.
 
     Every round each lake starts from the global weights, runs ``local_epochs`` passes of
@@ -31,7 +33,11 @@ class LogisticRegression(ClassifierRoundPlan):
     Parameters
     ----------
     table, features, label
-        The table, its numeric input columns and a binary label (0/1 or true/false).
+        The table, its input columns and a binary label (0/1, true/false, or a column with
+        two published categories).
+    classes
+        The label's two values, the second being the positive class; ``None`` takes 0 and 1,
+        or the two categories the owners publish (in sorted order).
     rounds, local_epochs, learning_rate, batch_size, l2, server_optimizer, server_learning_rate
         How to train (see :class:`collab.plans.RoundPlan`).
     secure_aggregation, secure_threshold, dp
@@ -39,23 +45,42 @@ class LogisticRegression(ClassifierRoundPlan):
     """
 
     model: ClassVar[str] = "logistic_regression"
+    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "classes")
+
+    classes: tuple[Any, ...] | None = None
+
+    def _validate(self) -> None:
+        object.__setattr__(self, "classes", check_classes(self.classes))
+        if self.classes is not None and len(self.classes) != 2:
+            raise PlanError(
+                f"{self.model} learns two classes, not {len(self.classes)} "
+                f"({list(self.classes)}); for more use SoftmaxRegression"
+            )
+        super()._validate()
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
+        if self.classes is not None or all(
+            s.column(self.label).kind in ("binary", "boolean") for s in schemas.values()
+        ):
+            return self
+        published = published_classes(self.label, schemas)
+        # other than two categories: the lakes refuse the label, naming themselves
+        return (
+            self if published is None or len(published) != 2 else replace(self, classes=published)
+        )
 
     def check_label(self, column: ColumnSchema, where: str) -> None:
-        if column.kind != "binary":
+        two = self.classes is not None or (
+            column.categories is not None and len(column.categories) == 2
+        )
+        if column.kind not in ("binary", "boolean") and not two:
             raise PlanError(
                 f"{where}: label {self.label!r} is {column.kind} ({column.type}), not binary; "
-                f"{self.model} needs a label whose values are only 0 and 1 (or true/false). "
-                "For more classes use SoftmaxRegression; for a number, LinearRegression."
+                f"{self.model} needs a label whose values are only 0 and 1 (or true/false, or "
+                "two published categories). For more classes use SoftmaxRegression; for a "
+                "number, LinearRegression."
             )
-
-    def invalid_labels(self, y: np.ndarray) -> int:
-        return int(np.count_nonzero((y != 0.0) & (y != 1.0)))
-
-    def _valid_mask(self, y: np.ndarray) -> np.ndarray:
-        return (y == 0.0) | (y == 1.0)
-
-    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.integers(0, 2, size=n).astype(float)
+        super().check_label(column, where)
 
     def n_weights(self, n_features: int) -> int:
         return n_features + 1
@@ -93,8 +118,9 @@ class LogisticRegression(ClassifierRoundPlan):
             np.asarray(state["weights"], dtype=np.float64),
             standardizer.mean,
             standardizer.std,
-            features=self.features,
+            features=self.input_names,
             label=self.label,
+            classes_=self.model_classes if self.classes not in (None, (0, 1)) else np.array([0, 1]),
             **context,
         )
 
@@ -149,7 +175,7 @@ class LogisticModel(Classifier):
         return np.column_stack([1.0 - p, p])
 
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return (self.decision_function(X) > 0).astype(int)
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
     def to_sklearn(self) -> Any:
         """An equivalent fitted ``sklearn.linear_model.LogisticRegression``."""

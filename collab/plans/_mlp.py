@@ -207,16 +207,16 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     def build_model(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
     ) -> MLPModel:
-        d = len(self.features)
+        d = self.n_inputs
         layers = unpack(np.asarray(state["weights"], dtype=np.float64), self.sizes(d))
         # fold the standardisation into the first layer: the model takes raw features
         W0, b0 = layers[0]
         W_raw = W0 / standardizer.std[:, None]
         layers[0] = (W_raw, b0 - standardizer.mean @ W_raw)
         return MLPModel(
-            features=tuple(self.features),
+            features=self.input_names,
             label=self.label,
-            classes_=np.asarray(self.class_values),
+            classes_=self.model_classes,
             coefs_=tuple(W.copy() for W, _ in layers),
             intercepts_=tuple(b.copy() for _, b in layers),
             activation=self.activation,

@@ -14,6 +14,7 @@ import pandas as pd
 from .._display import RichDisplay
 from .._errors import PlanError
 from .._version import __version__
+from ..features import Design
 from ._plan import Plan
 
 
@@ -43,6 +44,9 @@ class Model(RichDisplay):
     approvals: dict[str, Any] = field(default_factory=dict, repr=False)
     # per lake: the table's published row count (rounded down to one significant digit)
     lake_rows: dict[str, int] = field(default_factory=dict, repr=False)
+    # the plan's design (raw columns, categories, transforms) and its fitted fills; ``None``
+    # when the inputs are the features as they are
+    inputs: dict[str, Any] | None = field(default=None, repr=False)
     collab_version: str = field(default=__version__, repr=False)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -57,6 +61,8 @@ class Model(RichDisplay):
         # plain JSON data whichever way it arrived (a confusion matrix as lists, read or made)
         for name in ("validation", "approvals", "lake_rows"):
             object.__setattr__(self, name, json.loads(json.dumps(dict(getattr(self, name)))))
+        if self.inputs is not None:
+            object.__setattr__(self, "inputs", json.loads(json.dumps(dict(self.inputs))))
 
     @property
     def plan(self) -> Plan | None:
@@ -64,10 +70,27 @@ class Model(RichDisplay):
         return Plan.from_spec(json.loads(self.plan_spec)) if self.plan_spec else None
 
     @property
+    def design(self) -> Design | None:
+        """How the model turns raw columns into :attr:`features` (``None``: as they are)."""
+        return None if self.inputs is None else Design.from_spec(self.inputs)
+
+    @property
+    def feature_names_in_(self) -> np.ndarray:
+        """The columns the model reads (before one-hot encoding and transforms)."""
+        design = self.design
+        return np.array(self.features if design is None else design.features, dtype=object)
+
+    @property
     def n_features_in_(self) -> int:
-        return len(self.features)
+        return len(self.feature_names_in_)
 
     def _matrix(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        design = self.design
+        if design is not None:
+            raw = design.raw(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
+            assert self.inputs is not None
+            M = design.expand(raw, self.inputs.get("fills") or {})
+            return np.where(np.isnan(M), self.feature_means_, M)
         if isinstance(X, pd.DataFrame):
             missing = [f for f in self.features if f not in X.columns]
             if missing:
@@ -92,10 +115,18 @@ class Model(RichDisplay):
 
     def _named(self, estimator: Any) -> Any:
         """``estimator`` with the input names scikit-learn records when it is fitted on a
-        DataFrame, so it takes the same frames as this model."""
+        DataFrame, so it takes the same frames as this model; behind the design's
+        ``ColumnTransformer`` in a ``Pipeline`` when the model has one."""
         estimator.n_features_in_ = len(self.features)
-        estimator.feature_names_in_ = np.array(self.features, dtype=object)
-        return estimator
+        design = self.design
+        if design is None:
+            estimator.feature_names_in_ = np.array(self.features, dtype=object)
+            return estimator
+        from sklearn.pipeline import Pipeline
+
+        assert self.inputs is not None
+        columns = design.to_sklearn(self.inputs.get("fills") or {}, self.feature_means_)
+        return Pipeline([("inputs", columns), ("model", estimator)])
 
     def _params(self) -> dict[str, Any]:
         """The learned values as plain data (lists and numbers)."""
@@ -112,6 +143,7 @@ class Model(RichDisplay):
             "model": self.family,
             "task": self.task,
             "features": list(self.features),
+            "input_columns": list(self.feature_names_in_),
             "label": self.label,
             "rounds": self.rounds,
             "lakes": list(self.lakes),
@@ -167,7 +199,8 @@ class Model(RichDisplay):
                 "task": self.task,
                 "table": spec.get("table"),
                 "label": self.label,
-                "features": list(self.features),
+                "features": list(self.feature_names_in_),
+                "transforms": [t.to_spec() for t in plan.transforms] if plan is not None else [],
                 "plan": spec or None,
                 "plan_hash": self.plan_hash,
                 "lakes": list(self.lakes),
@@ -201,6 +234,14 @@ class Classifier(Model):
     def __post_init__(self) -> None:
         super().__post_init__()
         object.__setattr__(self, "classes_", np.asarray(self.classes_))
+
+    @property
+    def class_values(self) -> np.ndarray:
+        """The classes as lakes code the label: their values when they are numbers, else
+        their positions (a label stored as text arrives as its category's index)."""
+        if self.classes_.dtype.kind in "fiub":
+            return self.classes_.astype(np.float64)
+        return np.arange(len(self.classes_), dtype=np.float64)
 
     def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError

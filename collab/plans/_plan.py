@@ -15,7 +15,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
@@ -24,7 +24,8 @@ from .._display import RichDisplay
 from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
-from ._stats import Standardizer
+from ..features import Design, Transform
+from ._stats import Preprocessing, Standardizer
 from ._update import Update
 
 if TYPE_CHECKING:
@@ -36,6 +37,14 @@ Task = Literal["classification", "regression", "statistics", "evaluation"]
 def canonical_json(data: Any) -> str:
     """The one JSON text of ``data`` that hashes the same everywhere."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def _plain_encoding(encoding: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: {column: list(values) for column, values in (encoding.get(key) or {}).items()}
+        for key in ("categories", "bounds")
+        if encoding.get(key)
+    }
 
 
 def _dp_from_spec(data: Mapping[str, Any] | None) -> Any:
@@ -65,6 +74,14 @@ class Plan(RichDisplay):
         Fewer survivors abort the job without revealing any lake's update.
     dp
         ``collab.DP(epsilon=..., delta=...)`` for differential privacy, or ``None``.
+    transforms
+        :mod:`collab.features` transforms applied to the features in each lake before the
+        family's step (categorical features are one-hot encoded with their published
+        categories without asking).
+    encoding
+        The published categories (and, where a median is fitted, bounds) of the features,
+        filled in from the owners' schemas when the plan is sent, so that the owners approve
+        an explicit spec; leave it ``None``.
     """
 
     # --- what a family declares -----------------------------------------------------------
@@ -76,6 +93,8 @@ class Plan(RichDisplay):
     needs_label: ClassVar[bool] = True  # without one, every row counts and none is dropped
     # rows arrive standardised (federated statistics, or the DP bounds); without, as they are
     scales_rows: ClassVar[bool] = True
+    # settings written into the spec only when given (specs from before them hash the same)
+    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding")
 
     table: str
     features: Sequence[str]
@@ -83,11 +102,60 @@ class Plan(RichDisplay):
     secure_aggregation: bool = True
     secure_threshold: int | None = None
     dp: Any = None
+    transforms: Sequence[Any] = ()
+    encoding: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
+        if isinstance(self.transforms, Transform | Mapping | str):
+            raise PlanError("transforms must be a list, e.g. [collab.features.log1p('x')]")
+        object.__setattr__(
+            self, "transforms", tuple(Transform.from_spec(t) for t in self.transforms)
+        )
         self._validate_common()
         self._validate()
+        self.design  # noqa: B018 - checks the transforms against the features
+        if self.dp is not None:
+            self._check_dp_fills()
+
+    def _check_dp_fills(self) -> None:
+        for column in self.design.columns:
+            if column.impute is not None and column.impute.strategy != "constant":
+                raise PlanError(
+                    f"impute({column.impute.strategy!r}) on {column.name!r} fits its value "
+                    "from exact pooled statistics, which a DP plan never releases; use "
+                    "impute('constant', ..., fill_value=...) (a DP plan fills a missing number "
+                    "with the middle of its published bounds)"
+                )
+
+    @property
+    def design(self) -> Design:
+        """How a lake turns the plan's raw columns into the family's inputs."""
+        cached = self.__dict__.get("_design")
+        if cached is None:
+            encoding = self.encoding or {}
+            unknown = set(encoding) - {"categories", "bounds"}
+            if unknown:
+                raise PlanError(f"unknown encoding settings: {', '.join(sorted(unknown))}")
+            cached = Design(
+                self.features,
+                categories=encoding.get("categories") or {},
+                transforms=tuple(self.transforms),
+                bounds=encoding.get("bounds") or {},
+            )
+            object.__setattr__(self, "_design", cached)
+        return cached
+
+    @property
+    def n_inputs(self) -> int:
+        """How many columns the family's step receives (one-hot levels and indicators
+        included)."""
+        return self.design.width
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        """The names of the columns the family's step receives."""
+        return self.design.output_names
 
     # --- settings -------------------------------------------------------------------------
     def _validate_common(self) -> None:
@@ -148,7 +216,13 @@ class Plan(RichDisplay):
         spec: dict[str, Any] = {"model": self.model}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "dp" and value is not None and is_dataclass(value):
+            if f.name in self._left_out_when_empty and not value:
+                continue  # absent from the spec of a plan without them (its hash unchanged)
+            if f.name == "transforms":
+                value = [t.to_spec() for t in value]
+            elif f.name == "encoding":
+                value = _plain_encoding(value)
+            elif f.name == "dp" and value is not None and is_dataclass(value):
                 value = asdict(value)
             elif isinstance(value, tuple):
                 value = list(value)
@@ -199,14 +273,63 @@ class Plan(RichDisplay):
 
     @property
     def encodings(self) -> dict[str, tuple[Any, ...]]:
-        """Columns a lake reads as the index of their published categories (text columns)."""
-        return {}
+        """Columns a lake reads as the index of their published categories (categorical
+        features, and a label whose classes are not numbers)."""
+        return dict(self.design.categories)
 
     # --- checks against a lake ------------------------------------------------------------
     def resolved(self, schemas: Mapping[str, TableSchema]) -> Plan:
         """This plan with every setting it leaves to the owners filled in from their published
-        ``schemas`` (for example a label's classes), so that lakes approve an explicit spec."""
+        ``schemas`` (the categories of categorical features, the bounds a median is read
+        against, a label's classes), so that lakes approve an explicit spec."""
+        plan = self
+        if self.encoding is None:
+            encoding = self._published_encoding(schemas)
+            if encoding:
+                try:
+                    plan = replace(self, encoding=encoding)
+                except PlanError as exc:
+                    coded = ", ".join(sorted(encoding.get("categories", {})))
+                    raise PlanError(
+                        f"lakes {', '.join(schemas)}, table {self.table!r} (categorical "
+                        f"columns: {coded}): {exc}"
+                    ) from exc
+        return plan._resolved_family(schemas)
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Plan:
+        """The family's own settings filled in from ``schemas`` (see :meth:`resolved`)."""
         return self
+
+    def _published_encoding(self, schemas: Mapping[str, TableSchema]) -> dict[str, Any]:
+        categories: dict[str, list[Any]] = {}
+        bounds: dict[str, list[float]] = {}
+        medians = {
+            c.name
+            for c in self.design.columns
+            if c.impute is not None and c.impute.strategy == "median"
+        }
+        for name in self.features:
+            found = {}
+            for lake, schema in schemas.items():
+                if name in schema.column_names:
+                    found[lake] = schema.column(name)
+            if not found:
+                continue
+            published = {lake: c.categories for lake, c in found.items()}
+            lists = {tuple(v) for v in published.values() if v is not None}
+            if len(lists) > 1 or (lists and None in published.values()):
+                raise PlanError(
+                    f"the lakes publish different categories for column {name!r} "
+                    f"({ {k: list(v) if v else None for k, v in published.items()} }); every "
+                    "lake must publish the same list for a categorical feature: ask the owners"
+                )
+            if lists:
+                categories[name] = list(next(iter(lists)))
+            if name in medians:
+                ranges = {lake: c.bounds for lake, c in found.items()}
+                if len({r for r in ranges.values()}) == 1 and None not in ranges.values():
+                    bounds[name] = list(next(iter(ranges.values())))  # type: ignore[arg-type]
+        return _plain_encoding({"categories": categories, "bounds": bounds})
 
     def check_against(self, schema: TableSchema, policy: Policy) -> None:
         """Raise the first reason this plan cannot run on ``schema`` under ``policy``.
@@ -261,12 +384,69 @@ class Plan(RichDisplay):
         return self.model
 
     def check_feature(self, column: ColumnSchema, where: str) -> None:
-        """Raise unless this family can read ``column`` as a feature (numeric by default)."""
-        if not column.is_numeric:
+        """Raise unless this plan can read ``column`` as a feature: a number, a boolean, or
+        a categorical column whose published categories the plan carries; and unless its
+        transforms fit the column."""
+        name = column.name
+        spec = self.design.categories.get(name)
+        if column.kind == "categorical":
+            if spec is None:
+                raise PlanError(
+                    f"{where}: feature {name!r} is categorical but the plan does not carry its "
+                    "categories; send the plan through a Federation (it fills them in from the "
+                    "owners' schemas) or leave encoding=None"
+                )
+            if tuple(spec) != tuple(column.categories or ()):
+                raise PlanError(
+                    f"{where}: the plan's categories of {name!r} ({list(spec)}) are not the "
+                    f"ones this lake publishes ({list(column.categories or ())}); ask again "
+                    "so that they are filled in from the schemas"
+                )
+        elif spec is not None:
             raise PlanError(
-                f"{where}: feature {column.name!r} is of type {column.type} ({column.kind}); "
-                "features must be numeric (double, float, int, bigint, boolean). "
-                "Drop it from features or ask the owner for a numeric encoding."
+                f"{where}: the plan treats {name!r} as categorical, but this lake publishes "
+                f"no categories for it ({column.kind}); ask the owner, or leave it out"
+            )
+        elif column.kind == "date":
+            raise PlanError(
+                f"{where}: feature {name!r} is a date ({column.type}); a date is not a number. "
+                "Drop it, or ask the owner for a view with a number derived from it (for "
+                "example days since admission)."
+            )
+        elif column.kind in ("text", "other"):
+            raise PlanError(
+                f"{where}: feature {name!r} is {column.kind} ({column.type}) with no published "
+                "categories, so it cannot be encoded. Drop it from features, or ask the owner "
+                "to publish its categories (add_table(..., categories={...}))."
+            )
+        self._check_transforms(column, where)
+
+    def _check_transforms(self, column: ColumnSchema, where: str) -> None:
+        """The transforms of ``column`` against what the lake publishes of it."""
+        found = next(c for c in self.design.columns if c.name == column.name)
+        if found.impute is not None:
+            strategy = found.impute.strategy
+            if strategy == "most_frequent" and column.kind == "numeric" and not found.levels:
+                raise PlanError(
+                    f"{where}: impute('most_frequent') does not fit column {column.name!r}, a "
+                    "number with many values; use impute('mean') or impute('median') (or "
+                    "bucketize it first)"
+                )
+            if strategy == "median" and column.bounds is None:
+                raise PlanError(
+                    f"{where}: impute('median') on {column.name!r} reads the median off a "
+                    "pooled histogram over the column's published bounds, and this lake "
+                    "publishes none; use impute('mean'), or ask the owner to publish bounds"
+                )
+        if (
+            column.bounds is not None
+            and any(step.name == "log1p" for step in found.steps[:1])
+            and column.bounds[0] <= -1
+        ):
+            raise PlanError(
+                f"{where}: log1p() on {column.name!r}, whose published range starts at "
+                f"{column.bounds[0]:g}: log(1 + x) is undefined below -1. Clip it first "
+                "(clip(..., lower=0)) or drop the transform."
             )
 
     def check_label(self, column: ColumnSchema, where: str) -> None:
@@ -310,12 +490,32 @@ class Plan(RichDisplay):
 
     @property
     def dp_bounded_columns(self) -> tuple[str, ...]:
-        """Columns whose published bounds a DP plan scales by (the features by default)."""
-        return tuple(self.features)
+        """Columns whose published bounds a DP plan scales by (the numeric features by
+        default; one-hot columns lie in 0-1 anyway)."""
+        return tuple(c.name for c in self.design.columns if not c.levels)
+
+    def dp_input_bounds(
+        self, bounds: Mapping[str, tuple[float, float] | None]
+    ) -> list[tuple[float, float]]:
+        """The published bounds of every input column of the family's step."""
+        published = {f: b for f, b in bounds.items() if f in self.features and b is not None}
+        design = Design(
+            self.features,
+            categories=self.design.categories,
+            transforms=self.design.transforms,
+            bounds=published,
+        )
+        return design.output_bounds()
 
     def dp_standardizer(self, bounds: Mapping[str, tuple[float, float]]) -> Standardizer:
         """A DP plan's scaling from the owners' published ``bounds`` (the same on every lake)."""
-        return Standardizer.from_bounds([bounds[f] for f in self.features])
+        return self.dp_fills(Standardizer.from_bounds(self.dp_input_bounds(bounds)))
+
+    def dp_fills(self, standardizer: Standardizer) -> Standardizer:
+        """A DP plan's scaling with its constant fills (it fits no other)."""
+        if self.design.plain:
+            return standardizer
+        return replace(standardizer, fills=self.design.constant_fills())
 
     # --- validation -----------------------------------------------------------------------
     @property
@@ -399,8 +599,31 @@ class Plan(RichDisplay):
     def build_model(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
     ) -> Model:
-        """The trained model from the final public state."""
+        """The trained model from the final public state (its inputs named
+        :attr:`input_names`)."""
         raise NotImplementedError
+
+    def model_from(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> Model:
+        """:meth:`build_model`, with the design the model applies to raw columns (its
+        categories, transforms and fitted fills) when the plan has one."""
+        model = self.build_model(state, standardizer, **context)
+        if self.design.plain or self.task not in ("classification", "regression"):
+            return model
+        inputs = {
+            **self.design.to_spec(),
+            "fills": dict(standardizer.fills),
+            "fill_errors": dict(standardizer.fill_errors),
+        }
+        return replace(model, inputs=inputs)
+
+    def preprocessing(self, standardizer: Standardizer) -> Any:
+        """What a lake applies to a block of raw rows before the family's step: the design
+        (when the plan has one), then ``standardizer``."""
+        if self.design.plain:
+            return standardizer
+        return Preprocessing(self.design, standardizer)
 
     def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
         """Labels for a lake's synthetic rows that this plan accepts (``simulate``)."""

@@ -172,7 +172,7 @@ class RoundPlan(Plan):
         return default_server_learning_rate(self.server_optimizer)
 
     def start(self, standardizer: Standardizer) -> dict[str, Any]:
-        d = len(self.features)
+        d = self.n_inputs
         return {
             "weights": self.initial_weights(d).tolist(),
             "moments": {},
@@ -226,7 +226,7 @@ class RoundPlan(Plan):
         """``local_epochs`` of gradient descent from the global weights: the row-weighted
         change of the weights; metrics are those of the incoming (global) weights."""
         Z, t, invalid = self._usable(Z, y, request)
-        d = len(self.features)
+        d = self.n_inputs
         w0 = np.asarray(request["weights"], dtype=np.float64)
         n = len(t)
         if n == 0:

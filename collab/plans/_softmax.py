@@ -10,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from .._schema import ColumnSchema, TableSchema
-from ._classes import check_classes, check_label_column, class_index, published_classes
+from ._classes import (
+    check_classes,
+    check_label_column,
+    class_index,
+    numeric_classes,
+    published_classes,
+)
 from ._model import Classifier, coefficient_table
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, softmax
@@ -22,18 +28,36 @@ class ClassLabels:
 
     label: str
     model: ClassVar[str]
-    classes: tuple[float, ...] | None
+    classes: tuple[Any, ...] | None
 
     @property
     def class_values(self) -> tuple[float, ...]:
-        return self.classes or (0.0, 1.0)
+        """The classes as the lakes code the label: their values when they are numbers,
+        else their positions (the lake reads a text label as its class's index)."""
+        classes = self.classes or (0.0, 1.0)
+        if numeric_classes(classes):
+            return tuple(float(c) for c in classes)
+        return tuple(float(i) for i in range(len(classes)))
 
-    def resolved(self, schemas: Mapping[str, TableSchema]) -> Any:
+    @property
+    def model_classes(self) -> np.ndarray:
+        """The classes a trained model predicts (texts, or numbers)."""
+        classes = self.classes or (0, 1)
+        return np.asarray(classes if not numeric_classes(classes) else self.class_values)
+
+    @property
+    def encodings(self) -> dict[str, tuple[Any, ...]]:
+        coded = super().encodings  # type: ignore[misc]
+        if self.classes is not None and not numeric_classes(self.classes):
+            coded[self.label] = tuple(self.classes)
+        return coded  # type: ignore[no-any-return]
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
         if self.classes is not None:
             return self
         published = published_classes(self.label, schemas)
         if published is None and all(
-            s.column(self.label).kind == "binary" for s in schemas.values()
+            s.column(self.label).kind in ("binary", "boolean") for s in schemas.values()
         ):
             published = (0, 1)
         return self if published is None else replace(self, classes=published)  # type: ignore[type-var]
@@ -83,7 +107,7 @@ class SoftmaxRegression(ClassLabels, ClassifierRoundPlan):
 
     model: ClassVar[str] = "softmax_regression"
 
-    classes: tuple[float, ...] | None = None
+    classes: tuple[Any, ...] | None = None
 
     def _validate(self) -> None:
         object.__setattr__(self, "classes", check_classes(self.classes))
@@ -100,7 +124,7 @@ class SoftmaxRegression(ClassLabels, ClassifierRoundPlan):
         return np.r_[np.ones(n_features * self.k), np.zeros(self.k)]
 
     def _split(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d = len(self.features)
+        d = self.n_inputs
         return w[: d * self.k].reshape(d, self.k), w[d * self.k :]
 
     def _proba(self, Z: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -136,9 +160,9 @@ class SoftmaxRegression(ClassLabels, ClassifierRoundPlan):
         coef = (W / standardizer.std[:, None]).T  # (classes, features) on the raw scale
         intercept = b - coef @ standardizer.mean
         return SoftmaxModel(
-            features=tuple(self.features),
+            features=self.input_names,
             label=self.label,
-            classes_=np.asarray(self.class_values),
+            classes_=self.model_classes,
             coef_=coef,
             intercept_=intercept,
             feature_means_=standardizer.mean,
@@ -196,4 +220,6 @@ class SoftmaxModel(Classifier):
 
 
 def _label(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
     return int(value) if float(value).is_integer() else value

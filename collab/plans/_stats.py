@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from ..features import Design
 from ._update import Update
 
 STAT_METRICS = ("label_sum", "label_sq_sum")
@@ -52,12 +56,18 @@ class Standardizer:
     rows: int = 0
     label_mean: float = 0.0
     label_std: float = 1.0
+    # per feature of a design: what fills its missing values (a number, or a level's index)
+    fills: Mapping[str, float] = field(default_factory=dict)
+    # per feature imputed with a median: how far the fill may be from the pooled rows' median
+    fill_errors: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_stats(cls, stats: Update) -> Standardizer:
-        d = len(stats.values) // 3
+    def from_stats(cls, stats: Update, width: int | None = None) -> Standardizer:
+        """From summed :func:`table_stats` over ``width`` columns (the values may go on
+        with a design's fitting sums)."""
+        d = len(stats.values) // 3 if width is None else width
         v = stats.values
-        count, total, total_sq = v[:d], v[d : 2 * d], v[2 * d :]
+        count, total, total_sq = v[:d], v[d : 2 * d], v[2 * d : 3 * d]
         safe = np.maximum(count, 1.0)
         mean = total / safe
         std = np.sqrt(np.maximum(total_sq / safe - mean * mean, 0.0))
@@ -100,18 +110,63 @@ class Standardizer:
         return np.where(np.isnan(Z), 0.0, Z)
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        data: dict[str, object] = {
             "mean": self.mean.tolist(),
             "std": self.std.tolist(),
             "label_mean": self.label_mean,
             "label_std": self.label_std,
         }
+        if self.fills:
+            data["fills"] = {k: float(v) for k, v in self.fills.items()}
+        if self.fill_errors:
+            data["fill_errors"] = {k: float(v) for k, v in self.fill_errors.items()}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> Standardizer:
+        fills = data.get("fills") or {}
         return cls(
             mean=np.asarray(data["mean"], dtype=np.float64),
             std=np.asarray(data["std"], dtype=np.float64),
             label_mean=float(data.get("label_mean", 0.0)),  # type: ignore[arg-type]
             label_std=float(data.get("label_std", 1.0)),  # type: ignore[arg-type]
+            fills={str(k): float(v) for k, v in fills.items()},  # type: ignore[union-attr]
+            fill_errors={
+                str(k): float(v)
+                for k, v in (data.get("fill_errors") or {}).items()  # type: ignore[union-attr]
+            },
         )
+
+
+class Preprocessing:
+    """A plan's design, then its standardisation: what a lake applies to a block of raw
+    rows (categories as indices) before the family's step. The engine keeps the result
+    beside the rows under :attr:`key`."""
+
+    def __init__(self, design: Design, standardizer: Standardizer) -> None:
+        self.design = design
+        self.standardizer = standardizer
+        self.mean, self.std = standardizer.mean, standardizer.std
+
+    @property
+    def key(self) -> str:
+        data = json.dumps(
+            [self.design.to_spec(), self.standardizer.to_dict()], sort_keys=True, default=str
+        )
+        return hashlib.sha256(data.encode()).hexdigest()[:20]
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return self.standardizer.transform(self.design.expand(X, self.standardizer.fills))
+
+    def expand(self, X: np.ndarray) -> np.ndarray:
+        """The design's columns, filled as fitted, before standardisation."""
+        return self.design.expand(X, self.standardizer.fills)
+
+
+def preprocessing_key(preprocessing: Any) -> str:
+    """Names a standardisation (or :class:`Preprocessing`) of a table's rows."""
+    key = getattr(preprocessing, "key", None)
+    if isinstance(key, str):
+        return key
+    data = np.concatenate([preprocessing.mean, preprocessing.std]).astype(np.float64).tobytes()
+    return hashlib.sha256(data).hexdigest()[:20]

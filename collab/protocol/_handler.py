@@ -18,7 +18,7 @@ from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
 from ..plans import Plan, Standardizer, Update
 from ..plans._evaluation import evaluation_size, evaluation_sums, holdout_mask
-from ..plans._stats import STAT_METRICS, stats_size, table_stats
+from ..plans._stats import STAT_METRICS, labelled, stats_size, table_stats
 from ..secure import MaskingParty, dp_mod, release, secure_threshold
 from ._messages import Deal, Evaluate, Keys, Message, Receive, Round, Stats, Unmask, parse
 
@@ -142,7 +142,7 @@ class PartyHandler:
                     f"execution(s); round {message.round} is outside them"
                 )
             try:
-                plan.check_request(message.request, len(plan.features))
+                plan.check_request(message.request, plan.n_inputs)
             except PolicyViolation as exc:
                 raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
             if plan.dp is None and plan.scales_rows:
@@ -161,13 +161,13 @@ class PartyHandler:
             if message.total_rounds != plan.total_rounds:  # its masking slot is the last one
                 raise PrivacyError(f"job {self.job_id[:8]}: the evaluation names another slot")
             try:
-                plan.check_request(message.request, len(plan.features))
+                plan.check_request(message.request, plan.n_inputs)
             except PolicyViolation as exc:
                 raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
             self._standardizer(message)
 
     def _standardizer(self, message: Round | Evaluate) -> Standardizer:
-        d = len(self.plan.features)
+        d = self.plan.n_inputs
         if self.plan.dp is not None:
             return self.plan.dp_standardizer(self.bounds)  # type: ignore[arg-type]
         try:
@@ -183,7 +183,23 @@ class PartyHandler:
             or not np.all(np.isfinite(standardizer.mean))
         ):
             raise PolicyViolation(f"job {self.job_id[:8]}: round message has the wrong shapes")
+        self._check_fills(standardizer)
         return standardizer
+
+    def _check_fills(self, standardizer: Standardizer) -> None:
+        """A fill must be for an imputed feature, and a level's index must be one of its."""
+        columns = {c.name: c for c in self.plan.design.columns if c.impute is not None}
+        for name, value in standardizer.fills.items():
+            column = columns.get(name)
+            if (
+                column is None
+                or not np.isfinite(value)
+                or (column.levels and (value != int(value) or not 0 <= value < column.levels))
+            ):
+                raise PolicyViolation(
+                    f"job {self.job_id[:8]}: round message fills {name!r}, which the plan "
+                    "does not impute that way"
+                )
 
     def handle(self, message: Message) -> dict[str, Any]:
         """This lake's answer to ``message``."""
@@ -231,7 +247,7 @@ class PartyHandler:
         (zeros) from a lake holding out fewer rows than its policy's minimum."""
         held_out = self._held_out()
         assert held_out is not None
-        model = self.plan.build_model(request, standardizer)
+        model = self.plan.model_from(request, standardizer)
         size = evaluation_size(model.task, len(getattr(model, "classes_", ())))
 
         def evaluate(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -247,19 +263,31 @@ class PartyHandler:
         """This lake's sums for ``message`` over its rows. The step given to the rows may be
         shipped to Spark's workers: it holds the plan and the request, never the handler."""
         plan = self.plan
-        d = len(plan.features)
+        design = plan.design
+        d = plan.n_inputs
         rows = self._rows()
         held_out = self._held_out()
         if isinstance(message, Stats):
+            min_rows = self.policy.min_rows
 
             def stats(X: np.ndarray, y: np.ndarray) -> np.ndarray:
                 invalid = plan.invalid_labels(y)  # over every row, held out or not
                 if held_out is not None:  # the standardisation comes from training rows only
                     train = ~held_out(y)
                     X, y = X[train], y[train]
-                return table_stats(X, y, lambda _: invalid).flat()
+                if design.plain:
+                    return table_stats(X, y, lambda _: invalid).flat()
+                X, y = labelled(X, y)  # what the fitting counts is what trains
+                E = design.expand(X)
+                return np.concatenate(
+                    [table_stats(E, y, lambda _: invalid).flat(), design.fit_sums(X, E)]
+                )
 
-            return Update.from_flat(rows.total(stats, stats_size(d), None), len(STAT_METRICS))
+            total = rows.total(stats, stats_size(d) + design.fit_size, None)
+            if design.fit_size:  # a histogram's small cells never leave the lake
+                tail, self.blanked = design.blank_small_cells(total[stats_size(d) :], min_rows)
+                total = np.concatenate([total[: stats_size(d)], tail])
+            return Update.from_flat(total, len(STAT_METRICS))
         request, dp = message.request, plan.dp
 
         def step(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -270,7 +298,7 @@ class PartyHandler:
                 return plan.local_update(Z, y, request).flat()
             return plan.dp_update(Z, y, request, float(dp.clip_norm)).flat()
 
-        scaling = self._standardizer(message) if plan.scales_rows else None
+        scaling = plan.preprocessing(self._standardizer(message)) if plan.scales_rows else None
         total = rows.total(step, plan.update_size(d), scaling)
         return Update.from_flat(total, len(plan.metric_sums))
 
@@ -294,7 +322,7 @@ class PartyHandler:
         if plan.dp is None:  # with DP, noise protects small cells instead
             exact = update
             update = plan.suppress(update, self.policy.min_rows)
-            self.blanked = int(np.count_nonzero((exact.values == 0) & (update.values == 1)))
+            self.blanked += int(np.count_nonzero((exact.values == 0) & (update.values == 1)))
 
         evaluation = None
         if isinstance(message, Round) and message.evaluate:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -221,7 +221,15 @@ class Coordinator:
         update = Update.from_flat(stats, len(STAT_METRICS))
         if update.rows <= 0:
             raise PlanError(f"no lake has labelled rows in table {plan.table!r}")
-        return Standardizer.from_stats(update)
+        width = plan.n_inputs
+        standardizer = Standardizer.from_stats(update, width)
+        if plan.design.plain:
+            return standardizer
+        v = update.values
+        fills, mean, std, errors = plan.design.fit(
+            update.rows, v[:width], v[width : 2 * width], v[2 * width : 3 * width], v[3 * width :]
+        )
+        return replace(standardizer, mean=mean, std=std, fills=fills, fill_errors=errors)
 
     def fit(self) -> Model:
         """Train from scratch, or from the last completed round recorded in ``progress``."""
@@ -238,7 +246,7 @@ class Coordinator:
             shared = progress.standardizer if plan.dp is None and plan.scales_rows else None
             state = progress.state
             r = progress.rounds_done + 1
-            size = plan.update_size(len(plan.features))
+            size = plan.update_size(plan.n_inputs)
             while (
                 not progress.stopped_early and (request := plan.round_request(state, r)) is not None
             ):
@@ -280,7 +288,7 @@ class Coordinator:
             self._set_all("done")
         finally:
             self._pool.shutdown(wait=False)
-        return plan.build_model(
+        return plan.model_from(
             state,
             standardizer,
             lakes=tuple(self._alive()),
