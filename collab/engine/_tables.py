@@ -403,7 +403,8 @@ def as_double_struct(
     for name in columns:
         quoted = "`" + name.replace("`", "``") + "`"
         if name in encodings:
-            value = _category_index(quoted, encodings[name])
+            numeric = (types.get(name) or "").split("(")[0] in NUMERIC_TYPES
+            value = _category_index(quoted, encodings[name], numeric)
         elif types.get(name) == "double":
             value = quoted
         else:
@@ -414,10 +415,15 @@ def as_double_struct(
     return df.selectExpr(f"struct({', '.join(fields)}) AS r")
 
 
-def _category_index(quoted: str, categories: Sequence[Any]) -> str:
+def _category_index(quoted: str, categories: Sequence[Any], numeric: bool = False) -> str:
+    """SQL for a value's index in ``categories``: numbers compare as numbers in a numeric
+    column (``1`` is ``1.0``), anything else as text (``_schema.category_codes`` alike)."""
     text = f"CAST({quoted} AS STRING)"
+    number = f"CAST({quoted} AS DOUBLE)"
     cases = " ".join(
-        "WHEN {} = '{}' THEN {}.0".format(text, category_text(c).replace("'", "''"), i)
+        f"WHEN {number} = {float(c)!r} THEN {i}.0"
+        if numeric and isinstance(c, int | float) and not isinstance(c, bool)
+        else "WHEN {} = '{}' THEN {}.0".format(text, category_text(c).replace("'", "''"), i)
         for i, c in enumerate(categories)
     )
     return f"CASE WHEN {quoted} IS NULL THEN NULL {cases} ELSE {len(categories)}.0 END"

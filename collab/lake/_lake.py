@@ -21,7 +21,7 @@ from .._display import RichDisplay
 from .._errors import CollabError, PlanError, PrivacyError
 from .._policy import Policy
 from .._request_code import recognise
-from .._schema import NUMERIC_TYPES, ColumnSchema, TableSchema, coarse_rows
+from .._schema import NUMERIC_TYPES, ColumnSchema, TableSchema, coarse_rows, column_kind
 from .._syft import CodeRequest, Datasite
 from ..plans import Plan
 from ._served import ServedProcess
@@ -54,19 +54,6 @@ def _category_values(label: str, column: str, values: Any) -> list[Any]:
     if problem is not None:
         raise CollabError(f"{label}: categories of {column!r} {problem}")
     return values
-
-
-def _kind(spark_type: str, binary: bool) -> str:
-    base = spark_type.split("(")[0]
-    if binary:
-        return "binary"
-    if base in NUMERIC_TYPES:
-        return "numeric"
-    if base in ("date", "timestamp", "timestamp_ntz"):
-        return "datetime"
-    if base in ("string", "varchar", "char"):
-        return "text"
-    return "other"
 
 
 @dataclass
@@ -487,7 +474,7 @@ class Lake(RichDisplay):
                 name=column,
                 type=spark_type,
                 nullable=facts.nullable[column],
-                kind=_kind(spark_type, column in facts.binary),  # type: ignore[arg-type]
+                kind=column_kind(spark_type, column in facts.binary, column in published),
                 description=descriptions.get(column, ""),
                 private=column in private,
                 bounds=ranges.get(column),

@@ -448,7 +448,7 @@ class Federation:
             raise PlanError(f"expected a trained collab model, got {type(model).__name__}")
         request = Evaluation(
             table=table,
-            features=model.features,
+            features=tuple(model.feature_names_in_),
             label=model.label,
             trained=model.to_document(learned_only=True),
         )
