@@ -7,8 +7,10 @@ HTML for viewers that strip styles) and JupyterLab (``text/html``) show the same
 Beside them, ``_repr_mimebundle_`` carries a JSON payload for the collab JupyterLab extension:
 
 - ``application/vnd.collab.schema+json``: ``{"table", "lakes", "columns": [{"name", "type",
-  "nullable", "description", "private", "kind", "presence": {lake: "ok" | "missing" |
-  "differs: <type>"}}]}``
+  "nullable", "description", "private", "kind", "categories": [...] | null, "presence":
+  {lake: "ok" | "missing" | "differs: <type>" | "differs: categories"}}]}``; ``kind`` is
+  numeric, binary, categorical, boolean, date, text or other, ``categories`` the values the
+  owners publish for a categorical column
 - ``application/vnd.collab.plan+json``: ``plan.to_spec()`` plus ``"hash"``
 - ``application/vnd.collab.job+json``: ``{"job_id", "plan", "status", "lakes",
   "rounds_done", "rounds_total", "history": [{"round", "loss", "accuracy", "rows"}],
@@ -42,6 +44,7 @@ JOB_MIME = "application/vnd.collab.job+json"
 MODEL_MIME = "application/vnd.collab.model+json"
 
 HISTORY_SHOWN = 5  # rounds of a job's history shown in its repr (the last ones)
+CATEGORIES_SHOWN = 8  # a column's categories listed before "+N more"
 
 # A cell is its text, or (text, state): the state styles it (a lake's state, a column's
 # presence) and is reduced to a CSS class name from a fixed alphabet.
@@ -256,6 +259,29 @@ def bundle(
 
 
 # schemas ------------------------------------------------------------------------------------
+def _json_value(value: Any) -> Any:
+    """A published category as JSON holds it (numpy scalars as Python numbers)."""
+    if isinstance(value, str | bool | int | float) or value is None:
+        return value
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
+def categories_payload(categories: Iterable[Any] | None) -> list[Any] | None:
+    """A column's published categories for a JSON payload; ``None`` where none are."""
+    return None if categories is None else [_json_value(c) for c in categories]
+
+
+def categories_text(categories: Sequence[Any] | None, shown: int = CATEGORIES_SHOWN) -> str:
+    """A column's categories on one line: the first ``shown``, then ``+N more``."""
+    if not categories:
+        return ""
+    values = [str(c) for c in categories]
+    if len(values) <= shown:
+        return ", ".join(values)
+    return f"{', '.join(values[:shown])} +{len(values) - shown} more"
+
+
 def _column_payload(column: Any, presence: Mapping[str, str]) -> dict[str, Any]:
     return {
         "name": column.name,
@@ -264,6 +290,7 @@ def _column_payload(column: Any, presence: Mapping[str, str]) -> dict[str, Any]:
         "description": column.description,
         "private": bool(column.private),
         "kind": column.kind,
+        "categories": categories_payload(column.categories),
         "presence": dict(presence),
     }
 
@@ -278,9 +305,11 @@ def table_schema_payload(schema: Any) -> dict[str, Any]:
 
 
 def schema_payload_from_frame(table: str, frame: pd.DataFrame, lakes: Sequence[str]) -> dict:
-    """The payload of ``Federation.schema(table)``'s frame (one presence column per lake)."""
+    """The payload of ``Federation.schema(table)``'s frame (one presence column per lake;
+    its ``categories`` column where it has one)."""
     columns = []
     for row in frame.to_dict("records"):
+        categories = row.get("categories")
         columns.append(
             {
                 "name": str(row["column"]),
@@ -289,10 +318,33 @@ def schema_payload_from_frame(table: str, frame: pd.DataFrame, lakes: Sequence[s
                 "description": str(row["description"] or ""),
                 "private": bool(row["private"]),
                 "kind": str(row["kind"]),
+                "categories": categories_payload(categories)
+                if isinstance(categories, list | tuple)
+                else None,
                 "presence": {lake: str(row[lake]) for lake in lakes},
             }
         )
     return {"table": table, "lakes": list(lakes), "columns": columns}
+
+
+def with_published_categories(payload: dict[str, Any], schemas: Mapping[str, Any]) -> None:
+    """Fill each column's categories in ``payload`` from the lakes' ``schemas`` (the first
+    lake's list), and mark a lake that publishes other categories than that lake
+    ``differs: categories`` where its presence was ``ok``."""
+    for column in payload["columns"]:
+        published = {
+            lake: tuple(c.categories) if c.categories is not None else None
+            for lake, schema in schemas.items()
+            for c in schema.columns
+            if c.name == column["name"]
+        }
+        if all(v is None for v in published.values()):
+            continue
+        first = next(iter(published.values()))
+        column["categories"] = categories_payload(first)
+        for lake, categories in published.items():
+            if categories != first and column["presence"].get(lake) == "ok":
+                column["presence"][lake] = "differs: categories"
 
 
 def mismatches(payload: Mapping[str, Any]) -> list[str]:
@@ -311,17 +363,22 @@ def schema_report(
     columns = payload["columns"]
     odd = mismatches(payload)
     several = len(lakes) > 1
+    categorical = any(c.get("categories") for c in columns)
     header = ("column", "type", "kind", "nullable", "private", "description")
+    if categorical:
+        header = (*header[:3], "categories", *header[3:])
     grid = []
     for c in columns:
         row: list[Cell] = [
             (c["name"], "private") if c["private"] else c["name"],
             c["type"],
-            c["kind"] or "",
+            _kind_text(c),
             fmt(c["nullable"]),
             ("private", "private") if c["private"] else "",
             c["description"] or "",
         ]
+        if categorical:
+            row.insert(3, categories_text(c.get("categories")))
         if several:
             row.extend((c["presence"][lake], c["presence"][lake]) for lake in lakes)
         grid.append(tuple(row))
@@ -332,6 +389,9 @@ def schema_report(
         summary.append(f"{len(odd)} differ between lakes" if odd else "the same on every lake")
     if private:
         summary.append(f"private: {', '.join(private)}")
+    named = [c["name"] for c in columns if c.get("categories")]
+    if named:
+        summary.append(f"categorical: {', '.join(named)}")
     sections = []
     if description or rows:
         about: list[tuple[Cell, ...]] = []
@@ -360,6 +420,15 @@ def schema_report(
     return Report("Schema", payload["table"], status, "; ".join(summary), None, tuple(sections))
 
 
+def _kind_text(column: Mapping[str, Any]) -> str:
+    """``categorical (3)`` for a column with categories, else its kind."""
+    kind = str(column.get("kind") or "")
+    categories = column.get("categories")
+    if categories:
+        return f"{kind or 'categorical'} ({len(categories)})"
+    return kind
+
+
 @dataclass(frozen=True)
 class SchemaView:
     """A table's schema across a federation's lakes, for display (``Federation.schema_view``).
@@ -380,7 +449,9 @@ class SchemaView:
         rows: dict[str, int | None] = dict.fromkeys(fed.lakes)
         description = ""
         if all(table in hosted.get(lake, []) for lake in fed.lakes):
-            for lake, schema in fed.table_schemas(table).items():
+            schemas = fed.table_schemas(table)
+            with_published_categories(payload, schemas)
+            for lake, schema in schemas.items():
                 rows[lake] = schema.rows_at_least
                 description = description or schema.description
         return cls(payload, description, rows)

@@ -4,7 +4,9 @@ plan (of the chosen ``collab.plans`` family) that code would write, checked by t
 The families offered are those every lake's policy allows (``collab.plans.families()``); the
 settings box is built from the chosen family's own description of its settings
 (``Plan.settings()``), so a family registered with ``collab.plans.register_family`` gets its
-controls without any change here.
+controls without any change here. Features may be numeric, binary, boolean or categorical
+columns (each named with its kind); the transforms editor adds :mod:`collab.features`
+transforms, offering each only for the features whose kind it fits.
 """
 
 from __future__ import annotations
@@ -21,13 +23,18 @@ from ..secure import DP
 from ._base import View, fragment_html, message_html, report_html
 from ._choices import Choices, budget_left, choices
 from ._controls import SettingControl
+from ._transform_list import TransformList
+from ._transforms_editor import TransformsEditor
 
 if TYPE_CHECKING:
     from ..plans import Plan
     from ..scientist import Federation
 
 # What every plan has, whatever its family; the family's own settings come from its class.
-COMMON = ("table", "model", "label", "features", "secure_aggregation", "dp")
+COMMON = ("table", "model", "label", "features", "transforms", "secure_aggregation", "dp")
+# Settings of every family the builder fills itself (the transforms from its editor; the
+# encoding is filled in from the owners' schemas when the plan is sent): no box for them.
+MANAGED = ("transforms", "encoding")
 # The setting the owners' ``max_rounds`` bounds (a slider up to the lowest limit).
 ROUNDS = "rounds"
 # With differential privacy a round is one full-batch step per lake (what the accounting
@@ -47,15 +54,18 @@ def _summary(family: type[Plan]) -> str:
 
 class PlanBuilder(View):
     """Pick a table, a model family (those every lake's policy allows), a label and features
-    (only columns every lake's policy allows, never private ones), the family's own settings
-    and privacy settings; see each lake's epsilon limit and, when the federation reports it,
-    the budget left.
+    (only columns every lake's policy allows, never private ones; categorical columns with
+    their number of categories), transforms of the features, the family's own settings and
+    privacy settings; see each lake's epsilon limit and, when the federation reports it, the
+    budget left.
 
     ``builder.plan`` returns the plan (of the family chosen in ``Model``) after checking
     it against every lake's published schema and policy; ``builder.set(...)`` chooses
     settings from code (``model=`` and any setting of that family) and refuses private or
     disallowed columns with a message that says why. ``builder.controls`` holds the
-    family's settings controls by name.
+    family's settings controls by name; ``builder.transforms`` is the transforms editor
+    (``builder.transforms.model`` its list; ``builder.set(transforms=[...])`` sets the list
+    from code).
     """
 
     css_class = "collab-plan-builder"
@@ -78,6 +88,9 @@ class PlanBuilder(View):
         self.select_all = widgets.Button(description="all", layout=widgets.Layout(width="60px"))
         self.select_none = widgets.Button(description="none", layout=widgets.Layout(width="60px"))
         self.withheld = widgets.HTML()
+        self.transforms = TransformsEditor(
+            TransformList(), lambda: self._changed(), style=style, width="420px"
+        )
         self.controls: dict[str, SettingControl] = {}
         self.settings_box = widgets.VBox()
         self.settings_box.add_class("collab-plan-settings")
@@ -108,6 +121,7 @@ class PlanBuilder(View):
         self.choices: Choices | None = None
         self._family_name: str | None = None  # the family the settings box was built for
         self._holding = 0  # > 0 while several controls change at once
+        self._settling = 0  # > 0 while the features list passes through a changed list
 
         self.select_all.on_click(lambda _: self._select(all_=True))
         self.select_none.on_click(lambda _: self._select(all_=False))
@@ -115,8 +129,9 @@ class PlanBuilder(View):
         self.table.observe(self._table_changed, names="value")
         self.model.observe(self._model_changed, names="value")
         self.label.observe(self._label_changed, names="value")
+        self.features.observe(self._features_changed, names="value")
         self.dp.observe(self._privacy_changed, names="value")
-        for control in (self.features, self.secure_aggregation, self.epsilon, self.delta):
+        for control in (self.secure_aggregation, self.epsilon, self.delta):
             control.observe(self._changed, names="value")
 
         header = widgets.HTML(
@@ -140,6 +155,7 @@ class PlanBuilder(View):
                 self.label,
                 widgets.HBox([self.features, widgets.VBox([self.select_all, self.select_none])]),
                 self.withheld,
+                self.transforms,
                 widgets.HBox([self.settings_box, privacy]),
                 self.check_button,
                 self.message,
@@ -162,6 +178,7 @@ class PlanBuilder(View):
             self.choices = found = choices(
                 self.fed.table_schemas(table), self.fed.policies(table), self.families
             )
+            self.transforms.model.reset(found)
             model = self.model.value
             self._family_name = None  # rebuilt: this table's policies bound the rounds
             self.model.options = [(f"{m} ({found.tasks[m]})", m) for m in found.models]
@@ -228,6 +245,8 @@ class PlanBuilder(View):
         rounds_max = max(found.max_rounds, 1) if found is not None else None
         self.controls = {}
         for setting in [] if family is None else family.settings():
+            if setting["name"] in MANAGED:
+                continue
             bounds = (1, rounds_max) if setting["name"] == ROUNDS and rounds_max else None
             control = SettingControl(setting, style=self._style, width="420px", bounds=bounds)
             if control.name in kept:
@@ -254,9 +273,10 @@ class PlanBuilder(View):
         """The labels the chosen family can learn (keeping the chosen one if it still can)."""
         if self.choices is None:
             return
-        offered = self.choices.labels_for(self.model.value)
+        found = self.choices
+        offered = found.labels_for(self.model.value)
         label = _keep(self.label.value, offered)
-        self.label.options = offered
+        self.label.options = [(found.describe(name), name) for name in offered]
         self.label.value = label
         self._label_changed()
 
@@ -264,18 +284,37 @@ class PlanBuilder(View):
     def _label_changed(self, change: Any = None) -> None:
         if self.choices is None:
             return
-        offered = tuple(f for f in self.choices.features if f != self.label.value)
+        found = self.choices
+        offered = tuple(f for f in found.features if f != self.label.value)
         chosen = set(self.features.value)
         old = change["old"] if change is not None else None
         if self.label.value in chosen and old in offered:
             chosen.add(old)  # the new label was a feature: the old label takes its place
         kept = tuple(f for f in offered if f in chosen)
-        self.features.options = offered
-        self.features.value = kept
-        self._changed()
+        self._settling += 1
+        try:
+            self.features.options = [(found.describe(name), name) for name in offered]
+            self.features.value = kept
+        finally:
+            self._settling -= 1
+        self._features_changed()
+
+    @property
+    def offered_features(self) -> tuple[str, ...]:
+        """The columns the features list offers now (every one but the label)."""
+        return tuple(value for _, value in self.features.options)
 
     def _select(self, *, all_: bool) -> None:
-        self.features.value = tuple(self.features.options) if all_ else ()
+        self.features.value = self.offered_features if all_ else ()
+
+    def _features_changed(self, change: Any = None) -> None:
+        """The transforms follow the chosen features (a column no longer chosen leaves
+        them)."""
+        if self._settling:
+            return
+        self.transforms.model.follow(self.features.value)
+        self.transforms.refresh()
+        self._changed()
 
     def _privacy_changed(self, change: Any = None) -> None:
         on = bool(self.dp.value)
@@ -324,6 +363,7 @@ class PlanBuilder(View):
             "table": self.table.value,
             "features": list(self.features.value),
             "label": self.label.value,
+            "transforms": list(self.transforms.model.transforms),
             **{name: control.value for name, control in self.controls.items()},
             "secure_aggregation": bool(self.secure_aggregation.value),
             "dp": DP(epsilon=float(self.epsilon.value), delta=float(self.delta.value))
@@ -392,7 +432,7 @@ class PlanBuilder(View):
     def _known(self, model: Any) -> tuple[str, ...]:
         family = self.families.get(str(model))
         own = [] if family is None else [s["name"] for s in family.settings()]
-        return (*COMMON, *own)
+        return (*COMMON, *(name for name in own if name not in MANAGED))
 
     def _apply(self, settings: dict[str, Any]) -> None:
         model = settings.get("model", self.model.value)
@@ -449,13 +489,16 @@ class PlanBuilder(View):
             names = settings["features"]
             names = [names] if isinstance(names, str) else list(names)
             for name in names:
-                if name not in self.features.options:
+                if name not in self.offered_features:
                     raise self._refusal(name, "feature", found)
             self.features.value = tuple(names)
+        if "transforms" in settings:
+            self.transforms.model.replace(settings["transforms"])
+            self.transforms.refresh()
 
     def _refusal(self, name: str, role: str, found: Choices) -> CollabError:
         model = str(self.model.value)
-        offered = found.labels_for(model) if role == "label" else tuple(self.features.options)
+        offered = found.labels_for(model) if role == "label" else self.offered_features
         choose = f"Choose from: {', '.join(offered) or 'none'}."
         why = found.withheld.get(name)
         if name in found.private:
@@ -474,7 +517,8 @@ class PlanBuilder(View):
             needs = (
                 "a numeric column"
                 if found.tasks.get(model) == "regression"
-                else "a binary (0/1) column, or one whose categories every owner publishes"
+                else "a binary (0/1) or boolean column, or one whose categories every owner "
+                "publishes (two of them for a classifier of two classes)"
             )
             return PlanError(
                 f"column {name!r} cannot be the label of {model}, which needs {needs}. {choose}"
@@ -491,4 +535,8 @@ class PlanBuilder(View):
         report = _display.plan_report(_display.plan_payload(plan))
         budget = self.budget_section()
         sections = report.sections if budget is None else (*report.sections, budget)
+        transforms = self.transforms.model.rows()
+        if transforms:
+            listed = tuple((str(i), text) for i, text in enumerate(transforms, 1))
+            sections = (*sections, Section("Transforms", listed))
         return Report("Plan builder", report.title, ("ready", "ok"), report.summary, None, sections)

@@ -218,10 +218,11 @@ def test_schema_payload_follows_the_contract() -> None:
     payload = schema()._repr_mimebundle_()[SCHEMA_MIME]
     assert set(payload) == {"table", "lakes", "columns"}
     assert payload["table"] == "visits" and payload["lakes"] == ["st-mary"]
-    keys = {"name", "type", "nullable", "description", "private", "kind", "presence"}
+    keys = {"name", "type", "nullable", "description", "private", "kind", "categories", "presence"}
     for column in payload["columns"]:
         assert set(column) == keys
         assert column["presence"] == {"st-mary": "ok"}
+        assert column["categories"] is None  # no column here is categorical
     assert payload["columns"][0]["private"] is True
 
 

@@ -84,11 +84,12 @@ def test_plan_builder_offers_only_usable_columns(clinic_fed: collab.Federation) 
         ("logistic_regression (classification)", "logistic_regression"),
         ("linear_regression (regression)", "linear_regression"),
     }
-    assert builder.label.options == ("outcome",)  # a classifier learns a binary label
-    assert "patient_id" not in builder.features.options
-    assert "age" not in builder.features.options  # its type differs between lakes
-    assert "note" not in builder.features.options  # text
-    assert set(builder.features.options) == {"score", "stage"}
+    # a classifier learns a binary label (each choice is named with its kind)
+    assert builder.label.options == (("outcome (binary)", "outcome"),)
+    assert "patient_id" not in builder.offered_features
+    assert "age" not in builder.offered_features  # its type differs between lakes
+    assert "note" not in builder.offered_features  # text
+    assert set(builder.offered_features) == {"score", "stage"}
     assert "private on north-clinic, south-clinic" in builder.withheld.value
 
 
@@ -132,7 +133,7 @@ def test_plan_builder_builds_a_regression_plan(clinic_fed: collab.Federation) ->
     assert (builder.label.value, builder.features.value) == ("outcome", ("score", "stage"))
     builder.set(model="linear_regression")
     # a regression family learns a numeric label; its own settings replace the classifier's
-    assert builder.label.options == ("score", "stage")
+    assert builder.label.options == (("score", "score"), ("stage", "stage"))
     # the new label was a feature: the old one takes its place, and back again
     assert (builder.label.value, builder.features.value) == ("score", ("outcome", "stage"))
     builder.set(model="logistic_regression")
