@@ -1,8 +1,9 @@
 """``LakeDirectory``: the saved lakes as the JupyterLab Data Lakes panel shows them.
 
 It logs in with the saved connections (``collab.connect``) and answers with public facts
-only: table schemas (names, types, kinds, private flags), coarsened row counts and request
-metadata. No password, row or per-row value is ever part of an answer.
+only: table schemas (names, types, kinds, the categories owners publish, private flags),
+coarsened row counts and request metadata. No password, row or per-row value is ever part
+of an answer.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import _connections
+from .._display import categories_payload
 from .._errors import CollabError, LakeError, PrivacyError
 from .._request_code import recognise
+from .._schema import ColumnSchema
 from .._syft import Datasite
 from ..scientist import Federation, connect
 
@@ -43,6 +46,18 @@ def _describe(connection: _connections.Connection, exc: Exception) -> str:
             return f"lake {name!r} at {url} is not reachable{reason}. Is the lake running?"
         return f"lake {name!r} at {url} {message}"
     return message if repr(name) in message else f"lake {name!r}: {message}"
+
+
+def column_info(column: ColumnSchema) -> dict[str, Any]:
+    """One column as the Data Lakes panel lists it: its name, type, kind, whether it is
+    private, and the categories its owner publishes (``None`` where there are none)."""
+    return {
+        "name": column.name,
+        "type": column.type,
+        "private": column.private,
+        "kind": column.kind,
+        "categories": categories_payload(column.categories),
+    }
 
 
 class _Link:
@@ -177,10 +192,7 @@ class LakeDirectory:
                 {
                     "name": table,
                     "rows": f"at least {schema.rows_at_least}",
-                    "columns": [
-                        {"name": c.name, "type": c.type, "private": c.private, "kind": c.kind}
-                        for c in schema.columns
-                    ],
+                    "columns": [column_info(c) for c in schema.columns],
                 }
             )
         return out

@@ -58,38 +58,70 @@ export function chooseLabel(columns: ReadonlyArray<ILakeColumn>): string | null 
   return visible.length ? visible[visible.length - 1].name : null;
 }
 
+/** Kinds a plan takes as features (categorical ones are one-hot encoded in each lake). */
+export const FEATURE_KINDS: ReadonlyArray<string> = [
+  'numeric',
+  'binary',
+  'boolean',
+  'categorical'
+];
+
+/** Whether a plan can take the column as a feature, by its kind (else its type). */
+export function isFeatureColumn(column: ILakeColumn): boolean {
+  return column.kind ? FEATURE_KINDS.includes(column.kind) : isNumericType(column.type);
+}
+
 /**
- * Visible numeric columns other than the label. When no column type is
- * recognised as numeric, every visible column but the label is proposed.
+ * Visible columns other than the label that a plan can take as features:
+ * numbers, booleans and categorical columns, never text or dates. When the
+ * server names no kinds and no column type is recognised as numeric, every
+ * visible column but the label is proposed.
  */
 export function chooseFeatures(
   columns: ReadonlyArray<ILakeColumn>,
   label: string | null
 ): string[] {
   const candidates = columns.filter(c => !c.private && c.name !== label);
-  const numeric = candidates.filter(c => isNumericType(c.type));
-  return (numeric.length ? numeric : candidates).map(c => c.name);
+  const usable = candidates.filter(isFeatureColumn);
+  const kinds = candidates.some(c => c.kind);
+  return (usable.length || kinds ? usable : candidates).map(c => c.name);
 }
 
 const BOOLEAN_TYPE = /^(bool|boolean)\b/i;
 
 /**
  * Whether a column is known to hold only 0 and 1 (or true/false): the lake
- * publishes it as `binary`, or its type is boolean.
+ * publishes it as `binary` or `boolean`, or its type is boolean.
  */
 export function isBinaryColumn(column: ILakeColumn): boolean {
-  return column.kind === 'binary' || BOOLEAN_TYPE.test(column.type.trim());
+  return (
+    column.kind === 'binary' ||
+    column.kind === 'boolean' ||
+    BOOLEAN_TYPE.test(column.type.trim())
+  );
 }
 
+export type SkeletonFamily =
+  'LogisticRegression' | 'SoftmaxRegression' | 'LinearRegression';
+
 /**
- * The plan family a skeleton proposes for `label`: a regression for a
- * numeric column not known to be binary, else a binary classifier.
+ * The plan family a skeleton proposes for `label`: a multi-class classifier
+ * for a column with more than two published categories, a binary one for
+ * two, a regression for a numeric column not known to be binary, else a
+ * binary classifier.
  */
 export function chooseFamily(
   columns: ReadonlyArray<ILakeColumn>,
   label: string | null
-): 'LogisticRegression' | 'LinearRegression' {
+): SkeletonFamily {
   const column = columns.find(c => c.name === label);
+  const categories = column?.categories ?? null;
+  if (categories && categories.length > 2) {
+    return 'SoftmaxRegression';
+  }
+  if (categories) {
+    return 'LogisticRegression';
+  }
   if (column && isNumericType(column.type) && !isBinaryColumn(column)) {
     return 'LinearRegression';
   }
@@ -98,8 +130,10 @@ export function chooseFamily(
 
 /**
  * A plan skeleton for `table`: `collab.plans.LogisticRegression(...)` for a
- * binary label, `collab.plans.LinearRegression(...)` (solved exactly, so
- * without rounds) for a numeric one.
+ * binary label (or one with two published categories),
+ * `collab.plans.SoftmaxRegression(...)` for more categories,
+ * `collab.plans.LinearRegression(...)` (solved exactly, so without rounds)
+ * for a numeric one.
  */
 export function planSkeleton(table: ILakeTable, rounds = 30): string {
   const label = chooseLabel(table.columns);
@@ -115,7 +149,7 @@ export function planSkeleton(table: ILakeTable, rounds = 30): string {
     `    table=${pyString(table.name)},`,
     ...featureLines,
     `    label=${label === null ? '...' : pyString(label)},`,
-    ...(family === 'LogisticRegression' ? [`    rounds=${rounds},`] : []),
+    ...(family !== 'LinearRegression' ? [`    rounds=${rounds},`] : []),
     ')'
   ].join('\n');
 }

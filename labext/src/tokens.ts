@@ -34,13 +34,21 @@ export type CollabMimeType = (typeof MIME)[keyof typeof MIME];
  */
 export type Presence = string;
 
+/** A value an owner publishes for a categorical column (text, or a number). */
+export type Category = string | number | boolean;
+
 export interface ISchemaColumn {
   name: string;
   type: string;
   nullable: boolean;
   description?: string | null;
   private: boolean;
+  /**
+   * "numeric", "binary", "categorical", "boolean", "date", "text" or "other".
+   */
   kind?: string | null;
+  /** The categories the owners publish (categorical columns; older payloads omit it). */
+  categories?: Category[] | null;
   presence: { [lake: string]: Presence };
 }
 
@@ -158,8 +166,13 @@ export interface ILakeColumn {
   name: string;
   type: string;
   private: boolean;
-  /** "numeric", "binary", "text", "datetime" or "other" (older servers omit it). */
+  /**
+   * "numeric", "binary", "categorical", "boolean", "date", "text" or "other"
+   * (older servers omit it).
+   */
   kind?: string | null;
+  /** The categories the owner publishes (categorical columns; older servers omit it). */
+  categories?: Category[] | null;
 }
 
 export interface ILakeTable {

@@ -2,7 +2,7 @@ import { Signal } from '@lumino/signaling';
 
 import { LakesView } from '../src/components/LakesView';
 import { ILakeInfo, ILakeRequests, ILakesModel } from '../src/tokens';
-import { lakes } from './fixtures';
+import { admissionsTable, lakes } from './fixtures';
 import { act } from 'react';
 
 import { React, click, mount, texts } from './helpers';
@@ -104,6 +104,38 @@ describe('LakesView', () => {
     view.unmount();
     expect(disconnect).toHaveBeenCalledTimes(1);
     expect(disconnect.mock.results[0].value).toBe(true);
+  });
+
+  it("shows each column's kind and the categories its owner publishes", () => {
+    const model = new FakeModel();
+    model.lakes = [{ ...lakes[0], tables: [admissionsTable] }];
+    const { node, view } = setup(model);
+    click(node.querySelector('[aria-label="Show columns of admissions"]'));
+    const row = (name: string) =>
+      Array.from(node.querySelectorAll('.jp-collab-lakes-column')).find(
+        li => li.querySelector('code')?.textContent === name
+      )!;
+    expect(row('ward').querySelector('.jp-collab-kind')?.textContent).toBe(
+      'categorical'
+    );
+    expect(row('ward').querySelector('.jp-collab-categories')?.textContent).toBe(
+      'cardio, neuro, ortho, onco'
+    );
+    // a long list: the first eight, a count of the rest, every one in the tooltip
+    const diagnosis = row('diagnosis').querySelector('.jp-collab-categories')!;
+    expect(diagnosis.textContent).toBe('D1, D2, D3, D4, D5, D6, D7, D8 +4 more');
+    expect(diagnosis.getAttribute('title')).toBe(
+      '12 categories: D1, D2, D3, D4, D5, D6, D7, D8, D9, D10, D11, D12'
+    );
+    expect(row('species').querySelector('.jp-collab-categories')?.textContent).toBe(
+      'Adelie, Chinstrap, Gentoo'
+    );
+    expect(row('smoker').querySelector('.jp-collab-kind')?.textContent).toBe('boolean');
+    expect(row('admitted').querySelector('.jp-collab-kind')?.textContent).toBe('date');
+    for (const name of ['age', 'smoker', 'admitted', 'note']) {
+      expect(row(name).querySelector('.jp-collab-categories')).toBeNull();
+    }
+    view.unmount();
   });
 
   it('shows the error of a failed refresh', () => {

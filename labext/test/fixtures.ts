@@ -2,6 +2,7 @@
 import {
   IJobPayload,
   ILakeInfo,
+  ILakeTable,
   IModelPayload,
   IPlanPayload,
   ISchemaPayload
@@ -54,6 +55,73 @@ export const schema: ISchemaPayload = {
       description: 'Diagnosis',
       private: false,
       kind: 'label',
+      presence: { 'st-mary': 'ok', 'st-jude': 'ok' }
+    }
+  ]
+};
+
+/** A table as it really is: categorical columns, a boolean, a date, a text label. */
+export const admissions: ISchemaPayload = {
+  table: 'admissions',
+  lakes: ['st-mary', 'st-jude'],
+  columns: [
+    {
+      name: 'age',
+      type: 'double',
+      nullable: true,
+      description: 'Age at admission',
+      private: false,
+      kind: 'numeric',
+      categories: null,
+      presence: { 'st-mary': 'ok', 'st-jude': 'ok' }
+    },
+    {
+      name: 'ward',
+      type: 'string',
+      nullable: true,
+      description: 'Ward at admission',
+      private: false,
+      kind: 'categorical',
+      categories: ['cardio', 'neuro', 'ortho', 'onco'],
+      presence: { 'st-mary': 'ok', 'st-jude': 'differs: categories' }
+    },
+    {
+      name: 'diagnosis',
+      type: 'string',
+      nullable: false,
+      description: 'ICD chapter',
+      private: false,
+      kind: 'categorical',
+      categories: Array.from({ length: 12 }, (_, i) => `D${i + 1}`),
+      presence: { 'st-mary': 'ok', 'st-jude': 'ok' }
+    },
+    {
+      name: 'smoker',
+      type: 'boolean',
+      nullable: true,
+      description: '',
+      private: false,
+      kind: 'boolean',
+      categories: null,
+      presence: { 'st-mary': 'ok', 'st-jude': 'ok' }
+    },
+    {
+      name: 'admitted',
+      type: 'date',
+      nullable: false,
+      description: '',
+      private: false,
+      kind: 'date',
+      presence: { 'st-mary': 'ok', 'st-jude': 'ok' }
+    },
+    {
+      name: 'species',
+      type: 'string',
+      nullable: false,
+      description: 'The label',
+      private: false,
+      kind: 'categorical',
+      categories: ['Adelie', 'Chinstrap', 'Gentoo'],
       presence: { 'st-mary': 'ok', 'st-jude': 'ok' }
     }
   ]
@@ -301,6 +369,52 @@ export const mlpModel: IModelPayload = {
     ],
     note: 'relu hidden units; the first layer takes the original features'
   }
+};
+
+/** A lake table with categorical columns, as `GET collab/lakes` lists it. */
+export const admissionsTable: ILakeTable = {
+  name: 'admissions',
+  rows: 'at least 100',
+  columns: [
+    {
+      name: 'patient_id',
+      type: 'string',
+      private: true,
+      kind: 'text',
+      categories: null
+    },
+    { name: 'age', type: 'double', private: false, kind: 'numeric', categories: null },
+    {
+      name: 'ward',
+      type: 'string',
+      private: false,
+      kind: 'categorical',
+      categories: ['cardio', 'neuro', 'ortho', 'onco']
+    },
+    {
+      name: 'diagnosis',
+      type: 'string',
+      private: false,
+      kind: 'categorical',
+      categories: Array.from({ length: 12 }, (_, i) => `D${i + 1}`)
+    },
+    {
+      name: 'smoker',
+      type: 'boolean',
+      private: false,
+      kind: 'boolean',
+      categories: null
+    },
+    { name: 'admitted', type: 'date', private: false, kind: 'date', categories: null },
+    { name: 'note', type: 'string', private: false, kind: 'text', categories: null },
+    {
+      name: 'species',
+      type: 'string',
+      private: false,
+      kind: 'categorical',
+      categories: ['Adelie', 'Chinstrap', 'Gentoo']
+    }
+  ]
 };
 
 export const lakes: ILakeInfo[] = [

@@ -128,6 +128,42 @@ describe('schema renderer', () => {
   });
 });
 
+describe('schema renderer with categorical columns', () => {
+  const cell = (node: HTMLElement, column: string) =>
+    node.querySelector(`tbody tr[data-column="${column}"] .jp-collab-kind-cell`)!;
+
+  it("shows each column's kind and its published categories", async () => {
+    const node = await rendered(MIME.schema, fixtures.admissions);
+    expect(cell(node, 'ward').querySelector('.jp-collab-kind')?.textContent).toBe(
+      'categorical'
+    );
+    expect(cell(node, 'ward').querySelector('.jp-collab-categories')?.textContent).toBe(
+      'cardio, neuro, ortho, onco'
+    );
+    expect(cell(node, 'species').textContent).toBe(
+      'categoricalAdelie, Chinstrap, Gentoo'
+    );
+    expect(
+      cell(node, 'diagnosis').querySelector('.jp-collab-categories')?.textContent
+    ).toBe('D1, D2, D3, D4, D5, D6, D7, D8 +4 more');
+    expect(cell(node, 'smoker').textContent).toBe('boolean');
+    expect(cell(node, 'admitted').textContent).toBe('date');
+  });
+
+  it('marks a lake that publishes other categories', async () => {
+    const node = await rendered(MIME.schema, fixtures.admissions);
+    const rows = Array.from(node.querySelectorAll('tbody tr.jp-collab-mismatch'));
+    expect(rows.map(r => r.getAttribute('data-column'))).toEqual(['ward']);
+    expect(texts(node, 'td.jp-collab-mismatch')).toEqual(['≠ categories']);
+  });
+
+  it('finds a column by one of its categories', async () => {
+    const node = await rendered(MIME.schema, fixtures.admissions);
+    typeInto(node.querySelector('input.jp-collab-filter'), 'gentoo');
+    expect(texts(node, 'tbody td.jp-collab-column-name code')).toEqual(['species']);
+  });
+});
+
 describe('plan renderer', () => {
   it('summarises the plan', async () => {
     const node = await rendered(MIME.plan, fixtures.plan);

@@ -8,7 +8,7 @@ import {
   schemaSnippet
 } from '../src/snippets';
 import { ILakeColumn, ILakeTable } from '../src/tokens';
-import { lakes } from './fixtures';
+import { admissionsTable, lakes } from './fixtures';
 
 const patients = lakes[0].tables[0];
 
@@ -138,6 +138,43 @@ describe('chooseFamily', () => {
     expect(chooseFamily(columns, 'days')).toBe('LinearRegression'); // not known binary
     expect(chooseFamily(columns, 'ward')).toBe('LogisticRegression'); // not a number
     expect(chooseFamily(columns, null)).toBe('LogisticRegression');
+  });
+});
+
+describe('plan skeletons over categorical columns', () => {
+  it('proposes numbers, booleans and categorical columns, never text or dates', () => {
+    expect(chooseFeatures(admissionsTable.columns, 'species')).toEqual([
+      'age',
+      'ward',
+      'diagnosis',
+      'smoker'
+    ]);
+  });
+
+  it('proposes a classifier by the number of published categories', () => {
+    const columns = admissionsTable.columns;
+    expect(chooseFamily(columns, 'species')).toBe('SoftmaxRegression'); // three
+    const two = columns.map(c =>
+      c.name === 'species' ? { ...c, categories: ['Adelie', 'Gentoo'] } : c
+    );
+    expect(chooseFamily(two, 'species')).toBe('LogisticRegression');
+    expect(chooseFamily(columns, 'smoker')).toBe('LogisticRegression'); // boolean
+    // (a column named like a label, such as "diagnosis", would be proposed first)
+    const penguins = {
+      name: 'penguins',
+      rows: 'at least 300',
+      columns: columns.filter(c => c.name !== 'diagnosis')
+    };
+    expect(planSkeleton(penguins, 20)).toBe(
+      [
+        'plan = collab.plans.SoftmaxRegression(',
+        '    table="penguins",',
+        '    features=["age", "ward", "smoker"],',
+        '    label="species",',
+        '    rounds=20,',
+        ')'
+      ].join('\n')
+    );
   });
 });
 

@@ -60,12 +60,14 @@ async def test_lakes_list_schemas_and_an_offline_lake_without_secrets_or_rows(
         "type": "string",
         "private": True,
         "kind": "text",
+        "categories": None,
     }
     assert columns["mean_radius"] == {
         "name": "mean_radius",
         "type": "double",
         "private": False,
         "kind": "numeric",
+        "categories": None,
     }
     # the plan skeleton proposes a classifier for a binary label, a regression otherwise
     assert columns["malignant"]["kind"] == "binary"

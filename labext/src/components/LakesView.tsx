@@ -1,5 +1,6 @@
 /**
- * The content of the Data Lakes panel: lakes → tables → columns, pending
+ * The content of the Data Lakes panel: lakes → tables → columns (each with
+ * its kind and, when categorical, its published categories), pending
  * requests of the lakes the user owns, and the model's errors. Pure React
  * over an `ILakesModel`; it re-renders on the model's `changed` signal and
  * disconnects when unmounted.
@@ -7,6 +8,7 @@
 import * as React from 'react';
 
 import { IAccessRequest, ILakeInfo, ILakeTable, ILakesModel } from '../tokens';
+import { Categories } from './Categories';
 import { classes, formatNumber, slug } from './format';
 
 export interface ILakesViewProps {
@@ -84,6 +86,12 @@ function TableRow(props: {
             <li key={column.name} className="jp-collab-lakes-column">
               <code>{column.name}</code>
               <span className="jp-collab-muted">{column.type}</span>
+              {column.kind ? (
+                <span className={`jp-collab-kind jp-collab-kind-${slug(column.kind)}`}>
+                  {column.kind}
+                </span>
+              ) : null}
+              <Categories categories={column.categories} />
               {column.private ? (
                 <span className="jp-collab-badge jp-collab-badge-private">private</span>
               ) : null}

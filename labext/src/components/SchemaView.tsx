@@ -1,11 +1,14 @@
 /**
  * `application/vnd.collab.schema+json`: one table's columns across lakes,
- * sortable by any header and filtered by a text box. A column that is
- * missing in a lake, or has another type there, is marked.
+ * sortable by any header and filtered by a text box. Each column shows its
+ * kind and, when categorical, the categories its owners publish. A column
+ * that is missing in a lake, or has another type (or other categories)
+ * there, is marked.
  */
 import * as React from 'react';
 
 import { ISchemaColumn, ISchemaPayload, Presence } from '../tokens';
+import { Categories } from './Categories';
 import { classes, slug } from './format';
 
 /** Class of a row or cell whose column does not match in every lake. */
@@ -29,7 +32,7 @@ export function isMismatch(column: ISchemaColumn, lakes: string[]): boolean {
   return lakes.some(lake => !presenceOk(column.presence?.[lake]));
 }
 
-/** Columns matching a free-text filter (name, type, kind, description). */
+/** Columns matching a free-text filter (name, type, kind, categories, description). */
 export function filterColumns(
   columns: ReadonlyArray<ISchemaColumn>,
   text: string
@@ -39,7 +42,14 @@ export function filterColumns(
     return [...columns];
   }
   return columns.filter(c =>
-    [c.name, c.type, c.kind ?? '', c.description ?? '', c.private ? 'private' : '']
+    [
+      c.name,
+      c.type,
+      c.kind ?? '',
+      (c.categories ?? []).join(' '),
+      c.description ?? '',
+      c.private ? 'private' : ''
+    ]
       .join(' ')
       .toLowerCase()
       .includes(needle)
@@ -218,7 +228,7 @@ export function SchemaView(props: { payload: ISchemaPayload }): JSX.Element {
                 <td>
                   <code>{column.type}</code>
                 </td>
-                <td>
+                <td className="jp-collab-kind-cell">
                   {column.kind ? (
                     <span
                       className={`jp-collab-kind jp-collab-kind-${slug(column.kind)}`}
@@ -226,6 +236,7 @@ export function SchemaView(props: { payload: ISchemaPayload }): JSX.Element {
                       {column.kind}
                     </span>
                   ) : null}
+                  <Categories categories={column.categories} />
                 </td>
                 <td>{column.nullable ? 'yes' : 'no'}</td>
                 {lakes.map(lake => (

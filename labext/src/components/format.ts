@@ -22,6 +22,27 @@ export function slug(value: string): string {
     .replace(/^-|-$/g, '');
 }
 
+/** Categories listed in a cell before "+N more". */
+export const CATEGORIES_SHOWN = 8;
+
+/**
+ * A column's categories on one line: the first `shown`, then "+N more"
+ * ("F, M"; "a, b, c, d, e, f, g, h +4 more"); empty for none.
+ */
+export function categoriesText(
+  categories: ReadonlyArray<unknown> | null | undefined,
+  shown = CATEGORIES_SHOWN
+): string {
+  if (!Array.isArray(categories) || categories.length === 0) {
+    return '';
+  }
+  const values = categories.map(c => String(c));
+  if (values.length <= shown) {
+    return values.join(', ');
+  }
+  return `${values.slice(0, shown).join(', ')} +${values.length - shown} more`;
+}
+
 /** Join class names, skipping empty ones. */
 export function classes(...names: Array<string | false | null | undefined>): string {
   return names.filter(Boolean).join(' ');

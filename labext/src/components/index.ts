@@ -1,3 +1,4 @@
+export * from './Categories';
 export * from './format';
 export * from './JobView';
 export * from './LakesView';
