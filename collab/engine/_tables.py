@@ -303,21 +303,10 @@ def inspect(
 
 
 def _outside_sql(column: str, categories: Sequence[Any], numeric: bool) -> str:
-    """SQL counting rows whose ``column`` holds a value outside ``categories``: numbers compare
-    as numbers in a numeric column, anything else as text (as the plans' coding does)."""
-    quoted = _quoted(column)
-    tests = []
-    for value in categories:
-        if numeric and isinstance(value, int | float) and not isinstance(value, bool):
-            tests.append(f"CAST({quoted} AS DOUBLE) = CAST('{float(value)!r}' AS DOUBLE)")
-        else:
-            text = category_text(value).replace("\\", "\\\\").replace("'", "\\'")
-            tests.append(f"CAST({quoted} AS STRING) = '{text}'")
-    missing = f"{quoted} IS NULL"
-    if numeric:
-        missing += f" OR isnan(CAST({quoted} AS DOUBLE))"
-    matched = " OR ".join(tests) or "false"
-    return f"SUM(CASE WHEN {missing} THEN 0 WHEN {matched} THEN 0 ELSE 1 END)"
+    """SQL counting rows whose ``column`` holds a value outside ``categories``: the rows the
+    plans' coding (:func:`_category_index`) reads as "other"."""
+    index = _category_index(_quoted(column), categories, numeric)
+    return f"SUM(CASE WHEN {index} = {len(categories)}.0 THEN 1 ELSE 0 END)"
 
 
 def _counts_in_spark(
@@ -416,17 +405,20 @@ def as_double_struct(
 
 
 def _category_index(quoted: str, categories: Sequence[Any], numeric: bool = False) -> str:
-    """SQL for a value's index in ``categories``: numbers compare as numbers in a numeric
-    column (``1`` is ``1.0``), anything else as text (``_schema.category_codes`` alike)."""
+    """SQL for a value's index in ``categories`` (``len(categories)`` for another value, null
+    for a missing one): numbers compare as numbers in a numeric column (``1`` is ``1.0``, NaN
+    is missing), anything else as text (as ``_schema.category_codes`` does in pandas)."""
     text = f"CAST({quoted} AS STRING)"
     number = f"CAST({quoted} AS DOUBLE)"
-    cases = " ".join(
-        f"WHEN {number} = {float(c)!r} THEN {i}.0"
-        if numeric and isinstance(c, int | float) and not isinstance(c, bool)
-        else "WHEN {} = '{}' THEN {}.0".format(text, category_text(c).replace("'", "''"), i)
-        for i, c in enumerate(categories)
-    )
-    return f"CASE WHEN {quoted} IS NULL THEN NULL {cases} ELSE {len(categories)}.0 END"
+    cases = []
+    for i, value in enumerate(categories):
+        if numeric and isinstance(value, int | float) and not isinstance(value, bool):
+            cases.append(f"WHEN {number} = CAST('{float(value)!r}' AS DOUBLE) THEN {i}.0")
+        else:
+            literal = category_text(value).replace("\\", "\\\\").replace("'", "\\'")
+            cases.append(f"WHEN {text} = '{literal}' THEN {i}.0")
+    missing = f"{quoted} IS NULL" + (f" OR isnan({number})" if numeric else "")
+    return f"CASE WHEN {missing} THEN NULL {' '.join(cases)} ELSE {len(categories)}.0 END"
 
 
 @dataclass
