@@ -55,6 +55,11 @@ RULES: tuple[Rule, ...] = (
         "the wire protocol is shared by both sides and depends on neither",
     ),
     Rule("collab.widgets", ("collab.engine",), "views hold no logic and never see rows"),
+    Rule(
+        "collab.features",
+        ("collab.plans", "collab.lake", "collab.scientist", "collab.engine", "collab.protocol"),
+        "transforms are data and arithmetic under the plans, run alike by lakes and models",
+    ),
 )
 
 # Packages a rule may name before they exist (then the rule passes vacuously).

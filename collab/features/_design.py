@@ -202,15 +202,6 @@ class Design:
                     f"{what}: fill_value {transform.fill_value!r} is not one of its published "
                     f"categories ({', '.join(map(str, column['categories']))})"
                 )
-            if (
-                not categorical
-                and transform.strategy == "constant"
-                and (
-                    isinstance(transform.fill_value, bool)
-                    or not isinstance(transform.fill_value, int | float)
-                )
-            ):
-                raise PlanError(f"{what}: a number's fill_value must be a number")
             column["impute"] = transform
             return
         if categorical:

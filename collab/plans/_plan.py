@@ -426,6 +426,16 @@ class Plan(RichDisplay):
         found = next(c for c in self.design.columns if c.name == column.name)
         if found.impute is not None:
             strategy = found.impute.strategy
+            value = found.impute.fill_value
+            if (
+                strategy == "constant"
+                and not found.levels
+                and (isinstance(value, bool) or not isinstance(value, int | float))
+            ):
+                raise PlanError(
+                    f"{where}: impute('constant') on {column.name!r} fills a number with "
+                    f"{value!r}; give a number (or publish the column's categories)"
+                )
             if strategy == "most_frequent" and column.kind == "numeric" and not found.levels:
                 raise PlanError(
                     f"{where}: impute('most_frequent') does not fit column {column.name!r}, a "

@@ -9,7 +9,16 @@ import typing
 from dataclasses import MISSING, fields
 from typing import Any
 
-COMMON = ("table", "features", "label", "secure_aggregation", "secure_threshold", "dp")
+COMMON = (
+    "table",
+    "features",
+    "label",
+    "secure_aggregation",
+    "secure_threshold",
+    "dp",
+    "transforms",
+    "encoding",
+)
 
 
 def _doc_entries(cls: type) -> dict[str, str]:

@@ -157,8 +157,9 @@ class Federation:
         }
 
     def schema(self, table: str) -> pd.DataFrame:
-        """Columns of ``table`` across lakes: type, nullability, description, private, and
-        one column per lake saying ``ok``, ``missing`` or ``differs: <type>``."""
+        """Columns of ``table`` across lakes: type, nullability, kind, published categories,
+        description, private, and one column per lake saying ``ok``, ``missing`` or
+        ``differs: <type>``."""
         present: dict[str, TableSchema] = {}
         for lake, session in self._sessions.items():
             if table in session.tables():
@@ -180,6 +181,7 @@ class Federation:
                 "type": column.type,
                 "nullable": column.nullable,
                 "kind": column.kind,
+                "categories": list(column.categories) if column.categories else None,
                 "private": column.private,
                 "description": column.description,
             }
