@@ -521,6 +521,19 @@ class Plan(RichDisplay):
         """A DP plan's scaling from the owners' published ``bounds`` (the same on every lake)."""
         return self.dp_fills(Standardizer.from_bounds(self.dp_input_bounds(bounds)))
 
+    def standardizer_from(self, stats: Update) -> Standardizer:
+        """The job's standardisation from the pooled statistics phase: with a design, its
+        fitted fills too, and each input column's mean and spread once filled."""
+        width = self.n_inputs
+        standardizer = Standardizer.from_stats(stats, width)
+        if self.design.plain:
+            return standardizer
+        v = stats.values
+        fills, mean, std, errors = self.design.fit(
+            stats.rows, v[:width], v[width : 2 * width], v[2 * width : 3 * width], v[3 * width :]
+        )
+        return replace(standardizer, mean=mean, std=std, fills=fills, fill_errors=errors)
+
     def dp_fills(self, standardizer: Standardizer) -> Standardizer:
         """A DP plan's scaling with its constant fills (it fits no other)."""
         if self.design.plain:

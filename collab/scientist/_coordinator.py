@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -221,15 +221,7 @@ class Coordinator:
         update = Update.from_flat(stats, len(STAT_METRICS))
         if update.rows <= 0:
             raise PlanError(f"no lake has labelled rows in table {plan.table!r}")
-        width = plan.n_inputs
-        standardizer = Standardizer.from_stats(update, width)
-        if plan.design.plain:
-            return standardizer
-        v = update.values
-        fills, mean, std, errors = plan.design.fit(
-            update.rows, v[:width], v[width : 2 * width], v[2 * width : 3 * width], v[3 * width :]
-        )
-        return replace(standardizer, mean=mean, std=std, fills=fills, fill_errors=errors)
+        return plan.standardizer_from(update)
 
     def fit(self) -> Model:
         """Train from scratch, or from the last completed round recorded in ``progress``."""
