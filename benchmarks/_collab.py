@@ -225,13 +225,19 @@ def _kept_bytes() -> int:
 
 def engine_parties(data: Dataset, plan: Plan) -> list[Any]:
     """Each lake's phase handler over its Parquet file and this process's Spark engine, as a
-    party (no PySyft, and no runner: no approvals or records)."""
+    party (no PySyft, and no runner: no approvals or records). Categorical features are read
+    as a lake reads them: Spark codes each to the index of its published category."""
     from collab.engine import table_rows
     from collab.scientist._parties import LocalParty
 
     job_id = uuid.uuid4().hex
     return [
-        LocalParty(f"lake-{i}", plan, table_rows(str(path), "parquet", plan.columns), job_id=job_id)
+        LocalParty(
+            f"lake-{i}",
+            plan,
+            table_rows(str(path), "parquet", plan.columns, plan.encodings),
+            job_id=job_id,
+        )
         for i, path in enumerate(data.lake_paths)
     ]
 

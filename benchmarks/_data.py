@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -23,7 +23,8 @@ class Dataset:
     ``X``/``y`` (pooled, the lakes' rows one lake after another) exist only for the
     centralised baselines, which are the yardstick a federation avoids, and for lakes run as
     arrays in this process (:meth:`lake_arrays`). ``task`` is ``"classification"`` (with the
-    label's ``classes``) or ``"regression"``.
+    label's ``classes``) or ``"regression"``. A table of text ``categories``
+    (:func:`categorical`) has no pooled or test rows here: no baseline trains on it.
     """
 
     name: str
@@ -38,6 +39,7 @@ class Dataset:
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
     task: str = "classification"
     classes: tuple[int, ...] = (0, 1)
+    categories: dict[str, list[str]] = field(default_factory=dict)  # text categories published
 
     @property
     def rows(self) -> int:
@@ -207,6 +209,131 @@ def synthetic(
         task=gen.task,
         classes=gen.classes,
     )
+
+
+# The categorical workload's table: five text columns (name, how many categories), each with
+# a few percent missing, and numbers x0..x9 with gaps (their share missing below); x3 is
+# log-normal (positive and skewed, what log1p is for).
+CATEGORICAL = (("ward", 4), ("region", 6), ("grade", 8), ("insurer", 10), ("site", 12))
+CATEGORY_GAPS = 0.03
+NUMBER_GAPS = (0.10, 0.08, 0.15, 0.05, 0.05, 0.04, 0.03, 0.03, 0.02, 0.02)
+LOG_NORMAL = 3
+
+
+def categorical(
+    root: Path, name: str, rows: int, indicators: tuple[str, ...] = (), seed: int = 0
+) -> tuple[Dataset, Dataset]:
+    """The same ``rows`` seeded rows written twice, as one lake's Parquet files.
+
+    The first table holds the :data:`CATEGORICAL` columns as text (null where missing), the
+    numbers x0..x9 with gaps (null) and a 0/1 label drawn from a logistic signal of both. The
+    second is that table as its owner would publish it one-hot encoded: each category a 0/1
+    column (all 0 where the value is missing), a 0/1 column saying where each number in
+    ``indicators`` is missing, the numbers as they are. It has as many columns as a plan
+    gets from the first one when it one-hot encodes the categories and adds those missing
+    indicators.
+    """
+    rng = np.random.default_rng([seed, rows, 7])
+    effects = [rng.normal(0.0, 0.8, size=k) for _, k in CATEGORICAL]
+    n_numbers = len(NUMBER_GAPS)
+    scale, shift = rng.uniform(0.5, 3.0, n_numbers), rng.uniform(-2.0, 2.0, n_numbers)
+    scale[LOG_NORMAL], shift[LOG_NORMAL] = 0.8, 3.0  # exp(3 + 0.8 z)
+    w = rng.normal(size=n_numbers)
+    w *= 2.5 / np.linalg.norm(w)
+    numbers = [f"x{j}" for j in range(n_numbers)]
+    categories = {c: [f"{c}-{i}" for i in range(k)] for c, k in CATEGORICAL}
+    one_hot = [(c, f"{c}_{i}") for c, k in CATEGORICAL for i in range(k)]
+    encoded = [n for _, n in one_hot]
+    for x in numbers:
+        encoded += [x] + ([f"{x}_missing"] if x in indicators else [])
+    low, high = shift - 4.5 * scale, shift + 4.5 * scale
+    low[LOG_NORMAL], high[LOG_NORMAL] = 0.0, np.exp(shift[LOG_NORMAL] + 4.5 * scale[LOG_NORMAL])
+    bounds = {
+        x: (float(np.floor(a)), float(np.ceil(b)))
+        for x, a, b in zip(numbers, low, high, strict=True)
+    }
+
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = (folder / "categories.parquet", folder / "encoded.parquet")
+    writers: list[Any] = [None, None]
+    for start in range(0, rows, CHUNK):
+        n = min(CHUNK, rows - start)
+        part = np.random.default_rng([seed, rows, start])
+        levels = [part.integers(0, k, n) for _, k in CATEGORICAL]
+        absent = [part.random(n) < CATEGORY_GAPS for _ in CATEGORICAL]
+        z = part.standard_normal((n, n_numbers))
+        values = z * scale + shift
+        values[:, LOG_NORMAL] = np.exp(values[:, LOG_NORMAL])
+        gaps = part.random((n, n_numbers)) < np.asarray(NUMBER_GAPS)
+        margin = z @ w + 0.3
+        for effect, level, gone in zip(effects, levels, absent, strict=True):
+            margin += np.where(gone, 0.0, effect[level])
+        y = (part.random(n) < _sigmoid(margin)).astype(np.float64)
+        tables = _categorical_tables(
+            levels, absent, values, gaps, y, categories, numbers, indicators
+        )
+        for i, table in enumerate(tables):
+            if writers[i] is None:
+                writers[i] = _parquet_writer(paths[i], table.schema)
+            writers[i].write_table(table, row_group_size=ROW_GROUP)
+    for writer in writers:
+        if writer is not None:
+            writer.close()
+
+    def dataset(path: Path, features: list[str], published: dict[str, list[str]]) -> Dataset:
+        empty = np.zeros((0, len(features)))
+        return Dataset(
+            name=f"{name}/{path.stem}",
+            features=features,
+            label=LABEL,
+            lake_paths=[path],
+            lake_rows=[rows],
+            X=empty,
+            y=np.zeros(0),
+            X_test=empty,
+            y_test=np.zeros(0),
+            bounds={x: bounds[x] for x in numbers},
+            categories=published,
+        )
+
+    return (
+        dataset(paths[0], [c for c, _ in CATEGORICAL] + numbers, categories),
+        dataset(paths[1], encoded, {}),
+    )
+
+
+def _categorical_tables(
+    levels: list[np.ndarray],
+    absent: list[np.ndarray],
+    values: np.ndarray,
+    gaps: np.ndarray,
+    y: np.ndarray,
+    categories: dict[str, list[str]],
+    numbers: list[str],
+    indicators: tuple[str, ...],
+) -> tuple[Any, Any]:
+    """One chunk of :func:`categorical`'s two tables, as Arrow tables."""
+    import pyarrow as pa
+
+    text, coded = {}, {}
+    for (column, names), level, gone in zip(categories.items(), levels, absent, strict=True):
+        text[column] = pa.array(names).take(pa.array(level, mask=gone))
+        for i in range(len(names)):
+            coded[f"{column}_{i}"] = pa.array(((level == i) & ~gone).astype(np.float64))
+    for j, x in enumerate(numbers):
+        number = pa.array(values[:, j], mask=gaps[:, j])
+        text[x] = coded[x] = number
+        if x in indicators:
+            coded[f"{x}_missing"] = pa.array(gaps[:, j].astype(np.float64))
+    text[LABEL] = coded[LABEL] = pa.array(y)
+    return pa.table(text), pa.table(coded)
+
+
+def _parquet_writer(path: Path, schema: Any) -> Any:
+    import pyarrow.parquet as pq
+
+    return pq.ParquetWriter(path, schema)
 
 
 def demo(

@@ -37,3 +37,25 @@ def test_a_tiny_benchmark_run_writes_results_a_table_and_plots(tmp_path):
     names = [t["target"] for t in saved["targets"]]
     assert any(n.startswith("local step vs one MLlib iteration") for n in names)
     assert any(n.startswith("local step vs one numpy pass") for n in names)
+
+
+def test_the_encoding_workload_times_both_tables_side_by_side(tmp_path):
+    suite = replace(SMOKE, workloads=("encoding",))
+    summary = run(suite, tmp_path)
+
+    coding = json.loads((tmp_path / "encoding.json").read_text())
+    assert coding["rows"] == suite.encoding_rows and len(coding["categorical"]) == 5
+    # the owner's one-hot table gives the plan as many inputs as the lake's encoding does
+    assert coding["inputs"]["in_lake"] == coding["inputs"]["pre_encoded"]
+    assert coding["raw_columns"]["in_lake"] < coding["raw_columns"]["pre_encoded"]
+    for table in ("pre_encoded", "in_lake"):
+        for kind in ("full_batch", "mini_batch"):
+            assert len(coding["step_samples"][table][kind]) == suite.encoding_repeats
+    for key in ("ratio_first_pass", "ratio_first_round"):
+        assert isinstance(coding[key], float)  # a number; its value is a timing, not checked
+    assert set(coding["ratio_step"]) == {"full_batch", "mini_batch"}
+
+    (target,) = [t for t in summary["targets"] if t["target"].startswith("encoding and")]
+    assert target["limit"] == 1.2 and target["value"] == coding["ratio_step"]["full_batch"]
+    table = (tmp_path / "results.md").read_text()
+    assert "## Categories and transforms in a lake's step" in table
