@@ -64,14 +64,16 @@ class _Column:
     @classmethod
     def published(cls, column: ColumnSchema) -> _Column:
         categories = column.categories
-        if categories is None and column.kind == "binary":
+        if categories is None and column.kind in ("binary", "boolean"):
             categories = (0, 1)
+        # a column stored as numbers is summarised as numbers, categories or not
+        numeric = column.is_numeric or column.stored_as_numbers
         return cls(
             name=column.name,
-            numeric=column.is_numeric,
+            numeric=numeric,
             bounds=column.bounds,
             categories=categories,
-            coded=categories is not None and not column.is_numeric,
+            coded=categories is not None and not numeric,
         )
 
     @property
