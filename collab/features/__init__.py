@@ -1,10 +1,9 @@
 """Transforms a plan applies to its features in each lake, before its family's step.
 
 >>> from collab import features as F
->>> plan = collab.plans.LogisticRegression(
-...     table="patients", features=["age", "ward", "income"], label="outcome",
-...     transforms=[F.log1p("income"), F.impute("median", "age"), F.missing_indicator("age")],
-... )
+>>> transforms = [F.log1p("income"), F.impute("median", "age"), F.missing_indicator("age")]
+
+Any plan takes them: ``transforms=transforms`` beside its table, features and label.
 
 Categorical features (columns whose categories the owner publishes) are one-hot encoded with
 those categories, so every lake produces the same columns. The transforms are part of the
