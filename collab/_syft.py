@@ -7,6 +7,7 @@ PySyft's generic errors are translated into collab's in one place.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import json
 import linecache
@@ -14,6 +15,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,8 @@ _launch_lock = threading.Lock()
 # subject prefix (then JSON): only a Datasite's owners may send one, and a user reads only the
 # notifications sent to them.
 BUDGET_SUBJECT = "collab budget "
+# A decision made by another process (a served lake's owner elsewhere) shows this late at most.
+DECISION_RECHECK_SECONDS = 10.0
 
 LoginRefused = Callable[[str, str], None]  # (email, reason)
 _login_watchers: dict[str, LoginRefused] = {}
@@ -286,6 +290,10 @@ class Datasite:
         self._admin = admin
         self._lock = threading.RLock()
         self._watched: str | None = None  # the id whose refused logins are watched here
+        # What a request says never changes once it has arrived, and a decision rarely does:
+        # listing requests (every second, by the lake's watcher) resolves neither again.
+        self._requests_seen: dict[str, CodeRequest] = {}
+        self._decided_at: dict[str, float] = {}
 
     @classmethod
     def launch(
@@ -409,24 +417,39 @@ class Datasite:
     def code_requests(self) -> list[CodeRequest]:
         def collect() -> list[CodeRequest]:
             out = []
+            now = time.monotonic()
             for request in self._admin.requests.get_all():
+                request_id = str(request.id)
+                seen = self._requests_seen.get(request_id)
+                decided_at = self._decided_at.get(request_id)
+                if seen is not None and decided_at is not None:
+                    if now - decided_at < DECISION_RECHECK_SECONDS:
+                        out.append(seen)
+                        continue
                 try:
-                    code = request.code
-                    code.raw_code  # noqa: B018 - resolves now, or the request is still arriving
+                    if seen is None:
+                        code = request.code
+                        code.raw_code  # noqa: B018 - resolves now, or the request is still arriving
+                        seen = CodeRequest(
+                            id=request_id,
+                            function=code.service_func_name,
+                            source=code.raw_code,
+                            scientist=request.requesting_user_email,
+                            status="pending",
+                            deny_reason=None,
+                            input_names=tuple(code.input_kwargs),
+                            scientist_key=str(request.requesting_user_verify_key),
+                        )
+                    status = _status_name(request.status)
                 except Exception:
                     continue
-                out.append(
-                    CodeRequest(
-                        id=str(request.id),
-                        function=code.service_func_name,
-                        source=code.raw_code,
-                        scientist=request.requesting_user_email,
-                        status=_status_name(request.status),
-                        deny_reason=None,
-                        input_names=tuple(code.input_kwargs),
-                        scientist_key=str(request.requesting_user_verify_key),
-                    )
-                )
+                seen = dataclasses.replace(seen, status=status)
+                self._requests_seen[request_id] = seen
+                if status == "pending":
+                    self._decided_at.pop(request_id, None)
+                else:
+                    self._decided_at[request_id] = now
+                out.append(seen)
             return out
 
         return self._call("listing requests", collect)
@@ -438,10 +461,17 @@ class Datasite:
         raise CollabError(f"lake {self.name!r} has no request {request_id!r}")
 
     def approve(self, request_id: str) -> None:
-        self._call("approving a request", lambda: self._request(request_id).approve())
+        self._decide(request_id, "approving a request", lambda r: r.approve())
 
     def deny(self, request_id: str, reason: str) -> None:
-        self._call("denying a request", lambda: self._request(request_id).deny(reason=reason))
+        self._decide(request_id, "denying a request", lambda r: r.deny(reason=reason))
+
+    def _decide(self, request_id: str, what: str, apply: Callable[[Any], Any]) -> None:
+        with self._lock:
+            try:
+                self._call(what, lambda: apply(self._request(request_id)))
+            finally:
+                self._decided_at.pop(request_id, None)  # read the decision afresh
 
     def login(self, email: str, password: str) -> ScientistSession:
         """A scientist's session on this (in-process or served) Datasite."""
