@@ -237,9 +237,11 @@ def test_plan_payload_is_the_spec_its_hash_and_the_familys_display() -> None:
         "total_rounds": 4,
         "metrics": ["loss", "accuracy"],
         "primary_metric": "accuracy",
-        "settings": [[s["name"], p.to_spec()[s["name"]]] for s in type(p).settings()],
+        # a setting the spec leaves out while unset (the classes) shows as unset
+        "settings": [[s["name"], p.to_spec().get(s["name"])] for s in type(p).settings()],
     }
     assert payload["settings"][:2] == [["rounds", 4], ["local_epochs", 1]]
+    assert payload["settings"][-1] == ["classes", None] and "classes" not in p.to_spec()
     assert {"text/plain", "text/html"} <= set(bundle)
     assert "epsilon 2" in bundle["text/plain"]
     json.dumps(payload, allow_nan=False)
