@@ -427,19 +427,7 @@ class Datasite:
                         out.append(seen)
                         continue
                 try:
-                    if seen is None:
-                        code = request.code
-                        code.raw_code  # noqa: B018 - resolves now, or the request is still arriving
-                        seen = CodeRequest(
-                            id=request_id,
-                            function=code.service_func_name,
-                            source=code.raw_code,
-                            scientist=request.requesting_user_email,
-                            status="pending",
-                            deny_reason=None,
-                            input_names=tuple(code.input_kwargs),
-                            scientist_key=str(request.requesting_user_verify_key),
-                        )
+                    seen = self._described(request)
                     status = _status_name(request.status)
                 except Exception:
                     continue
@@ -453,6 +441,40 @@ class Datasite:
             return out
 
         return self._call("listing requests", collect)
+
+    def pending_code_requests(self) -> list[CodeRequest]:
+        """The requests waiting for a decision: PySyft reads every status on its side, in one
+        call, so a lake with many decided requests lists its few pending ones cheaply."""
+
+        def collect() -> list[CodeRequest]:
+            out = []
+            for request in self._admin.api.services.request.get_all_pending():
+                try:
+                    out.append(dataclasses.replace(self._described(request), status="pending"))
+                except Exception:
+                    continue  # still arriving
+            return out
+
+        return self._call("listing pending requests", collect)
+
+    def _described(self, request: Any) -> CodeRequest:
+        """What ``request`` asks, read once: it never changes after the request arrived."""
+        request_id = str(request.id)
+        seen = self._requests_seen.get(request_id)
+        if seen is None:
+            code = request.code
+            seen = CodeRequest(
+                id=request_id,
+                function=code.service_func_name,
+                source=code.raw_code,  # resolves now, or the request is still arriving
+                scientist=request.requesting_user_email,
+                status="pending",
+                deny_reason=None,
+                input_names=tuple(code.input_kwargs),
+                scientist_key=str(request.requesting_user_verify_key),
+            )
+            self._requests_seen[request_id] = seen
+        return seen
 
     def _request(self, request_id: str) -> Any:
         for request in self._admin.requests.get_all():

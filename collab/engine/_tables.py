@@ -113,6 +113,7 @@ def spark_message(exc: BaseException) -> str:
 
 # --- views -------------------------------------------------------------------------------------
 
+
 def view_source(name: str, view: Mapping[str, Any]) -> str:
     """A view's source: its name and a digest of its definition (the SQL and the sources of
     the tables it reads), so that two views never share cached rows."""

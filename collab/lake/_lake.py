@@ -588,6 +588,11 @@ class Lake(RichDisplay):
         with self._lock:
             return [r for r in map(self._screen, self._datasite.code_requests()) if r is not None]
 
+    def _pending_requests(self) -> list[Request]:
+        with self._lock:
+            pending = self._datasite.pending_code_requests()
+            return [r for r in map(self._screen, pending) if r is not None]
+
     def _screen(self, raw: CodeRequest) -> Request | None:
         """A collab request, or ``None`` after refusing any other code (logged)."""
         try:
@@ -714,9 +719,7 @@ class Lake(RichDisplay):
             except Exception:
                 pass
             try:
-                for request in self.requests:
-                    if request.status != "pending":
-                        continue
+                for request in self._pending_requests():
                     if request.plan.table in self.tables and self._policy_approves(request.plan):
                         try:
                             self._approve(request, actor="policy")
