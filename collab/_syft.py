@@ -98,42 +98,54 @@ def run_served_datasite(
     reset: bool,
     db_url: str | None,
     login_refused: LoginRefused | None = None,
+    routes: Callable[[Any], None] | None = None,
 ) -> None:
     """Run a served Datasite's server in this process, as PySyft's launcher runs it.
 
     The body of a served Datasite's own process (``collab.lake._served`` starts that process);
     it reads its identity from the environment (:func:`served_identity`). ``login_refused``
-    hears of every login this Datasite refuses.
+    hears of every login this Datasite refuses; ``routes(app)`` adds collab's own routes to
+    the server's FastAPI app (the round channel), on the same port as PySyft's.
     """
+    import uvicorn
     from syft.abstract_server import ServerSideType, ServerType
     from syft.deployment_type import DeploymentType
     from syft.server.utils import get_named_server_uid
-    from syft.server.uvicorn import run_uvicorn
+    from syft.server.uvicorn import AppSettings, app_factory
 
     if login_refused is not None:
         watch_refused_logins(get_named_server_uid(name).no_dash, login_refused)
-    run_uvicorn(
-        starting_uvicorn_event=threading.Event(),
-        server_type=ServerType.DATASITE,
-        server_side_type=ServerSideType.HIGH_SIDE,
-        deployment_type=DeploymentType.PYTHON,
-        dev_mode=False,
-        processes=1,
-        enable_warnings=False,
-        in_memory_workers=True,
-        log_level=None,
-        queue_port=None,
-        create_producer=False,
-        n_consumers=0,
-        association_request_auto_approval=False,
-        background_tasks=False,
-        debug=False,
-        name=name,
-        host=host,
-        port=port,
-        reset=reset,
-        db_url=db_url,
-    )
+    settings = {
+        "server_type": ServerType.DATASITE,
+        "server_side_type": ServerSideType.HIGH_SIDE,
+        "deployment_type": DeploymentType.PYTHON,
+        "dev_mode": False,
+        "processes": 1,
+        "enable_warnings": False,
+        "in_memory_workers": True,
+        "queue_port": None,
+        "create_producer": False,
+        "n_consumers": 0,
+        "association_request_auto_approval": False,
+        "background_tasks": False,
+        "name": name,
+        "reset": reset,
+        "db_url": db_url,
+    }
+    # PySyft's app factory reads its settings from the environment, as its own launcher
+    # (syft.server.uvicorn.run_uvicorn) leaves them there.
+    prefix = AppSettings.model_config.get("env_prefix", "")
+    for key, value in settings.items():
+        os.environ[f"{prefix}{key.upper()}"] = str(value)
+    sys.stdin = None  # type: ignore[assignment]  # uvicorn must not read the parent's stdin
+
+    def app() -> Any:
+        served = app_factory()
+        if routes is not None:
+            routes(served)
+        return served
+
+    uvicorn.run(app, host=host, port=port, factory=True, log_level=None)
 
 
 def signing_key(text: str | None = None) -> str:

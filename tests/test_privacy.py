@@ -91,7 +91,7 @@ def test_killing_one_of_four_lakes_mid_training(ports, threshold, completes):
     port = ports()
     with collab.demo.hospitals(n=4, seed=2, ports=[None, None, None, port]) as demo:
         job = demo.federation.submit(
-            demo.plan(rounds=15, local_epochs=1, secure_threshold=threshold)
+            demo.plan(rounds=150, local_epochs=1, secure_threshold=threshold)
         )
         demo.approve_all()
         deadline = time.monotonic() + 300
@@ -101,7 +101,7 @@ def test_killing_one_of_four_lakes_mid_training(ports, threshold, completes):
         process_on_port(port).kill()
         if completes:
             model = job.result(progress=False, timeout=900)
-            assert job.rounds_done == 15
+            assert job.rounds_done == 150
             assert job.lake_states[victim] == "dropped"
             assert victim not in model.lakes and len(model.lakes) == 3
         else:

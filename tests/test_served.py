@@ -39,7 +39,7 @@ def test_a_lake_that_goes_down_mid_training_is_named(served_demo, scientist):
     fed = collab.connect(urls, email=scientist[0], password=scientist[1])
     # Every lake is needed (threshold 3 of 3): below the default majority a dropped lake
     # leaves the job to go on without it (tests/test_privacy.py covers that).
-    job = fed.submit(served_demo.plan(rounds=200, local_epochs=1, secure_threshold=3))
+    job = fed.submit(served_demo.plan(rounds=500, local_epochs=1, secure_threshold=3))
     served_demo.approve_all()
     deadline = time.monotonic() + 300
     while job.rounds_done < 2 and time.monotonic() < deadline and not job.done:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._channel import PROCESS_ID, Ticket, new_token, serve_in_process
 from .._errors import CollabError, PolicyViolation, PrivacyError
 from .._policy import Policy
 from .._schema import TableSchema
@@ -44,9 +47,70 @@ def run_request(data: Any, job_id: str, plan_json: str, message: str) -> dict[st
         # PySyft also runs approved code on the mock to build its twin result; that run must
         # stay cheap and touch nothing.
         return {"ok": True, "mock": True}
+    answer = _answer(data, job_id, plan_json, message, via="pysyft")
+    if answer["ok"]:
+        answer["channel"] = _ticket_for(data, job_id, plan_json).to_dict()
+    return answer
+
+
+def run_channel(token: str, message: str) -> dict[str, Any]:
+    """Entry point of a job's messages over the round channel (:mod:`collab._channel`): the
+    same checks, counting and records as :func:`run_request`, for the job and lake that
+    ``token`` was issued for."""
+    with _tickets_lock:
+        ticket = _tickets.get(_digest(token))
+    if ticket is None:
+        return {"channel_closed": True, "reason": "this lake holds no such ticket"}
+    return _answer(ticket.data, ticket.job_id, ticket.plan_json, message, via="channel")
+
+
+@dataclass(frozen=True)
+class _IssuedTicket:
+    ticket: Ticket
+    job_id: str
+    data: dict[str, Any]
+    plan_json: str
+
+
+# Tickets live in the runner's process memory only: a lake that restarts forgets them, and
+# the job's next message over PySyft brings a new one.
+_tickets: dict[str, _IssuedTicket] = {}  # by the token's digest
+_issued: dict[tuple[str, str, str], str] = {}  # (state file, table, job) -> the digest
+_tickets_lock = threading.Lock()
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _ticket_for(data: dict[str, Any], job_id: str, plan_json: str) -> Ticket:
+    """The job's ticket on this lake, issued on its first answer over PySyft."""
+    key = (str(data["state"]), str(data["table"]), job_id)
+    with _tickets_lock:
+        digest = _issued.get(key)
+        if digest is not None and digest in _tickets:
+            return _tickets[digest].ticket
+        if not _endpoint_served.is_set():
+            serve_in_process(run_channel)
+            _endpoint_served.set()
+        ticket = Ticket(new_token(), PROCESS_ID)
+        digest = _digest(ticket.token)
+        _tickets[digest] = _IssuedTicket(ticket, job_id, dict(data), plan_json)
+        _issued[key] = digest
+        return ticket
+
+
+_endpoint_served = threading.Event()
+
+
+def _answer(
+    data: dict[str, Any], job_id: str, plan_json: str, message: str, *, via: str
+) -> dict[str, Any]:
+    """The lake's answer to one message of an approved job, carried ``via`` PySyft or the
+    round channel."""
     state = state_at(data["state"])
     try:
-        result = _run(state, data, job_id, plan_json, message)
+        result = _run(state, data, job_id, plan_json, message, via)
     except CollabError as exc:
         state.log("lake", "execution refused", job=job_id, error=str(exc))
         return _error(exc)
@@ -96,13 +160,18 @@ class _StoredMasking:
 
 
 def _run(
-    state: LakeState, data: dict[str, Any], job_id: str, plan_json: str, message: str
+    state: LakeState, data: dict[str, Any], job_id: str, plan_json: str, message: str, via: str
 ) -> dict[str, Any]:
     from ..engine import spark_session, table_rows
     from ..protocol import PartyHandler, Phase
 
     approval = state.approval(job_id)
     plan = Plan.from_spec(json.loads(plan_json))
+    if approval is not None and approval.status == "denied":
+        raise PolicyViolation(
+            f"the owner of lake {data['lake']!r} denied job {job_id[:8]}"
+            f"{': ' + approval.reason if approval.reason else ''}; it runs no further rounds"
+        )
     if approval is None or approval.status != "approved":
         raise PolicyViolation(f"job {job_id[:8]} has not been approved by this lake's owner")
     if approval.plan_hash != plan.hash or approval.table != data["table"]:
@@ -172,9 +241,19 @@ def _run(
     if stored is not None:
         state.log("lake", "release repeated", job=job_id, phase=msg.phase.value, round=msg.round)
         return stored
+    started = time.perf_counter()
     result = handler.handle(msg)
+    seconds = time.perf_counter() - started
     state.store_result(job_id, msg.phase.value, msg.round, result)
-    state.log("lake", "release", job=job_id, phase=msg.phase.value, round=msg.round)
+    state.log(
+        "lake",
+        "release",
+        job=job_id,
+        phase=msg.phase.value,
+        round=msg.round,
+        via=via,
+        seconds=round(seconds, 4),  # the step's own time, for the owner's capacity planning
+    )
     if handler.blanked:
         state.log(
             "lake",

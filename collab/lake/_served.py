@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from .._errors import LakeError
 from .._syft import run_served_datasite, served_identity, signing_key
@@ -66,7 +67,13 @@ def child_main(settings: str) -> None:
 
             state_at(state).log("lake", "login failed", email=email, reason=reason)
 
-    run_served_datasite(**options, login_refused=refused)
+    def routes(app: Any) -> None:
+        from .._channel import add_route
+        from ._runner import run_channel
+
+        add_route(app, run_channel)
+
+    run_served_datasite(**options, login_refused=refused, routes=routes)
 
 
 def _stored_signing_key(storage_dir: Path | None) -> str:

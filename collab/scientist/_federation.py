@@ -107,7 +107,14 @@ def connect(
 
 
 class Federation:
-    """Lakes a scientist is logged in to. Only public facts and aggregates pass through it."""
+    """Lakes a scientist is logged in to. Only public facts and aggregates pass through it.
+
+    ``round_channel`` (default ``True``): after a job's first exchange over PySyft, its later
+    rounds travel over the round channel each lake's ticket opens, which the lake checks,
+    counts and records like a PySyft execution; ``False`` sends every round over PySyft.
+    """
+
+    round_channel: bool = True
 
     def __init__(
         self,
@@ -300,7 +307,14 @@ class Federation:
             plan,
             job_id,
             self.lakes,
-            run_remote(dict(self._sessions), function, self._relogin, preset, {"lake_rows": rows}),
+            run_remote(
+                dict(self._sessions),
+                function,
+                self._relogin,
+                preset,
+                {"lake_rows": rows},
+                channel=self.round_channel,
+            ),
         )
 
     # --- statistics -----------------------------------------------------------------------

@@ -227,14 +227,18 @@ def run_remote(
     relogin: Callable[[str], ScientistSession] | None = None,
     preset: Standardizer | None = None,
     facts: dict[str, Any] | None = None,
+    *,
+    channel: bool = True,
 ) -> Callable[[Job], Model]:
-    """The body of a submitted job: wait for every approval, then train over PySyft."""
+    """The body of a submitted job: wait for every approval, then train over PySyft (and,
+    with ``channel``, the round channel the lakes' tickets open)."""
 
     def resume(job: Job) -> Model:
         assert relogin is not None
         fresh = {name: relogin(name) for name in sessions}
         parties: list[Party] = [
-            RemoteParty(session, function, job.plan.table) for session in fresh.values()
+            RemoteParty(session, function, job.plan.table, channel=channel)
+            for session in fresh.values()
         ]
         return train(job, parties, preset, facts)
 
@@ -262,7 +266,8 @@ def run_remote(
                 time.sleep(POLL_SECONDS)
         job.status = "running"
         parties: list[Party] = [
-            RemoteParty(session, function, job.plan.table) for session in sessions.values()
+            RemoteParty(session, function, job.plan.table, channel=channel)
+            for session in sessions.values()
         ]
         return train(job, parties, preset, facts)
 
@@ -288,7 +293,12 @@ def train(
     coordinator.progress = job.progress
     for party in parties:
         job.progress.lake_states[party.name] = "running"
-    return coordinator.fit()
+    try:
+        return coordinator.fit()
+    finally:
+        for party in parties:
+            if isinstance(party, RemoteParty):
+                party.close()
 
 
 def denial_error(lake: str, reason: str) -> CollabError:

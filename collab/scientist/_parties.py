@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .._channel import ChannelLost, RoundChannel, open_channel
 from .._errors import CollabError, LakeError, reported_by
 from .._policy import Policy
 from .._schema import TableSchema, category_codes
@@ -27,16 +28,36 @@ class Party(Protocol):
 
 
 class RemoteParty:
-    """A lake reached through PySyft, running an approved request."""
+    """A lake reached through PySyft, running an approved request.
 
-    def __init__(self, session: ScientistSession, function: str, table: str) -> None:
+    The job's first exchange goes over PySyft; its answer carries the lake's ticket for the
+    job, and later messages go over the round channel it opens (:mod:`collab._channel`), the
+    lake checking, counting and recording each one as it does a PySyft execution. With
+    ``channel=False``, or whenever the channel cannot carry a message, PySyft carries it.
+    """
+
+    def __init__(
+        self, session: ScientistSession, function: str, table: str, *, channel: bool = True
+    ) -> None:
         self.name = session.lake
         self._session = session
         self._function = function
         self._table = table
+        self._use_channel = channel
+        self._channel: RoundChannel | None = None
 
     def compute(self, message: dict[str, Any]) -> Any:
-        answer = self._session.execute(self._function, self._table, json.dumps(message))
+        text = json.dumps(message)
+        answer: Any = None
+        if self._channel is not None:
+            try:
+                answer = self._channel.send(text)
+            except ChannelLost:
+                self.close()  # PySyft carries this message, and brings a fresh ticket
+        if answer is None:
+            answer = self._session.execute(self._function, self._table, text)
+            if self._use_channel:
+                self._channel = open_channel(answer, self._session.url)
         if not isinstance(answer, dict) or "ok" not in answer:
             raise LakeError(self.name, f"answered {type(answer).__name__}, not a collab result")
         if not answer["ok"]:
@@ -45,6 +66,11 @@ class RemoteParty:
                 self.name, str(error.get("type")), str(error.get("message", "unknown error"))
             )
         return answer
+
+    def close(self) -> None:
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
 
 
 class LocalParty:

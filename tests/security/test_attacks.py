@@ -16,10 +16,13 @@ from collab._syft import _syft
 from collab.scientist._parties import RemoteParty
 
 
-def logged(lake, action: str, text: str) -> bool:
+def entries(lake, action: str, text: str) -> int:
     log = lake.audit
-    rows = log[(log["action"] == action) & log["detail"].str.contains(text, regex=False)]
-    return len(rows) > 0
+    return int(((log["action"] == action) & log["detail"].str.contains(text, regex=False)).sum())
+
+
+def logged(lake, action: str, text: str) -> bool:
+    return entries(lake, action, text) > 0
 
 
 def round_message(plan, round_, weights, lakes):
@@ -33,6 +36,19 @@ def round_message(plan, round_, weights, lakes):
         "request": {"weights": weights, "label_mean": 0.0, "label_std": 1.0},
         "standardizer": {"mean": [0.0] * d, "std": [1.0] * d},
     }
+
+
+def party_over(route: str, session, job) -> RemoteParty:
+    """A party for ``job`` whose next message travels over ``route``: PySyft, or the round
+    channel that replaying the job's first exchange (its stored answer) opens again."""
+    party = RemoteParty(session, function_name(job.job_id), job.plan.table)
+    if route == "channel":
+        party.compute({"plan": job.plan.hash, "round": 1, "phase": "keys"})
+        assert party._channel is not None
+    return party
+
+
+ROUTES = pytest.mark.parametrize("route", ["pysyft", "channel"])
 
 
 def submit_raw(fed, lake, plan, job_id=None):
@@ -72,40 +88,45 @@ def test_submitting_code_that_returns_the_table_is_refused_and_logged(iid_demo):
     assert logged(lake, "deny", "plan runner")
 
 
-def test_executing_an_approved_plan_past_its_rounds_is_refused_and_logged(iid_demo, trained):
+@ROUTES
+def test_executing_an_approved_plan_past_its_rounds_is_refused_and_logged(
+    iid_demo, trained, route
+):
     job, _ = trained
     lake = iid_demo.lakes[0]
-    party = RemoteParty(
-        iid_demo.federation._sessions[lake.name], function_name(job.job_id), "patients"
-    )
+    party = party_over(route, iid_demo.federation._sessions[lake.name], job)
+    refused = entries(lake, "execution refused", "approved for 30")
     with pytest.raises(collab.PolicyViolation, match="approved for 30"):
         party.compute(round_message(job.plan, 31, [0.0] * 31, iid_demo.federation.lakes))
-    assert logged(lake, "execution refused", "approved for 30")
+    assert entries(lake, "execution refused", "approved for 30") > refused
+    assert (party._channel is not None) == (route == "channel")  # it carried the refusals
 
 
-def test_executing_with_a_changed_spec_is_refused_and_logged(iid_demo, trained):
+@ROUTES
+def test_executing_with_a_changed_spec_is_refused_and_logged(iid_demo, trained, route):
     job, _ = trained
     lake = iid_demo.lakes[0]
-    party = RemoteParty(
-        iid_demo.federation._sessions[lake.name], function_name(job.job_id), "patients"
-    )
+    party = party_over(route, iid_demo.federation._sessions[lake.name], job)
+    refused = entries(lake, "execution refused", "another plan")
     other = iid_demo.plan(rounds=500).hash
     with pytest.raises(collab.PrivacyError, match="another plan"):
         party.compute({**round_message(job.plan, 31, [0.0] * 31, []), "plan": other})
-    assert logged(lake, "execution refused", "another plan")
+    assert entries(lake, "execution refused", "another plan") > refused
+    assert (party._channel is not None) == (route == "channel")  # it carried the refusals
 
 
-def test_replaying_an_old_round_is_refused_and_logged(iid_demo, trained):
+@ROUTES
+def test_replaying_an_old_round_is_refused_and_logged(iid_demo, trained, route):
     job, _ = trained
     lake = iid_demo.lakes[1]
-    party = RemoteParty(
-        iid_demo.federation._sessions[lake.name], function_name(job.job_id), "patients"
-    )
+    party = party_over(route, iid_demo.federation._sessions[lake.name], job)
+    refused = entries(lake, "execution refused", "changed inputs")
     with pytest.raises(collab.PolicyViolation, match="once each and in order"):
         party.compute(round_message(job.plan, 5, [1.0] * 31, iid_demo.federation.lakes))
     with pytest.raises(collab.PolicyViolation, match="changed inputs"):  # the latest round
         party.compute(round_message(job.plan, 30, [9.0] * 31, iid_demo.federation.lakes))
-    assert logged(lake, "execution refused", "changed inputs")
+    assert entries(lake, "execution refused", "changed inputs") > refused
+    assert (party._channel is not None) == (route == "channel")  # it carried the refusals
 
 
 def test_a_plan_on_a_private_column_is_refused_by_the_lake_even_past_the_client(iid_demo):
