@@ -89,9 +89,7 @@ def test_submitting_code_that_returns_the_table_is_refused_and_logged(iid_demo):
 
 
 @ROUTES
-def test_executing_an_approved_plan_past_its_rounds_is_refused_and_logged(
-    iid_demo, trained, route
-):
+def test_executing_an_approved_plan_past_its_rounds_is_refused_and_logged(iid_demo, trained, route):
     job, _ = trained
     lake = iid_demo.lakes[0]
     party = party_over(route, iid_demo.federation._sessions[lake.name], job)
