@@ -13,12 +13,16 @@ from ._rounds import ClassifierRoundPlan, RoundPlan
 from ._softmax import SoftmaxModel, SoftmaxRegression
 from ._statistics import PooledStatistics, Statistics
 from ._stats import Standardizer
+from ._trees import BoostedTreesClassifier, BoostedTreesRegressor, GradientBoostedTrees
 from ._update import Update
 
 __all__ = [
+    "BoostedTreesClassifier",
+    "BoostedTreesRegressor",
     "Classifier",
     "ClassifierRoundPlan",
     "Evaluation",
+    "GradientBoostedTrees",
     "LinearModel",
     "LinearRegression",
     "LogisticModel",

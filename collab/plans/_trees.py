@@ -1,0 +1,1163 @@
+"""Gradient-boosted trees across lakes: per-node gradient histograms summed over lakes.
+
+The job runs in three kinds of rounds, all of them sums over rows:
+
+1. **start**: each lake sums its labels (the coordinator's baseline: the log-odds of the
+   pooled share of positives, or the pooled mean) and, for every numeric input without
+   published bounds, counts its values in fixed log-spaced cells (a DDSketch-like sketch whose
+   cells are the same on every lake, so counts add up under secure aggregation). A lake
+   coarsens its own sketch before release so that every cell it releases holds at least its
+   policy's ``min_rows`` rows. The coordinator turns the pooled sketch into quantile bin edges;
+   inputs with published bounds get uniform edges over them, one-hot columns one edge at 0.5.
+2. **one round per tree level**: the request carries the finished trees and the open nodes of
+   the tree being grown; each lake sums the gradient, hessian and count of its rows per open
+   node, per input, per bin (with one bin for missing values). The coordinator picks each
+   node's split with XGBoost's gain and ``l2``, sends missing values the way that gains most
+   (XGBoost's learned default direction), and sets the children's leaf values
+   ``-G / (H + l2) * learning_rate`` from the same sums, so leaves cost no round. A split that
+   leaves a child with fewer pooled rows than ``min_rows_in_leaf`` is never taken.
+3. **final**: the finished model's training loss and score, so the history ends on it.
+
+Rows are read as they are (``scales_rows = False``): the plan's design (one-hot categories,
+transforms, constant fills) is applied by this family itself, and a missing value stays
+missing and follows the direction its node learned.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from .._errors import PlanError, PolicyViolation
+from .._policy import DEFAULT_MIN_ROWS, Policy
+from .._schema import ColumnSchema, TableSchema
+from ._classes import check_classes, published_classes
+from ._model import Classifier, Model, Regressor
+from ._plan import Plan, register_family
+from ._softmax import ClassLabels
+from ._stats import Standardizer
+from ._update import Update
+
+OBJECTIVES = ("binary", "squared_error")
+MAX_BINS = 255  # as scikit-learn's HistGradientBoosting (one more bin holds missing values)
+
+# The quantile sketch: cells (m * GAMMA**(k-1), m * GAMMA**k] for magnitudes from m = 1e-6 to
+# 1e9 on either side of a zero cell |v| <= m, so a cell's values agree to within 5%.
+SKETCH_GAMMA = 1.1
+SKETCH_SMALLEST = 1e-6
+SKETCH_PER_SIGN = math.ceil(math.log(1e15) / math.log(SKETCH_GAMMA))
+SKETCH_CELLS = 2 * SKETCH_PER_SIGN + 1
+
+# the first value of every update says what the round summed (read by the lake's suppress)
+_LEVEL, _START = 0.0, 1.0
+_STATS = 3  # gradient, hessian, count per (node, input, bin)
+_MIN_HESSIAN = 1e-3  # as scikit-learn's min_hessian_to_split
+_DP_METRIC_BOUND = 1.0  # per-row loss and score terms are clipped to this under DP
+
+
+# --- the sketch -------------------------------------------------------------------------------
+def sketch_cells(values: np.ndarray) -> np.ndarray:
+    """Each (non-missing) value's sketch cell, cells ordered by value."""
+    magnitude = np.abs(values)
+    k = np.ceil(
+        np.log(np.maximum(magnitude, SKETCH_SMALLEST) / SKETCH_SMALLEST) / np.log(SKETCH_GAMMA)
+    )
+    k = np.clip(k, 1, SKETCH_PER_SIGN).astype(np.int64)
+    cell = np.where(values > 0, SKETCH_PER_SIGN + k, SKETCH_PER_SIGN - k)
+    return np.where(magnitude <= SKETCH_SMALLEST, SKETCH_PER_SIGN, cell)
+
+
+def sketch_upper_bounds() -> np.ndarray:
+    """The largest value of each cell (a value at most this lies in the cell or below)."""
+    k = np.arange(1, SKETCH_PER_SIGN + 1, dtype=np.float64)
+    positive = SKETCH_SMALLEST * SKETCH_GAMMA**k
+    negative = -SKETCH_SMALLEST * SKETCH_GAMMA ** (k - 1)
+    return np.concatenate([negative[::-1], [SKETCH_SMALLEST], positive])
+
+
+def coarsened(counts: np.ndarray, min_rows: int) -> np.ndarray:
+    """A lake's sketch with every released cell holding at least ``min_rows`` rows: runs of
+    cells are merged (from the smallest values up) into the run's last cell until they hold
+    ``min_rows``; a remainder joins the last released cell. Totals are kept."""
+    out = np.zeros_like(counts)
+    running, last = 0.0, -1
+    for i in np.flatnonzero(counts):
+        running += counts[i]
+        if running >= min_rows:
+            out[i], running, last = running, 0.0, i
+    if running:
+        if last >= 0:
+            out[last] += running
+        # fewer than min_rows values in all: the lake releases none of them
+    return out
+
+
+def quantile_edges(counts: np.ndarray, max_bins: int) -> list[float]:
+    """Bin edges at the ``k / max_bins`` quantiles of a pooled sketch (distinct, and below
+    its largest value, so that each edge splits)."""
+    total = counts.sum()
+    if total <= 0:
+        return []
+    upper = sketch_upper_bounds()
+    cumulative = np.cumsum(counts)
+    ranks = total * np.arange(1, max_bins) / max_bins
+    cells = np.searchsorted(cumulative, ranks, side="left")
+    top = int(np.flatnonzero(counts > 0)[-1])
+    return sorted({float(upper[c]) for c in cells if c < top})
+
+
+# --- trees as plain data ----------------------------------------------------------------------
+TREE_KEYS = (
+    "feature", "threshold", "missing_left", "left", "right", "value", "count", "gain", "depth"
+)  # fmt: skip
+
+
+def new_tree() -> dict[str, list[Any]]:
+    """A tree with one open node, its root."""
+    return {
+        "feature": [-1], "threshold": [0.0], "missing_left": [True], "left": [-1],
+        "right": [-1], "value": [0.0], "count": [0.0], "gain": [0.0], "depth": [0],
+    }  # fmt: skip
+
+
+def plain_tree(tree: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
+    """``tree`` with exactly :data:`TREE_KEYS`, each a list (as saved models read back)."""
+    return {key: list(tree[key]) for key in TREE_KEYS}
+
+
+@dataclass(frozen=True)
+class TreeArrays:
+    """One tree's nodes as arrays (a node is a leaf where ``left < 0``)."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    missing_left: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
+
+    @classmethod
+    def of(cls, tree: Mapping[str, Sequence[Any]]) -> TreeArrays:
+        return cls(
+            feature=np.asarray(tree["feature"], dtype=np.int64),
+            threshold=np.asarray(tree["threshold"], dtype=np.float64),
+            missing_left=np.asarray(tree["missing_left"], dtype=bool),
+            left=np.asarray(tree["left"], dtype=np.int64),
+            right=np.asarray(tree["right"], dtype=np.int64),
+            value=np.asarray(tree["value"], dtype=np.float64),
+            depth=int(max(tree["depth"], default=0)),
+        )
+
+    def nodes_of(self, E: np.ndarray) -> np.ndarray:
+        """The leaf (or open node) each row of ``E`` reaches: ``x <= threshold`` goes left,
+        a missing value the node's learned way (as scikit-learn's predictors)."""
+        node = np.zeros(len(E), dtype=np.int64)
+        rows = np.arange(len(E))
+        for _ in range(self.depth):
+            inner = self.left[node] >= 0
+            if not inner.any():
+                break
+            f = np.where(inner, self.feature[node], 0)
+            x = E[rows, f]
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
+        return node
+
+    def predict(self, E: np.ndarray) -> np.ndarray:
+        return self.value[self.nodes_of(E)]
+
+
+def raw_scores(trees: Sequence[Mapping[str, Any]], baseline: float, E: np.ndarray) -> np.ndarray:
+    """The baseline plus every tree's value, added in order (as scikit-learn adds them)."""
+    F = np.full(len(E), float(baseline))
+    for tree in trees:
+        F += TreeArrays.of(tree).predict(E)
+    return F
+
+
+def _expit(z: np.ndarray) -> np.ndarray:
+    from scipy.special import expit
+
+    return np.asarray(expit(z))
+
+
+# --- the plan ---------------------------------------------------------------------------------
+@register_family
+@dataclass(frozen=True, eq=False, kw_only=True)
+class GradientBoostedTrees(ClassLabels, Plan):
+    """Gradient-boosted decision trees trained across lakes, one round per tree level.
+
+    Each lake sums, for every open node of the level at once, the gradient and hessian of
+    the loss over its rows per input and bin; the sums are securely aggregated (or noised,
+    with DP) and the coordinator grows the trees from the pooled histograms, as XGBoost's
+    federated mode does. No lake's own histogram is ever read.
+
+    Parameters
+    ----------
+    table, features, label
+        The table, its input columns (numbers, booleans or published categories, which are
+        one-hot encoded) and the label: binary for ``objective="binary"`` (0/1, true/false or
+        two published categories), a number for ``"squared_error"``.
+    n_trees
+        Boosting iterations (trees).
+    max_depth
+        Depth of each tree (the root is depth 0): one round per level, up to
+        ``2**max_depth`` leaves.
+    learning_rate
+        Shrinkage of each leaf's value.
+    max_bins
+        Bins per input for values present (2 to 255); a missing value has its own bin and
+        goes down the branch its node learned for missing values.
+    min_rows_in_leaf
+        The fewest pooled rows a split may leave in a child; ``None`` is collab's default
+        minimum (20). A lake refuses a plan below its own policy's ``min_rows``.
+    l2
+        L2 penalty on leaf values (scikit-learn's ``l2_regularization``, XGBoost's
+        ``lambda``).
+    objective
+        ``"binary"`` (log loss) or ``"squared_error"`` (regression).
+    classes
+        For ``"binary"``: the label's two values, the second positive; ``None`` takes 0 and 1
+        or the two categories the owners publish.
+    secure_aggregation, secure_threshold, dp, transforms
+        See :class:`collab.plans.Plan`. With ``dp``, every numeric input (and a regression's
+        label) needs published bounds; each row's gradient is bounded (binary: ``|g| <= 1``,
+        ``h <= 1/4``; squared error: the label scaled to [-1, 1] by its bounds and the
+        residual clipped to [-2, 2]) and every round's sums get calibrated noise.
+
+    Notes
+    -----
+    Rounds: 1 (labels and sketch) + ``n_trees * max_depth`` (levels) + 1 (final metrics); a
+    tree whose nodes cannot split any further ends early and spends fewer rounds. The public
+    state after every round (finished trees, the open nodes of the tree being grown) is
+    complete, so ``job.resume()`` continues from the last completed round, even inside a tree,
+    and a lake replays an interrupted round only with the very same request.
+
+    ``impute('constant', ...)`` fills missing values before binning; the statistics-based
+    fills (mean, median, most frequent) are refused: trees send missing values down the
+    branch that gains most instead.
+    """
+
+    model: ClassVar[str] = "gradient_boosted_trees"
+    scales_rows: ClassVar[bool] = False
+    offer_order: ClassVar[int] = 1  # after the linear classifiers: a builder's default stays cheap
+    metric_sums: ClassVar[tuple[str, ...]] = ("loss", "correct")
+    # loss and score (accuracy, or R² for a regression, as scikit-learn's score) of the model
+    # entering the round; the trees it holds, and the level the round grew (NaN: none)
+    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "score", "trees", "level")
+    primary_metric: ClassVar[str] = "score"
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"objective": OBJECTIVES}
+    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "classes")
+
+    n_trees: int = 50
+    max_depth: int = 4
+    learning_rate: float = 0.1
+    max_bins: int = 32
+    min_rows_in_leaf: int | None = None
+    l2: float = 1.0
+    objective: str = "binary"
+    classes: tuple[Any, ...] | None = None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> GradientBoostedTrees:
+        # a regression is the same plan with the label handling and task of a regressor
+        if cls is GradientBoostedTrees and kwargs.get("objective") == "squared_error":
+            cls = GradientBoostedTreesRegression
+        return object.__new__(cls)
+
+    # --- settings ---------------------------------------------------------------------------
+    def _validate(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise PlanError(
+                f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}"
+            )
+        self._whole("n_trees", self.n_trees)
+        self._whole("max_depth", self.max_depth)
+        if self.max_depth > 10:
+            raise PlanError(
+                f"max_depth must be at most 10 (a level's histograms grow as 2**depth), not "
+                f"{self.max_depth}"
+            )
+        self._number("learning_rate", self.learning_rate, positive=True)
+        self._whole("max_bins", self.max_bins, least=2)
+        if self.max_bins > MAX_BINS:
+            raise PlanError(f"max_bins must be at most {MAX_BINS}, not {self.max_bins}")
+        if self.min_rows_in_leaf is not None:
+            self._whole("min_rows_in_leaf", self.min_rows_in_leaf)
+        self._number("l2", self.l2)
+        self._validate_classes()
+        for column in self.design.columns:
+            if column.impute is not None and column.impute.strategy != "constant":
+                raise PlanError(
+                    f"impute({column.impute.strategy!r}) on {column.name!r}: trees read rows "
+                    "without the statistics phase that fits such a fill, and send missing "
+                    "values down the branch that gains most. Leave the values missing, or "
+                    "use impute('constant', ..., fill_value=...)."
+                )
+
+    def _validate_classes(self) -> None:
+        object.__setattr__(self, "classes", check_classes(self.classes))
+        if self.classes is not None and len(self.classes) != 2:
+            raise PlanError(
+                f"objective='binary' learns two classes, not {len(self.classes)} "
+                f"({list(self.classes)})"
+            )
+
+    @property
+    def min_rows(self) -> int:
+        """The fewest pooled rows a split may leave in a child."""
+        return int(self.min_rows_in_leaf or DEFAULT_MIN_ROWS)
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
+        if self.classes is not None or all(
+            s.column(self.label).kind in ("binary", "boolean") for s in schemas.values()
+        ):
+            return self
+        published = published_classes(self.label, schemas)
+        return (
+            self if published is None or len(published) != 2 else replace(self, classes=published)
+        )
+
+    def _published_encoding(self, schemas: Mapping[str, TableSchema]) -> dict[str, Any]:
+        """The categories as for every plan, and the bounds of every numeric feature that
+        every lake publishes alike (its bins are uniform over them)."""
+        encoding = super()._published_encoding(schemas)
+        bounds = dict(encoding.get("bounds") or {})
+        for name in self.features:
+            ranges = {
+                s.column(name).bounds if name in s.column_names else None for s in schemas.values()
+            }
+            categorical = any(
+                name in s.column_names and s.column(name).categories is not None
+                for s in schemas.values()
+            )
+            if len(ranges) == 1 and None not in ranges and not categorical:
+                bounds[name] = list(next(iter(ranges)))  # type: ignore[arg-type]
+        if bounds:
+            encoding["bounds"] = bounds
+        return encoding
+
+    def check_against(self, schema: TableSchema, policy: Policy) -> None:
+        super().check_against(schema, policy)
+        where = f"lake {schema.lake!r}, table {schema.name!r}"
+        if self.min_rows < policy.min_rows:
+            raise PolicyViolation(
+                f"{where}: min_rows_in_leaf is {self.min_rows}, below the owner's minimum of "
+                f"{policy.min_rows} rows; set min_rows_in_leaf={policy.min_rows} (or more)."
+            )
+        for name, published in self.design.bounds.items():
+            if tuple(schema.column(name).bounds or ()) != tuple(published):
+                raise PolicyViolation(
+                    f"{where}: the plan bins feature {name!r} over bounds {list(published)}, "
+                    f"not the ones this lake publishes ({schema.column(name).bounds}); leave "
+                    "encoding=None so that they are filled in from the schemas."
+                )
+
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        two = self.classes is not None or (
+            column.categories is not None and len(column.categories) == 2
+        )
+        if column.kind not in ("binary", "boolean") and not two:
+            raise PlanError(
+                f"{where}: label {self.label!r} is {column.kind} ({column.type}), not binary; "
+                "objective='binary' needs a label whose values are only 0 and 1 (or "
+                "true/false, or two published categories). For a number use "
+                "objective='squared_error'."
+            )
+        super().check_label(column, where)
+
+    @property
+    def dp_bounded_columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.design.columns if not c.levels)
+
+    # --- the shape of the job ---------------------------------------------------------------
+    @property
+    def total_rounds(self) -> int:
+        return 1 + self.n_trees * self.max_depth + 1
+
+    @property
+    def _nodes_per_level(self) -> int:
+        return 2 ** (self.max_depth - 1)
+
+    @property
+    def _slots(self) -> int:
+        return self.max_bins + 1  # the bins of present values, then missing values
+
+    def _histogram_size(self, n_inputs: int) -> int:
+        return self._nodes_per_level * n_inputs * self._slots * _STATS
+
+    def _input_bins(self) -> list[tuple[str, tuple[float, float] | None]]:
+        """Per input column, how it is binned: ``"binary"`` (a one-hot level, an indicator:
+        one edge at 0.5), ``"bounded"`` (uniform over its published bounds, carried through
+        its transforms) or ``"sketch"`` (the quantiles of the pooled sketch)."""
+        bins: list[tuple[str, tuple[float, float] | None]] = []
+        for c in self.design.columns:
+            if c.levels:
+                bins.extend([("binary", None)] * c.levels)
+            else:
+                bounds = c.value_bounds
+                bins.append(("sketch", None) if bounds is None else ("bounded", bounds))
+            if c.indicator:
+                bins.append(("binary", None))
+        return bins
+
+    def _sketched(self) -> list[int]:
+        """Input positions of numbers binned by the sketch."""
+        return [i for i, (kind, _) in enumerate(self._input_bins()) if kind == "sketch"]
+
+    def update_size(self, n_features: int) -> int:
+        start = 2 + len(self._sketched()) * SKETCH_CELLS
+        return Update.size(len(self.metric_sums), 1 + max(start, self._histogram_size(n_features)))
+
+    # --- the lake's step --------------------------------------------------------------------
+    def _inputs(self, X: np.ndarray) -> np.ndarray:
+        return self.design.expand(X, self.design.constant_fills())
+
+    def _targets(
+        self, y: np.ndarray, request: Mapping[str, Any]
+    ) -> tuple[np.ndarray, np.ndarray, int]:
+        """The usable rows' mask, their labels as the arithmetic uses them, and the count of
+        labels the family cannot use."""
+        keep = ~np.isnan(y)
+        invalid = self.invalid_labels(y[keep])
+        if invalid:
+            keep[keep] = self._valid_mask(y[keep])
+        return keep, self.prepare_labels(y[keep], request), invalid
+
+    def _terms(
+        self, t: np.ndarray, F: np.ndarray, request: Mapping[str, Any], dp: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: gradient, hessian and the (loss, score) terms of the scores ``F``."""
+        p = _expit(F)
+        loss = np.logaddexp(0.0, F) - t * F
+        if dp:
+            loss = np.minimum(loss, _DP_METRIC_BOUND)
+        return p - t, p * (1.0 - p), np.column_stack([loss, (F > 0) == (t > 0.5)])
+
+    def _step(self, X: np.ndarray, y: np.ndarray, request: Mapping[str, Any], dp: bool) -> Update:
+        keep, t, invalid = self._targets(y, request)
+        E = self._inputs(X[keep] if not keep.all() else X)
+        n_metrics, n_values = len(self.metric_sums), self.update_size(self.n_inputs) - 2 - 2
+        values = np.zeros(n_values)
+        metrics = np.zeros(n_metrics)
+        kind = request.get("kind")
+        if kind == "start":
+            values[0] = _START
+            values[1], values[2] = float(t.sum()), float((t * t).sum())
+            for k, i in enumerate(self._sketched()):
+                v = E[:, i]
+                cells = sketch_cells(v[~np.isnan(v)])
+                offset = 3 + k * SKETCH_CELLS
+                values[offset : offset + SKETCH_CELLS] = np.bincount(cells, minlength=SKETCH_CELLS)
+            return Update(float(len(t)), metrics, values, float(invalid))
+        F = raw_scores(request["trees"], request["baseline"], E)
+        g, h, terms = self._terms(t, F, request, dp)
+        metrics = terms.sum(axis=0) if len(t) else metrics
+        if kind == "level":
+            values[1 : 1 + self._histogram_size(E.shape[1])] = self._histograms(E, g, h, request)
+        return Update(float(len(t)), metrics, values, float(invalid))
+
+    def _histograms(
+        self, E: np.ndarray, g: np.ndarray, h: np.ndarray, request: Mapping[str, Any]
+    ) -> np.ndarray:
+        """Per open node, input and bin: the sums of gradient, hessian and rows."""
+        d = E.shape[1]
+        S, nodes = self._slots, self._nodes_per_level
+        tree = request["tree"]
+        slot_of = np.full(len(tree["left"]), -1, dtype=np.int64)
+        slot_of[np.asarray(request["open"], dtype=np.int64)] = np.arange(len(request["open"]))
+        slot = slot_of[TreeArrays.of(tree).nodes_of(E)]
+        at = slot >= 0
+        E, g, h, slot = E[at], g[at], h[at], slot[at]
+        bins = np.empty(E.shape, dtype=np.int64)
+        for j, edges in enumerate(request["edges"]):
+            x = E[:, j]
+            bins[:, j] = np.where(
+                np.isnan(x), S - 1, np.searchsorted(np.asarray(edges, dtype=np.float64), x)
+            )
+        cell = ((slot[:, None] * d + np.arange(d)[None, :]) * S + bins).ravel()
+        size = nodes * d * S
+        out = np.empty((size, _STATS))
+        out[:, 0] = np.bincount(cell, weights=np.repeat(g, d), minlength=size)
+        out[:, 1] = np.bincount(cell, weights=np.repeat(h, d), minlength=size)
+        out[:, 2] = np.bincount(cell, minlength=size)
+        return out.ravel()
+
+    def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
+        """One lake's sums over a block of raw rows (see the module's rounds)."""
+        return self._step(Z, y, request, dp=False)
+
+    def dp_update(
+        self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
+    ) -> Update:
+        """The sums with each row's terms bounded (the family's own bounds: ``clip_norm``
+        does not apply)."""
+        return self._step(Z, y, request, dp=True)
+
+    def _gradient_bounds(self) -> tuple[float, float]:
+        return 1.0, 0.25
+
+    def dp_row_bound(self, clip_norm: float) -> float:
+        # one row: 1 to the rows, at most 1 to each metric, and per input one bin's gradient,
+        # hessian and count (or, in the start round, its label and squared label)
+        g, h = self._gradient_bounds()
+        level = self.n_inputs * (g * g + h * h + 1.0)
+        return float(np.sqrt(1.0 + len(self.metric_sums) + max(level, 2.0)))
+
+    def suppress(self, update: Update, min_rows: int) -> Update:
+        """The start round's sketch, coarsened so every released cell holds at least
+        ``min_rows`` of this lake's rows; other rounds as they are."""
+        if not len(update.values) or update.values[0] != _START:
+            return update
+        values = update.values.copy()
+        for k in range(len(self._sketched())):
+            offset = 3 + k * SKETCH_CELLS
+            cells = values[offset : offset + SKETCH_CELLS]
+            values[offset : offset + SKETCH_CELLS] = coarsened(cells, min_rows)
+        return replace(update, values=values)
+
+    # --- the coordinator's side -------------------------------------------------------------
+    def start(self, standardizer: Standardizer) -> dict[str, Any]:
+        return {"phase": "start", "trees": []}
+
+    def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
+        phase = state["phase"]
+        if phase == "done":
+            return None
+        if phase == "start":
+            return {"kind": "start"}
+        common = {
+            "baseline": state["baseline"],
+            "label_scale": state["label_scale"],
+            "edges": state["edges"],
+            "trees": state["trees"],
+        }
+        if phase == "final":
+            return {"kind": "final", **common}
+        return {"kind": "level", **common, "tree": state["tree"], "open": state["open"]}
+
+    def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
+        try:
+            kind = request["kind"]
+            if kind == "start":
+                if set(request) != {"kind"}:
+                    raise ValueError("a start request carries nothing else")
+                return
+            if kind not in ("level", "final"):
+                raise ValueError(f"unknown kind {kind!r}")
+            edges = [np.asarray(e, dtype=np.float64) for e in request["edges"]]
+            if len(edges) != n_features or any(
+                e.ndim != 1
+                or len(e) > self.max_bins - 1
+                or not np.all(np.isfinite(e))
+                or np.any(np.diff(e) <= 0)
+                for e in edges
+            ):
+                raise ValueError("bad bin edges")
+            if not math.isfinite(float(request["baseline"])):
+                raise ValueError("bad baseline")
+            mid, half = (float(v) for v in request["label_scale"])
+            if not (math.isfinite(mid) and math.isfinite(half) and half > 0):
+                raise ValueError("bad label scale")
+            if len(request["trees"]) > self.n_trees:
+                raise ValueError(f"more than {self.n_trees} trees")
+            for tree in request["trees"]:
+                self._check_tree(tree, edges)
+            if kind == "level":
+                tree = request["tree"]
+                self._check_tree(tree, edges)
+                opened = [int(i) for i in request["open"]]
+                depths = {int(tree["depth"][i]) for i in opened}
+                if (
+                    not opened
+                    or len(opened) > self._nodes_per_level
+                    or len(set(opened)) != len(opened)
+                    or len(depths) != 1
+                    or depths.pop() >= self.max_depth
+                    or any(tree["left"][i] >= 0 for i in opened)
+                ):
+                    raise ValueError("bad open nodes")
+        except PolicyViolation:
+            raise
+        except Exception as exc:
+            raise PolicyViolation(f"round message has a bad trees request ({exc})") from exc
+
+    def _check_tree(self, tree: Mapping[str, Any], edges: Sequence[np.ndarray]) -> None:
+        """A tree's structure: children after their parent one level deeper, splits at one of
+        the job's bin edges."""
+        nodes = len(tree["left"])
+        if set(tree) != set(TREE_KEYS) or any(len(tree[k]) != nodes for k in TREE_KEYS):
+            raise ValueError("a tree's nodes are incomplete")
+        if nodes > 2 ** (self.max_depth + 1) - 1:
+            raise ValueError("a tree has too many nodes")
+        for i in range(nodes):
+            left, right = int(tree["left"][i]), int(tree["right"][i])
+            depth = int(tree["depth"][i])
+            if left < 0:
+                continue
+            f = int(tree["feature"][i])
+            if not (0 <= f < len(edges)) or float(tree["threshold"][i]) not in set(
+                edges[f].tolist()
+            ):
+                raise ValueError("a split is not at one of the job's bin edges")
+            if not (i < left < nodes and right == left + 1 and right < nodes):
+                raise ValueError("a node's children are out of order")
+            if int(tree["depth"][left]) != depth + 1 or depth + 1 > self.max_depth:
+                raise ValueError("a node's children are at the wrong depth")
+
+    def _edges(self, update: Update) -> list[list[float]]:
+        """Per input: its bin edges (public from here on: in every request and the model)."""
+        sketched = iter(range(len(self._sketched())))
+        edges: list[list[float]] = []
+        for kind, bounds in self._input_bins():
+            if kind == "binary":
+                edges.append([0.5])
+            elif kind == "bounded":
+                low, high = bounds  # type: ignore[misc]
+                grid = np.linspace(low, high, self.max_bins + 1)[1:-1]
+                edges.append(sorted({float(v) for v in grid}) if high > low else [])
+            else:
+                offset = 3 + next(sketched) * SKETCH_CELLS
+                counts = np.maximum(update.values[offset : offset + SKETCH_CELLS], 0.0)
+                edges.append(quantile_edges(counts, self.max_bins))
+        return edges
+
+    def _label_scale(self) -> tuple[float, float]:
+        """The label's centre and half-range its arithmetic uses (a DP regression scales it
+        into [-1, 1]); the identity otherwise."""
+        return 0.0, 1.0
+
+    def _baseline(self, label_sum: float, rows: float) -> float:
+        """The score before any tree (in the label's scaled units)."""
+        share = min(max(label_sum / rows, 1e-12), 1 - 1e-12)
+        return float(np.log(share / (1.0 - share)))
+
+    def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        phase, done = state["phase"], int(state.get("rounds", 0)) + 1
+        measured = {"trees": len(state["trees"]), "level": None}
+        if phase == "start":
+            if update.rows <= 0:
+                raise PlanError(f"no lake has labelled rows in table {self.table!r}")
+            mid, half = self._label_scale()
+            label_sum, label_sq = float(update.values[1]), float(update.values[2])
+            return {
+                "phase": "level",
+                "rounds": done,
+                "measured": {"start": True, "trees": 0, "level": None},
+                "baseline": self._baseline(label_sum, update.rows) * half + mid,
+                "label_scale": [mid, half],
+                "label_sums": [float(update.rows), label_sum, label_sq],
+                "edges": self._edges(update),
+                "trees": [],
+                "tree": new_tree(),
+                "open": [0],
+            }
+        if phase == "final":
+            return {**state, "phase": "done", "rounds": done, "measured": measured}
+        measured["level"] = int(state["tree"]["depth"][state["open"][0]])
+        grown = self._grow(state, update)
+        grown.update(rounds=done, measured=measured)
+        return grown
+
+    def _grow(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        """The tree after one level: each open node split as its pooled histograms say best,
+        or made a leaf."""
+        d, S, m = self.n_inputs, self._slots, self.min_rows
+        l2, rate = float(self.l2), float(self.learning_rate)
+        half = float(state["label_scale"][1])
+        tree = {k: list(v) for k, v in state["tree"].items()}
+        opened = list(state["open"])
+        hist = update.values[1 : 1 + self._histogram_size(d)].reshape(
+            self._nodes_per_level, d, S, _STATS
+        )[: len(opened)]
+        n_edges = np.array([len(e) for e in state["edges"]])
+
+        g, h, c = hist[..., 0], hist[..., 1], hist[..., 2]
+        B = S - 1
+        cg, ch, cc = (np.cumsum(a[..., :B], axis=2) for a in (g, h, c))
+        mg, mh, mc = g[..., B:], h[..., B:], c[..., B:]
+        G, H, N = cg[..., -1:] + mg, ch[..., -1:] + mh, cc[..., -1:] + mc
+
+        def score(gs: np.ndarray, hs: np.ndarray) -> np.ndarray:
+            return gs * gs / np.maximum(hs + l2, 1e-12)
+
+        parent = score(G, H)
+        best: list[tuple[float, int, int, bool, tuple[float, float, float]]] = []
+        candidate = np.arange(B)[None, None, :] < n_edges[None, :, None]
+        for missing_left in (True, False):
+            GL = cg + (mg if missing_left else 0.0)
+            HL = ch + (mh if missing_left else 0.0)
+            NL = cc + (mc if missing_left else 0.0)
+            GR, HR, NR = G - GL, H - HL, N - NL
+            gain = 0.5 * (score(GL, HL) + score(GR, HR) - parent)
+            ok = candidate & (NL >= m) & (NR >= m) & (HL >= _MIN_HESSIAN) & (HR >= _MIN_HESSIAN)
+            gain = np.where(ok, gain, -np.inf)
+            flat = gain.reshape(len(opened), -1)
+            for k in range(len(opened)):
+                i = int(np.argmax(flat[k]))
+                f, b = divmod(i, B)
+                sums = (float(GL[k, f, b]), float(HL[k, f, b]), float(NL[k, f, b]))
+                entry = (float(flat[k, i]), f, b, missing_left, sums)
+                if missing_left:
+                    best.append(entry)
+                elif entry[0] > best[k][0]:
+                    best[k] = entry
+
+        totals = (G[..., 0].mean(axis=1), H[..., 0].mean(axis=1), N[..., 0].mean(axis=1))
+        next_open: list[int] = []
+        for k, node in enumerate(opened):
+            Gk, Hk, Nk = (float(a[k]) for a in totals)
+            if len(tree["left"]) == 1:  # the root: its value and rows from its histograms
+                tree["value"][0] = -Gk / max(Hk + l2, 1e-12) * rate * half
+                tree["count"][0] = Nk
+            gain, f, b, missing_left, (gl, hl, nl) = best[k]
+            if not gain > 1e-12:
+                continue  # stays a leaf with the value its parent's sums gave it
+            no_missing = float(mc[k, f, 0]) <= 0
+            if no_missing:  # no missing value here: they go the way most rows go
+                missing_left = nl >= Nk - nl
+            depth = int(tree["depth"][node]) + 1
+            left = len(tree["left"])
+            tree["feature"][node] = f
+            tree["threshold"][node] = float(state["edges"][f][b])
+            tree["missing_left"][node] = bool(missing_left)
+            tree["left"][node], tree["right"][node] = left, left + 1
+            tree["gain"][node] = gain
+            for gs, hs, ns in ((gl, hl, nl), (Gk - gl, Hk - hl, Nk - nl)):
+                tree["feature"].append(-1)
+                tree["threshold"].append(0.0)
+                tree["missing_left"].append(True)
+                tree["left"].append(-1)
+                tree["right"].append(-1)
+                tree["value"].append(-gs / max(hs + l2, 1e-12) * rate * half)
+                tree["count"].append(ns)
+                tree["gain"].append(0.0)
+                tree["depth"].append(depth)
+                if depth < self.max_depth and ns >= 2 * m:
+                    next_open.append(len(tree["left"]) - 1)
+        if next_open:
+            return {**state, "tree": tree, "open": next_open}
+        trees = [*state["trees"], tree]
+        if len(trees) >= self.n_trees:
+            return {**state, "phase": "final", "trees": trees}
+        return {**state, "trees": trees, "tree": new_tree(), "open": [0]}
+
+    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
+        """The loss and score of the model the round measured (its finished trees), how many
+        trees it held, and the level the round grew (NaN for the start and final rounds)."""
+        measured = state["measured"]
+        rows, label_sum, label_sq = state["label_sums"]
+        if measured.get("start"):  # the baseline's own fit, from the label sums
+            values = self._baseline_metrics(rows, label_sum, label_sq, state)
+        else:
+            values = self._fit_metrics(update.metrics, max(update.rows, 1e-12), state)
+        level = measured.get("level")
+        return {
+            **values,
+            "trees": float(measured["trees"]),
+            "level": float("nan") if level is None else float(level),
+        }
+
+    def _baseline_metrics(
+        self, rows: float, positives: float, _sq: float, state: Mapping[str, Any]
+    ) -> dict[str, float]:
+        p = min(max(positives / max(rows, 1e-12), 1e-12), 1 - 1e-12)
+        return {
+            "loss": float(-(p * np.log(p) + (1 - p) * np.log(1 - p))),
+            "score": float(max(p, 1 - p)),
+        }
+
+    def _fit_metrics(
+        self, metrics: np.ndarray, rows: float, state: Mapping[str, Any]
+    ) -> dict[str, float]:
+        return {"loss": float(metrics[0] / rows), "score": float(metrics[1] / rows)}
+
+    # --- the model ---------------------------------------------------------------------------
+    def build_model(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> Model:
+        classes = self.model_classes if self.classes not in (None, (0, 1)) else np.array([0, 1])
+        return BoostedTreesClassifier(
+            features=self.input_names,
+            label=self.label,
+            classes_=classes,
+            **self._learned(state),
+            **context,
+        )
+
+    def _learned(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "feature_means_": np.zeros(self.n_inputs),
+            "trees_": tuple(plain_tree(t) for t in state.get("trees", ())),
+            "baseline_": float(state.get("baseline", 0.0)),
+            "bin_edges_": tuple(tuple(e) for e in state.get("edges", ())),
+            "learning_rate": float(self.learning_rate),
+        }
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class GradientBoostedTreesRegression(GradientBoostedTrees):
+    """:class:`GradientBoostedTrees` with ``objective="squared_error"`` (what
+    ``GradientBoostedTrees(objective="squared_error", ...)`` makes): a numeric label, the
+    squared error's gradient ``F - y`` and hessian 1, the pooled mean as the baseline.
+
+    Parameters
+    ----------
+    label_bounds
+        With ``dp``: the label's published bounds (filled in from the owners' schemas; the
+        label is scaled into [-1, 1] by them). ``None`` without DP.
+    """
+
+    task: ClassVar[str] = "regression"  # type: ignore[misc]
+    _left_out_when_empty: ClassVar[tuple[str, ...]] = (
+        "transforms", "encoding", "classes", "label_bounds"
+    )  # fmt: skip
+
+    objective: str = "squared_error"
+    label_bounds: tuple[float, float] | None = None
+
+    def _validate_classes(self) -> None:
+        if self.classes is not None:
+            raise PlanError("classes are for objective='binary'; a regression has none")
+        if self.label_bounds is not None:
+            low, high = (float(v) for v in self.label_bounds)
+            if not (math.isfinite(low) and math.isfinite(high) and high > low):
+                raise PlanError(f"label_bounds must be (low, high), not {self.label_bounds!r}")
+            object.__setattr__(self, "label_bounds", (low, high))
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
+        if self.dp is None or self.label_bounds is not None:
+            return self
+        ranges = {s.column(self.label).bounds for s in schemas.values()}
+        if len(ranges) != 1 or None in ranges:
+            return self  # each lake refuses the plan, naming itself (see check_against)
+        return replace(self, label_bounds=next(iter(ranges)))
+
+    def check_against(self, schema: TableSchema, policy: Policy) -> None:
+        super().check_against(schema, policy)
+        published = schema.column(self.label).bounds
+        if (
+            self.dp is not None
+            and published is not None
+            and (self.label_bounds is None or tuple(self.label_bounds) != tuple(published))
+        ):
+            raise PolicyViolation(
+                f"lake {schema.lake!r}, table {schema.name!r}: a DP regression scales label "
+                f"{self.label!r} by its published bounds {list(published)}; the plan's "
+                f"label_bounds are {self.label_bounds}. Leave label_bounds=None (every lake "
+                "must publish the same bounds for it)."
+            )
+
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        if column.kind != "numeric":
+            raise PlanError(
+                f"{where}: label {self.label!r} is {column.kind} ({column.type}); "
+                "objective='squared_error' needs a numeric label. For a 0/1 label use "
+                "objective='binary'."
+            )
+
+    @property
+    def dp_bounded_columns(self) -> tuple[str, ...]:
+        return (*super().dp_bounded_columns, self.label)
+
+    @property
+    def encodings(self) -> dict[str, tuple[Any, ...]]:
+        return dict(self.design.categories)
+
+    def invalid_labels(self, y: np.ndarray) -> int:
+        return int(np.count_nonzero(~np.isfinite(y)))
+
+    def _valid_mask(self, y: np.ndarray) -> np.ndarray:
+        return np.isfinite(y)
+
+    def prepare_labels(self, y: np.ndarray, request: Mapping[str, Any]) -> np.ndarray:
+        mid, half = self._label_scale()
+        t = (y - mid) / half
+        return np.clip(t, -1.0, 1.0) if self.dp is not None else t
+
+    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.standard_normal(n)
+
+    def _label_scale(self) -> tuple[float, float]:
+        if self.dp is None or self.label_bounds is None:
+            return 0.0, 1.0
+        low, high = self.label_bounds
+        return (low + high) / 2, (high - low) / 2
+
+    def _gradient_bounds(self) -> tuple[float, float]:
+        return 2.0, 1.0
+
+    def _terms(
+        self, t: np.ndarray, F: np.ndarray, request: Mapping[str, Any], dp: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mid, half = (float(v) for v in request["label_scale"])
+        residual = (F - mid) / half - t
+        if dp:
+            residual = np.clip(residual, -2.0, 2.0)
+        sse = residual * residual
+        if dp:
+            sse = np.minimum(sse, _DP_METRIC_BOUND)
+        return residual, np.ones_like(t), np.column_stack([sse, np.zeros_like(t)])
+
+    def _baseline(self, label_sum: float, rows: float) -> float:
+        return float(label_sum / rows)
+
+    def _label_variance(self, state: Mapping[str, Any]) -> float:
+        rows, label_sum, label_sq = state["label_sums"]
+        rows = max(rows, 1e-12)
+        return max(label_sq / rows - (label_sum / rows) ** 2, 1e-12)
+
+    def _baseline_metrics(
+        self, rows: float, label_sum: float, label_sq: float, state: Mapping[str, Any]
+    ) -> dict[str, float]:
+        half = float(state["label_scale"][1])
+        return {"loss": self._label_variance(state) * half * half, "score": 0.0}
+
+    def _fit_metrics(
+        self, metrics: np.ndarray, rows: float, state: Mapping[str, Any]
+    ) -> dict[str, float]:
+        half = float(state["label_scale"][1])
+        mse = float(metrics[0] / rows)
+        return {"loss": mse * half * half, "score": 1.0 - mse / self._label_variance(state)}
+
+    def build_model(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> Model:
+        return BoostedTreesRegressor(
+            features=self.input_names, label=self.label, **self._learned(state), **context
+        )
+
+
+# --- the models -------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False, kw_only=True)
+class TreeEnsemble(Model):
+    """What a boosted-trees model holds: its trees as plain data, the baseline score, the bin
+    edges the lakes binned by, and the shrinkage each leaf's value already includes.
+
+    A tree is a dict of per-node lists (as scikit-learn's ``tree_`` arrays): ``feature``,
+    ``threshold`` (a row goes left when its value is at most this), ``missing_left`` (where
+    a missing value goes), ``left`` and ``right`` (child positions; -1 at a leaf), ``value``
+    (a leaf's contribution to the score), ``count`` (pooled training rows), ``gain`` and
+    ``depth``.
+    """
+
+    trees_: tuple[dict[str, list[Any]], ...]
+    baseline_: float
+    bin_edges_: tuple[tuple[float, ...], ...]
+    learning_rate: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "trees_", tuple(plain_tree(t) for t in self.trees_))
+        object.__setattr__(self, "baseline_", float(self.baseline_))
+        object.__setattr__(
+            self, "bin_edges_", tuple(tuple(float(v) for v in e) for e in self.bin_edges_)
+        )
+
+    @property
+    def n_estimators_(self) -> int:
+        """How many trees the model holds."""
+        return len(self.trees_)
+
+    @property
+    def feature_importances_(self) -> np.ndarray:
+        """Each input's total gain over every split on it, normalised to sum to 1."""
+        total = np.zeros(len(self.features))
+        for tree in self.trees_:
+            for f, left, gain in zip(tree["feature"], tree["left"], tree["gain"], strict=True):
+                if left >= 0:
+                    total[f] += gain
+        return total / total.sum() if total.sum() > 0 else total
+
+    def _inputs(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """The model's input columns from ``X``; a missing value stays missing (each split
+        knows where to send it)."""
+        design = self.design
+        if design is not None:
+            raw = design.raw(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
+            assert self.inputs is not None
+            return design.expand(
+                raw, {**design.constant_fills(), **(self.inputs.get("fills") or {})}
+            )
+        if isinstance(X, pd.DataFrame):
+            missing = [f for f in self.features if f not in X.columns]
+            if missing:
+                raise PlanError(
+                    f"the data has no column(s) {', '.join(missing)}; the model was trained on "
+                    f"{', '.join(self.features)}"
+                )
+            return X[list(self.features)].to_numpy(dtype=float, na_value=np.nan)
+        M = np.asarray(X, dtype=float)
+        if M.ndim != 2 or M.shape[1] != len(self.features):
+            raise PlanError(
+                f"expected an array of shape (rows, {len(self.features)}), got {M.shape}"
+            )
+        return M
+
+    def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """The raw score of each row: the baseline plus every tree's leaf value."""
+        return raw_scores(self.trees_, self.baseline_, self._inputs(X))
+
+    def tree_text(self, i: int = 0) -> str:
+        """Tree ``i`` as indented text, one node a line."""
+        if not 0 <= i < len(self.trees_):
+            raise PlanError(f"the model has {len(self.trees_)} trees; tree {i} is not one")
+        tree = self.trees_[i]
+        lines: list[str] = []
+
+        def walk(node: int, indent: str, prefix: str) -> None:
+            rows = f"{tree['count'][node]:.0f} rows"
+            if tree["left"][node] < 0:
+                lines.append(f"{indent}{prefix}leaf {tree['value'][node]:+.4g} ({rows})")
+                return
+            name = self.features[tree["feature"][node]]
+            missing = "missing left" if tree["missing_left"][node] else "missing right"
+            lines.append(
+                f"{indent}{prefix}{name} <= {tree['threshold'][node]:.6g} "
+                f"({rows}, gain {tree['gain'][node]:.4g}, {missing})"
+            )
+            walk(tree["left"][node], indent + "  ", "yes: ")
+            walk(tree["right"][node], indent + "  ", "no:  ")
+
+        walk(0, "", "")
+        return "\n".join(lines)
+
+    def history_by_tree(self) -> pd.DataFrame:
+        """The training history one row per number of trees: the loss and score of the
+        model holding that many trees (the first round that measured it)."""
+        frame = pd.DataFrame(list(self.history))
+        if frame.empty or "trees" not in frame:
+            return frame
+        frame = frame.groupby("trees", as_index=False).first()
+        frame["trees"] = frame["trees"].astype(int)
+        return frame[["trees", "loss", "score", "rows"]]
+
+    def _sklearn(self, estimator: Any, y: np.ndarray) -> Any:
+        """``estimator`` (a HistGradientBoosting one) holding this model's trees: fitted on
+        two stand-in rows for its bookkeeping, then given our baseline and predictors."""
+        from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+        from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+
+        d = len(self.features)
+        estimator.set_params(max_iter=1, early_stopping=False)
+        estimator.fit(np.vstack([np.zeros(d), np.ones(d)]), y)
+        predictors = []
+        for tree in self.trees_:
+            nodes = np.zeros(len(tree["left"]), dtype=PREDICTOR_RECORD_DTYPE)
+            leaf = np.asarray(tree["left"]) < 0
+            nodes["value"] = tree["value"]
+            nodes["count"] = np.asarray(tree["count"]).round().clip(0)
+            nodes["feature_idx"] = np.where(leaf, 0, tree["feature"])
+            nodes["num_threshold"] = tree["threshold"]
+            nodes["missing_go_to_left"] = tree["missing_left"]
+            nodes["left"] = np.where(leaf, 0, tree["left"])
+            nodes["right"] = np.where(leaf, 0, tree["right"])
+            nodes["gain"] = tree["gain"]
+            nodes["depth"] = tree["depth"]
+            nodes["is_leaf"] = leaf
+            empty = np.zeros((0, 8), dtype=np.uint32)
+            predictors.append([TreePredictor(nodes, empty, empty)])
+        estimator._predictors = predictors
+        estimator._baseline_prediction = np.array([[self.baseline_]])
+        estimator.learning_rate = self.learning_rate
+        return estimator
+
+    def _named(self, estimator: Any) -> Any:
+        """As for every model, behind the design's ``ColumnTransformer`` when there is one,
+        but leaving a missing number missing (the trees know where it goes)."""
+        design = self.design
+        if design is None:
+            return super()._named(estimator)
+        from sklearn.pipeline import Pipeline
+
+        estimator.n_features_in_ = len(self.features)
+        assert self.inputs is not None
+        fills = {**design.constant_fills(), **(self.inputs.get("fills") or {})}
+        columns = design.to_sklearn(fills, np.full(len(self.features), np.nan))
+        return Pipeline([("inputs", columns), ("model", estimator)])
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "trees": [plain_tree(t) for t in self.trees_],
+            "baseline": self.baseline_,
+            "bin_edges": [list(e) for e in self.bin_edges_],
+            "feature_importances": self.feature_importances_.tolist(),
+        }
+
+    def to_json(self) -> str:
+        """The model as JSON text (what :meth:`save` writes); :meth:`from_json` reads it."""
+        return json.dumps(self.to_document())
+
+    @classmethod
+    def from_json(cls, text: str) -> Model:
+        from ._model import model_from_document
+
+        return model_from_document(json.loads(text), "the JSON text")
+
+    def report_table(self) -> dict[str, Any]:
+        order = np.argsort(-self.feature_importances_, kind="stable")
+        rows = [[self.features[j], float(self.feature_importances_[j])] for j in order]
+        return {
+            "title": "Feature importance",
+            "header": ["feature", "share of gain"],
+            "rows": rows,
+            "note": f"{self.n_estimators_} trees; total split gain per input, normalised",
+        }
+
+    def _display_(self) -> tuple[Any, str | None, Any]:
+        from .._display import MODEL_MIME, Section, model_report
+
+        payload = self.to_dict()
+        report = model_report(payload)
+        if self.trees_:
+            lines = tuple((line,) for line in self.tree_text(0).splitlines())
+            first = Section("Tree 1", lines, header=("node",), open=False)
+            report = replace(report, sections=(*report.sections, first))
+        return report, MODEL_MIME, payload
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class BoostedTreesClassifier(TreeEnsemble, Classifier):
+    """Gradient-boosted trees predicting one of two classes (``classes_[1]`` positive)."""
+
+    family: ClassVar[str] = "gradient_boosted_trees"
+
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Probabilities of ``classes_[0]`` and ``classes_[1]``, one row per input row."""
+        p = _expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def to_sklearn(self) -> Any:
+        """A fitted ``sklearn.ensemble.HistGradientBoostingClassifier`` whose predictors are
+        this model's trees (it predicts the same)."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        sk = self._sklearn(HistGradientBoostingClassifier(), np.array([0, 1]))
+        sk.classes_ = self.classes_
+        return self._named(sk)
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class BoostedTreesRegressor(TreeEnsemble, Regressor):
+    """Gradient-boosted trees predicting a number."""
+
+    family: ClassVar[str] = "gradient_boosted_trees_regression"
+
+    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self.decision_function(X)
+
+    def to_sklearn(self) -> Any:
+        """A fitted ``sklearn.ensemble.HistGradientBoostingRegressor`` whose predictors are
+        this model's trees (it predicts the same)."""
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        return self._named(self._sklearn(HistGradientBoostingRegressor(), np.array([0.0, 1.0])))
