@@ -14,6 +14,8 @@ import pytest
 from lake_processes import process_on_port
 
 import collab
+from collab._channel import CHANNEL_PATH
+from collab.plans import GradientBoostedTrees
 from collab.scientist._parties import RemoteParty
 
 pytestmark = [pytest.mark.http, pytest.mark.slow]
@@ -21,41 +23,59 @@ pytestmark = [pytest.mark.http, pytest.mark.slow]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
-def test_a_killed_lake_is_named_and_the_job_resumes_to_the_uninterrupted_model(tmp_path, ports):
+def _plan(family: str, demo):
+    """A plan of ``family`` on the demo's table, long enough in rounds (which over the round
+    channel take milliseconds) that a lake can be killed mid-job."""
+    if family == "trees":
+        return GradientBoostedTrees(
+            table=demo.table, features=demo.features, label=demo.label, n_trees=12, max_depth=3
+        )
+    return demo.plan(rounds=150, local_epochs=1)
+
+
+@pytest.mark.parametrize("family", ["logistic", "trees"])
+def test_a_killed_lake_is_named_and_the_job_resumes_to_the_uninterrupted_model(
+    tmp_path, ports, family
+):
     served_ports = [ports(), ports()]
     demo = collab.demo.hospitals(n=2, seed=1, ports=served_ports, data_dir=tmp_path)
     try:
-        # rounds over the round channel take milliseconds: enough of them to kill a lake mid-job
-        plan = demo.plan(rounds=150, local_epochs=1)
+        plan = _plan(family, demo)
         job = demo.federation.submit(plan)
         demo.approve_all()
         deadline = time.monotonic() + 300
-        while job.rounds_done < 3 and not job.done and time.monotonic() < deadline:
-            time.sleep(0.05)
+        while job.rounds_done < 5 and not job.done and time.monotonic() < deadline:
+            time.sleep(0.01)
         victim = demo.lakes[1]
         process_on_port(served_ports[1]).kill()  # no goodbye: the process just dies
         with pytest.raises(collab.LakeError) as failure:
             job.result(progress=False, timeout=120)
         assert failure.value.lake == victim.name
         done_before = job.rounds_done
-        assert 3 <= done_before < 150
+        assert 5 <= done_before < plan.total_rounds
 
         reopened = collab.Lake.launch(victim.name, port=served_ports[1], data_dir=victim.data_dir)
         demo.lakes[1] = reopened
         assert reopened._state.approval(job.job_id).status == "approved"
         model = job.resume().result(progress=False, timeout=900)
-        assert job.rounds_done == 150 and list(job.history["round"]) == list(range(1, 151))
+        rounds = job.rounds_done
+        assert rounds > done_before and list(job.history["round"]) == list(range(1, rounds + 1))
         log = reopened.audit
         assert "lake reopened" in set(log["action"]) and reopened.verify_audit()
+        test = demo.test_set()
     finally:
         demo.close()
 
     with collab.demo.hospitals(n=2, seed=1) as twin:  # the same rows, never interrupted
-        twin_job = twin.federation.submit(twin.plan(rounds=150, local_epochs=1))
+        twin_job = twin.federation.submit(_plan(family, twin))
         twin.approve_all()
         uninterrupted = twin_job.result(progress=False, timeout=900)
-    np.testing.assert_allclose(model.coef_, uninterrupted.coef_, rtol=0, atol=1e-6)
-    assert abs(model.intercept_ - uninterrupted.intercept_) < 1e-6
+    assert twin_job.rounds_done == rounds
+    X = test[twin.features]
+    np.testing.assert_allclose(
+        model.predict_proba(X), uninterrupted.predict_proba(X), rtol=0, atol=1e-9
+    )
+    assert (model.predict(X) == uninterrupted.predict(X)).all()
 
 
 def test_a_port_in_use_is_named_and_the_lake_starts_afresh_on_another(tmp_path, ports):
@@ -121,6 +141,34 @@ def test_bad_requests_get_clear_errors_and_the_lake_keeps_serving(busy_lake):
         )
     raw = session.execute(f"collab_plan_{job.job_id[:16]}", "patients", "{not json")
     assert raw["ok"] is False and "malformed" in raw["error"]["message"]
+
+    # the round channel: no ticket, a forged one, and a real one with garbage
+    def post(body: bytes, token: str | None) -> tuple[int, bytes]:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        request = urllib.request.Request(
+            f"{url}{CHANNEL_PATH}", data=body, method="POST", headers=headers
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    message = json.dumps({"plan": job.plan.hash, "phase": "round", "round": 2}).encode()
+    assert post(message, None)[0] == 401
+    status, body = post(message, "f" * 43)
+    assert status == 200 and json.loads(body) == {
+        "channel_closed": True,
+        "reason": "this lake holds no such ticket",
+    }
+    party.compute({"plan": job.plan.hash, "round": 1, "phase": "keys"})  # a replay: a ticket
+    token = party._channel._ticket.token
+    status, body = post(b"{not json", token)
+    assert status == 200 and "malformed" in json.loads(body)["error"]["message"]
+    status, body = post(b"\xff\xfe", token)
+    assert status == 400
+    refusals = busy_lake.audit.query("action == 'execution refused'")
+    assert refusals["detail"].str.contains("malformed").sum() >= 2
     assert fed.tables == {"busy-general": ["patients"]}  # still serving
 
 
