@@ -184,7 +184,11 @@ def choices(
     tasks = {model: str(getattr(family, "task", "")) for model, family in families.items()}
     allowed = sorted(
         (model for model in families if all(policies[lake].allows_model(model) for lake in lakes)),
-        key=lambda model: (tasks[model] != "classification", model),
+        key=lambda model: (
+            tasks[model] != "classification",
+            int(getattr(families[model], "offer_order", 0)),
+            model,
+        ),
     )
     table = next(iter(schemas.values())).name if schemas else ""
     family_labels = {
