@@ -371,6 +371,51 @@ export const mlpModel: IModelPayload = {
   }
 };
 
+export const treesModel: IModelPayload = {
+  model: 'gradient_boosted_trees',
+  task: 'classification',
+  features: ['radius', 'age'],
+  label: 'malignant',
+  rounds: 8,
+  lakes: ['st-mary', 'st-luke'],
+  plan_hash: '',
+  classes: [0, 1],
+  baseline: 0.2,
+  trees: [
+    {
+      feature: [0, -1, 1, -1, -1],
+      threshold: [14.5, 0, 60, 0, 0],
+      missing_left: [true, true, false, true, true],
+      left: [1, -1, 3, -1, -1],
+      right: [2, -1, 4, -1, -1],
+      value: [0, -0.15, 0, 0.05, 0.12],
+      count: [300, 180, 120, 50, 70],
+      gain: [20.5, 0, 3.25, 0, 0],
+      depth: [0, 1, 1, 2, 2]
+    },
+    {
+      feature: [-1],
+      threshold: [0],
+      missing_left: [true],
+      left: [-1],
+      right: [-1],
+      value: [0.01],
+      count: [300],
+      gain: [0],
+      depth: [0]
+    }
+  ],
+  report: {
+    title: 'Feature importance',
+    header: ['feature', 'share of gain'],
+    rows: [
+      ['radius', 0.863],
+      ['age', 0.137]
+    ],
+    note: '2 trees; total split gain per input, normalised'
+  }
+};
+
 /** A lake table with categorical columns, as `GET collab/lakes` lists it. */
 export const admissionsTable: ILakeTable = {
   name: 'admissions',

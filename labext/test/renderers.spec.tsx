@@ -482,6 +482,22 @@ describe('model renderer', () => {
     expect(texts(node, '.jp-collab-report td.jp-collab-number')).toEqual(['9', '4']);
   });
 
+  it('draws the first tree of a tree model beside its importances', async () => {
+    const node = await rendered(MIME.model, fixtures.treesModel);
+    expect(node.querySelector('.jp-collab-report summary')?.textContent).toBe(
+      'Feature importance (2)'
+    );
+    expect(node.querySelector('.jp-collab-tree summary')?.textContent).toBe(
+      'Tree 1 (of 2)'
+    );
+    const root = node.querySelector('.jp-collab-tree > ul > li');
+    expect(root?.querySelector('code')?.textContent).toBe('radius');
+    expect(root?.textContent).toContain('≤ 14.5');
+    expect(texts(node, '.jp-collab-tree-leaf')).toHaveLength(3);
+    expect(texts(node, '.jp-collab-tree-split code')).toEqual(['radius', 'age']);
+    expect(texts(node, '.jp-collab-tree-leaf')[0]).toMatch(/^yes: leaf -0\.15/);
+  });
+
   it('still draws a payload saved before models carried a report', async () => {
     const { report, ...old } = fixtures.model;
     expect(report).toBeDefined();
