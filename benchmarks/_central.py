@@ -92,12 +92,7 @@ def _mllib_predictions(spark: Any, family: str, model: Any, data: Dataset) -> np
     if family == "softmax_regression":
         margins = X @ model.coefficientMatrix.toArray().T + model.interceptVector.toArray()
         return np.argmax(margins, axis=1).astype(np.float64)
-    import pandas as pd
-    from pyspark.ml.functions import array_to_vector
-
-    test = spark.createDataFrame(pd.DataFrame({"a": list(X)}))
-    predicted = model.transform(test.select(array_to_vector("a").alias("features")))
-    return predicted.select("prediction").toPandas()["prediction"].to_numpy()
+    return _transformed(spark, model, X)
 
 
 def _mllib_iterations(model: Any) -> int:
@@ -208,3 +203,74 @@ def numpy_pass_seconds(data: Dataset, repeats: int = 7) -> float:
         times.append(time.perf_counter() - started)
     del grad
     return float(np.median(times))
+
+
+def mllib_gbt(
+    spark: Any, data: Dataset, n_trees: int, max_depth: int, learning_rate: float, max_bins: int
+) -> Central:
+    """Spark MLlib's ``GBTClassifier`` (``GBTRegressor`` for a numeric label) with the trees'
+    settings, fitted on the pooled, cached rows; the test rows predicted by ``transform``."""
+    from pyspark.ml.classification import GBTClassifier
+    from pyspark.ml.regression import GBTRegressor
+
+    started = time.perf_counter()
+    df = pooled_frame(spark, data)
+    df.count()
+    load = time.perf_counter() - started
+    kind = GBTRegressor if data.task == "regression" else GBTClassifier
+    estimator = kind(
+        maxIter=n_trees, maxDepth=max_depth, stepSize=learning_rate, maxBins=max_bins, seed=0
+    )
+    started = time.perf_counter()
+    model = estimator.fit(df)
+    fit = time.perf_counter() - started
+    df.unpersist()
+    predicted = _transformed(spark, model, data.X_test)
+    metric = METRICS[data.task]
+    return Central("mllib", metric, score(metric, predicted, data.y_test), fit, load, n_trees)
+
+
+def _transformed(spark: Any, model: Any, X: np.ndarray) -> np.ndarray:
+    """An MLlib model's ``prediction`` column for the rows ``X``, in their order."""
+    import pandas as pd
+    from pyspark.ml.functions import array_to_vector
+
+    test = spark.createDataFrame(pd.DataFrame({"a": list(X)}))
+    predicted = model.transform(test.select(array_to_vector("a").alias("features")))
+    return predicted.select("prediction").toPandas()["prediction"].to_numpy()
+
+
+def sklearn_hgb(
+    data: Dataset,
+    n_trees: int,
+    max_depth: int,
+    learning_rate: float,
+    max_bins: int,
+    l2: float,
+) -> Central:
+    """scikit-learn's ``HistGradientBoostingClassifier`` (``...Regressor`` for a numeric
+    label) with the trees' settings on the pooled rows: no early stopping, and no cap on
+    leaves beyond the depth (its default caps a tree at 31 leaves)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    kind = (
+        HistGradientBoostingRegressor
+        if data.task == "regression"
+        else HistGradientBoostingClassifier
+    )
+    model = kind(
+        max_iter=n_trees,
+        max_depth=max_depth,
+        learning_rate=learning_rate,
+        max_bins=max_bins,
+        l2_regularization=l2,
+        max_leaf_nodes=None,
+        early_stopping=False,
+        random_state=0,
+    )
+    started = time.perf_counter()
+    model.fit(data.X, data.y)
+    fit = time.perf_counter() - started
+    metric = METRICS[data.task]
+    value = score(metric, model.predict(data.X_test), data.y_test)
+    return Central("sklearn", metric, value, fit, iterations=int(model.n_iter_))

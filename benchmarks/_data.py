@@ -148,8 +148,26 @@ class Xor(Generator):
         return (rng.random(len(z)) < _sigmoid(4.0 * z[:, 0] * z[:, 1])).astype(np.float64)
 
 
+class Thresholds(Generator):
+    """Binary labels drawn from ``sigmoid`` of steps and interactions that a linear model
+    cannot express: ``2.5 [z0 > 0.5] - 2 [z1 < -0.3] + 1.5 z2 z3 + 2 [z4 > 0][z5 > 0] +
+    |z6| - 1.2`` (what trees are for); the other features are noise."""
+
+    def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        margin = (
+            2.5 * (z[:, 0] > 0.5)
+            - 2.0 * (z[:, 1] < -0.3)
+            + 1.5 * z[:, 2] * z[:, 3]
+            + 2.0 * ((z[:, 4] > 0) & (z[:, 5] > 0))
+            + np.abs(z[:, 6])
+            - 1.2
+        )
+        return (rng.random(len(z)) < _sigmoid(margin)).astype(np.float64)
+
+
 SIGNALS: dict[str, type[Generator]] = {
     "logistic": Logistic,
+    "thresholds": Thresholds,
     "linear": Linear,
     "softmax": Softmax,
     "xor": Xor,
@@ -174,14 +192,15 @@ def synthetic(
     seed: int = 0,
     test_rows: int | None = None,
     signal: str = "logistic",
+    shares: tuple[float, ...] | None = None,
 ) -> Dataset:
-    """``rows`` seeded rows of ``signal`` (see :data:`SIGNALS`) dealt evenly to ``lakes``
-    Parquet files under ``root``."""
+    """``rows`` seeded rows of ``signal`` (see :data:`SIGNALS`) dealt to ``lakes`` Parquet
+    files under ``root``: evenly, or in the proportions ``shares`` (one per lake)."""
     gen = SIGNALS[signal](n_features, seed)
     names = [f"f{j}" for j in range(n_features)]
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
-    shares = [len(part) for part in np.array_split(np.arange(rows), lakes)]
+    shares = _shares(rows, lakes, shares)
     pooled_X, pooled_y, paths = [], [], []
     for i, share in enumerate(shares):
         rng = np.random.default_rng([seed, n_features, rows, i])
@@ -209,6 +228,16 @@ def synthetic(
         task=gen.task,
         classes=gen.classes,
     )
+
+
+def _shares(rows: int, lakes: int, proportions: tuple[float, ...] | None) -> list[int]:
+    """Rows per lake: even, or as near ``proportions`` as whole rows allow."""
+    if proportions is None:
+        return [len(part) for part in np.array_split(np.arange(rows), lakes)]
+    if len(proportions) != lakes:
+        raise ValueError(f"{lakes} lakes need {lakes} shares, not {len(proportions)}")
+    cuts = np.round(np.cumsum(proportions) / np.sum(proportions) * rows).astype(int)
+    return np.diff(np.concatenate([[0], cuts])).tolist()
 
 
 # The categorical workload's table: five text columns (name, how many categories), each with

@@ -125,6 +125,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "alternating in one run",
         )
 
+    from ._report_rounds import round_cost_targets, trees_targets  # it formats as this does
+
+    round_cost_targets(results.get("round_cost"), add)
+    trees_targets(results.get("trees"), add)
+
     lakes = results.get("lakes") or {}
     if "growth_own_machines" in lakes:
         counts = sorted(int(k) for k in lakes if k.isdigit())
@@ -323,6 +328,10 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
     coding = results.get("encoding")
     if coding:
         lines += _encoding_lines(coding)
+    from ._report_rounds import round_cost_lines, trees_lines
+
+    lines += round_cost_lines(results.get("round_cost"))
+    lines += trees_lines(results.get("trees"))
     lakes = results.get("lakes")
     if lakes:
         lines += [

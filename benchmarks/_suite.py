@@ -25,7 +25,7 @@ from collab.plans import (
     SoftmaxRegression,
 )
 
-from . import _central, _collab, _data, _report
+from . import _central, _collab, _data, _report, _rounds
 from ._probe import Probe, mean_split
 
 WORKLOADS = (
@@ -40,6 +40,8 @@ WORKLOADS = (
     "families",
     "server_optimisers",
     "encoding",
+    "round_cost",
+    "trees",
 )
 SERVER_OPTIMISERS = (
     ("sgd", 1.0),
@@ -85,6 +87,15 @@ class Suite:
     server_optimiser_rounds: int = 50
     encoding_rows: int = 1_000_000  # one lake, 5 text categories and 10 numbers with gaps
     encoding_repeats: int = 12  # round steps timed per plan (median of all but the first two)
+    round_cost_lr_rounds: int = 20  # logistic regression rounds timed per setting
+    round_cost_trees: tuple[int, int] = (10, 4)  # trees (n_trees, max_depth) timed per setting
+    round_cost_served: bool = True  # also three lakes served over HTTP on loopback
+    trees_demo_trees: int = 50
+    trees_rows: tuple[int, ...] = (1_000_000,)  # synthetic thresholds signal, 3 uneven lakes
+    trees_large_trees: int = 20  # 50 trees at 1M rows do not fit the 10-minute budget here
+    trees_depth: int = 4
+    trees_shares: tuple[float, ...] = (0.5, 0.3, 0.2)
+    trees_test_rows: int = 50_000
     driver_memory: str = "8g"
     workloads: tuple[str, ...] = WORKLOADS
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -117,6 +128,14 @@ SMOKE = Suite(
     mllib_iterations=(1, 2),
     encoding_rows=5_000,
     encoding_repeats=3,
+    round_cost_lr_rounds=2,
+    round_cost_trees=(1, 2),
+    round_cost_served=False,
+    trees_demo_trees=2,
+    trees_rows=(3_000,),
+    trees_large_trees=2,
+    trees_depth=2,
+    trees_test_rows=2_000,
     driver_memory="2g",
     workloads=(
         "yardsticks",
@@ -126,6 +145,8 @@ SMOKE = Suite(
         "families",
         "server_optimisers",
         "encoding",
+        "round_cost",
+        "trees",
     ),
 )
 
@@ -853,6 +874,8 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "families": families,
     "server_optimisers": server_optimisers,
     "encoding": encoding,
+    "round_cost": _rounds.round_cost,
+    "trees": _rounds.trees,
 }
 
 

@@ -59,3 +59,36 @@ def test_the_encoding_workload_times_both_tables_side_by_side(tmp_path):
     assert target["limit"] == 1.2 and target["value"] == coding["ratio_step"]["full_batch"]
     table = (tmp_path / "results.md").read_text()
     assert "## Categories and transforms in a lake's step" in table
+
+
+def test_round_cost_and_trees_write_fixed_costs_accuracy_and_their_targets(tmp_path):
+    import pytest
+
+    import collab.plans
+
+    if not hasattr(collab.plans, "GradientBoostedTrees"):
+        pytest.skip("collab.plans has no GradientBoostedTrees yet")
+    suite = replace(SMOKE, workloads=("round_cost", "trees"))
+    summary = run(suite, tmp_path)
+
+    cost = json.loads((tmp_path / "round_cost.json").read_text())
+    for key in ("logistic_regression/before", "logistic_regression/after", "trees/after"):
+        entry = cost["in_process"][key]
+        assert len(entry["fixed_seconds"]) == entry["rounds"] == len(entry["step_seconds"])
+        assert all(f >= 0 for f in entry["fixed_seconds"])  # a value, not checked: a timing
+    # before: every release over PySyft; after: all but the first exchange over the channel
+    assert set(cost["in_process"]["trees/before"]["routes"]) == {"pysyft"}
+    assert cost["in_process"]["trees/after"]["routes"]["channel"] > 0
+    assert cost["in_process"]["trees/after"]["rounds_per_tree"] <= suite.round_cost_trees[1]
+
+    trees = json.loads((tmp_path / "trees.json").read_text())
+    for entry in trees.values():
+        for method in ("mllib", "sklearn", "collab"):
+            assert 0.4 <= entry[method]["accuracy"] <= 1, method
+        assert entry["rounds_per_tree"] <= entry["settings"]["max_depth"]
+
+    names = [t["target"] for t in summary["targets"]]
+    assert any(n.startswith("round fixed cost, 3 in-process lakes") for n in names)
+    assert any(n.startswith("trees accuracy gap to scikit-learn") for n in names)
+    table = (tmp_path / "results.md").read_text()
+    assert "## A round's fixed cost" in table and "## Gradient-boosted trees vs" in table

@@ -1,0 +1,177 @@
+"""The round_cost and trees workloads in results.md: their targets and tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ._report import _fmt, _pct
+
+FAMILIES = (("logistic_regression", "logistic regression"), ("trees", "trees"))
+SETTINGS = (("in_process", "3 in-process lakes"), ("served", "3 lakes served on loopback"))
+
+Add = Callable[[str, float | None, float, str, str], None]
+
+
+def round_cost_targets(cost: dict[str, Any] | None, add: Add) -> None:
+    """Fixed cost per round after the round channel: in-process, served per lake, and against
+    Flower's simulation and deployment engines (carried figures)."""
+    if not cost:
+        return
+    flower_sim = cost["flower_simulation_round"]
+    flower_low = cost["flower_deployment_round"][0]
+    for family, name in FAMILIES:
+        inproc = (cost.get("in_process") or {}).get(f"{family}/after")
+        if inproc:
+            median = inproc["fixed_median"]
+            add(
+                f"round fixed cost, 3 in-process lakes, secure aggregation ({name})",
+                median,
+                0.1,
+                "s",
+                "median over the job's rounds of round wall time - slowest lake's audited "
+                f"step (p90 {_fmt(inproc['fixed_p90'], 3)} s); round channel on",
+            )
+            add(
+                f"round fixed cost / Flower 1.42 simulation round ({name}, in-process)",
+                median / flower_sim,
+                1.0,
+                "x",
+                f"median fixed cost / {flower_sim} s (Flower measured earlier on this machine, "
+                "FACTS.md; not re-run)",
+            )
+            add(
+                f"round fixed cost / Flower 1.42 deployment round ({name}, in-process)",
+                median / flower_low,
+                0.02,
+                "x",
+                f"median fixed cost / {flower_low} s (the low end of Flower's 6.2-9.3 s, "
+                "FACTS.md; 0.02 = 50x faster)",
+            )
+        served = (cost.get("served") or {}).get(f"{family}/after")
+        if served:
+            lakes = cost["served"]["lakes"]
+            median = served["fixed_median"]
+            add(
+                f"round fixed cost per lake, {lakes} lakes served on loopback ({name})",
+                median / lakes,
+                0.1,
+                "s",
+                f"median fixed cost of a round / {lakes} lakes (undivided: "
+                f"{_fmt(median, 3)} s, p90 {_fmt(served['fixed_p90'], 3)} s); round channel on",
+            )
+            add(
+                f"round fixed cost / Flower 1.42 deployment round ({name}, served)",
+                median / flower_low,
+                0.02,
+                "x",
+                f"undivided median fixed cost / {flower_low} s (FACTS.md; 0.02 = 50x faster)",
+            )
+
+
+def trees_targets(trees: dict[str, Any] | None, add: Add) -> None:
+    """Trees' test accuracy within 1 point of scikit-learn's on the same pooled rows."""
+    for key, entry in (trees or {}).items():
+        size = "demo data" if key == "demo" else f"{entry['rows']:,} rows"
+        add(
+            f"trees accuracy gap to scikit-learn HistGradientBoosting ({size})",
+            -entry["points_vs_sklearn"],
+            1.0,
+            "points",
+            f"scikit-learn - collab test accuracy, {entry['settings']['n_trees']} trees of "
+            f"depth {entry['settings']['max_depth']}, same pooled rows, secure aggregation",
+        )
+
+
+def round_cost_lines(cost: dict[str, Any] | None) -> list[str]:
+    """Per setting and family: rounds, median round, median slowest step, fixed cost median
+    and p90 before and after the round channel."""
+    if not cost:
+        return []
+    trees = cost["trees"]
+    lines = [
+        "",
+        "## A round's fixed cost, before and after the round channel",
+        "",
+        "Fixed cost = the coordinator's round wall time (`job.history` `seconds`, with the "
+        "round's unmask exchange) - the slowest lake's step, read from each lake's audit log "
+        "(the `seconds` of the job's `round` release for that round: the lake's Spark pass and "
+        "the masking of its sums). The unmask exchange is secure aggregation's crypto and counts "
+        "as fixed cost. Before: `fed.round_channel = False` (every round over PySyft); after: "
+        "the round channel (a function call in-process, HTTP on the Datasite's port when "
+        "served). The demo's breast-cancer data over 3 hospitals, secure aggregation on: "
+        f"logistic regression {cost['lr_rounds']} rounds (5 local epochs), trees "
+        f"{trees['n_trees']} trees of depth {trees['max_depth']}; both settings and both routes "
+        "in one run, after one untimed warm-up job. Per lake (served) = fixed cost / 3. "
+        f"Flower 1.42 for reference, measured earlier on this machine in its own venv (FACTS.md,"
+        f" not re-run: it cannot be installed beside syft 0.9.5): simulation "
+        f"{cost['flower_simulation_round']} s a round, deployment "
+        f"{cost['flower_deployment_round'][0]}-{cost['flower_deployment_round'][1]} s.",
+        "",
+        "| lakes | plan | route | rounds | round median (s) | slowest step median (s) | "
+        "fixed median (s) | fixed p90 (s) | fixed per lake (s) | rounds/tree | accuracy % |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for setting, where in SETTINGS:
+        entry = cost.get(setting)
+        if not entry:
+            continue
+        for family, name in FAMILIES:
+            for when in ("before", "after"):
+                c = entry.get(f"{family}/{when}")
+                if not c:
+                    continue
+                route = "PySyft" if when == "before" else "round channel"
+                lines.append(
+                    f"| {where} | {name} | {route} | {c['rounds']} | "
+                    f"{_fmt(c['round_median'], 3)} | {_fmt(c['step_median'], 3)} | "
+                    f"{_fmt(c['fixed_median'], 3)} | {_fmt(c['fixed_p90'], 3)} | "
+                    f"{_fmt(c['fixed_median'] / entry['lakes'], 3)} | "
+                    f"{_fmt(c.get('rounds_per_tree'))} | {_pct(c.get('accuracy'))} |"
+                )
+    return lines
+
+
+def trees_lines(trees: dict[str, Any] | None) -> list[str]:
+    """Trees against MLlib's GBTClassifier and scikit-learn's HistGradientBoosting."""
+    if not trees:
+        return []
+    lines = [
+        "",
+        "## Gradient-boosted trees vs MLlib and scikit-learn",
+        "",
+        "collab's `GradientBoostedTrees` across 3 in-process lakes (secure aggregation on, "
+        "round channel on, bin edges from the lakes' federated quantile sketch: the tables "
+        "publish no bounds) against MLlib `GBTClassifier` (maxIter, maxDepth, stepSize, "
+        "maxBins) and scikit-learn `HistGradientBoostingClassifier` (max_iter, max_depth, "
+        "learning_rate, max_bins, l2_regularization, no early stopping, no leaf cap) on the "
+        "same pooled rows, same settings (learning rate 0.1, 32 bins, l2 1). Time to MLlib's "
+        "accuracy: from the job's first call until its model is within 0.5 points of MLlib's, "
+        "as a multiple of MLlib's pooled fit time.",
+        "",
+        "| data | rows (per lake) | trees x depth | method | accuracy % | Δ vs MLlib (points) | "
+        "fit / time to MLlib's accuracy (s) | rounds/tree | s/round |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, e in trees.items():
+        data = "demo (breast cancer)" if key == "demo" else "synthetic thresholds"
+        rows = f"{e['rows']:,} ({', '.join(f'{r:,}' for r in e['lake_rows'])})"
+        shape = f"{e['settings']['n_trees']} x {e['settings']['max_depth']}"
+        target = e["mllib"]["accuracy"]
+        for name in ("mllib", "sklearn"):
+            c = e[name]
+            lines.append(
+                f"| {data} | {rows} | {shape} | {name} (pooled) | {_pct(c['accuracy'])} | "
+                f"{_fmt(100 * (c['accuracy'] - target))} | {_fmt(c['fit_seconds'])} | – | – |"
+            )
+        run = e["collab"]
+        reached = run.get("seconds_to_target")
+        ratio = e.get("time_to_mllib_ratio")
+        to = "not reached" if reached is None else f"{_fmt(reached)} ({_fmt(ratio)}x MLlib fit)"
+        lines.append(
+            f"| {data} | {rows} | {shape} | collab, 3 lakes | {_pct(run['accuracy'])} | "
+            f"{_fmt(e['points_vs_mllib'])} | {to}; all {run['rounds']} rounds "
+            f"{_fmt(run['total_seconds'])} | {_fmt(e['rounds_per_tree'])} | "
+            f"{_fmt(e['round_seconds_median'], 3)} |"
+        )
+    return lines
