@@ -135,11 +135,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _demo_trees(demo: HospitalsDemo, args: argparse.Namespace, parts: dict[str, float]) -> float:
     """Gradient-boosted trees on the same lakes, one round per tree level, against
     scikit-learn's on the pooled rows; the gap in points."""
-    import collab
 
-    plan = collab.plans.GradientBoostedTrees(
-        table=demo.table, features=demo.features, label=demo.label, n_trees=30, max_depth=3
-    )
+    plan = demo.trees_plan(n_trees=30, max_depth=3)
     print(
         f"\nPlan: gradient-boosted trees, {plan.n_trees} trees of depth {plan.max_depth}: "
         f"{plan.total_rounds} rounds, one a tree level, each the pooled gradient histograms"

@@ -18,7 +18,13 @@ import pandas as pd
 
 from .._errors import CollabError
 from ..lake import Lake
-from ..plans import LinearRegression, LogisticRegression, Plan, SoftmaxRegression
+from ..plans import (
+    GradientBoostedTrees,
+    LinearRegression,
+    LogisticRegression,
+    Plan,
+    SoftmaxRegression,
+)
 from ..scientist import Federation, connect
 
 HOSPITAL_NAMES = (
@@ -199,6 +205,15 @@ class HospitalsDemo:
         options: dict[str, Any] = {"rounds": 30, "local_epochs": 5, "learning_rate": 0.5}
         options.update(settings)
         return family(table=self.table, features=self.features, label=self.label, **options)
+
+    def trees_plan(self, **settings: Any) -> Plan:
+        """Gradient-boosted trees over every feature (``settings`` override: ``n_trees``,
+        ``max_depth``, ...); a regression for the diabetes data."""
+        if self.dataset == "diabetes":
+            settings = {"objective": "squared_error", **settings}
+        return GradientBoostedTrees(
+            table=self.table, features=self.features, label=self.label, **settings
+        )
 
     def approve_all(self) -> int:
         """Every owner approves every pending request; how many were approved."""
