@@ -280,10 +280,13 @@ class Plan(RichDisplay):
         return dict(self.design.categories)
 
     # --- checks against a lake ------------------------------------------------------------
-    def resolved(self, schemas: Mapping[str, TableSchema]) -> Plan:
+    def resolved(
+        self, schemas: Mapping[str, TableSchema], policies: Mapping[str, Policy] | None = None
+    ) -> Plan:
         """This plan with every setting it leaves to the owners filled in from their published
         ``schemas`` (the categories of categorical features, the bounds a median is read
-        against, a label's classes), so that lakes approve an explicit spec."""
+        against, a label's classes) and ``policies`` (a minimum the owners set), so that
+        lakes approve an explicit spec."""
         plan = self
         if self.encoding is None:
             encoding = self._published_encoding(schemas)
@@ -296,10 +299,15 @@ class Plan(RichDisplay):
                         f"lakes {', '.join(schemas)}, table {self.table!r} (categorical "
                         f"columns: {coded}): {exc}"
                     ) from exc
-        return plan._resolved_family(schemas)
+        plan = plan._resolved_family(schemas)
+        return plan if policies is None else plan._resolved_policies(policies)
 
     def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Plan:
         """The family's own settings filled in from ``schemas`` (see :meth:`resolved`)."""
+        return self
+
+    def _resolved_policies(self, policies: Mapping[str, Policy]) -> Plan:
+        """The family's own settings filled in from the owners' ``policies``."""
         return self
 
     def _published_encoding(self, schemas: Mapping[str, TableSchema]) -> dict[str, Any]:

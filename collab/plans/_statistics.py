@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._histograms import QUANTILES, quantiles_from_histogram
+from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
 from ._classes import class_index
 from ._plan import Plan, register_family
@@ -151,7 +152,10 @@ class Statistics(Plan):
             )
 
     # --- the owners' schema ---------------------------------------------------------------
-    def resolved(self, schemas: Mapping[str, TableSchema]) -> Statistics:
+    def resolved(
+        self, schemas: Mapping[str, TableSchema], policies: Mapping[str, Policy] | None = None
+    ) -> Statistics:
+        # the owners' policies act on the released cells, at each lake: nothing to fill in
         layout: dict[str, dict[str, Any]] = {}
         for name in self.features:
             seen = {lake: _Column.published(s.column(name)) for lake, s in schemas.items()}

@@ -216,8 +216,9 @@ class GradientBoostedTrees(ClassLabels, Plan):
         Bins per input for values present (2 to 255); a missing value has its own bin and
         goes down the branch its node learned for missing values.
     min_rows_in_leaf
-        The fewest pooled rows a split may leave in a child; ``None`` is collab's default
-        minimum (20). A lake refuses a plan below its own policy's ``min_rows``.
+        The fewest pooled rows a split may leave in a child. ``None`` takes the largest
+        ``min_rows`` the owners' policies set, and at least 20 (scikit-learn's
+        ``min_samples_leaf``). A lake refuses a plan below its own policy's ``min_rows``.
     l2
         L2 penalty on leaf values (scikit-learn's ``l2_regularization``, XGBoost's
         ``lambda``).
@@ -324,6 +325,12 @@ class GradientBoostedTrees(ClassLabels, Plan):
             self if published is None or len(published) != 2 else replace(self, classes=published)
         )
 
+    def _resolved_policies(self, policies: Mapping[str, Policy]) -> Any:
+        if self.min_rows_in_leaf is not None or not policies:
+            return self
+        least = max(DEFAULT_MIN_ROWS, *(p.min_rows for p in policies.values()))
+        return replace(self, min_rows_in_leaf=least)
+
     def _published_encoding(self, schemas: Mapping[str, TableSchema]) -> dict[str, Any]:
         """The categories as for every plan, and the bounds of every numeric feature that
         every lake publishes alike (its bins are uniform over them)."""
@@ -349,7 +356,8 @@ class GradientBoostedTrees(ClassLabels, Plan):
         if self.min_rows < policy.min_rows:
             raise PolicyViolation(
                 f"{where}: min_rows_in_leaf is {self.min_rows}, below the owner's minimum of "
-                f"{policy.min_rows} rows; set min_rows_in_leaf={policy.min_rows} (or more)."
+                f"{policy.min_rows} rows; set min_rows_in_leaf={policy.min_rows} or more (None "
+                "takes the owners' largest minimum)."
             )
         for name, published in self.design.bounds.items():
             if tuple(schema.column(name).bounds or ()) != tuple(published):

@@ -260,7 +260,7 @@ class Federation:
             raise PlanError(f"expected a collab plan, got {type(plan).__name__}")
         schemas = self.table_schemas(plan.table)
         policies = self.policies(plan.table)
-        plan = plan.resolved(schemas)
+        plan = plan.resolved(schemas, policies)
         for lake, schema in schemas.items():
             plan.check_against(schema, policies[lake])
         if plan.secure_aggregation and (plan.secure_threshold or 0) > len(schemas):

@@ -189,16 +189,19 @@ def test_a_split_below_the_owners_minimum_is_never_taken(uneven, binary):
     plan = GradientBoostedTrees(
         table=name, features=table.features, label=table.label, n_trees=3, max_depth=MAX_DEPTH
     )
+    # None takes the owners' minimum; a smaller one is refused, naming the lake
+    assert uneven.federation.check(plan).min_rows_in_leaf == 60
+    assert uneven.federation.check(dataclasses.replace(plan, min_rows_in_leaf=70)).min_rows == 70
     with pytest.raises(
         collab.PolicyViolation,
         match=r"lake 'north', table 'biopsies_min60': min_rows_in_leaf is 20.*"
         r"set min_rows_in_leaf=60",
     ):
-        uneven.federation.check(plan)
+        uneven.federation.check(dataclasses.replace(plan, min_rows_in_leaf=20))
     # with 20 the minimum binds: the same rows grow leaves of fewer than 60
     _, _, _, unconstrained = binary
     assert min(min(t["count"]) for t in unconstrained.trees_) < 60
-    job, model = uneven.train(dataclasses.replace(plan, min_rows_in_leaf=60))
+    job, model = uneven.train(plan)
     X = table.pooled[table.features].to_numpy(dtype=float)
     for tree, counted in zip(model.trees_, reached(model, X), strict=True):
         np.testing.assert_allclose(tree["count"], counted, rtol=0, atol=1e-6)
