@@ -148,26 +148,42 @@ class Xor(Generator):
         return (rng.random(len(z)) < _sigmoid(4.0 * z[:, 0] * z[:, 1])).astype(np.float64)
 
 
+def _steps(z: np.ndarray) -> np.ndarray:
+    """Steps and interactions that a linear model cannot express: ``2.5 [z0 > 0.5] -
+    2 [z1 < -0.3] + 1.5 z2 z3 + 2 [z4 > 0][z5 > 0] + |z6| - 1.2`` (what trees are for)."""
+    return (
+        2.5 * (z[:, 0] > 0.5)
+        - 2.0 * (z[:, 1] < -0.3)
+        + 1.5 * z[:, 2] * z[:, 3]
+        + 2.0 * ((z[:, 4] > 0) & (z[:, 5] > 0))
+        + np.abs(z[:, 6])
+        - 1.2
+    )
+
+
 class Thresholds(Generator):
-    """Binary labels drawn from ``sigmoid`` of steps and interactions that a linear model
-    cannot express: ``2.5 [z0 > 0.5] - 2 [z1 < -0.3] + 1.5 z2 z3 + 2 [z4 > 0][z5 > 0] +
-    |z6| - 1.2`` (what trees are for); the other features are noise."""
+    """Binary labels drawn from ``sigmoid`` of :func:`_steps`; the other features are
+    noise."""
 
     def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        margin = (
-            2.5 * (z[:, 0] > 0.5)
-            - 2.0 * (z[:, 1] < -0.3)
-            + 1.5 * z[:, 2] * z[:, 3]
-            + 2.0 * ((z[:, 4] > 0) & (z[:, 5] > 0))
-            + np.abs(z[:, 6])
-            - 1.2
-        )
-        return (rng.random(len(z)) < _sigmoid(margin)).astype(np.float64)
+        return (rng.random(len(z)) < _sigmoid(_steps(z))).astype(np.float64)
+
+
+class Steps(Generator):
+    """A numeric label ``_steps(z) + e``, noise ``e ~ N(0, 1)``: the best RMSE is 1, a
+    least-squares line's about 2.2 (the label's standard deviation about 2.6)."""
+
+    task: ClassVar[str] = "regression"
+    classes: tuple[int, ...] = ()
+
+    def labels(self, z: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return _steps(z) + rng.standard_normal(len(z))
 
 
 SIGNALS: dict[str, type[Generator]] = {
     "logistic": Logistic,
     "thresholds": Thresholds,
+    "steps": Steps,
     "linear": Linear,
     "softmax": Softmax,
     "xor": Xor,

@@ -198,9 +198,13 @@ def tree_case(
     # yardsticks bin by quantiles
     ctx.lakes(3).add(data, table, with_bounds=False)
     central = tree_yardsticks(ctx, data, settings)
-    target = central["mllib"]["accuracy"]
+    metric = _data.METRICS[data.task]
+    target = central["mllib"][metric]
+    objective = "squared_error" if data.task == "regression" else "binary"
     # no validation share (the family holds none out): every row trains, as the yardsticks'
-    plan = GradientBoostedTrees(table=table, features=data.features, label=data.label, **settings)
+    plan = GradientBoostedTrees(
+        table=table, features=data.features, label=data.label, objective=objective, **settings
+    )
     with ctx.probe.active():
         run = _collab.run_job(
             "collab trees, secure aggregation", ctx.lakes(3), 3, data, plan, ctx.probe
@@ -208,16 +212,23 @@ def tree_case(
     result = run.to_dict(target)
     seconds = [split["round"] for split in run.round_splits]
     to_target = result["seconds_to_target"]
+    if metric == "accuracy":
+        gaps = {
+            f"points_vs_{name}": 100 * (result["accuracy"] - central[name]["accuracy"])
+            for name in ("mllib", "sklearn")
+        }
+    else:
+        gaps = {f"rmse_ratio_vs_{name}": result["rmse"] / central[name]["rmse"] for name in central}
     return {
         "rows": data.rows,
         "lake_rows": data.lake_rows,
         "features": len(data.features),
         "test_rows": len(data.y_test),
+        "metric": metric,
         "settings": settings,
         **central,
         "collab": result,
-        "points_vs_mllib": 100 * (result["accuracy"] - central["mllib"]["accuracy"]),
-        "points_vs_sklearn": 100 * (result["accuracy"] - central["sklearn"]["accuracy"]),
+        **gaps,
         "time_to_mllib_ratio": (
             None if to_target is None else to_target / central["mllib"]["fit_seconds"]
         ),
@@ -249,6 +260,22 @@ def trees(ctx: Any) -> dict[str, Any]:
             test_rows=s.trees_test_rows,
         )
         out[str(rows)] = tree_case(
+            ctx, data, table, tree_settings(s.trees_large_trees, s.trees_depth)
+        )
+        _forget(data)
+    for rows in s.trees_regression_rows:
+        ctx.log(f"trees: regression, {rows:,} rows")
+        table = f"trees_regression_{rows}"
+        data = _data.synthetic(
+            ctx.root,
+            table,
+            rows,
+            lakes=3,
+            signal="steps",
+            shares=s.trees_shares,
+            test_rows=s.trees_test_rows,
+        )
+        out[f"regression_{rows}"] = tree_case(
             ctx, data, table, tree_settings(s.trees_large_trees, s.trees_depth)
         )
         _forget(data)

@@ -92,7 +92,8 @@ class Suite:
     round_cost_served: bool = True  # also three lakes served over HTTP on loopback
     trees_demo_trees: int = 50
     trees_rows: tuple[int, ...] = (1_000_000,)  # synthetic thresholds signal, 3 uneven lakes
-    trees_large_trees: int = 20  # 50 trees at 1M rows do not fit the 10-minute budget here
+    trees_regression_rows: tuple[int, ...] = (1_000_000,)  # synthetic steps signal, as above
+    trees_large_trees: int = 50
     trees_depth: int = 4
     trees_shares: tuple[float, ...] = (0.5, 0.3, 0.2)
     trees_test_rows: int = 50_000
@@ -133,6 +134,7 @@ SMOKE = Suite(
     round_cost_served=False,
     trees_demo_trees=2,
     trees_rows=(3_000,),
+    trees_regression_rows=(3_000,),
     trees_large_trees=2,
     trees_depth=2,
     trees_test_rows=2_000,

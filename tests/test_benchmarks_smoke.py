@@ -62,12 +62,6 @@ def test_the_encoding_workload_times_both_tables_side_by_side(tmp_path):
 
 
 def test_round_cost_and_trees_write_fixed_costs_accuracy_and_their_targets(tmp_path):
-    import pytest
-
-    import collab.plans
-
-    if not hasattr(collab.plans, "GradientBoostedTrees"):
-        pytest.skip("collab.plans has no GradientBoostedTrees yet")
     suite = replace(SMOKE, workloads=("round_cost", "trees"))
     summary = run(suite, tmp_path)
 
@@ -82,13 +76,20 @@ def test_round_cost_and_trees_write_fixed_costs_accuracy_and_their_targets(tmp_p
     assert cost["in_process"]["trees/after"]["rounds_per_tree"] <= suite.round_cost_trees[1]
 
     trees = json.loads((tmp_path / "trees.json").read_text())
+    assert {entry["metric"] for entry in trees.values()} == {"accuracy", "rmse"}
     for entry in trees.values():
         for method in ("mllib", "sklearn", "collab"):
-            assert 0.4 <= entry[method]["accuracy"] <= 1, method
+            if entry["metric"] == "accuracy":
+                assert 0.4 <= entry[method]["accuracy"] <= 1, method
+            else:  # the steps signal: RMSE 1 at best, its label's spread about 2.6
+                assert 1 <= entry[method]["rmse"] <= 3, method
         assert entry["rounds_per_tree"] <= entry["settings"]["max_depth"]
+    # two shallow trees of the same settings: collab's RMSE is scikit-learn's, near enough
+    assert trees["regression_3000"]["rmse_ratio_vs_sklearn"] <= 1.05
 
     names = [t["target"] for t in summary["targets"]]
     assert any(n.startswith("round fixed cost, 3 in-process lakes") for n in names)
     assert any(n.startswith("trees accuracy gap to scikit-learn") for n in names)
+    assert any(n.startswith("trees RMSE / scikit-learn") for n in names)
     table = (tmp_path / "results.md").read_text()
     assert "## A round's fixed cost" in table and "## Gradient-boosted trees vs" in table
