@@ -147,19 +147,8 @@ def _demo_trees(demo: HospitalsDemo, args: argparse.Namespace, parts: dict[str, 
     model = job.result(progress=not args.quiet)
     seconds = time.perf_counter() - started
     parts["trees"] += seconds
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     pooled, test = demo.pooled_training_set(), demo.test_set()
-    yardstick = HistGradientBoostingClassifier(
-        max_iter=plan.n_trees,
-        max_depth=plan.max_depth,
-        learning_rate=plan.learning_rate,
-        max_bins=plan.max_bins,
-        l2_regularization=plan.l2,
-        min_samples_leaf=plan.min_rows,
-        max_leaf_nodes=None,
-        early_stopping=False,
-    ).fit(pooled[demo.features], pooled[demo.label])
+    yardstick = job.plan.sklearn_estimator().fit(pooled[demo.features], pooled[demo.label])
     federated = model.score(test[demo.features], test[demo.label])
     central = yardstick.score(test[demo.features], test[demo.label])
     gap = abs(federated - central) * 100

@@ -799,6 +799,32 @@ class GradientBoostedTrees(ClassLabels, Plan):
             **context,
         )
 
+    def sklearn_estimator(self) -> Any:
+        """An unfitted scikit-learn ``HistGradientBoostingClassifier`` (``...Regressor`` for
+        a regression) with this plan's settings: the yardstick to fit on pooled rows.
+
+        Same trees, depth, learning rate, bins, ``l2`` and fewest rows per leaf (call it on
+        ``fed.check(plan)`` for the owners' minimum), no early stopping and no leaf cap
+        beyond the depth (scikit-learn's default stops at 31 leaves).
+        """
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        kind = (
+            HistGradientBoostingRegressor
+            if self.task == "regression"
+            else HistGradientBoostingClassifier
+        )
+        return kind(
+            max_iter=self.n_trees,
+            max_depth=self.max_depth,
+            learning_rate=self.learning_rate,
+            max_bins=self.max_bins,
+            l2_regularization=self.l2,
+            min_samples_leaf=self.min_rows,
+            max_leaf_nodes=None,
+            early_stopping=False,
+        )
+
     def _learned(self, state: Mapping[str, Any]) -> dict[str, Any]:
         return {
             "feature_means_": np.zeros(self.n_inputs),
@@ -1073,7 +1099,8 @@ class TreeEnsemble(Model):
             predictors.append([TreePredictor(nodes, empty, empty)])
         estimator._predictors = predictors
         estimator._baseline_prediction = np.array([[self.baseline_]])
-        estimator.learning_rate = self.learning_rate
+        # what it holds, not the stand-in fit's single iteration
+        estimator.set_params(max_iter=len(predictors), learning_rate=self.learning_rate)
         return estimator
 
     def _named(self, estimator: Any) -> Any:

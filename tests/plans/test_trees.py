@@ -94,6 +94,9 @@ def test_accuracy_and_rmse_match_scikit_learn_on_the_pooled_rows(trained):
     objective = plan.objective
     test = table.test
     central = sklearn_fit(objective, table, plan)
+    # the yardstick the demo and notebook fit is the same estimator as this one
+    assert type(plan.sklearn_estimator()) is type(central)
+    assert plan.sklearn_estimator().get_params() == central.get_params()
     truth = test[table.label].to_numpy()
     if objective == "binary":
         assert isinstance(model, BoostedTreesClassifier)
@@ -128,6 +131,8 @@ def test_to_sklearn_predicts_identically_on_held_out_rows(trained):
         exported.predict(X).astype(float), model.predict(table.test), rtol=0, atol=1e-12
     )
     assert exported.n_iter_ == model.n_estimators_
+    assert exported.get_params()["max_iter"] == N_TREES
+    assert exported.get_params()["learning_rate"] == plan.learning_rate
 
 
 def test_node_counts_are_the_pooled_rows_and_no_split_leaves_fewer_than_the_minimum(trained):
