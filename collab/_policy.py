@@ -19,8 +19,9 @@ class Policy:
     min_rows
         The fewest labelled rows a table must hold for a plan to run on it.
     allowed_models
-        Model families a plan may train, for example ``["logistic_regression"]``; ``None``
-        allows every family installed on the lake (a lake only ever runs its own code).
+        Model families a plan may train, by the names ``collab.plans.families()`` lists (a
+        plan's ``model``); ``None`` allows every family installed on the lake (a lake only
+        ever runs its own code).
     max_rounds
         The most training rounds one plan may run.
     max_epsilon

@@ -8,6 +8,7 @@ as the notebooks are.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import collab.plans
@@ -47,7 +48,8 @@ def offences(source: str, identifiers: set[str], names: set[str]) -> list[tuple[
             found += [(node.lineno, a.name) for a in node.names if a.name in identifiers]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             text = node.value
-            hits = [n for n in names if n == text] + [
+            # docstrings and messages too: a family's name as a word, or its class by path
+            hits = [n for n in names if re.search(rf"\b{re.escape(n)}\b", text)] + [
                 i for i in identifiers if f"plans.{i}" in text
             ]
             found += [(node.lineno, h) for h in hits]
@@ -61,8 +63,11 @@ def test_the_checker_finds_a_named_family():
         "def f(plan):\n"
         "    return isinstance(plan, plans.LinearModel) or plan.model == 'softmax_regression'\n"
         "HINT = 'collab.plans.MLPClassifier(...)'\n"
+        "def g():\n"
+        '    """For example ``allowed_models=[\'linear_regression\']``."""\n'
+        "NOTE = 'the plain words linear regression and mlp_classifiers name nothing'\n"
     )
-    assert sorted(line for line, _ in offences(source, identifiers, names)) == [1, 3, 3, 4]
+    assert sorted(line for line, _ in offences(source, identifiers, names)) == [1, 3, 3, 4, 6]
 
 
 def test_no_module_outside_plans_names_a_concrete_family():

@@ -413,7 +413,8 @@ class PlanBuilder(View):
     def set(self, **settings: Any) -> PlanBuilder:
         """Choose settings from code: ``builder.set(label="malignant", features=[...],
         rounds=20, dp=collab.DP(epsilon=1.0))``, or another family and its own settings:
-        ``builder.set(model="linear_regression", label="age", alpha=0.1)``. Refuses columns
+        ``builder.set(model=name, label="age", ...)`` with ``name`` one of
+        ``collab.plans.families()``. Refuses columns
         the builder does not offer (private, missing on a lake, disallowed by a policy, not a
         label the family can learn) with a message."""
         try:
