@@ -56,20 +56,33 @@ class Policy:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        from ._args import names, whole
+
         if self.allowed_columns is not None:
-            object.__setattr__(self, "allowed_columns", tuple(self.allowed_columns))
+            object.__setattr__(
+                self, "allowed_columns", names(self.allowed_columns, "allowed_columns")
+            )
         if self.allowed_models is not None:
-            if isinstance(self.allowed_models, str):
-                raise ValueError(
-                    f"allowed_models must be a list of family names, not {self.allowed_models!r}"
-                )
-            object.__setattr__(self, "allowed_models", tuple(self.allowed_models))
-        if int(self.min_rows) < 1:
-            raise ValueError(f"min_rows must be at least 1, not {self.min_rows}")
-        if int(self.max_rounds) < 1:
-            raise ValueError(f"max_rounds must be at least 1, not {self.max_rounds}")
-        if self.max_epsilon is not None and not self.max_epsilon > 0:
-            raise ValueError(f"max_epsilon must be positive or None, not {self.max_epsilon}")
+            object.__setattr__(
+                self, "allowed_models", names(self.allowed_models, "allowed_models", what="family")
+            )
+        whole(self.min_rows, "min_rows", least=1)
+        whole(self.max_rounds, "max_rounds", least=1)
+        if self.max_epsilon is not None and (
+            isinstance(self.max_epsilon, bool)
+            or not isinstance(self.max_epsilon, int | float)
+            or not self.max_epsilon > 0
+        ):
+            raise ValueError(f"max_epsilon must be positive or None, not {self.max_epsilon!r}")
+        for name in (
+            "require_secure_aggregation",
+            "auto_approve",
+            "allow_statistics",
+            "auto_approve_statistics",
+            "release_per_lake",
+        ):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, not {getattr(self, name)!r}")
 
     def allows_model(self, model: str) -> bool:
         return self.allowed_models is None or model in self.allowed_models

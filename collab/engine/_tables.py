@@ -42,14 +42,39 @@ _cache_lock = threading.Lock()
 _cached: dict[tuple[Any, ...], CachedTable] = {}
 
 
+# Suffixes Spark reads through (compression) to the format's own suffix: data.csv.gz is CSV.
+COMPRESSION_SUFFIXES = ("gz", "bz2", "zst", "lz4", "snappy", "deflate", "xz")
+
+
 def guess_format(source: str) -> str:
+    """The format of ``source`` from its suffix (under any compression suffix); a folder
+    without one is Parquet, or Delta when it holds a ``_delta_log``.
+
+    Raises
+    ------
+    CollabError
+        For a suffix Spark has no reader for (an Excel or Feather file, say), naming the
+        formats it reads, rather than reading it as Parquet.
+    """
     if source.startswith(CATALOG_PREFIX):
         return CATALOG
-    suffix = Path(source.rstrip("/")).suffix.lower().lstrip(".")
-    if suffix in FORMATS:
-        return suffix
+    path = Path(source.rstrip("/"))
     if (Path(source) / "_delta_log").exists():
         return "delta"
+    suffixes = [s.lower().lstrip(".") for s in path.suffixes]
+    while suffixes and suffixes[-1] in COMPRESSION_SUFFIXES:
+        suffixes.pop()
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix in FORMATS:
+        return suffix
+    if suffix == "jsonl" or suffix == "ndjson":
+        return "json"
+    if suffix and not Path(source).is_dir() and not suffix.isdigit():
+        raise CollabError(
+            f"{path.name!r} ends in .{suffix}, a format collab does not read; save the table "
+            f"as {', '.join(FORMATS)} (pandas: df.to_parquet(...)), or name its format with "
+            "format='parquet' (or csv, json, orc, delta) if the suffix is misleading"
+        )
     return "parquet"
 
 

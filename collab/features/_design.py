@@ -31,6 +31,45 @@ from ._transforms import Bucketize, Clip, Impute, Log1p, MissingIndicator, Trans
 MEDIAN_BINS = 32
 
 
+def numeric_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column]`` as floats (NaN where missing); :class:`PlanError` naming the column
+    and a value when it holds something that is not a number."""
+    values = frame[column]
+    numbers = pd.to_numeric(values, errors="coerce")
+    wrong = values.notna().to_numpy() & numbers.isna().to_numpy()
+    if wrong.any():
+        raise PlanError(
+            f"column {column!r} holds {values[wrong].iloc[0]!r}, which is not a number, and "
+            f"the model reads {column!r} as a number: convert the column "
+            f"(pd.to_numeric(df[{column!r}], errors='coerce') makes such values missing)"
+        )
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def numeric_rows(X: Any, columns: Sequence[str]) -> np.ndarray:
+    """Rows given as a 2-D array of numbers, one column per name in ``columns``, as floats;
+    :class:`TypeError` or :class:`PlanError` saying what to give otherwise."""
+    if isinstance(X, Mapping | str | bytes) or not hasattr(X, "__len__"):
+        raise TypeError(
+            f"X must be a pandas DataFrame with the column(s) {', '.join(columns)}, or a 2-D "
+            f"array with one column per input, not a {type(X).__name__}"
+            + (" (for a dict of columns, pass pd.DataFrame(X))" if isinstance(X, Mapping) else "")
+        )
+    try:
+        M = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise PlanError(
+            f"X holds a value that is not a number ({exc}); pass a DataFrame with the "
+            f"column(s) {', '.join(columns)} to find which column holds it"
+        ) from exc
+    if M.ndim != 2 or M.shape[1] != len(columns):
+        raise PlanError(
+            f"expected an array of shape (rows, {len(columns)}) for the column(s) "
+            f"{', '.join(columns)}, got {M.shape}"
+        )
+    return M
+
+
 @dataclass(frozen=True)
 class InputColumn:
     """One feature as the design reads it."""
@@ -446,9 +485,7 @@ class Design:
                 [
                     category_codes(frame[c.name], c.categories)
                     if c.categories is not None
-                    else pd.to_numeric(frame[c.name], errors="coerce").to_numpy(
-                        dtype=np.float64, na_value=np.nan
-                    )
+                    else numeric_values(frame, c.name)
                     for c in self.columns
                 ]
             )

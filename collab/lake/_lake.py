@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._args import names, text, whole
 from .._display import RichDisplay
 from .._errors import CollabError, PlanError, PrivacyError
 from .._policy import Policy
@@ -54,6 +55,56 @@ def _category_values(label: str, column: str, values: Any) -> list[Any]:
     if problem is not None:
         raise CollabError(f"{label}: categories of {column!r} {problem}")
     return values
+
+
+def _mapping(label: str, parameter: str, value: Any) -> Mapping[Any, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        example = {"bounds": "{'age': (0, 120)}", "categories": "{'sex': ['F', 'M']}"}.get(
+            parameter, "{'age': 'age at admission'}"
+        )
+        raise TypeError(
+            f"{label}: {parameter} must map column names to values, e.g. "
+            f"{parameter}={example}, not {value!r}"
+        )
+    return value
+
+
+def _descriptions(label: str, value: Any) -> dict[str, str]:
+    descriptions = dict(_mapping(label, "column_descriptions", value))
+    for column, description in descriptions.items():
+        if not isinstance(description, str):
+            raise TypeError(
+                f"{label}: column_descriptions[{column!r}] must be text, not {description!r}"
+            )
+    return descriptions
+
+
+def _ranges(label: str, value: Any) -> dict[str, tuple[float, float]]:
+    """The owner's ``bounds`` as ``{column: (low, high)}`` floats, checked."""
+    ranges = {}
+    for column, pair in _mapping(label, "bounds", value).items():
+        if (
+            isinstance(pair, str | bytes | Mapping)
+            or not isinstance(pair, Iterable)
+            or len(pair := tuple(pair)) != 2
+            or not all(
+                isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in pair
+            )
+            or not all(math.isfinite(float(v)) for v in pair)
+        ):
+            raise CollabError(
+                f"{label}: bounds of {column!r} must be two finite numbers (low, high), e.g. "
+                f"bounds={{{str(column)!r}: (0, 120)}}; got {pair!r}"
+            )
+        low, high = float(pair[0]), float(pair[1])
+        if not low < high:
+            raise CollabError(
+                f"{label}: bounds of {column!r} must have low < high, got ({low}, {high})"
+            )
+        ranges[str(column)] = (low, high)
+    return ranges
 
 
 @dataclass
@@ -173,6 +224,9 @@ class Lake(RichDisplay):
             raise CollabError(
                 f"{name!r} is not a usable lake name: use 1-63 letters, digits, '-', '_' or '.'"
             )
+        if port is not None:
+            whole(port, "port", least=1, most=65535)
+        text(host, "host")
         temporary = data_dir is None
         directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix=f"collab-{name}-"))
         directory = directory.resolve()
@@ -313,7 +367,15 @@ class Lake(RichDisplay):
                     "the path of the table's data (Parquet, CSV, JSON, ORC or Delta), or "
                     "'catalog:db.table' for a table in Spark's catalog."
                 )
-            fmt = (format or engine.guess_format(source)).lower()
+            if format is not None and not isinstance(format, str):
+                raise TypeError(
+                    f"lake {self.name!r}: table {name!r}: format must be one of "
+                    f"{', '.join(engine.FORMATS)}, not {format!r}"
+                )
+            try:
+                fmt = (format or engine.guess_format(source)).lower()
+            except CollabError as exc:
+                raise CollabError(f"lake {self.name!r}: table {name!r}: {exc}") from exc
             if fmt not in engine.FORMATS:
                 raise CollabError(
                     f"lake {self.name!r}: table {name!r}: unknown format {fmt!r}; use parquet, "
@@ -429,10 +491,20 @@ class Lake(RichDisplay):
         from .. import engine
 
         label = f"lake {self.name!r}: {kind} {name!r}"
-        policy = policy or Policy()
+        policy = Policy() if policy is None else policy
+        if not isinstance(policy, Policy):
+            raise TypeError(f"{label}: policy must be collab.Policy(...), not {policy!r}")
+        if not isinstance(description, str):
+            raise TypeError(f"{label}: description must be text, not {description!r}")
+        try:
+            private = list(names(private_columns, "private_columns"))
+        except TypeError as exc:
+            raise TypeError(f"{label}: {exc}") from exc
+        descriptions = _descriptions(label, column_descriptions)
+        ranges = _ranges(label, bounds)
         published = {
             str(column): _category_values(label, column, values)
-            for column, values in (categories or {}).items()
+            for column, values in _mapping(label, "categories", categories).items()
         }
         self._spark()
         try:
@@ -442,18 +514,18 @@ class Lake(RichDisplay):
         except CollabError as exc:
             message = str(exc)
             raise CollabError(message if message.startswith(label) else f"{label}: {exc}") from exc
-        private = list(private_columns)
-        descriptions = dict(column_descriptions or {})
-        ranges = {k: (float(v[0]), float(v[1])) for k, v in (bounds or {}).items()}
-        for column, (low, high) in ranges.items():
-            if not low < high:
-                raise CollabError(
-                    f"{label}: bounds of {column!r} must have low < high, got ({low}, {high})"
-                )
         for column in [*private, *descriptions, *ranges, *published]:
             if column not in facts.types:
                 raise CollabError(
                     f"{label} has no column {column!r}; its columns are {', '.join(facts.types)}"
+                )
+        for column in ranges:
+            base = facts.types[column].split("(")[0]
+            if base not in NUMERIC_TYPES:
+                raise CollabError(
+                    f"{label}: column {column!r} holds {facts.types[column]} values, and bounds "
+                    "are a range of numbers; publish bounds only for numeric columns (for a "
+                    "column of a few values, publish its categories instead)"
                 )
         for column, values in published.items():
             base = facts.types[column].split("(")[0]
@@ -560,6 +632,8 @@ class Lake(RichDisplay):
     # scientists ---------------------------------------------------------------------------
     def add_scientist(self, email: str, password: str, name: str | None = None) -> None:
         """Register a data scientist who may browse schemas and submit plans."""
+        text(email, "email")
+        text(password, "password")
         if "@" not in email:
             raise CollabError(f"lake {self.name!r}: {email!r} is not an email address")
         if len(password) < 8:

@@ -323,6 +323,14 @@ class LinearModel(Regressor):
         sk.intercept_ = self.intercept_
         return self._named(sk)
 
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        d = len(self.features)
+        return {
+            **super()._learned_shapes(),
+            "coef_": (self.coef_, (d,)),
+            "intercept_": (self.intercept_, ()),
+        }
+
     def _params(self) -> dict[str, Any]:
         return {
             "coef": [float(c) for c in self.coef_],

@@ -187,6 +187,14 @@ class LogisticModel(Classifier):
         sk.classes_ = self.classes_
         return self._named(sk)
 
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        d = len(self.features)
+        return {
+            **super()._learned_shapes(),
+            "coef_": (self.coef_, (d,)),
+            "intercept_": (self.intercept_, ()),
+        }
+
     def _params(self) -> dict[str, Any]:
         return {
             "classes": self.classes_.tolist(),

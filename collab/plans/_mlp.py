@@ -262,6 +262,21 @@ class MLPModel(Classifier):
         sk.n_iter_ = self.rounds
         return self._named(sk)
 
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        shapes = super()._learned_shapes()
+        width = len(self.features)
+        last = len(self.coefs_) - 1
+        outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
+        if len(self.intercepts_) != len(self.coefs_):
+            shapes["intercepts_"] = (np.empty(len(self.intercepts_)), (len(self.coefs_),))
+            return shapes
+        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+            units = outputs if i == last else (np.shape(W)[1] if np.ndim(W) == 2 else -1)
+            shapes[f"coefs_[{i}]"] = (W, (width, units))
+            shapes[f"intercepts_[{i}]"] = (b, (units,))
+            width = units
+        return shapes
+
     def _params(self) -> dict[str, Any]:
         return {
             "classes": self.classes_.tolist(),

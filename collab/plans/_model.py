@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +17,7 @@ from .._display import RichDisplay
 from .._errors import PlanError
 from .._version import __version__
 from ..features import Design
+from ..features._design import numeric_rows, numeric_values
 from ._plan import Plan
 
 
@@ -85,27 +88,34 @@ class Model(RichDisplay):
         return len(self.feature_names_in_)
 
     def _matrix(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """The model's inputs from ``X``, a missing value counting as the feature's mean."""
+        fills = (self.inputs or {}).get("fills") or {}
+        M = self._inputs_of(X, fills)
+        return np.where(np.isnan(M), self.feature_means_, M)
+
+    def _inputs_of(self, X: pd.DataFrame | np.ndarray, fills: Mapping[str, Any]) -> np.ndarray:
+        """The model's inputs from ``X`` (a DataFrame with its raw columns, or an array of
+        them), the design applied with ``fills``; NaN where a value is missing."""
         design = self.design
-        if design is not None:
-            raw = design.raw(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
-            assert self.inputs is not None
-            M = design.expand(raw, self.inputs.get("fills") or {})
-            return np.where(np.isnan(M), self.feature_means_, M)
+        columns = list(self.feature_names_in_)
         if isinstance(X, pd.DataFrame):
-            missing = [f for f in self.features if f not in X.columns]
+            missing = [f for f in columns if f not in X.columns]
             if missing:
                 raise PlanError(
                     f"the data has no column(s) {', '.join(missing)}; the model was trained on "
-                    f"{', '.join(self.features)}"
+                    f"{', '.join(columns)}"
                 )
-            M = X[list(self.features)].to_numpy(dtype=float, na_value=np.nan)
+            if design is not None:
+                raw = design.raw(X)
+            else:
+                raw = (
+                    np.column_stack([numeric_values(X, c) for c in columns])
+                    if len(X)
+                    else (np.zeros((0, len(columns))))
+                )
         else:
-            M = np.asarray(X, dtype=float)
-            if M.ndim != 2 or M.shape[1] != len(self.features):
-                raise PlanError(
-                    f"expected an array of shape (rows, {len(self.features)}), got {M.shape}"
-                )
-        return np.where(np.isnan(M), self.feature_means_, M)
+            raw = numeric_rows(X, columns)
+        return raw if design is None else design.expand(raw, fills)
 
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
@@ -131,6 +141,26 @@ class Model(RichDisplay):
     def _params(self) -> dict[str, Any]:
         """The learned values as plain data (lists and numbers)."""
         raise NotImplementedError
+
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        """Per learned value (by field name, ``coefs_[0]`` for a list's item): the value and
+        the shape it must have for this model's inputs. A family adds its own."""
+        return {"feature_means_": (self.feature_means_, (len(self.features),))}
+
+    def _misfits(self) -> list[str]:
+        """What does not fit this model's inputs among its learned values (read from a file,
+        say): empty when every value has its shape and is finite."""
+        problems = []
+        inputs = f"{len(self.features)} inputs ({', '.join(self.features)})"
+        for name, (value, shape) in self._learned_shapes().items():
+            array = np.asarray(value)
+            if array.shape != shape:
+                problems.append(
+                    f"{name} has shape {array.shape} where a model with {inputs} has {shape}"
+                )
+            elif array.dtype.kind not in "fiub" or not np.all(np.isfinite(array)):
+                problems.append(f"{name} holds a value that is not a finite number")
+        return problems
 
     def report_table(self) -> dict[str, Any]:
         """A table of what was learned, for displays: ``title``, ``header``, ``rows``,
@@ -344,6 +374,11 @@ def load_model(path: str | Path) -> Model:
     PlanError
         The file is not a saved collab model, or its family is not installed here.
     """
+    if not isinstance(path, str | Path):
+        raise TypeError(
+            f"load_model takes the path of a file model.save wrote, e.g. "
+            f"collab.load_model('model.json'), not {path!r}"
+        )
     source = Path(path)
     try:
         document = json.loads(source.read_text())
@@ -381,7 +416,47 @@ def model_from_document(document: Any, source: str = "the document") -> Model:
             f"does not have; it was saved by collab {document.get('collab_version')}"
         )
     values = {name: _restored(value) for name, value in saved.items()}
+    hints = typing.get_type_hints(cls)
+    for name, value in values.items():
+        problem = _unfit(hints.get(name), value) if name != "classes_" else None
+        if problem:
+            raise PlanError(
+                f"{source}: the {family!r} model's {name} {problem}; it is not a model "
+                "model.save wrote (save the model again)"
+            )
     try:
-        return cls(**values)
-    except TypeError as exc:
-        raise PlanError(f"{source} is not a complete {family!r} model: {exc}") from exc
+        model = cls(**values)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise PlanError(f"{source} is not a complete {family!r} model: {exc!r}") from exc
+    problems = model._misfits()
+    if problems:
+        raise PlanError(
+            f"{source}: the {family!r} model's learned values do not fit its inputs: "
+            f"{'; '.join(problems)}. It is not a model model.save wrote (save the model again)."
+        )
+    return model
+
+
+def _unfit(hint: Any, value: Any) -> str | None:
+    """Why ``value`` cannot be a field annotated ``hint`` (an array or tuple of arrays of
+    numbers, a number), or ``None``."""
+    if hint is np.ndarray or hint == tuple[np.ndarray, ...]:
+        parts = value if hint != np.ndarray and isinstance(value, tuple | list) else [value]
+        if hint != np.ndarray and not isinstance(value, tuple | list):
+            return f"must be a list of arrays of numbers, not {value!r:.60}"
+        for part in parts:
+            try:
+                array = np.asarray(part, dtype=float)
+            except (TypeError, ValueError):
+                return f"must hold numbers, not {part!r:.60}"
+            if not np.all(np.isfinite(array)):
+                return "holds a value that is not a finite number"
+    elif hint == tuple[str, ...]:
+        if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
+            return f"must be a list of column names, not {value!r:.60}"
+    elif hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a number, not {value!r:.60}"
+        if not math.isfinite(value):
+            return f"must be a finite number, not {value!r}"
+    return None

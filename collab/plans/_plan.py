@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from .._args import names
 from .._display import RichDisplay
 from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
@@ -108,7 +109,10 @@ class Plan(RichDisplay):
     encoding: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "features", tuple(self.features))
+        try:
+            object.__setattr__(self, "features", names(self.features, "features"))
+        except TypeError as exc:
+            raise PlanError(str(exc)) from exc
         if isinstance(self.transforms, Transform | Mapping | str):
             raise PlanError("transforms must be a list, e.g. [collab.features.log1p('x')]")
         object.__setattr__(
@@ -163,8 +167,8 @@ class Plan(RichDisplay):
     def _validate_common(self) -> None:
         if not isinstance(self.table, str) or not self.table:
             raise PlanError(f"table must be a table's name, not {self.table!r}")
-        if isinstance(self.features, str) or not self.features:
-            raise PlanError("features must be a non-empty list of column names")
+        if not self.features:
+            raise PlanError("features must name at least one column, e.g. features=['age']")
         if any(not isinstance(f, str) or not f for f in self.features):
             raise PlanError(f"every feature must be a column name, got {list(self.features)!r}")
         duplicated = sorted({f for f in self.features if self.features.count(f) > 1})

@@ -206,6 +206,14 @@ class SoftmaxModel(Classifier):
         sk.classes_ = self.classes_
         return self._named(sk)
 
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        k, d = len(self.classes_), len(self.features)
+        return {
+            **super()._learned_shapes(),
+            "coef_": (self.coef_, (k, d)),
+            "intercept_": (self.intercept_, (k,)),
+        }
+
     def _params(self) -> dict[str, Any]:
         return {
             "classes": self.classes_.tolist(),

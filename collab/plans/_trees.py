@@ -1013,26 +1013,8 @@ class TreeEnsemble(Model):
         """The model's input columns from ``X``; a missing value stays missing (each split
         knows where to send it)."""
         design = self.design
-        if design is not None:
-            raw = design.raw(X) if isinstance(X, pd.DataFrame) else np.asarray(X, dtype=np.float64)
-            assert self.inputs is not None
-            return design.expand(
-                raw, {**design.constant_fills(), **(self.inputs.get("fills") or {})}
-            )
-        if isinstance(X, pd.DataFrame):
-            missing = [f for f in self.features if f not in X.columns]
-            if missing:
-                raise PlanError(
-                    f"the data has no column(s) {', '.join(missing)}; the model was trained on "
-                    f"{', '.join(self.features)}"
-                )
-            return X[list(self.features)].to_numpy(dtype=float, na_value=np.nan)
-        M = np.asarray(X, dtype=float)
-        if M.ndim != 2 or M.shape[1] != len(self.features):
-            raise PlanError(
-                f"expected an array of shape (rows, {len(self.features)}), got {M.shape}"
-            )
-        return M
+        fills = (self.inputs or {}).get("fills") or {}
+        return self._inputs_of(X, fills if design is None else {**design.constant_fills(), **fills})
 
     def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         """The raw score of each row: the baseline plus every tree's leaf value."""
@@ -1116,6 +1098,32 @@ class TreeEnsemble(Model):
         fills = {**design.constant_fills(), **(self.inputs.get("fills") or {})}
         columns = design.to_sklearn(fills, np.full(len(self.features), np.nan))
         return Pipeline([("inputs", columns), ("model", estimator)])
+
+    def _misfits(self) -> list[str]:
+        problems = super()._misfits()
+        d = len(self.features)
+        if len(self.bin_edges_) != d:
+            problems.append(f"bin_edges_ has {len(self.bin_edges_)} lists for {d} inputs")
+        for t, tree in enumerate(self.trees_):
+            try:
+                arrays = {key: np.asarray(tree[key], dtype=float) for key in TREE_KEYS}
+            except (TypeError, ValueError):
+                problems.append(f"trees_[{t}] holds a value that is not a number")
+                continue
+            nodes = len(arrays["left"])
+            if any(a.shape != (nodes,) for a in arrays.values()):
+                problems.append(f"trees_[{t}] has lists of different lengths")
+                continue
+            tree = {key: arrays[key].astype(int).tolist() for key in ("left", "right", "feature")}
+            for i in range(nodes):
+                left, right = tree["left"][i], tree["right"][i]
+                if left < 0:
+                    continue
+                if not 0 <= tree["feature"][i] < d:
+                    problems.append(f"trees_[{t}] splits on input {tree['feature'][i]} of {d}")
+                if not (0 <= left < nodes and 0 <= right < nodes):
+                    problems.append(f"trees_[{t}] has a child outside its {nodes} nodes")
+        return problems
 
     def _params(self) -> dict[str, Any]:
         return {

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from .._args import names, whole
 from .._errors import CollabError, LakeError, PlanError
 from .._policy import Policy
 from .._request_code import function_name, render
@@ -60,6 +61,7 @@ def connect(
         The handle on those lakes.
     """
     from .. import _connections
+    from ..lake import Lake
 
     if role not in _connections.ROLES:
         raise CollabError(f"role must be 'scientist' or 'owner', not {role!r}")
@@ -74,8 +76,23 @@ def connect(
             )
         pending = list(_connections.saved_logins(role).values())
     else:
-        if isinstance(lakes, str) or not lakes:
-            raise CollabError("connect() takes a list of lakes (Lake objects or http:// URLs)")
+        if isinstance(lakes, str | Lake) or not isinstance(lakes, Iterable):
+            raise TypeError(
+                "connect() takes a list of lakes (Lake objects or http:// URLs), not "
+                f"{lakes!r}; put even one lake in a list: connect([lake], email=..., "
+                "password=...)"
+            )
+        lakes = list(lakes)
+        if not lakes:
+            raise CollabError(
+                "connect() was given an empty list of lakes; it needs at least one lake (a "
+                "Lake object or an http:// URL), e.g. connect([lake], email=..., password=...)"
+            )
+        for lake in lakes:
+            if not isinstance(lake, str | Lake):
+                raise TypeError(
+                    f"connect() takes Lake objects or http:// URLs in its list, not {lake!r}"
+                )
         if email is None or password is None:
             raise CollabError("connect() needs email= and password= for the lakes it is given")
         for lake in lakes:
@@ -238,6 +255,8 @@ class Federation:
 
     def mock(self, table: str, n: int = 5, seed: int = 0) -> pd.DataFrame:
         """``n`` synthetic rows per lake, made from each lake's schema (never real rows)."""
+        whole(n, "n", least=1)
+        whole(seed, "seed")
         frames = []
         for i, (lake, schema) in enumerate(self.table_schemas(table).items()):
             frame = schema.synthetic(n, seed=seed + i)
@@ -367,7 +386,9 @@ class Federation:
         """
         from ._statistics import DESCRIBE_COLUMNS, Description
 
-        chosen = list(columns) if columns is not None else self._describable(table)
+        chosen = list(names(columns, "columns")) if columns is not None else None
+        if chosen is None:
+            chosen = self._describable(table)
         pooled = self._release(table, chosen, "describe", bins, dp, secure_aggregation, timeout)
         frame, extras = pooled.describe(self._min_rows(table))
         result = Description(frame.reindex(columns=DESCRIBE_COLUMNS))

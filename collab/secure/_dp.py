@@ -32,6 +32,10 @@ class DP:
             and self.epsilon > 0
         ):
             raise PlanError(f"DP epsilon must be a positive number, not {self.epsilon!r}")
+        for name in ("delta", "clip_norm"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise PlanError(f"DP {name} must be a number, not {value!r}")
         if not 0 < self.delta < 1:
             raise PlanError(f"DP delta must be between 0 and 1, not {self.delta!r}")
         if not self.clip_norm > 0:
