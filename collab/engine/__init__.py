@@ -12,6 +12,7 @@ from ._tables import (
     guess_format,
     inspect,
     read,
+    view_lineage,
     view_source,
 )
 
@@ -29,5 +30,6 @@ __all__ = [
     "read",
     "spark_session",
     "table_rows",
+    "view_lineage",
     "view_source",
 ]

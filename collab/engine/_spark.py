@@ -24,7 +24,33 @@ DEFAULT_CONF = {
     "spark.sql.execution.arrow.maxRecordsPerBatch": "100000",
     "spark.python.worker.reuse": "true",
     "spark.driver.extraJavaOptions": "-Dlog4j2.level=ERROR",
+    # pandas writes datetimes as nanosecond Parquet timestamps, which Spark refuses unless it
+    # reads them as longs; collab casts such columns back to timestamps (engine._tables)
+    "spark.sql.legacy.parquet.nanosAsLong": "true",
 }
+
+# Loggers that report, in the terminal, a failure collab already turns into its own error:
+# a failed task (the JVM's Executor and TaskSetManager, with the Java stack) and a query
+# that does not analyse (PySpark's query-context loggers, as JSON with the Java stack).
+_QUIET_JVM_LOGGERS = (
+    "org.apache.spark.executor.Executor",
+    "org.apache.spark.scheduler.TaskSetManager",
+)
+_QUIET_PYTHON_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def _quiet_failures(session: Any) -> None:
+    import logging
+
+    for name in _QUIET_PYTHON_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        jvm = session.sparkContext._jvm
+        off = jvm.org.apache.logging.log4j.Level.OFF
+        for name in _QUIET_JVM_LOGGERS:
+            jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, off)
+    except Exception:  # Spark Connect: no JVM here, and the server logs where it runs
+        pass
 
 
 def check_java() -> str:
@@ -75,6 +101,7 @@ def spark_session(master: str | None = None, conf: dict[str, str] | None = None)
         _session = builder.getOrCreate()
         if not master.startswith("sc://"):
             _session.sparkContext.setLogLevel("ERROR")
+            _quiet_failures(_session)
         _settings = {"master": master, "conf": dict(conf or {})}
         _owner_pid = os.getpid()
         return _session

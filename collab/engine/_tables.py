@@ -114,7 +114,8 @@ def _load(spark: Any, source: str, fmt: str, options: dict[str, str] | None = No
             reader = reader.option("header", "true").option("inferSchema", "true")
         for key, value in (options or {}).items():
             reader = reader.option(key, value)
-        return reader.load(source)
+        frame = reader.load(source)
+        return _nanosecond_timestamps(frame, source) if fmt == "parquet" else frame
     except Exception as exc:
         message = spark_message(exc)
         if fmt == "delta" and "DATA_SOURCE_NOT_FOUND" in message:
@@ -125,6 +126,51 @@ def _load(spark: Any, source: str, fmt: str, options: dict[str, str] | None = No
             f"{message}. Check the path and format (parquet, csv, json, orc, delta, or "
             "catalog:db.table)."
         ) from exc
+
+
+def _nanosecond_columns(source: str) -> dict[str, bool]:
+    """Per column of a Parquet file or folder stored as nanosecond timestamps (as pandas
+    writes datetimes), whether it holds instants (a time zone) rather than wall-clock times;
+    empty where pyarrow cannot read the footer (a store only Spark is configured for)."""
+    try:
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        schema = ds.dataset(source, format="parquet").schema
+    except Exception:
+        return {}
+    return {
+        field.name: field.type.tz is not None
+        for field in schema
+        if pa.types.is_timestamp(field.type) and field.type.unit == "ns"
+    }
+
+
+def _nanosecond_timestamps(frame: Any, source: str) -> Any:
+    """``frame`` with the nanosecond timestamp columns Spark read as longs (its setting
+    ``spark.sql.legacy.parquet.nanosAsLong``) cast back to timestamps, to the microsecond:
+    ``timestamp`` for instants, ``timestamp_ntz`` for wall-clock times (as Spark reads
+    microsecond ones)."""
+    types = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
+    longs = [name for name, kind in types.items() if kind == "bigint"]
+    if not longs:
+        return frame
+    nanos = {c: zoned for c, zoned in _nanosecond_columns(source).items() if c in longs}
+    if not nanos:
+        return frame
+    columns = []
+    for name in types:
+        quoted = _quoted(name)
+        if name not in nanos:
+            columns.append(quoted)
+            continue
+        instant = f"timestamp_micros({quoted} DIV 1000)"
+        if not nanos[name]:  # the same wall-clock time, whatever the session's time zone
+            instant = (
+                f"convert_timezone(current_timezone(), 'UTC', CAST({instant} AS TIMESTAMP_NTZ))"
+            )
+        columns.append(f"{instant} AS {quoted}")
+    return frame.selectExpr(*columns)
 
 
 def spark_message(exc: BaseException) -> str:
@@ -149,6 +195,18 @@ def view_source(name: str, view: Mapping[str, Any]) -> str:
 def _wrapped(sql: str) -> str:
     # inside a subquery only a query parses: a statement (DROP, INSERT, ...) never runs
     return f"SELECT * FROM (\n{sql}\n) AS collab_view"
+
+
+def _unwrapped(message: str) -> str:
+    """Spark's message about a view's SQL as if it had run alone: positions counted in the
+    owner's SQL (not in :func:`_wrapped`'s), no mention of the wrapping subquery."""
+
+    def line(match: re.Match[str]) -> str:
+        return match.group(0).replace(match.group(1), str(max(int(match.group(1)) - 1, 1)), 1)
+
+    message = re.sub(r"\bline (\d+)", line, message)
+    message = re.sub(r";?\s*'?(?:Project|SubqueryAlias)\b.*$", "", message)
+    return message.replace("collab_view", "the view").rstrip(" ;")
 
 
 def _quoted(name: str) -> str:
@@ -242,12 +300,14 @@ def define_view(
 
     def refused(exc: BaseException) -> CollabError:
         return CollabError(
-            f"{where}: Spark cannot run its SQL: {spark_message(exc)}. Give one Spark SQL query "
-            "over this lake's tables."
+            f"{where}: Spark cannot run its SQL: {_unwrapped(spark_message(exc))}. Give one "
+            "Spark SQL query over this lake's tables."
         )
 
+    parser = session._jsparkSession.sessionState().sqlParser()
     try:
-        parsed = session._jsparkSession.sessionState().sqlParser().parsePlan(_wrapped(sql))
+        parser.parsePlan(sql)  # alone first: a syntax error points into the owner's SQL
+        parsed = parser.parsePlan(_wrapped(sql))
     except Exception as exc:
         raise refused(exc) from exc
     tables: list[dict[str, Any]] = []
@@ -271,6 +331,64 @@ def define_view(
     except Exception as exc:
         raise refused(exc) from exc
     return {"sql": sql, "tables": tables}
+
+
+def view_lineage(view: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """The columns of a view (:func:`define_view`) that pass a hosted table's column through
+    unchanged (selected, renamed, filtered, joined or grouped by, not computed), each with
+    that table's name and column: those keep what the table publishes about them.
+
+    Read from Spark's analysed plan of the view: a column whose expression id leads back,
+    through projections that only select or rename, to a column of one of the hosted tables
+    it reads (a union passes a column through only when every branch takes the same one).
+    """
+    frame = _view_frame(spark_session(), view)
+    plan = frame._jdf.queryExecution().analyzed()
+    hosted = {entry["name"] for entry in view["tables"]}
+
+    def expression_id(attribute: Any) -> int:
+        return int(attribute.exprId().id())
+
+    def sources(node: Any) -> dict[int, tuple[str, str]]:
+        kind = node.getClass().getSimpleName()
+        if kind == "View":
+            table = str(node.desc().identifier().table())
+            if table not in hosted:
+                return {}
+            return {expression_id(a): (table, str(a.name())) for a in _seq(node.output())}
+        children = _seq(node.children())
+        found: dict[int, tuple[str, str]] = {}
+        branches = [sources(child) for child in children]
+        for branch in branches:
+            found.update(branch)
+        if kind in ("Project", "Aggregate"):
+            listed = node.projectList() if kind == "Project" else node.aggregateExpressions()
+            for item in _seq(listed):
+                item_kind = item.getClass().getSimpleName()
+                if item_kind == "Alias" and item.child().getClass().getSimpleName() == (
+                    "AttributeReference"
+                ):
+                    origin = found.get(expression_id(item.child()))
+                    if origin is not None:
+                        found[expression_id(item)] = origin
+        elif kind == "Union":
+            outputs = [_seq(child.output()) for child in children]
+            for i, attribute in enumerate(_seq(node.output())):
+                origins = {
+                    branch.get(expression_id(output[i]))
+                    for branch, output in zip(branches, outputs, strict=True)
+                }
+                if len(origins) != 1 or None in origins:
+                    found.pop(expression_id(attribute), None)
+        return found
+
+    found = sources(plan)
+    lineage = {}
+    for attribute in _seq(plan.output()):
+        origin = found.get(expression_id(attribute))
+        if origin is not None:
+            lineage[str(attribute.name())] = origin
+    return lineage
 
 
 @dataclass(frozen=True)

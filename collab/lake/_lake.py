@@ -418,8 +418,14 @@ class Lake(RichDisplay):
         sql
             One Spark SQL query naming the lake's tables as it hosts them, for example
             ``SELECT id, age, sex, outcome FROM patients WHERE consent = true``.
-        description, private_columns, column_descriptions, bounds, categories, policy
+        description, private_columns, column_descriptions, policy
             As for :meth:`add_table`, about the view's columns.
+        bounds, categories
+            As for :meth:`add_table`. A column that passes a hosted table's column through
+            unchanged (``SELECT *``, a rename, a filter, a join) keeps the bounds and
+            categories that table publishes; give the view's own here to replace them, or
+            ``None`` for a column to publish none. A computed column (``age * 2 AS age2``)
+            publishes only what is given here.
 
         Returns
         -------
@@ -441,6 +447,7 @@ class Lake(RichDisplay):
             view = engine.define_view(sql, base, where=where)
         except CollabError as exc:
             raise CollabError(f"{exc} (this lake hosts: {hosted})") from exc
+        bounds, categories = self._kept_through(view, where, bounds, categories)
         return self._publish(
             "view",
             name,
@@ -451,6 +458,39 @@ class Lake(RichDisplay):
             bounds=bounds,
             categories=categories,
             policy=policy,
+        )
+
+    def _kept_through(
+        self,
+        view: Mapping[str, Any],
+        label: str,
+        bounds: Mapping[str, Any] | None,
+        categories: Mapping[str, Any] | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A view's bounds and categories: for each column that passes a hosted table's
+        column through unchanged, what that table publishes, unless the owner gives the view
+        its own (``None`` for a column: publish none); a computed column publishes only what
+        the owner gives."""
+        from .. import engine
+
+        given_bounds = dict(_mapping(label, "bounds", bounds))
+        given_categories = dict(_mapping(label, "categories", categories))
+        kept_bounds: dict[str, Any] = {}
+        kept_categories: dict[str, Any] = {}
+        for column, (table, origin) in engine.view_lineage(view).items():
+            source = self.schema(table)
+            if origin not in source.column_names:
+                continue
+            published = source.column(origin)
+            if published.bounds is not None:
+                kept_bounds[column] = tuple(published.bounds)
+            if published.categories is not None:
+                kept_categories[column] = list(published.categories)
+        merged_bounds = {**kept_bounds, **given_bounds}
+        merged_categories = {**kept_categories, **given_categories}
+        return (
+            {k: v for k, v in merged_bounds.items() if v is not None},
+            {k: v for k, v in merged_categories.items() if v is not None},
         )
 
     def _check_new_name(self, name: str, kind: str) -> None:
