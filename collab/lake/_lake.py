@@ -661,6 +661,11 @@ class Lake(RichDisplay):
     def set_policy(self, table: str, policy: Policy) -> None:
         """Replace a table's policy; it applies to every later approval and execution."""
         record = self._record(table)
+        if not isinstance(policy, Policy):
+            raise TypeError(
+                f"lake {self.name!r}: table {table!r}: policy must be collab.Policy(...), "
+                f"not {policy!r}"
+            )
         schema = TableSchema.from_dict(record["schema"])
         extra = dict(schema.extra, meets_min_rows=record["rows"] >= policy.min_rows)
         record["schema"] = TableSchema.from_dict({**schema.to_dict(), "extra": extra}).to_dict()
