@@ -236,15 +236,18 @@ def test_values_outside_the_published_categories_are_counted_for_the_owner_only(
         "ward": int((frame["ward"] == 4).sum()),
     }
     assert outside_sex == 9 and frame["sex"].isna().sum() == 7  # missing values are not counted
+    # the view passes 'ward' through, so it keeps the table's categories for it
     assert setup.lake.unmatched_categories("cohort") == {
-        "sex": int((consented["sex"] == "X").sum())
+        "sex": int((consented["sex"] == "X").sum()),
+        "ward": int((consented["ward"] == 4).sum()),
     }
     assert setup.lake.unmatched_categories("cohort")["sex"] == 5
+    assert setup.lake.unmatched_categories("cohort")["ward"] == 8
 
     audit = setup.lake.audit
     details = audit[audit["action"] == "categories unmatched"]["detail"].map(json.loads).tolist()
     assert {"table": "patients", "counts": {"sex": 9, "ward": 12}} in details
-    assert {"table": "cohort", "counts": {"sex": 5}} in details
+    assert {"table": "cohort", "counts": {"sex": 5, "ward": 8}} in details
 
     for table in ("patients", "cohort"):
         published = setup.fed._published(LAKE, table)
@@ -368,3 +371,91 @@ def test_a_view_may_read_another_view_through_ctes_and_subqueries(setup):
     assert record["rows"] == int((setup.consented["age"] > 60).sum()) == 63
     assert [t["name"] for t in record["view"]["tables"]] == ["patients", "cohort"]
     assert record["view"]["tables"][1] == {"name": "cohort", "sql": VIEW_SQL}
+
+
+def test_a_table_pandas_wrote_with_datetimes_is_hosted_with_its_dates(setup, tmp_path):
+    """pandas writes datetimes as nanosecond Parquet timestamps, which Spark refuses unless
+    told to read them as longs: the lake reads them and publishes them as dates."""
+    frame = setup.frame[["age", "bmi", "outcome"]].copy()
+    frame["seen"] = pd.date_range("2024-03-01 08:30:00.123456789", periods=len(frame), freq="h")
+    frame["at"] = frame["seen"].dt.tz_localize("Europe/Paris")
+    path = tmp_path / "visits.parquet"
+    frame.to_parquet(path, index=False)  # datetime64[ns]: INT64 (TIMESTAMP(NANOS, ...))
+    schema = setup.lake.add_table(
+        "visits_ns",
+        path,
+        bounds={"age": (0, 120)},
+        policy=collab.Policy(min_rows=20, auto_approve_statistics=True),
+    )
+    assert {c.name: (c.type, c.kind) for c in schema.columns}["seen"] == (
+        "timestamp_ntz",
+        "date",
+    )
+    assert schema.column("at").kind == "date" and schema.column("age").kind == "numeric"
+    record = setup.lake._state.table("visits_ns")
+    rows = engine.read(record["source"], record["format"]).select("seen", "at").toPandas()
+    # to the microsecond: wall-clock times as written, instants in the session's time zone
+    assert rows["seen"].tolist() == frame["seen"].dt.floor("us").tolist()
+    zone = engine.spark_session().conf.get("spark.sql.session.timeZone")
+    instants = frame["at"].dt.tz_convert(zone).dt.tz_localize(None).dt.floor("us")
+    assert pd.to_datetime(rows["at"]).tolist() == instants.tolist()
+    # statistics on the table's other columns run on its rows
+    described = setup.fed.describe("visits_ns", ["age", "bmi"], timeout=300)
+    assert described.loc["age", "count"] == len(frame)
+    assert described.loc["bmi", "mean"] == pytest.approx(frame["bmi"].mean())
+
+
+def test_a_view_keeps_what_the_table_publishes_for_columns_it_passes_through(setup, tmp_path):
+    frame = setup.frame.assign(ward=setup.frame["ward"].clip(upper=3))
+    path = tmp_path / "wards.parquet"
+    frame.to_parquet(path, index=False)
+    setup.lake.add_table(
+        "wards",
+        path,
+        private_columns=["id"],
+        bounds={"age": (18, 100), "bmi": (10, 60)},
+        categories={"ward": [1, 2, 3], "sex": ["F", "M"]},
+    )
+    view = setup.lake.add_view(
+        "consented_wards",
+        "SELECT *, age * 2 AS age2, ward AS unit FROM wards WHERE consent",
+        bounds={"bmi": (15, 50)},  # the view's own bounds win
+        categories={"sex": None},  # and None publishes none
+        private_columns=["id"],
+    )
+    assert view.column("ward").categories == (1, 2, 3) and view.column("ward").kind == (
+        "categorical"
+    )
+    assert view.column("unit").categories == (1, 2, 3)  # a rename passes the values through
+    assert view.column("age").bounds == (18.0, 100.0)
+    assert view.column("bmi").bounds == (15.0, 50.0)
+    assert view.column("sex").categories is None and view.column("sex").kind == "text"
+    assert view.column("age2").bounds is None and view.column("age2").kind == "numeric"
+
+    plan = collab.plans.LogisticRegression(
+        table="consented_wards",
+        features=["age", "ward"],
+        label="outcome",
+        rounds=2,
+        validation=0,
+    )
+    checked = setup.fed.check(plan)  # accepted: 'ward' is categorical on the view
+    assert checked.encoding["categories"] == {"ward": [1, 2, 3]}
+    job = setup.fed.submit(plan)
+    for request in setup.lake.requests:
+        if request.job_id == job.job_id and request.status == "pending":
+            request.approve()
+    model = job.result(progress=False, timeout=600)
+    assert list(job.history["rows"]) == [len(setup.consented)] * 2
+    assert model.feature_names_in_.tolist() == ["age", "ward"]
+
+
+def test_a_union_keeps_only_what_every_branch_passes_through(setup):
+    view = setup.lake.add_view(
+        "both",
+        "SELECT age, sex, ward FROM patients UNION ALL SELECT age + 1 AS age, sex, ward "
+        "FROM patients",
+    )
+    assert view.column("sex").categories == ("F", "M")
+    assert view.column("ward").categories == (1, 2, 3)
+    assert view.column("age").bounds is None
