@@ -503,16 +503,17 @@ class Datasite:
     def _decide(
         self, request_id: str, decision: str, what: str, apply: Callable[[Any], Any]
     ) -> None:
-        """Apply ``decision`` to a pending request. PySyft would let a decided request be
-        decided again (a denial turned into an approval): here a decision is final. The
-        same decision made twice (by two owner processes at once) is made once."""
+        """Apply ``decision`` to a pending request, or deny an approved one (its owner
+        withdraws the approval). PySyft would let a denial be turned into an approval: here
+        that decision is final. The same decision made twice (by two owner processes at
+        once) is made once."""
 
         def decide() -> Any:
             request = self._request(request_id)
             status = _status_name(request.status)
             if status == decision:
                 return None
-            if status != "pending":
+            if status != "pending" and (status, decision) != ("approved", "denied"):
                 raise AlreadyDecided(
                     f"lake {self.name!r}: request {request_id[:8]} was already {status}; a "
                     "decision is final, and nothing was changed. The scientist can submit the "

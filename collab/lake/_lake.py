@@ -67,7 +67,9 @@ class Request:
 
     ``status`` is ``pending``, ``approved``, ``denied`` (by the owner, or by the table's policy
     when the plan breaks it) or ``refused`` (by the lake: the privacy-budget ledger could not
-    pay for it). A decision is final: deciding again raises :class:`collab.AlreadyDecided`.
+    pay for it). A denial or a refusal is final, and so is an approval, except that the owner
+    may still deny an approved plan to stop it; anything else raises
+    :class:`collab.AlreadyDecided`.
     """
 
     id: str
@@ -101,7 +103,8 @@ class Request:
     def approve(self) -> None:
         """Approve the plan for its whole training run, after checking it against policy.
 
-        Raises :class:`collab.AlreadyDecided` if it was decided already, and
+        Raises :class:`collab.AlreadyDecided` if it was decided already (a denial is
+        final: the scientist can submit the plan again as a new request), and
         :class:`collab.BudgetExceeded` if the scientist's privacy budget cannot pay for it
         (the lake then refuses the request, and the scientist hears so at once).
         """
@@ -110,8 +113,9 @@ class Request:
         self.status = "approved"
 
     def deny(self, reason: str) -> None:
-        """Deny the plan; the scientist sees ``reason``. Raises
-        :class:`collab.AlreadyDecided` if it was decided already."""
+        """Deny the plan; the scientist sees ``reason``. Denying an approved plan withdraws
+        the approval: its job stops at its next round. Raises :class:`collab.AlreadyDecided`
+        if it was denied or refused already."""
         assert self._lake is not None
         self._lake._deny(
             self.id, self.job_id, reason, actor=OWNER, scientist=self.scientist, request=self
@@ -753,13 +757,17 @@ class Lake(RichDisplay):
         self, raw: CodeRequest, job_id: str, action: str, actor: str, request: Request | None
     ) -> None:
         """Raise :class:`AlreadyDecided` (and log the attempt) unless ``raw`` waits for a
-        decision. A decision on record that did not reach PySyft may only be made again."""
+        decision, or is approved and ``action`` denies it (the owner withdraws an approval;
+        the job stops at its next round). A decision on record that did not reach PySyft
+        may only be made again."""
         known = self._state.approval_for_request(raw.id)
         status = raw.status
         if known is not None and (status == "pending" or known.status == "refused"):
             status = known.status
         wanted = "approved" if action == "approve" else "denied"
         if status == "pending" or (status == wanted and raw.status == "pending"):
+            return
+        if (status, action) == ("approved", "deny"):
             return
         if request is not None:
             request.status = status
