@@ -535,7 +535,7 @@ class Datasite:
             with _quiet():
                 client = self._handle.login(email=email, password=password)
         except Exception:
-            raise login_refused(f"lake {self.name!r}") from None
+            raise login_refused(f"lake {self.name!r}", email) from None
         return ScientistSession(self.name, client, url=None)
 
     @classmethod
@@ -559,13 +559,15 @@ class Datasite:
                 self._handle.land()
 
 
-def login_refused(where: str) -> CollabError:
+def login_refused(where: str, email: str) -> CollabError:
     """The one answer to a refused login, whether the email is unknown or the password wrong:
-    the answer must not tell who has an account (the owner's audit log keeps the reason).
-    Raised ``from None``, so PySyft's own differing message is not chained to it either."""
+    it must not tell who has an account (the owner's audit log keeps the reason). It names
+    only the email given; raised ``from None``, so PySyft's own message, which differs
+    between the two, is not chained to it either."""
     return CollabError(
-        f"{where} refused the login: the email and password do not match an account there. "
-        "Check both, and ask the lake's owner to register you with lake.add_scientist(...)."
+        f"{where} refused the login of {email!r}: that email and password do not match an "
+        "account there. Check both, and ask the lake's owner to register you with "
+        "lake.add_scientist(...)."
     )
 
 
@@ -588,7 +590,7 @@ class ScientistSession:
             message = str(exc)
             if "connect" in message.lower() or "refused" in message.lower():
                 raise LakeError(url, f"is not reachable ({message}). Is the lake running?") from exc
-            raise login_refused(f"lake at {url}") from None
+            raise login_refused(f"lake at {url}", email) from None
         name = str(getattr(client, "name", None) or url).split("@")[0]
         return cls(name, client, url)
 

@@ -608,7 +608,7 @@ class Lake(RichDisplay):
     def requests(self) -> list[Request]:
         """Plans waiting for this owner's decision. Decided ones (a decision is final) are
         listed by :meth:`all_requests`."""
-        return self._pending_requests()
+        return [r for r in self._pending_requests() if r.status == "pending"]
 
     def all_requests(self, status: str | Iterable[str] | None = None) -> list[Request]:
         """Every plan submitted to this lake, or those whose status is ``status`` (one of
@@ -643,10 +643,13 @@ class Lake(RichDisplay):
                 )
             return None
         known = self._state.approval(recognised.job_id)
+        if known is not None and known.request_id != raw.id:
+            known = None  # another request's decision on the same job id (refused on approval)
         status = raw.status
         reason = known.reason if known else None
-        if status == "denied" and known is not None and known.status == "refused":
-            status = "refused"
+        if known is not None and known.status != "approved":
+            if status == "pending" or (status == "denied" and known.status == "refused"):
+                status = known.status  # decided here: refused, or denied not yet in PySyft
         return Request(
             id=raw.id,
             scientist=raw.scientist,
