@@ -2,6 +2,7 @@
 
 from . import demo, plans
 from ._errors import (
+    AlreadyDecided,
     BudgetExceeded,
     CollabError,
     LakeError,
@@ -21,6 +22,7 @@ from .secure import DP
 
 __all__ = [
     "DP",
+    "AlreadyDecided",
     "BudgetExceeded",
     "CollabError",
     "ColumnSchema",

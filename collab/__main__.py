@@ -228,10 +228,10 @@ def _lake(args: argparse.Namespace) -> int:
     if args.lake_command == "requests":
         import pandas as pd
 
-        rows = [r.summary() | {"id": r.id} for r in lake.requests]
+        rows = [r.summary() | {"id": r.id} for r in lake.all_requests()]
         print(pd.DataFrame(rows).to_string(index=False) if rows else "no requests")
         return 0
-    matches = [r for r in lake.requests if r.id.startswith(args.id)]
+    matches = [r for r in lake.all_requests() if r.id.startswith(args.id)]
     if len(matches) != 1:
         print(
             f"{len(matches)} requests match {args.id!r}; give more of the id "

@@ -806,7 +806,7 @@ def lake_info(lake: Any) -> dict[str, Any]:
                 "policy": policy.to_dict(),
             }
         )
-    requests = [r.summary() for r in lake.requests]
+    requests = [r.summary() for r in lake.all_requests()]
     return {
         "name": lake.name,
         "url": lake.url,

@@ -49,6 +49,11 @@ class RequestDenied(CollabError):
         self.reason = reason
 
 
+class AlreadyDecided(CollabError):
+    """A request's owner decided it already (approved, denied, or the lake refused it): a
+    decision is final, and the scientist may submit the plan again as a new request."""
+
+
 class SetupError(CollabError):
     """The machine lacks something collab needs (Java, a Python version, a port)."""
 

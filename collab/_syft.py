@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from ._errors import CollabError, LakeError, PrivacyError
+from ._errors import AlreadyDecided, CollabError, LakeError, PrivacyError
 
 T = TypeVar("T")
 
@@ -495,15 +495,35 @@ class Datasite:
         raise CollabError(f"lake {self.name!r} has no request {request_id!r}")
 
     def approve(self, request_id: str) -> None:
-        self._decide(request_id, "approving a request", lambda r: r.approve())
+        self._decide(request_id, "approved", "approving a request", lambda r: r.approve())
 
     def deny(self, request_id: str, reason: str) -> None:
-        self._decide(request_id, "denying a request", lambda r: r.deny(reason=reason))
+        self._decide(request_id, "denied", "denying a request", lambda r: r.deny(reason=reason))
 
-    def _decide(self, request_id: str, what: str, apply: Callable[[Any], Any]) -> None:
+    def _decide(
+        self, request_id: str, decision: str, what: str, apply: Callable[[Any], Any]
+    ) -> None:
+        """Apply ``decision`` to a pending request, or deny an approved one (its owner
+        withdraws the approval). PySyft would let a denial be turned into an approval: here
+        that decision is final. The same decision made twice (by two owner processes at
+        once) is made once."""
+
+        def decide() -> Any:
+            request = self._request(request_id)
+            status = _status_name(request.status)
+            if status == decision:
+                return None
+            if status != "pending" and (status, decision) != ("approved", "denied"):
+                raise AlreadyDecided(
+                    f"lake {self.name!r}: request {request_id[:8]} was already {status}; a "
+                    "decision is final, and nothing was changed. The scientist can submit the "
+                    "plan again as a new request."
+                )
+            return apply(request)
+
         with self._lock:
             try:
-                self._call(what, lambda: apply(self._request(request_id)))
+                self._call(what, decide)
             finally:
                 self._decided_at.pop(request_id, None)  # read the decision afresh
 
@@ -514,11 +534,8 @@ class Datasite:
         try:
             with _quiet():
                 client = self._handle.login(email=email, password=password)
-        except Exception as exc:
-            raise CollabError(
-                f"lake {self.name!r} refused the login of {email!r}: {exc}. Check the email and "
-                "password, and ask the owner to register you with lake.add_scientist(...)."
-            ) from exc
+        except Exception:
+            raise login_refused(f"lake {self.name!r}", email) from None
         return ScientistSession(self.name, client, url=None)
 
     @classmethod
@@ -542,6 +559,18 @@ class Datasite:
                 self._handle.land()
 
 
+def login_refused(where: str, email: str) -> CollabError:
+    """The one answer to a refused login, whether the email is unknown or the password wrong:
+    it must not tell who has an account (the owner's audit log keeps the reason). It names
+    only the email given; raised ``from None``, so PySyft's own message, which differs
+    between the two, is not chained to it either."""
+    return CollabError(
+        f"{where} refused the login of {email!r}: that email and password do not match an "
+        "account there. Check both, and ask the lake's owner to register you with "
+        "lake.add_scientist(...)."
+    )
+
+
 class ScientistSession:
     """A data scientist's logged-in PySyft client on one lake."""
 
@@ -561,10 +590,7 @@ class ScientistSession:
             message = str(exc)
             if "connect" in message.lower() or "refused" in message.lower():
                 raise LakeError(url, f"is not reachable ({message}). Is the lake running?") from exc
-            raise CollabError(
-                f"lake at {url} refused the login of {email!r}: {message}. Check the email and "
-                "password, and ask the owner to register you with lake.add_scientist(...)."
-            ) from exc
+            raise login_refused(f"lake at {url}", email) from None
         name = str(getattr(client, "name", None) or url).split("@")[0]
         return cls(name, client, url)
 

@@ -180,3 +180,37 @@ def test_a_served_lake_reports_the_budget_and_logs_a_refused_login(served_lake):
     # logged by the served Datasite's own process, into the lake's records
     assert {"email": SCIENTIST[0], "reason": "wrong password"} in refused_logins(served_lake)
     assert not served_lake.audit["detail"].str.contains(wrong).any()
+
+
+def refused_login(url: str, email: str, password: str) -> tuple[type, str]:
+    with pytest.raises(collab.CollabError) as refused:
+        collab.connect([url], email=email, password=password)
+    assert refused.value.__cause__ is None  # PySyft's own message is not chained to it
+    assert f"refused the login of {email!r}: " in str(refused.value)
+    return type(refused.value), str(refused.value).replace(repr(email), "<email>")
+
+
+@pytest.mark.http
+def test_a_served_lake_keeps_a_denial_final_and_a_login_does_not_tell_who_is_registered(
+    served_lake,
+):
+    fed = collab.connect([served_lake.url], email=SCIENTIST[0], password=SCIENTIST[1])
+    job = fed.submit(dp_plan(0.5))
+    request = next(r for r in served_lake.requests if r.job_id == job.job_id)
+    request.deny("not this quarter")
+    with pytest.raises(collab.AlreadyDecided, match="already denied by the owner at .* UTC"):
+        request.approve()
+    with pytest.raises(collab.AlreadyDecided, match="already denied"):
+        served_lake._datasite.approve(request.id)  # PySyft's own approval, over HTTP
+    with pytest.raises(collab.RequestDenied, match="not this quarter"):
+        job.result(progress=False, timeout=60)
+    assert fed.budget("cohort").to_dict() == {"budget-served": 1.5}  # the denial spent nothing
+
+    wrong = "not-adas-password-42"
+    wrong_password = refused_login(served_lake.url, SCIENTIST[0], wrong)
+    no_account = refused_login(served_lake.url, "mallory@evil.example", wrong)
+    assert wrong_password == no_account
+    assert wrong_password[1].startswith(f"lake at {served_lake.url} refused the login")
+    refused = refused_logins(served_lake)  # the owner still sees which it was
+    assert {"email": SCIENTIST[0], "reason": "wrong password"} in refused
+    assert {"email": "mallory@evil.example", "reason": "no such account"} in refused

@@ -62,7 +62,7 @@ def test_an_owner_who_denies_a_running_job_stops_it_at_its_next_round(iid_demo):
     while job.rounds_done < 3 and not job.done and time.monotonic() < deadline:
         time.sleep(0.01)
     lake = iid_demo.lakes[1]
-    request = next(r for r in lake.requests if r.job_id == job.job_id)
+    request = next(r for r in lake.all_requests("approved") if r.job_id == job.job_id)
     request.deny("consent withdrawn by the ethics board")
     with pytest.raises(collab.PolicyViolation, match="consent withdrawn") as stopped:
         job.result(progress=False, timeout=300)

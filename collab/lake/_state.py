@@ -355,6 +355,21 @@ class LakeState:
             return None
         return {"seq": int(row[0]), "at": float(row[1]), "actor": row[2], "hash": row[3]}
 
+    def decision_of(self, request_id: str, action: str) -> dict[str, Any] | None:
+        """The newest audit entry that made decision ``action`` (``approve``, ``deny`` or
+        ``refuse``) on request ``request_id``: its time and actor."""
+        pattern = f'%"request": {json.dumps(request_id)}%'
+        row = (
+            self._db()
+            .execute(
+                "SELECT seq, at, actor FROM audit WHERE action=? AND detail LIKE ? "
+                "ORDER BY seq DESC LIMIT 1",
+                (action, pattern),
+            )
+            .fetchone()
+        )
+        return None if row is None else {"seq": int(row[0]), "at": float(row[1]), "actor": row[2]}
+
     def audit_rows(self) -> list[tuple[int, float, str, str, str, str, str]]:
         return list(
             self._db().execute(

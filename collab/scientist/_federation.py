@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._args import names, whole
-from .._errors import CollabError, LakeError, PlanError
+from .._errors import BudgetExceeded, CollabError, LakeError, PlanError
 from .._policy import Policy
 from .._request_code import function_name, render
 from .._schema import TableSchema, presence
@@ -253,6 +253,37 @@ class Federation:
             left[lake] = np.nan if value is None else float(value)
         return pd.Series(left, name="epsilon left", dtype=float).rename_axis("lake")
 
+    def _check_budget(self, plan: Plan) -> None:
+        """Refuse a DP plan, before it is sent, where the lake's newest report of your budget
+        leaves less epsilon than it asks. A lake that has not reported (or sets no limit) is
+        not asked here: it checks its ledger itself when its owner approves."""
+        if plan.dp is None:
+            return
+        asked = float(plan.dp.epsilon)
+        for lake, session in self._sessions.items():
+            report = session.budget_report() or {}
+            figures = (report.get("tables") or {}).get(plan.table) or {}
+            if figures.get("left") is None:
+                continue
+            left = float(figures["left"])
+            if asked <= left + 1e-12:
+                continue
+            limit = figures.get("limit")
+            of = f" of the owner's {float(limit):g}" if limit is not None else ""
+            advice = (
+                f"Lower epsilon to at most {left:g}, or ask the lake's owner for more budget"
+                if left > 0
+                else "Your budget there is spent: ask the lake's owner for more (a higher "
+                "Policy(max_epsilon=...))"
+            )
+            error = BudgetExceeded(
+                f"lake {lake!r}: table {plan.table!r}: you have epsilon {left:g} left{of} "
+                f"(fed.budget({plan.table!r})) and this request asks for {asked:g}; nothing "
+                f"was sent. {advice}."
+            )
+            error.lake = lake
+            raise error
+
     def mock(self, table: str, n: int = 5, seed: int = 0) -> pd.DataFrame:
         """``n`` synthetic rows per lake, made from each lake's schema (never real rows)."""
         whole(n, "n", least=1)
@@ -312,9 +343,12 @@ class Federation:
     def submit(self, plan: Plan) -> Job:
         """Send ``plan`` to every lake as one PySyft code request each, and start the job.
 
-        Returns at once; ``job.result()`` waits for approvals and training.
+        Returns at once; ``job.result()`` waits for approvals and training. A plan with
+        differential privacy that a lake's budget report (:meth:`budget`) says your budget
+        there cannot pay for raises :class:`collab.BudgetExceeded` before anything is sent.
         """
         plan = self.check(plan)
+        self._check_budget(plan)
         job_id = uuid.uuid4().hex
         source = render(job_id, plan)
         function = function_name(job_id)

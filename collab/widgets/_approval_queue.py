@@ -80,7 +80,7 @@ class RequestCard(widgets.VBox):
         try:
             self.request.approve()
         except CollabError as exc:
-            self.message.value = message_html(f"Not approved: {exc}", "error")
+            self._not_decided(f"Not approved: {exc}")
             return
         self._decided("approved")
 
@@ -95,9 +95,19 @@ class RequestCard(widgets.VBox):
         try:
             self.request.deny(reason)
         except CollabError as exc:
-            self.message.value = message_html(f"Not denied: {exc}", "error")
+            self._not_decided(f"Not denied: {exc}")
             return
         self._decided("denied")
+
+    def _not_decided(self, message: str) -> None:
+        """An attempt that failed; if the request is decided after all (the lake refused it,
+        or it was decided elsewhere), its buttons go, as that decision is final."""
+        if self.request.status != "pending":
+            self.approve_button.disabled = self.deny_button.disabled = True
+            self.reason.disabled = True
+            self.summary.value = report_html(self.report())
+            self._on_decided()
+        self.message.value = message_html(message, "error")
 
     def _decided(self, what: str) -> None:
         self.approve_button.disabled = self.deny_button.disabled = self.reason.disabled = True
@@ -142,7 +152,7 @@ class ApprovalQueue(View):
 
     def refresh(self) -> None:
         """Read the lake's requests again and redraw the cards."""
-        requests = self.lake.requests
+        requests = self.lake.all_requests()
         self._seen = tuple((r.id, r.status) for r in requests)
         self.cards = [RequestCard(self.lake, r, self._update_header) for r in requests]
         self.list.children = self.cards
@@ -160,7 +170,7 @@ class ApprovalQueue(View):
     def _poll(self) -> bool:
         if self.lake._stop.is_set():
             return False
-        seen = tuple((r.id, r.status) for r in self.lake.requests)
+        seen = tuple((r.id, r.status) for r in self.lake.all_requests())
         if seen != self._seen:
             self.refresh()
         return True

@@ -71,6 +71,7 @@ def test_a_lake_keeps_its_records_in_postgresql_across_a_restart(
         assert reopened._state.approval(job.job_id).status == "approved"
         fed = collab.connect([reopened.url], email=scientist[0], password=scientist[1])
         assert fed.tables == {"pg-lake": ["patients"]}
-        assert [r.status for r in reopened.requests] == ["approved"]
+        assert [r.status for r in reopened.all_requests()] == ["approved"]
+        assert reopened.requests == []  # only pending ones
     finally:
         reopened.stop()

@@ -25,7 +25,7 @@ def visit_plan(**settings: object) -> collab.plans.LogisticRegression:
 
 
 def pending_for(lake: collab.Lake, job: collab.Job) -> collab.Request:
-    return next(r for r in lake.requests if r.job_id == job.job_id)
+    return next(r for r in lake.all_requests() if r.job_id == job.job_id)
 
 
 # schema browser -------------------------------------------------------------------------------
