@@ -39,6 +39,8 @@ def _stable(H: np.ndarray, noise: float) -> np.ndarray:
 class LinearModel(Regressor):
     """A trained linear model: ``coef_`` and ``intercept_`` act on the original features."""
 
+    view: ClassVar[str] = "coefficients"
+
     coef_: np.ndarray
     intercept_: float
     alpha: float = 0.0

@@ -26,6 +26,8 @@ class LogisticModel(Classifier):
     can be used, and exported with :meth:`to_sklearn`, without the federation's statistics.
     """
 
+    view: ClassVar[str] = "coefficients"
+
     coef_: np.ndarray
     intercept_: float
 

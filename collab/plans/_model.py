@@ -32,6 +32,9 @@ class Model(RichDisplay, ABC):
 
     # the family's name in saved models: the registered family's, set by register_family
     family: ClassVar[str] = ""
+    # what the model is, for a view that draws it (JupyterLab's picks its drawing by it):
+    # "coefficients" (one per feature, ``coef_``), "trees", or "report" (its table only)
+    view: ClassVar[str] = "report"
     task: ClassVar[str] = "classification"
 
     features: tuple[str, ...]
@@ -161,6 +164,7 @@ class Model(RichDisplay, ABC):
         """Everything a display or a saved copy needs, as plain data."""
         return {
             "model": self.family,
+            "view": self.view,
             "task": self.task,
             "features": list(self.features),
             "input_columns": list(self.feature_names_in_),

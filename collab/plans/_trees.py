@@ -200,6 +200,8 @@ class TreeEnsemble(Model):
     ``depth``.
     """
 
+    view: ClassVar[str] = "trees"
+
     trees_: tuple[dict[str, list[Any]], ...]
     baseline_: float
     bin_edges_: tuple[tuple[float, ...], ...]
