@@ -48,7 +48,13 @@ class SVMModel(Classifier):
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
 class LinearSVM(ClassLabels, ClassifierRoundPlan):
-    """A binary linear SVM: hinge loss on labels 0/1 read as -1/+1 (its loss)."""
+    """A binary linear SVM: hinge loss on labels 0/1 read as -1/+1 (its loss).
+
+    Parameters
+    ----------
+    classes
+        The label's two values, the second positive; ``None`` takes 0 and 1.
+    """
 
     model: ClassVar[str] = "test_linear_svm"
     model_class: ClassVar[type[Model]] = SVMModel
