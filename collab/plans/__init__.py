@@ -1,8 +1,13 @@
 """Declarative training plans: what to train, on which columns, and how.
 
-Each model family is one class; :func:`register_family` adds a family of one's own.
+Each model family is one class: a :class:`Plan` that writes what :class:`LakeStep` (what a
+lake runs) and :class:`Strategy` (what the coordinator runs) require, and names the
+:class:`Model` it trains (``model_class``). :func:`register_family` adds a family of one's
+own, refusing one that leaves a required member out.
 """
 
+from ._classes import ClassLabels
+from ._contract import LakeStep, Strategy
 from ._evaluation import Evaluation
 from ._linear import LinearModel, LinearRegression
 from ._logistic import LogisticModel, LogisticRegression
@@ -19,10 +24,12 @@ from ._update import Update
 __all__ = [
     "BoostedTreesClassifier",
     "BoostedTreesRegressor",
+    "ClassLabels",
     "Classifier",
     "ClassifierRoundPlan",
     "Evaluation",
     "GradientBoostedTrees",
+    "LakeStep",
     "LinearModel",
     "LinearRegression",
     "LogisticModel",
@@ -39,6 +46,7 @@ __all__ = [
     "SoftmaxRegression",
     "Standardizer",
     "Statistics",
+    "Strategy",
     "Update",
     "families",
     "load_model",

@@ -1,9 +1,11 @@
-"""The classes of a label: from the plan, or from what the owners publish for the column."""
+"""The classes of a label: from the plan, or from what the owners publish for the column; and
+:class:`ClassLabels`, the label handling a classifier family mixes in."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -87,3 +89,65 @@ def class_index(y: np.ndarray, classes: tuple[float, ...]) -> tuple[np.ndarray, 
     pos = np.clip(np.searchsorted(sorted_values, y), 0, len(values) - 1)
     valid = sorted_values[pos] == y
     return order[pos], valid
+
+
+def one_hot(t: np.ndarray, k: int) -> np.ndarray:
+    """Class indices ``t`` as rows of ``k`` zeros with a one at the class."""
+    Y = np.zeros((len(t), k))
+    Y[np.arange(len(t)), t.astype(int)] = 1.0
+    return Y
+
+
+class ClassLabels:
+    """The label handling of a classifier with ``classes`` (a mixin for plan families)."""
+
+    label: str
+    model: ClassVar[str]
+    classes: tuple[Any, ...] | None
+
+    @property
+    def class_values(self) -> tuple[float, ...]:
+        """The classes as the lakes code the label: their values when they are numbers,
+        else their positions (the lake reads a text label as its class's index)."""
+        classes = self.classes or (0.0, 1.0)
+        if numeric_classes(classes):
+            return tuple(float(c) for c in classes)
+        return tuple(float(i) for i in range(len(classes)))
+
+    @property
+    def model_classes(self) -> np.ndarray:
+        """The classes a trained model predicts (texts, or numbers)."""
+        classes = self.classes or (0, 1)
+        return np.asarray(classes if not numeric_classes(classes) else self.class_values)
+
+    @property
+    def encodings(self) -> dict[str, tuple[Any, ...]]:
+        coded = super().encodings  # type: ignore[misc]
+        if self.classes is not None and not numeric_classes(self.classes):
+            coded[self.label] = tuple(self.classes)
+        return coded  # type: ignore[no-any-return]
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
+        if self.classes is not None:
+            return self
+        published = published_classes(self.label, schemas)
+        if published is None and all(
+            s.column(self.label).kind in ("binary", "boolean") for s in schemas.values()
+        ):
+            published = (0, 1)
+        return self if published is None else replace(self, classes=published)  # type: ignore[type-var]
+
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        check_label_column(column, self.label, self.classes, where, self.model)
+
+    def invalid_labels(self, y: np.ndarray) -> int:
+        return int(np.count_nonzero(~self._valid_mask(y)))
+
+    def _valid_mask(self, y: np.ndarray) -> np.ndarray:
+        return class_index(y, self.class_values)[1]
+
+    def prepare_labels(self, y: np.ndarray, request: Mapping[str, Any]) -> np.ndarray:
+        return class_index(y, self.class_values)[0].astype(np.float64)
+
+    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.class_values, dtype=np.float64), size=n)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._errors import PlanError, PolicyViolation
 from .._schema import ColumnSchema
-from ._model import Regressor, coefficient_table
+from ._model import Model, Regressor, coefficient_table
 from ._plan import register_family
 from ._rounds import RoundPlan
 from ._stats import Standardizer
@@ -33,6 +33,53 @@ def _stable(H: np.ndarray, noise: float) -> np.ndarray:
     values, vectors = np.linalg.eigh((H + H.T) / 2)
     floor = noise * np.sqrt(H.shape[0])
     return (vectors * np.maximum(values, floor)) @ vectors.T
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LinearModel(Regressor):
+    """A trained linear model: ``coef_`` and ``intercept_`` act on the original features."""
+
+    view: ClassVar[str] = "coefficients"
+
+    coef_: np.ndarray
+    intercept_: float
+    alpha: float = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
+        object.__setattr__(self, "intercept_", float(self.intercept_))
+
+    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self._matrix(X) @ self.coef_ + self.intercept_
+
+    def to_sklearn(self) -> Any:
+        """An equivalent fitted ``LinearRegression`` (or ``Ridge`` when ``alpha > 0``)."""
+        from sklearn.linear_model import LinearRegression as SkLinearRegression
+        from sklearn.linear_model import Ridge
+
+        sk = Ridge(alpha=self.alpha) if self.alpha > 0 else SkLinearRegression()
+        sk.coef_ = self.coef_.copy()
+        sk.intercept_ = self.intercept_
+        return self._named(sk)
+
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        d = len(self.features)
+        return {
+            **super()._learned_shapes(),
+            "coef_": (self.coef_, (d,)),
+            "intercept_": (self.intercept_, ()),
+        }
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "coef": [float(c) for c in self.coef_],
+            "intercept": float(self.intercept_),
+            "alpha": self.alpha,
+        }
+
+    def report_table(self) -> dict[str, Any]:
+        return coefficient_table(self.features, self.coef_, self.intercept_)
 
 
 @register_family
@@ -62,6 +109,7 @@ class LinearRegression(RoundPlan):
     """
 
     model: ClassVar[str] = "linear_regression"
+    model_class: ClassVar[type[Model]] = LinearModel
     task: ClassVar[str] = "regression"  # type: ignore[misc]
     metric_sums: ClassVar[tuple[str, ...]] = ("sse", "label_sum", "label_sq_sum")
     history_metrics: ClassVar[tuple[str, ...]] = ("loss", "rmse", "r2")
@@ -295,48 +343,3 @@ class LinearRegression(RoundPlan):
         )
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
-class LinearModel(Regressor):
-    """A trained linear model: ``coef_`` and ``intercept_`` act on the original features."""
-
-    family: ClassVar[str] = "linear_regression"
-
-    coef_: np.ndarray
-    intercept_: float
-    alpha: float = 0.0
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
-        object.__setattr__(self, "intercept_", float(self.intercept_))
-
-    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self._matrix(X) @ self.coef_ + self.intercept_
-
-    def to_sklearn(self) -> Any:
-        """An equivalent fitted ``LinearRegression`` (or ``Ridge`` when ``alpha > 0``)."""
-        from sklearn.linear_model import LinearRegression as SkLinearRegression
-        from sklearn.linear_model import Ridge
-
-        sk = Ridge(alpha=self.alpha) if self.alpha > 0 else SkLinearRegression()
-        sk.coef_ = self.coef_.copy()
-        sk.intercept_ = self.intercept_
-        return self._named(sk)
-
-    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
-        d = len(self.features)
-        return {
-            **super()._learned_shapes(),
-            "coef_": (self.coef_, (d,)),
-            "intercept_": (self.intercept_, ()),
-        }
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "coef": [float(c) for c in self.coef_],
-            "intercept": float(self.intercept_),
-            "alpha": self.alpha,
-        }
-
-    def report_table(self) -> dict[str, Any]:
-        return coefficient_table(self.features, self.coef_, self.intercept_)

@@ -11,12 +11,92 @@ import pandas as pd
 
 from .._errors import PlanError
 from .._schema import ColumnSchema, TableSchema
-from ._classes import check_classes, published_classes
-from ._model import Classifier, coefficient_table
+from ._classes import ClassLabels, check_classes, published_classes
+from ._model import Classifier, Model, coefficient_table
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, sigmoid
-from ._softmax import ClassLabels
 from ._stats import Standardizer
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LogisticModel(Classifier):
+    """A trained binary logistic model.
+
+    ``coef_`` and ``intercept_`` act on the original (unstandardised) features, so the model
+    can be used, and exported with :meth:`to_sklearn`, without the federation's statistics.
+    """
+
+    view: ClassVar[str] = "coefficients"
+
+    coef_: np.ndarray
+    intercept_: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
+        object.__setattr__(self, "intercept_", float(self.intercept_))
+
+    @classmethod
+    def from_standardised(
+        cls,
+        weights: np.ndarray,
+        mean: np.ndarray,
+        std: np.ndarray,
+        *,
+        features: Any,
+        label: str,
+        **kwargs: Any,
+    ) -> LogisticModel:
+        d = len(features)
+        coef = weights[:d] / std
+        intercept = float(weights[d] - np.sum(coef * mean))
+        return cls(
+            features=tuple(features),
+            label=label,
+            coef_=coef,
+            intercept_=intercept,
+            feature_means_=np.asarray(mean, dtype=float),
+            **kwargs,
+        )
+
+    def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self._matrix(X) @ self.coef_ + self.intercept_
+
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Probabilities of class 0 and class 1, one row per input row."""
+        p = sigmoid(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def to_sklearn(self) -> Any:
+        """An equivalent fitted ``sklearn.linear_model.LogisticRegression``."""
+        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+
+        sk = SkLogisticRegression()
+        sk.coef_ = self.coef_.reshape(1, -1).copy()
+        sk.intercept_ = np.array([self.intercept_])
+        sk.classes_ = self.classes_
+        return self._named(sk)
+
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        d = len(self.features)
+        return {
+            **super()._learned_shapes(),
+            "coef_": (self.coef_, (d,)),
+            "intercept_": (self.intercept_, ()),
+        }
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "classes": self.classes_.tolist(),
+            "coef": [float(c) for c in self.coef_],
+            "intercept": float(self.intercept_),
+        }
+
+    def report_table(self) -> dict[str, Any]:
+        return coefficient_table(self.features, self.coef_, self.intercept_)
 
 
 @register_family
@@ -45,6 +125,7 @@ class LogisticRegression(ClassLabels, ClassifierRoundPlan):
     """
 
     model: ClassVar[str] = "logistic_regression"
+    model_class: ClassVar[type[Model]] = LogisticModel
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "classes")
 
     classes: tuple[Any, ...] | None = None
@@ -125,82 +206,3 @@ class LogisticRegression(ClassLabels, ClassifierRoundPlan):
         )
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
-class LogisticModel(Classifier):
-    """A trained binary logistic model.
-
-    ``coef_`` and ``intercept_`` act on the original (unstandardised) features, so the model
-    can be used, and exported with :meth:`to_sklearn`, without the federation's statistics.
-    """
-
-    family: ClassVar[str] = "logistic_regression"
-
-    coef_: np.ndarray
-    intercept_: float
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
-        object.__setattr__(self, "intercept_", float(self.intercept_))
-
-    @classmethod
-    def from_standardised(
-        cls,
-        weights: np.ndarray,
-        mean: np.ndarray,
-        std: np.ndarray,
-        *,
-        features: Any,
-        label: str,
-        **kwargs: Any,
-    ) -> LogisticModel:
-        d = len(features)
-        coef = weights[:d] / std
-        intercept = float(weights[d] - np.sum(coef * mean))
-        return cls(
-            features=tuple(features),
-            label=label,
-            coef_=coef,
-            intercept_=intercept,
-            feature_means_=np.asarray(mean, dtype=float),
-            **kwargs,
-        )
-
-    def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self._matrix(X) @ self.coef_ + self.intercept_
-
-    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Probabilities of class 0 and class 1, one row per input row."""
-        p = sigmoid(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
-
-    def to_sklearn(self) -> Any:
-        """An equivalent fitted ``sklearn.linear_model.LogisticRegression``."""
-        from sklearn.linear_model import LogisticRegression as SkLogisticRegression
-
-        sk = SkLogisticRegression()
-        sk.coef_ = self.coef_.reshape(1, -1).copy()
-        sk.intercept_ = np.array([self.intercept_])
-        sk.classes_ = self.classes_
-        return self._named(sk)
-
-    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
-        d = len(self.features)
-        return {
-            **super()._learned_shapes(),
-            "coef_": (self.coef_, (d,)),
-            "intercept_": (self.intercept_, ()),
-        }
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "classes": self.classes_.tolist(),
-            "coef": [float(c) for c in self.coef_],
-            "intercept": float(self.intercept_),
-        }
-
-    def report_table(self) -> dict[str, Any]:
-        return coefficient_table(self.features, self.coef_, self.intercept_)

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from .._errors import PlanError
-from ._model import Classifier
+from ._classes import ClassLabels, check_classes, one_hot
+from ._model import Classifier, Model
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, sigmoid, softmax
-from ._softmax import ClassLabels, one_hot
 from ._stats import Standardizer
 
 ACTIVATIONS = ("relu", "tanh")
@@ -55,6 +55,77 @@ def forward(
     return acts, acts[-1] @ W + b
 
 
+@dataclass(frozen=True, eq=False, kw_only=True)
+class MLPModel(Classifier):
+    """A trained perceptron: ``coefs_`` and ``intercepts_`` per layer (as scikit-learn's),
+    the first layer acting on the original features."""
+
+    coefs_: tuple[np.ndarray, ...]
+    intercepts_: tuple[np.ndarray, ...]
+    activation: str = "relu"
+
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Probabilities of each of ``classes_``, one row per input row."""
+        layers = list(zip(self.coefs_, self.intercepts_, strict=True))
+        _, out = forward(self._matrix(X), layers, self.activation)
+        if len(self.classes_) == 2:
+            p = sigmoid(out[:, 0])
+            return np.column_stack([1.0 - p, p])
+        return softmax(out)
+
+    def to_sklearn(self) -> Any:
+        """An equivalent fitted ``sklearn.neural_network.MLPClassifier``."""
+        from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+        from sklearn.preprocessing import LabelBinarizer
+
+        hidden = tuple(W.shape[1] for W in self.coefs_[:-1])
+        sk = SkMLPClassifier(hidden_layer_sizes=hidden, activation=self.activation)
+        sk.coefs_ = [W.copy() for W in self.coefs_]
+        sk.intercepts_ = [b.copy() for b in self.intercepts_]
+        sk.n_layers_ = len(self.coefs_) + 1
+        sk.n_outputs_ = self.coefs_[-1].shape[1]
+        sk.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
+        sk.classes_ = self.classes_
+        sk._label_binarizer = LabelBinarizer().fit(self.classes_)
+        sk.n_iter_ = self.rounds
+        return self._named(sk)
+
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        shapes = super()._learned_shapes()
+        width = len(self.features)
+        last = len(self.coefs_) - 1
+        outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
+        if len(self.intercepts_) != len(self.coefs_):
+            shapes["intercepts_"] = (np.empty(len(self.intercepts_)), (len(self.coefs_),))
+            return shapes
+        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
+            units = outputs if i == last else (np.shape(W)[1] if np.ndim(W) == 2 else -1)
+            shapes[f"coefs_[{i}]"] = (W, (width, units))
+            shapes[f"intercepts_[{i}]"] = (b, (units,))
+            width = units
+        return shapes
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "classes": self.classes_.tolist(),
+            "activation": self.activation,
+            "coefs": [W.tolist() for W in self.coefs_],
+            "intercepts": [b.tolist() for b in self.intercepts_],
+        }
+
+    def report_table(self) -> dict[str, Any]:
+        rows = [
+            [f"layer {i + 1}", f"{W.shape[0]} → {W.shape[1]}", int(W.size + b.size)]
+            for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True))
+        ]
+        return {
+            "title": "Layers",
+            "header": ["layer", "shape", "parameters"],
+            "rows": rows,
+            "note": f"{self.activation} hidden units; the first layer takes the original features",
+        }
+
+
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
 class MLPClassifier(ClassLabels, ClassifierRoundPlan):
@@ -85,6 +156,7 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     """
 
     model: ClassVar[str] = "mlp_classifier"
+    model_class: ClassVar[type[Model]] = MLPModel
 
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"activation": ACTIVATIONS}
 
@@ -99,8 +171,6 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     batch_size: int | None = 64
 
     def _validate(self) -> None:
-        from ._classes import check_classes
-
         object.__setattr__(self, "classes", check_classes(self.classes))
         if isinstance(self.hidden, int):
             object.__setattr__(self, "hidden", (self.hidden,))
@@ -225,74 +295,3 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
         )
 
 
-@dataclass(frozen=True, eq=False, kw_only=True)
-class MLPModel(Classifier):
-    """A trained perceptron: ``coefs_`` and ``intercepts_`` per layer (as scikit-learn's),
-    the first layer acting on the original features."""
-
-    family: ClassVar[str] = "mlp_classifier"
-
-    coefs_: tuple[np.ndarray, ...]
-    intercepts_: tuple[np.ndarray, ...]
-    activation: str = "relu"
-
-    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Probabilities of each of ``classes_``, one row per input row."""
-        layers = list(zip(self.coefs_, self.intercepts_, strict=True))
-        _, out = forward(self._matrix(X), layers, self.activation)
-        if len(self.classes_) == 2:
-            p = sigmoid(out[:, 0])
-            return np.column_stack([1.0 - p, p])
-        return softmax(out)
-
-    def to_sklearn(self) -> Any:
-        """An equivalent fitted ``sklearn.neural_network.MLPClassifier``."""
-        from sklearn.neural_network import MLPClassifier as SkMLPClassifier
-        from sklearn.preprocessing import LabelBinarizer
-
-        hidden = tuple(W.shape[1] for W in self.coefs_[:-1])
-        sk = SkMLPClassifier(hidden_layer_sizes=hidden, activation=self.activation)
-        sk.coefs_ = [W.copy() for W in self.coefs_]
-        sk.intercepts_ = [b.copy() for b in self.intercepts_]
-        sk.n_layers_ = len(self.coefs_) + 1
-        sk.n_outputs_ = self.coefs_[-1].shape[1]
-        sk.out_activation_ = "logistic" if len(self.classes_) == 2 else "softmax"
-        sk.classes_ = self.classes_
-        sk._label_binarizer = LabelBinarizer().fit(self.classes_)
-        sk.n_iter_ = self.rounds
-        return self._named(sk)
-
-    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
-        shapes = super()._learned_shapes()
-        width = len(self.features)
-        last = len(self.coefs_) - 1
-        outputs = 1 if len(self.classes_) == 2 else len(self.classes_)
-        if len(self.intercepts_) != len(self.coefs_):
-            shapes["intercepts_"] = (np.empty(len(self.intercepts_)), (len(self.coefs_),))
-            return shapes
-        for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True)):
-            units = outputs if i == last else (np.shape(W)[1] if np.ndim(W) == 2 else -1)
-            shapes[f"coefs_[{i}]"] = (W, (width, units))
-            shapes[f"intercepts_[{i}]"] = (b, (units,))
-            width = units
-        return shapes
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "classes": self.classes_.tolist(),
-            "activation": self.activation,
-            "coefs": [W.tolist() for W in self.coefs_],
-            "intercepts": [b.tolist() for b in self.intercepts_],
-        }
-
-    def report_table(self) -> dict[str, Any]:
-        rows = [
-            [f"layer {i + 1}", f"{W.shape[0]} → {W.shape[1]}", int(W.size + b.size)]
-            for i, (W, b) in enumerate(zip(self.coefs_, self.intercepts_, strict=True))
-        ]
-        return {
-            "title": "Layers",
-            "header": ["layer", "shape", "parameters"],
-            "rows": rows,
-            "note": f"{self.activation} hidden units; the first layer takes the original features",
-        }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import typing
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -18,19 +19,25 @@ from .._errors import PlanError
 from .._version import __version__
 from ..features import Design
 from ..features._design import numeric_rows, numeric_values
-from ._plan import Plan
+from ._plan import Plan, model_classes
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Model(RichDisplay):
+class Model(RichDisplay, ABC):
     """Base of the models plans build, with a scikit-learn-like surface.
 
     Inputs are the plan's features on their original scale; a missing value counts as the
     federated mean ``feature_means_``. Subclasses add their learned attributes (trailing
-    underscore), ``predict`` and ``to_sklearn``.
+    underscore) and ``predict`` (a :class:`Classifier`: ``predict_proba``); ``to_sklearn``,
+    the learned values' plain form (``_params``) and their report (``report_table``) are
+    optional.
     """
 
+    # the family's name in saved models: the registered family's, set by register_family
     family: ClassVar[str] = ""
+    # what the model is, for a view that draws it (JupyterLab's picks its drawing by it):
+    # "coefficients" (one per feature, ``coef_``), "trees", or "report" (its table only)
+    view: ClassVar[str] = "report"
     task: ClassVar[str] = "classification"
 
     features: tuple[str, ...]
@@ -51,11 +58,6 @@ class Model(RichDisplay):
     # when the inputs are the features as they are
     inputs: dict[str, Any] | None = field(default=None, repr=False)
     collab_version: str = field(default=__version__, repr=False)
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.__dict__.get("family"):
-            _MODELS[cls.family] = cls
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "features", tuple(self.features))
@@ -117,11 +119,13 @@ class Model(RichDisplay):
             raw = numeric_rows(X, columns)
         return raw if design is None else design.expand(raw, fills)
 
-    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """The prediction for each row of ``X``."""
 
-    def to_sklearn(self) -> Any:  # pragma: no cover
-        raise NotImplementedError
+    def to_sklearn(self) -> Any:
+        """An equivalent fitted scikit-learn estimator (where the family has one)."""
+        raise PlanError(f"a {self.family} model has no scikit-learn equivalent")
 
     def _named(self, estimator: Any) -> Any:
         """``estimator`` with the input names scikit-learn records when it is fitted on a
@@ -138,9 +142,21 @@ class Model(RichDisplay):
         columns = design.to_sklearn(self.inputs.get("fills") or {}, self.feature_means_)
         return Pipeline([("inputs", columns), ("model", estimator)])
 
+    def _learned(self) -> dict[str, Any]:
+        """The learned attributes a subclass adds (trailing underscore), by name."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name.endswith("_") and f.name != "feature_means_"
+        }
+
     def _params(self) -> dict[str, Any]:
-        """The learned values as plain data (lists and numbers)."""
-        raise NotImplementedError
+        """The learned values as plain data (lists and numbers), named without their
+        trailing underscore."""
+        return {
+            name.rstrip("_"): np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
+            for name, value in self._learned().items()
+        }
 
     def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
         """Per learned value (by field name, ``coefs_[0]`` for a list's item): the value and
@@ -164,13 +180,21 @@ class Model(RichDisplay):
 
     def report_table(self) -> dict[str, Any]:
         """A table of what was learned, for displays: ``title``, ``header``, ``rows``,
-        ``note``."""
-        raise NotImplementedError
+        ``note``; by default the coefficients (``coef_``, ``intercept_``) per feature, or
+        each learned value's size."""
+        learned = self._learned()
+        if "coef_" in learned and "intercept_" in learned:
+            coef, intercept = learned["coef_"], learned["intercept_"]
+            classes = getattr(self, "classes_", None)
+            return coefficient_table(self.features, coef, intercept, classes)
+        rows = [[name, int(np.size(value))] for name, value in learned.items()]
+        return {"title": "Learned values", "header": ["value", "size"], "rows": rows, "note": ""}
 
     def to_dict(self) -> dict[str, Any]:
         """Everything a display or a saved copy needs, as plain data."""
         return {
             "model": self.family,
+            "view": self.view,
             "task": self.task,
             "features": list(self.features),
             "input_columns": list(self.feature_names_in_),
@@ -273,8 +297,9 @@ class Classifier(Model):
             return self.classes_.astype(np.float64)
         return np.arange(len(self.classes_), dtype=np.float64)
 
-    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """The probability of each of ``classes_``, one row per input row."""
 
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -340,7 +365,6 @@ class ModelCard(RichDisplay):
 
 
 SAVED_MODEL_FORMAT = "collab.model"
-_MODELS: dict[str, type[Model]] = {}
 
 
 def _plain(value: Any) -> Any:
@@ -401,11 +425,12 @@ def model_from_document(document: Any, source: str = "the document") -> Model:
             f"by collab {document.get('collab_version')}; this collab reads version 1"
         )
     family = document.get("family")
-    cls = _MODELS.get(family)  # type: ignore[arg-type]
+    installed = model_classes()
+    cls = installed.get(family)  # type: ignore[arg-type]
     if cls is None:
         raise PlanError(
             f"{source} holds a {family!r} model, a family not installed here "
-            f"(installed: {', '.join(sorted(_MODELS))}); import the module that registers it"
+            f"(installed: {', '.join(sorted(installed))}); import the module that registers it"
         )
     saved = document.get("fields", {})
     known = {f.name for f in fields(cls)}

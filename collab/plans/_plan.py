@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
@@ -26,6 +26,7 @@ from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
 from ..features import Design, Transform
+from ._contract import LakeStep, Strategy
 from ._stats import Preprocessing, Standardizer
 from ._update import Update
 
@@ -57,7 +58,7 @@ def _dp_from_spec(data: Mapping[str, Any] | None) -> Any:
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Plan(RichDisplay):
+class Plan(LakeStep, Strategy, RichDisplay):
     """Base of every plan: a model family, a table, its columns, and how to train.
 
     Parameters
@@ -86,7 +87,9 @@ class Plan(RichDisplay):
     """
 
     # --- what a family declares -----------------------------------------------------------
-    model: ClassVar[str]  # the family's name in specs, policies and audit logs
+    model: ClassVar[str]  # the family's name in specs, policies, audit logs and saved models
+    # the class of the model it trains (its saved models carry the family's name)
+    model_class: ClassVar[type[Model] | None] = None
     task: ClassVar[Task] = "classification"
     metric_sums: ClassVar[tuple[str, ...]] = ()  # per-row sums a round reports
     history_metrics: ClassVar[tuple[str, ...]] = ("loss",)  # what job.history shows per round
@@ -473,9 +476,6 @@ class Plan(RichDisplay):
                 "(clip(..., lower=0)) or drop the transform."
             )
 
-    def check_label(self, column: ColumnSchema, where: str) -> None:
-        """Raise unless this family can learn ``column`` (a :class:`PlanError` naming it)."""
-
     def _check_privacy_settings(self, where: str, policy: Policy, schema: TableSchema) -> None:
         if self.dp is not None:
             for name in self.dp_bounded_columns:
@@ -554,91 +554,18 @@ class Plan(RichDisplay):
             return standardizer
         return replace(standardizer, fills=self.design.constant_fills())
 
-    # --- validation -----------------------------------------------------------------------
-    @property
-    def holdout(self) -> float:
-        """The share of each lake's rows held out from training for validation."""
-        return 0.0
+    # --- the job's standardisation (hooks of the two sides) ---------------------------
+    def preset_standardizer(self) -> Standardizer | None:
+        if self.scales_rows:
+            return None
+        d = len(self.features)
+        return Standardizer(mean=np.zeros(d), std=np.ones(d))
 
-    @property
-    def evaluates_rounds(self) -> bool:
-        """Whether a round's request carries a model the lakes can evaluate as they train."""
-        return False
+    def round_standardizer(self, standardizer: dict[str, Any]) -> dict[str, Any] | None:
+        return standardizer if self.dp is None and self.scales_rows else None
 
-    def evaluation_request(self, state: Mapping[str, Any]) -> dict[str, Any]:
-        """The request that carries the model of ``state`` for the final evaluation (it must
-        pass :meth:`check_request`); :meth:`build_model` builds the model from it."""
-        raise PlanError(f"{self.model} plans are not evaluated on held-out rows")
-
-    # --- the round protocol ---------------------------------------------------------------
-    @property
-    def total_rounds(self) -> int:
-        """The most round executions a lake allows for this plan (and secure-aggregation
-        slots it deals): the policy's ``max_rounds`` bounds it."""
-        raise NotImplementedError
-
-    def suppress(self, update: Update, min_rows: int) -> Update:
-        """What of a lake's exact ``update`` it may release under its policy's ``min_rows``
-        (a statistics family blanks small cells); the update itself by default."""
-        return update
-
-    def release_terms(self) -> dict[str, Any] | None:
-        """For a family that releases counts: what an exact (non-DP) release fixes for later
-        ones to the same scientist on the same table (a histogram's grid; the lakes pooled
-        are always fixed). A lake refuses a later exact release on other terms, since the
-        difference of two could isolate rows. ``None`` for a family that releases no counts."""
-        return None
-
-    def invalid_labels(self, y: np.ndarray) -> int:
-        """How many labelled rows hold a label this family cannot use (never released)."""
-        return 0
-
-    def start(self, standardizer: Standardizer) -> dict[str, Any]:
-        """The public state before the first round (JSON-able; a job resumes from it)."""
-        raise NotImplementedError
-
-    def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
-        """The public request of round ``round_`` (sent to every lake), or ``None`` when the
-        model is finished."""
-        raise NotImplementedError
-
-    def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
-        """Raise :class:`PolicyViolation` unless ``request`` is one this plan sends."""
-        raise NotImplementedError
-
-    def update_size(self, n_features: int) -> int:
-        """Length of the flat vector :meth:`local_update` returns."""
-        raise NotImplementedError
-
-    def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
-        """One lake's step on a block of labelled rows (``Z`` standardised)."""
-        raise NotImplementedError
-
-    def dp_update(
-        self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
-    ) -> Update:
-        """The step with each row's contribution bounded by :meth:`dp_row_bound` in L2 norm
-        (``Z`` scaled by the published bounds and clipped to [-1, 1])."""
-        raise PlanError(f"{self.model} plans do not support differential privacy")
-
-    def dp_row_bound(self, clip_norm: float) -> float:
-        """L2 bound of one row's contribution to :meth:`dp_update`'s flat vector."""
-        raise PlanError(f"{self.model} plans do not support differential privacy")
-
-    def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
-        """The next public state from the round's aggregated update (the coordinator's step)."""
-        raise NotImplementedError
-
-    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
-        """The history's values for one round (named by ``history_metrics``)."""
-        raise NotImplementedError
-
-    def build_model(
-        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
-    ) -> Model:
-        """The trained model from the final public state (its inputs named
-        :attr:`input_names`)."""
-        raise NotImplementedError
+    def row_scaling(self, standardizer: Callable[[], Standardizer]) -> Any:
+        return self.preprocessing(standardizer()) if self.scales_rows else None
 
     def model_from(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
@@ -662,10 +589,6 @@ class Plan(RichDisplay):
             return standardizer
         return Preprocessing(self.design, standardizer)
 
-    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Labels for a lake's synthetic rows that this plan accepts (``simulate``)."""
-        return rng.standard_normal(n)
-
     # --- display --------------------------------------------------------------------------
     @classmethod
     def settings(cls) -> list[dict[str, Any]]:
@@ -683,15 +606,69 @@ class Plan(RichDisplay):
 
 
 PLAN_FAMILIES: dict[str, type[Plan]] = {}
+MODEL_TASKS = ("classification", "regression")
 
 
 def register_family(cls: type[Plan]) -> type[Plan]:
-    """Make ``cls`` a plan family: plans of it can be sent to, recognised and run by lakes."""
+    """Make ``cls`` a plan family: plans of it can be sent to, recognised and run by lakes,
+    and models it trains saved and read back.
+
+    Raises
+    ------
+    PlanError
+        ``cls`` has no name (``model = '<family name>'``), leaves out a member the contract
+        requires (:class:`~collab.plans.LakeStep`, :class:`~collab.plans.Strategy` and a
+        base's own, such as :class:`~collab.plans.RoundPlan`'s ``gradient``), or trains a
+        model without naming its class (``model_class``).
+    """
     name = getattr(cls, "model", None)
     if not isinstance(name, str) or not name:
         raise PlanError(f"{cls.__name__} needs a class attribute model = '<family name>'")
+    missing = sorted(getattr(cls, "__abstractmethods__", ()))
+    if missing:
+        raise PlanError(
+            f"family {name!r} ({cls.__name__}) leaves out what every family must have: "
+            f"{', '.join(missing)}; write them (see collab.plans.LakeStep and Strategy)"
+        )
+    model_class = cls.model_class
+    if model_class is None and cls.task in MODEL_TASKS:
+        raise PlanError(
+            f"family {name!r} ({cls.__name__}) trains a model but names no model_class; set "
+            "model_class = <its collab.plans.Model subclass>"
+        )
+    if model_class is not None:
+        from ._model import Model
+
+        if not (isinstance(model_class, type) and issubclass(model_class, Model)):
+            raise PlanError(
+                f"family {name!r}: model_class must be a collab.plans.Model subclass, not "
+                f"{model_class!r}"
+            )
+        missing = sorted(getattr(model_class, "__abstractmethods__", ()))
+        if missing:
+            raise PlanError(
+                f"family {name!r}: its model {model_class.__name__} leaves out "
+                f"{', '.join(missing)}; write them"
+            )
+        if not model_class.__dict__.get("family"):  # saved models carry the family's name
+            model_class.family = name
     PLAN_FAMILIES[name] = cls
     return cls
+
+
+def model_classes() -> dict[str, type[Model]]:
+    """The model class of every saved family name: each registered family's
+    ``model_class``, and those of its variants (subclasses with their own model, such as a
+    regression of a family registered for classification)."""
+    found: dict[str, type[Model]] = {}
+    pending: list[type[Plan]] = list(PLAN_FAMILIES.values())
+    while pending:
+        plan_cls = pending.pop()
+        pending.extend(plan_cls.__subclasses__())
+        model_class = plan_cls.model_class
+        if model_class is not None and model_class.family:
+            found.setdefault(model_class.family, model_class)
+    return found
 
 
 def families() -> dict[str, type[Plan]]:
@@ -700,5 +677,5 @@ def families() -> dict[str, type[Plan]]:
     return {
         name: cls
         for name, cls in PLAN_FAMILIES.items()
-        if cls.task in ("classification", "regression")
+        if cls.task in MODEL_TASKS
     }

@@ -9,6 +9,7 @@ weights with the server optimiser once the changes are summed across lakes.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -110,24 +111,27 @@ class RoundPlan(Plan):
                 "privacy accounting covers): set local_epochs=1 and batch_size=None"
             )
 
-    # --- what a family implements ---------------------------------------------------------
+    # --- what a family implements (required) ----------------------------------------------
+    @abstractmethod
     def n_weights(self, n_features: int) -> int:
-        raise NotImplementedError
+        """How many weights the model has for ``n_features`` inputs."""
 
-    def initial_weights(self, n_features: int) -> np.ndarray:
-        return np.zeros(self.n_weights(n_features))
-
+    @abstractmethod
     def penalised(self, n_features: int) -> np.ndarray:
         """1.0 where ``l2`` applies (weights), 0.0 where it does not (intercepts)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def gradient(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         """The mean gradient of the loss over the rows (without the L2 term)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def metric_totals(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         """Sums named by ``metric_sums`` for the model ``w`` on these rows."""
-        raise NotImplementedError
+
+    # --- what a family may implement (optional) --------------------------------------------
+    def initial_weights(self, n_features: int) -> np.ndarray:
+        """The weights before the first round (zeros by default)."""
+        return np.zeros(self.n_weights(n_features))
 
     def row_gradients(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         """One gradient per row, shape ``(rows, n_weights)`` (for DP clipping)."""
@@ -157,6 +161,13 @@ class RoundPlan(Plan):
     @property
     def evaluates_rounds(self) -> bool:
         return self.holdout > 0
+
+    def evaluates_round(self, round_: int) -> bool:
+        return self.evaluates_rounds and (round_ - 1) % self.evaluate_every == 0
+
+    @property
+    def patience(self) -> int | None:
+        return self.early_stopping_rounds
 
     def evaluation_request(self, state: Mapping[str, Any]) -> dict[str, Any]:
         return {

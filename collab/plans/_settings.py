@@ -77,7 +77,9 @@ def describe_settings(cls: type) -> list[dict[str, Any]]:
     """One entry per setting a family adds to the common ones: ``name``, ``kind`` (``int``,
     ``float``, ``bool``, ``text``, ``ints``, ``numbers``), ``default``, ``optional`` (whether
     ``None`` is allowed), ``choices`` (for text settings with fixed values) and ``help``."""
-    hints = typing.get_type_hints(cls)
+    from ._model import Model
+
+    hints = typing.get_type_hints(cls, localns={"Model": Model})
     docs = _doc_entries(cls)
     out = []
     for f in fields(cls):

@@ -145,8 +145,8 @@ class PartyHandler:
                 plan.check_request(message.request, plan.n_inputs)
             except PolicyViolation as exc:
                 raise PolicyViolation(f"job {self.job_id[:8]}: {exc}") from exc
-            if plan.dp is None and plan.scales_rows:
-                self._standardizer(message)
+            if plan.dp is None:  # the standardisation it carries, refused here if unusable
+                plan.row_scaling(lambda: self._standardizer(message))
             if message.evaluate and not (plan.holdout > 0 and plan.evaluates_rounds):
                 raise PolicyViolation(
                     f"job {self.job_id[:8]}: this plan evaluates no model during its rounds"
@@ -298,7 +298,7 @@ class PartyHandler:
                 return plan.local_update(Z, y, request).flat()
             return plan.dp_update(Z, y, request, float(dp.clip_norm)).flat()
 
-        scaling = plan.preprocessing(self._standardizer(message)) if plan.scales_rows else None
+        scaling = plan.row_scaling(lambda: self._standardizer(message))
         total = rows.total(step, plan.update_size(d), scaling)
         return Update.from_flat(total, len(plan.metric_sums))
 

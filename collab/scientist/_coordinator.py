@@ -212,9 +212,9 @@ class Coordinator:
     def _prepare(self) -> Standardizer:
         """The federated standardisation: summed statistics, or the DP preset."""
         plan = self.plan
-        if not plan.scales_rows:  # the family reads rows as they are
-            d = len(plan.features)
-            return Standardizer(mean=np.zeros(d), std=np.ones(d))
+        fixed = plan.preset_standardizer()  # a family that reads rows as they are
+        if fixed is not None:
+            return fixed
         if self.preset is not None:
             return self.preset
         stats = self._aggregate(lambda names: Stats(plan.hash, 1, names), 0)
@@ -235,7 +235,7 @@ class Coordinator:
                 progress.standardizer = standardizer.to_dict()
                 progress.state = plan.start(standardizer)
             standardizer = Standardizer.from_dict(progress.standardizer)
-            shared = progress.standardizer if plan.dp is None and plan.scales_rows else None
+            shared = plan.round_standardizer(progress.standardizer)
             state = progress.state
             r = progress.rounds_done + 1
             size = plan.update_size(plan.n_inputs)
@@ -245,7 +245,7 @@ class Coordinator:
                 if self._stop():
                     raise CollabError(f"the job was cancelled after {r - 1} rounds")
                 started = time.perf_counter()
-                evaluate = plan.evaluates_rounds and (r - 1) % plan.evaluate_every == 0  # type: ignore[attr-defined]
+                evaluate = plan.evaluates_round(r)
                 total = self._aggregate(
                     lambda names, r=r, request=request, evaluate=evaluate: Round(
                         plan.hash, r, names, request, shared, evaluate
@@ -307,8 +307,8 @@ class Coordinator:
         return {k: v for k, v in scores.items() if isinstance(v, float)}
 
     def _track_best(self, state: dict[str, Any], scores: dict[str, float], r: int) -> None:
-        patience = getattr(self.plan, "early_stopping_rounds", None)
-        loss = scores.get("log_loss", scores.get("rmse"))
+        patience = self.plan.patience
+        loss = self.plan.validation_loss(scores)
         progress = self.progress
         if loss is None or not np.isfinite(loss):
             return

@@ -146,6 +146,8 @@ export interface IModelPayload {
   rounds: number;
   lakes: string[];
   plan_hash?: string;
+  /** What the model is, for its view: `"coefficients"`, `"trees"`, `"report"`. */
+  view?: string;
   coef?: number[] | number[][];
   intercept?: number | number[];
   classes?: Array<number | string>;

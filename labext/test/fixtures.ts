@@ -373,6 +373,7 @@ export const mlpModel: IModelPayload = {
 
 export const treesModel: IModelPayload = {
   model: 'gradient_boosted_trees',
+  view: 'trees',
   task: 'classification',
   features: ['radius', 'age'],
   label: 'malignant',

@@ -5,7 +5,6 @@ aggregation. Nothing outside this file changes for it."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -14,86 +13,27 @@ import pytest
 from pyspark import cloudpickle
 
 import collab
-from collab.plans import Classifier, RoundPlan, Standardizer, Update, register_family
+from collab.plans import (
+    Classifier,
+    ClassifierRoundPlan,
+    ClassLabels,
+    Model,
+    Standardizer,
+    register_family,
+)
 
 # A lake runs the family's step in Spark's Python workers: there it must be importable (a
 # package installed on the lake), or, as here, shipped by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
-@register_family
-@dataclass(frozen=True, eq=False, kw_only=True)
-class LinearSVM(RoundPlan):
-    """A binary linear SVM: hinge loss on labels 0/1 read as -1/+1."""
-
-    model: ClassVar[str] = "test_linear_svm"
-    metric_sums: ClassVar[tuple[str, ...]] = ("hinge", "correct")
-    history_metrics: ClassVar[tuple[str, ...]] = ("loss", "accuracy")
-    primary_metric: ClassVar[str] = "accuracy"
-
-    rounds: int = 15
-    local_epochs: int = 5
-    learning_rate: float = 0.2
-    l2: float = 0.01
-
-    def check_label(self, column: collab.ColumnSchema, where: str) -> None:
-        if column.kind != "binary":
-            raise collab.PlanError(f"{where}: the SVM needs a binary label, not {self.label!r}")
-
-    def mock_labels(self, column: Any, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.integers(0, 2, n).astype(float)
-
-    def n_weights(self, n_features: int) -> int:
-        return n_features + 1
-
-    def penalised(self, n_features: int) -> np.ndarray:
-        return np.r_[np.ones(n_features), 0.0]
-
-    @staticmethod
-    def _margins(Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s = 2.0 * y - 1.0
-        return s, s * (Z @ w[:-1] + w[-1])
-
-    def gradient(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-        s, m = self._margins(Z, y, w)
-        active = (m < 1.0) * -s
-        return np.r_[Z.T @ active / len(y), active.mean()]
-
-    def metric_totals(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-        _, m = self._margins(Z, y, w)
-        return np.array([float(np.maximum(0.0, 1.0 - m).sum()), float((m > 0).sum())])
-
-    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
-        rows = max(update.rows, 1.0)
-        return {"loss": update.metrics[0] / rows, "accuracy": update.metrics[1] / rows}
-
-    def build_model(
-        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
-    ) -> SVMModel:
-        w = np.asarray(state["weights"])
-        coef = w[:-1] / standardizer.std
-        return SVMModel(
-            features=tuple(self.features),
-            label=self.label,
-            coef_=coef,
-            intercept_=float(w[-1] - coef @ standardizer.mean),
-            feature_means_=standardizer.mean,
-            **context,
-        )
-
-
 @dataclass(frozen=True, eq=False, kw_only=True)
 class SVMModel(Classifier):
-    family: ClassVar[str] = "test_linear_svm"
-
     coef_: np.ndarray
     intercept_: float
 
-    def decision_function(self, X: Any) -> np.ndarray:
-        return self._matrix(X) @ self.coef_ + self.intercept_
-
     def predict_proba(self, X: Any) -> np.ndarray:
-        p = (self.decision_function(X) > 0).astype(float)
+        p = (self._matrix(X) @ self.coef_ + self.intercept_ > 0).astype(float)
         return np.column_stack([1 - p, p])
 
     def to_sklearn(self) -> Any:
@@ -104,12 +44,53 @@ class SVMModel(Classifier):
         sk.classes_, sk.n_features_in_ = self.classes_, len(self.features)
         return sk
 
-    def _params(self) -> dict[str, Any]:
-        return {"coef": self.coef_.tolist(), "intercept": self.intercept_}
 
-    def report_table(self) -> dict[str, Any]:
-        rows = [[f, float(c)] for f, c in zip(self.features, self.coef_, strict=True)]
-        return {"title": "Weights", "header": ["feature", "weight"], "rows": rows, "note": ""}
+@register_family
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LinearSVM(ClassLabels, ClassifierRoundPlan):
+    """A binary linear SVM: hinge loss on labels 0/1 read as -1/+1 (its loss).
+
+    Parameters
+    ----------
+    classes
+        The label's two values, the second positive; ``None`` takes 0 and 1.
+    """
+
+    model: ClassVar[str] = "test_linear_svm"
+    model_class: ClassVar[type[Model]] = SVMModel
+
+    rounds: int = 15
+    local_epochs: int = 5
+    learning_rate: float = 0.2
+    l2: float = 0.01
+    classes: tuple[Any, ...] | None = None
+
+    def n_weights(self, n_features: int) -> int:
+        return n_features + 1
+
+    def penalised(self, n_features: int) -> np.ndarray:
+        return np.r_[np.ones(n_features), 0.0]
+
+    def gradient(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        s = 2.0 * y - 1.0
+        active = (s * (Z @ w[:-1] + w[-1]) < 1.0) * -s
+        return np.r_[Z.T @ active / len(y), active.mean()]
+
+    def metric_totals(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        m = (2.0 * y - 1.0) * (Z @ w[:-1] + w[-1])
+        return np.array([float(np.maximum(0.0, 1.0 - m).sum()), float((m > 0).sum())])
+
+    def build_model(self, state: Any, standardizer: Standardizer, **context: Any) -> SVMModel:
+        w = np.asarray(state["weights"])
+        coef = w[:-1] / standardizer.std
+        return SVMModel(
+            features=self.input_names,
+            label=self.label,
+            coef_=coef,
+            intercept_=float(w[-1] - coef @ standardizer.mean),
+            feature_means_=standardizer.mean,
+            **context,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -148,3 +129,41 @@ def test_it_trains_on_real_lakes_with_secure_aggregation(uneven, biopsies):
         mine = log[log["detail"].str.contains(job.job_id)]
         assert (mine["action"] == "release").sum() == 3 + 1 + plan.rounds + plan.rounds + 1
     assert "test_linear_svm" in model._repr_html_() or "test linear svm" in model._repr_html_()
+
+
+def test_registering_a_family_that_leaves_out_a_required_member_fails_naming_it():
+    @dataclass(frozen=True, eq=False, kw_only=True)
+    class Unfinished(ClassifierRoundPlan):
+        model: ClassVar[str] = "test_unfinished"
+        model_class: ClassVar[type[Model]] = SVMModel
+
+        def n_weights(self, n_features: int) -> int:
+            return n_features + 1
+
+    with pytest.raises(collab.PlanError) as refusal:
+        register_family(Unfinished)
+    message = str(refusal.value)
+    assert "'test_unfinished'" in message
+    for member in ("build_model", "gradient", "metric_totals", "penalised"):
+        assert member in message
+    assert "n_weights" not in message and "absorb" not in message
+    assert "test_unfinished" not in collab.plans.families()
+
+    class NoModel(LinearSVM):
+        model: ClassVar[str] = "test_no_model"
+        model_class: ClassVar[Any] = None
+
+    with pytest.raises(collab.PlanError, match="'test_no_model'.*names no model_class"):
+        register_family(NoModel)
+
+    @dataclass(frozen=True, eq=False, kw_only=True)
+    class Unpredicting(Classifier):
+        coef_: np.ndarray
+
+    class BadModel(LinearSVM):
+        model: ClassVar[str] = "test_bad_model"
+        model_class: ClassVar[Any] = Unpredicting
+
+    with pytest.raises(collab.PlanError, match="model Unpredicting leaves out predict_proba"):
+        register_family(BadModel)
+    assert not {"test_no_model", "test_bad_model"} & set(collab.plans.families())

@@ -1,14 +1,17 @@
 /**
  * `application/vnd.collab.model+json`: a trained model. Every family's
  * payload carries a `report` table (coefficients per feature, per class, an
- * MLP's layers, ...), drawn as it is; a model with one coefficient per
- * feature (a flat `coef` list) also gets bars, largest effect first.
+ * MLP's layers, ...), drawn as it is, and says what it is in `view`: a model
+ * with one coefficient per feature (`"coefficients"`, a flat `coef` list) also
+ * gets bars, largest effect first; a tree model (`"trees"`) its first tree
+ * (`TreeView`).
  */
 import * as React from 'react';
 
 import { IModelPayload, IModelReport, ReportCell } from '../tokens';
 import { modelTitle } from './PlanView';
 import { formatNumber, formatValue } from './format';
+import { modelTrees, TreeDrawing } from './TreeView';
 
 export interface ICoefficient {
   feature: string;
@@ -135,100 +138,25 @@ export function ReportTable(props: {
   );
 }
 
-/** One tree of a boosted-trees payload: per-node lists, a leaf where `left < 0`. */
-export interface ITree {
-  feature: number[];
-  threshold: number[];
-  missing_left: boolean[];
-  left: number[];
-  right: number[];
-  value: number[];
-  count: number[];
-}
-
-function isTree(tree: unknown): tree is ITree {
-  const t = tree as ITree;
-  return (
-    !!t &&
-    typeof t === 'object' &&
-    ['feature', 'threshold', 'missing_left', 'left', 'right', 'value', 'count'].every(
-      key => Array.isArray((t as any)[key]) && (t as any)[key].length === t.left.length
-    )
-  );
-}
-
-/** The trees of a tree model's payload (`trees`), the well-formed ones. */
-export function modelTrees(model: IModelPayload): ITree[] {
-  const trees = model.trees;
-  return Array.isArray(trees) ? trees.filter(isTree) : [];
-}
-
-function TreeNode(props: {
-  tree: ITree;
-  node: number;
-  features: string[];
-  branch: string;
-  depth: number;
-}): JSX.Element {
-  const { tree, node, features, branch, depth } = props;
-  const rows = `${formatNumber(tree.count[node])} rows`;
-  const left = tree.left[node];
-  if (left < 0 || depth > 16) {
-    return (
-      <li className="jp-collab-tree-leaf">
-        {branch}leaf <b>{formatNumber(tree.value[node])}</b>{' '}
-        <span className="jp-collab-muted">({rows})</span>
-      </li>
-    );
+/**
+ * What the model says it is (`view`); a payload from a collab before `view`
+ * by its shape.
+ */
+export function modelViewKind(model: IModelPayload): string {
+  if (typeof model.view === 'string') {
+    return model.view;
   }
-  const feature = features[tree.feature[node]] ?? `input ${tree.feature[node]}`;
-  const missing = tree.missing_left[node] ? 'missing: yes' : 'missing: no';
-  return (
-    <li className="jp-collab-tree-split">
-      {branch}
-      <code>{feature}</code> ≤ {formatNumber(tree.threshold[node])}{' '}
-      <span className="jp-collab-muted">
-        ({rows}, {missing})
-      </span>
-      <ul>
-        <TreeNode {...props} node={left} branch="yes: " depth={depth + 1} />
-        <TreeNode {...props} node={tree.right[node]} branch="no: " depth={depth + 1} />
-      </ul>
-    </li>
-  );
-}
-
-/** The first tree of a tree model, as nested lists (a split, then its yes and no). */
-export function TreeDrawing(props: {
-  model: IModelPayload;
-  trees: ITree[];
-}): JSX.Element {
-  const { model, trees } = props;
-  return (
-    <details className="jp-collab-details jp-collab-tree" open>
-      <summary>
-        Tree 1 <span className="jp-collab-muted">(of {trees.length})</span>
-      </summary>
-      <ul>
-        <TreeNode
-          tree={trees[0]}
-          node={0}
-          features={model.features ?? []}
-          branch=""
-          depth={0}
-        />
-      </ul>
-    </details>
-  );
+  return modelTrees(model).length ? 'trees' : 'coefficients';
 }
 
 export function ModelView(props: { payload: IModelPayload }): JSX.Element {
   const model = props.payload;
-  const coefficients = sortedCoefficients(model);
+  const kind = modelViewKind(model);
+  const coefficients = kind === 'coefficients' ? sortedCoefficients(model) : [];
   const report = modelReport(model);
   const lakes = model.lakes ?? [];
   const bars = coefficients.length > 0;
-  const trees = modelTrees(model);
+  const trees = kind === 'trees' ? modelTrees(model) : [];
   return (
     <div className="jp-collab-view jp-collab-card jp-collab-model">
       <div className="jp-collab-view-header">

@@ -6,3 +6,4 @@ export * from './LossCurve';
 export * from './ModelView';
 export * from './PlanView';
 export * from './SchemaView';
+export * from './TreeView';
