@@ -6,6 +6,7 @@ Results go to ``benchmarks/results/``: one JSON file per workload, ``summary.jso
 ``results.md`` and PNG plots.
 """
 
-from ._suite import FULL, SMOKE, Suite, run
+from ._run import run
+from ._suite import FULL, SMOKE, Suite
 
 __all__ = ["FULL", "SMOKE", "Suite", "run"]

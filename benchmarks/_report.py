@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
+from ._format import fmt, metric_value, mib, pct
+from ._report_rounds import round_cost_lines, round_cost_targets, trees_lines, trees_targets
+
 MARGIN_POINTS = 0.5
-
-
-def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f}"
-
-
-def _mib(value: float | None) -> str:
-    return "–" if value is None else f"{value / 2**20:,.0f}"
 
 
 def _cached(entry: dict[str, Any]) -> dict[str, Any] | None:
@@ -125,8 +109,6 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "alternating in one run",
         )
 
-    from ._report_rounds import round_cost_targets, trees_targets  # it formats as this does
-
     round_cost_targets(results.get("round_cost"), add)
     trees_targets(results.get("trees"), add)
 
@@ -161,26 +143,26 @@ def _accuracy_rows(group: str, entry: dict[str, Any]) -> list[str]:
     for name in ("mllib", "sklearn"):
         c = entry[name]
         lines.append(
-            f"| {group} | {label} | {name} (pooled) | {_pct(c['accuracy'])} | "
-            f"{_fmt(100 * (c['accuracy'] - target))} | {_fmt(c['fit_seconds'])} "
-            f"(+{_fmt(c['load_seconds'])} load) | {c['iterations']} it. |"
+            f"| {group} | {label} | {name} (pooled) | {pct(c['accuracy'])} | "
+            f"{fmt(100 * (c['accuracy'] - target))} | {fmt(c['fit_seconds'])} "
+            f"(+{fmt(c['load_seconds'])} load) | {c['iterations']} it. |"
         )
     for run in entry["collab"]:
         seconds = run.get("seconds_to_target")
         rounds = run.get("rounds_to_target")
-        reached = f"{_fmt(seconds)} ({rounds} rounds)" if seconds is not None else "not reached"
+        reached = f"{fmt(seconds)} ({rounds} rounds)" if seconds is not None else "not reached"
         lines.append(
             f"| {group} | {label} | {run['label']} [{run['transport']}] | "
-            f"{_pct(run['accuracy'])} | {_fmt(100 * (run['accuracy'] - target))} | "
-            f"{reached}; all {run['rounds']} rounds {_fmt(run['total_seconds'])} | "
-            f"{_fmt(run['round_split'].get('round'))} s/round |"
+            f"{pct(run['accuracy'])} | {fmt(100 * (run['accuracy'] - target))} | "
+            f"{reached}; all {run['rounds']} rounds {fmt(run['total_seconds'])} | "
+            f"{fmt(run['round_split'].get('round'))} s/round |"
         )
     est = entry.get("full_stack_estimate")
     if est and est.get("seconds_to_target") is not None:
         lines.append(
             f"| {group} | {label} | collab, estimate with PySyft + secure aggregation | – | – | "
-            f"{_fmt(est['seconds_to_target'])} (adds {_fmt(est['per_round_overhead_seconds'])} "
-            f"s/round and {_fmt(est['setup_overhead_seconds'])} s set-up measured at "
+            f"{fmt(est['seconds_to_target'])} (adds {fmt(est['per_round_overhead_seconds'])} "
+            f"s/round and {fmt(est['setup_overhead_seconds'])} s set-up measured at "
             f"{est['reference_rows']:,} rows) | – |"
         )
     return lines
@@ -208,18 +190,18 @@ def _first_run_lines(run: dict[str, Any] | None) -> list[str]:
         "## The demo as a newcomer runs it",
         "",
         f"`python -m collab demo --split iid --rounds {run['rounds']}` in its own process "
-        f"(exit code {run['exit_code']}): {_fmt(run['process_seconds'], 1)} s from the "
-        f"command to its end, {_fmt(run['demo_seconds'], 1)} s inside the demo.",
+        f"(exit code {run['exit_code']}): {fmt(run['process_seconds'], 1)} s from the "
+        f"command to its end, {fmt(run['demo_seconds'], 1)} s inside the demo.",
         "",
         "| part | seconds |",
         "|---|---|",
-        *(f"| {name} | {_fmt(seconds, 1)} |" for name, seconds in parts.items()),
+        *(f"| {name} | {fmt(seconds, 1)} |" for name, seconds in parts.items()),
     ]
 
 
 def _split_row(name: str, split: dict[str, float]) -> str:
     keys = ("round", *ROUND_PARTS)
-    return f"| {name} | " + " | ".join(_fmt(split.get(k), 3) for k in keys) + " |"
+    return f"| {name} | " + " | ".join(fmt(split.get(k), 3) for k in keys) + " |"
 
 
 def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
@@ -268,7 +250,7 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
     for t in summary["targets"]:
         met = {True: "yes", False: "**no**", None: "–"}[t["met"]]
         lines.append(
-            f"| {t['target']} | {_fmt(t['value'])} {t['unit']} | {t['limit']:g} {t['unit']} | "
+            f"| {t['target']} | {fmt(t['value'])} {t['unit']} | {t['limit']:g} {t['unit']} | "
             f"{met} | {t['how']} |"
         )
     lines += [
@@ -315,21 +297,19 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
             "| measure | seconds |",
             "|---|---|",
             "| first pass (reads Parquet, keeps the rows) | "
-            f"{_fmt(yard['first_pass_seconds'], 3)} |",
-            f"| local step, full batch (1 epoch) | {_fmt(yard['step_seconds']['full_batch'], 3)} |",
+            f"{fmt(yard['first_pass_seconds'], 3)} |",
+            f"| local step, full batch (1 epoch) | {fmt(yard['step_seconds']['full_batch'], 3)} |",
             f"| of which the plan's arithmetic (summed over tasks) | "
-            f"{_fmt(yard['step_compute_seconds']['full_batch'], 3)} |",
+            f"{fmt(yard['step_compute_seconds']['full_batch'], 3)} |",
             f"| local step, mini-batches of {summary['suite']['batch_size']} (1 epoch) | "
-            f"{_fmt(yard['step_seconds']['mini_batch'], 3)} |",
-            f"| MLlib, one more L-BFGS iteration (marginal) | {_fmt(it['marginal_seconds'], 3)} |",
-            f"| MLlib, fit time / iterations | {_fmt(it['average_seconds'], 3)} |",
-            f"| numpy, one gradient pass in memory | {_fmt(yard['numpy_pass_seconds'], 4)} |",
+            f"{fmt(yard['step_seconds']['mini_batch'], 3)} |",
+            f"| MLlib, one more L-BFGS iteration (marginal) | {fmt(it['marginal_seconds'], 3)} |",
+            f"| MLlib, fit time / iterations | {fmt(it['average_seconds'], 3)} |",
+            f"| numpy, one gradient pass in memory | {fmt(yard['numpy_pass_seconds'], 4)} |",
         ]
     coding = results.get("encoding")
     if coding:
         lines += _encoding_lines(coding)
-    from ._report_rounds import round_cost_lines, trees_lines
-
     lines += round_cost_lines(results.get("round_cost"))
     lines += trees_lines(results.get("trees"))
     lakes = results.get("lakes")
@@ -350,8 +330,8 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
                 continue
             lines.append(
                 f"| {e['lakes']} | {e['rows_per_lake']:,} | "
-                f"{_fmt(e['round_seconds_own_machines'], 3)} | "
-                f"{_fmt(e['round_seconds_shared_machine'], 3)} | {_pct(e['accuracy'])} |"
+                f"{fmt(e['round_seconds_own_machines'], 3)} | "
+                f"{fmt(e['round_seconds_shared_machine'], 3)} | {pct(e['accuracy'])} |"
             )
     wide = results.get("features")
     if wide:
@@ -366,13 +346,13 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
         for e in wide.values():
             run = e["collab"][0]
             lines.append(
-                f"| {e['features']:,} | {e['rows']:,} | {_pct(e['mllib']['accuracy'])} | "
-                f"{_pct(e['sklearn']['accuracy'])} | {_pct(run['accuracy'])} | "
-                f"{_fmt(run['round_split']['round'])} | "
-                f"{_fmt(100 * e['privacy_share_of_round'], 1)}% | "
-                f"{_fmt(100 * e['unmask_round_trip_share'], 1)}% | "
-                f"{_fmt(e['add_table_seconds_3_lakes'], 1)} | "
-                f"{_fmt(e['mllib']['fit_seconds'], 1)} |"
+                f"| {e['features']:,} | {e['rows']:,} | {pct(e['mllib']['accuracy'])} | "
+                f"{pct(e['sklearn']['accuracy'])} | {pct(run['accuracy'])} | "
+                f"{fmt(run['round_split']['round'])} | "
+                f"{fmt(100 * e['privacy_share_of_round'], 1)}% | "
+                f"{fmt(100 * e['unmask_round_trip_share'], 1)}% | "
+                f"{fmt(e['add_table_seconds_3_lakes'], 1)} | "
+                f"{fmt(e['mllib']['fit_seconds'], 1)} |"
             )
     fam = results.get("families")
     if fam:
@@ -396,10 +376,10 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
         for e in mem.values():
             parts = e["peak_pss_parts"]
             lines.append(
-                f"| {e['rows']:,} | {_mib(e['table_bytes_as_float64'])} | "
-                f"{_mib(e['peak_pss_bytes'])} | {_mib(parts.get('python'))} | "
-                f"{_mib(parts.get('jvm'))} | {_mib(parts.get('spark_python_workers'))} | "
-                f"{_mib(e['kept_rows_shm_bytes'])} |"
+                f"| {e['rows']:,} | {mib(e['table_bytes_as_float64'])} | "
+                f"{mib(e['peak_pss_bytes'])} | {mib(parts.get('python'))} | "
+                f"{mib(parts.get('jvm'))} | {mib(parts.get('spark_python_workers'))} | "
+                f"{mib(e['kept_rows_shm_bytes'])} |"
             )
     lines += ["", "## Plots", ""]
     for png in sorted(PLOTS):
@@ -426,7 +406,7 @@ def _encoding_lines(coding: dict[str, Any]) -> list[str]:
     settled = samples - min(2, samples - 1)  # as ``_suite._settled`` takes them
 
     def row(name: str, a: float, b: float) -> str:
-        return f"| {name} | {_fmt(a, 3)} | {_fmt(b, 3)} | {_fmt(b / a if a else None)} |"
+        return f"| {name} | {fmt(a, 3)} | {fmt(b, 3)} | {fmt(b / a if a else None)} |"
 
     gaps = coding["number_gaps"]
     return [
@@ -505,10 +485,6 @@ def _runs_with_splits(results: dict[str, Any]) -> list[tuple[str, dict[str, floa
 METRIC_NAMES = {"accuracy": "accuracy %", "rmse": "RMSE (lower is better)"}
 
 
-def _metric(metric: str, value: float | None) -> str:
-    return _pct(value) if metric == "accuracy" else _fmt(value, 3)
-
-
 def _run_labelled(entry: dict[str, Any], words: str) -> dict[str, Any] | None:
     runs = [r for r in entry["collab"] if words in r["label"]]
     return runs[0] if runs else None
@@ -534,7 +510,7 @@ def _seconds_to_target(run: dict[str, Any] | None) -> str:
     if run is None:
         return "–"
     seconds = run.get("seconds_to_target")
-    return "not reached" if seconds is None else f"{_fmt(seconds)} ({run['rounds_to_target']} r.)"
+    return "not reached" if seconds is None else f"{fmt(seconds)} ({run['rounds_to_target']} r.)"
 
 
 def _family_lines(fam: dict[str, Any]) -> list[str]:
@@ -566,11 +542,11 @@ def _family_lines(fam: dict[str, Any]) -> list[str]:
         reached = " / ".join(_seconds_to_target(r) for r in (cold, warm))
         lines.append(
             f"| {entry['family']} | {entry['rows']:,} | {METRIC_NAMES[metric]} | "
-            f"{_metric(metric, last[metric] if last else None)} | "
-            f"{_metric(metric, mllib[metric])} | {_metric(metric, sk[metric])} | "
-            f"{_fmt(mllib['fit_seconds'])} (+{_fmt(mllib['load_seconds'])}) | "
-            f"{_fmt(sk['fit_seconds'])} | {reached} | {_fmt(ratio['rows_cached'])} | "
-            f"{_fmt(ratio['first_job'])} | {last['rounds'] if last else '–'} |"
+            f"{metric_value(metric, last[metric] if last else None)} | "
+            f"{metric_value(metric, mllib[metric])} | {metric_value(metric, sk[metric])} | "
+            f"{fmt(mllib['fit_seconds'])} (+{fmt(mllib['load_seconds'])}) | "
+            f"{fmt(sk['fit_seconds'])} | {reached} | {fmt(ratio['rows_cached'])} | "
+            f"{fmt(ratio['first_job'])} | {last['rounds'] if last else '–'} |"
         )
     return lines
 
@@ -602,7 +578,7 @@ def _server_optimiser_lines(opt: dict[str, Any]) -> list[str]:
             "",
             f"**{entry['dataset']}** ({entry['family']}; hospitals: {counts} per class; "
             f"{entry['test_rows']} test rows; pooled scikit-learn "
-            f"{_pct(entry['sklearn']['accuracy'])}%)",
+            f"{pct(entry['sklearn']['accuracy'])}%)",
             "",
             "| server optimiser | server step | "
             + " | ".join(f"round {r}" for r in shown)
@@ -613,8 +589,8 @@ def _server_optimiser_lines(opt: dict[str, Any]) -> list[str]:
             values = run["round_accuracy"]
             lines.append(
                 f"| {run['server_optimizer']} | {run['server_learning_rate']:g} | "
-                + " | ".join(_pct(values[r - 1]) if r <= len(values) else "–" for r in shown)
-                + f" | {_fmt(run.get('rounds_to_target'))} |"
+                + " | ".join(pct(values[r - 1]) if r <= len(values) else "–" for r in shown)
+                + f" | {fmt(run.get('rounds_to_target'))} |"
             )
     return lines
 
