@@ -65,6 +65,7 @@ def _dp() -> Any:
 def central_pair(
     ctx: Context, data: _data.Dataset, reg: float = 0.0, family: str = "logistic_regression"
 ) -> dict[str, Any]:
+    """MLlib's and scikit-learn's ``family`` fitted on ``data``'s pooled rows: the yardsticks."""
     s = ctx.suite
     mllib, df = _central.mllib(ctx.spark, data, reg, family, s.mlp_hidden)
     df.unpersist()
@@ -91,6 +92,8 @@ def collab_runs(
     warm: bool = True,
     family: type[Plan] = LogisticRegression,
 ) -> list[dict[str, Any]]:
+    """``family`` trained by collab over ``k`` lakes through PySyft with secure aggregation
+    (again once the rows are kept, with ``warm``), and with DP when ``dp_settings`` are given."""
     lakes = ctx.lakes(k)
     runs = []
     plan = _collab.plan_for(data, table, family, **plan_settings)
