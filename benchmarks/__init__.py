@@ -7,7 +7,8 @@ Results go to ``benchmarks/results/``: one JSON file per workload, ``summary.jso
 
 One module per workload in ``workloads/``; what they share in ``_context.py`` (the run's
 Spark, lakes and probe), ``_collab.py`` (collab's side), ``_central.py`` (MLlib and
-scikit-learn), ``_data.py``; the run in ``_run.py``, the report in ``_report.py`` with
+scikit-learn) and ``_data.py``; the run in ``_run.py``; the report in ``_report.py``
+(Markdown), ``_plots.py``, ``_targets.py`` and ``_report_rounds.py``, all formatting through
 ``_format.py``. collab's timings come through :mod:`collab.probe` only.
 """
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _report
+from . import _report, _targets
 from ._context import Context
 from ._suite import FULL, SMOKE, WORKLOADS, Suite
 from .workloads import RUNNERS
@@ -99,7 +99,7 @@ def run(suite: Suite, out: Path, only: list[str] | None = None) -> dict[str, Any
     summary["load_average_start"] = load_start
     summary["load_average_end"] = os.getloadavg()
     summary["total_seconds"] = time.perf_counter() - started
-    summary["targets"] = _report.targets(ctx.results)
+    summary["targets"] = _targets.targets(ctx.results)
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=_json))
     _report.write(out, summary, ctx.results)
     return summary
