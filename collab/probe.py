@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .scientist._parties import Party
 
 __all__ = [
+    "KINDS",
     "Event",
     "KeptRows",
     "follow",
@@ -104,13 +105,12 @@ def timing(record: Callable[[Event], None]) -> Iterator[None]:
       lakes and in the coordinator's unmasking;
     - ``dp_noise``: the lake's calibrated noise.
     """
-    import collab.lake._runner as runner
-    import collab.secure as secure
-    import collab.secure._mods as mods
-    import collab.secure._secagg as secagg
-
+    from . import secure
     from .engine import TableRows
+    from .lake import _runner as runner
     from .scientist._parties import RemoteParty
+    from .secure import _mods as mods
+    from .secure import _secagg as secagg
 
     local = threading.local()
     undo: list[Callable[[], None]] = []
@@ -160,9 +160,9 @@ def timing(record: Callable[[Event], None]) -> Iterator[None]:
         (secagg, "decode"),
     ):
         _patch(undo, module, name, crypto)
-    for name in ("create", "public_keys", "deal", "receive", "mask", "reveal", "to_dict"):
+    masking = ("create", "public_keys", "deal", "receive", "mask", "reveal", "to_dict", "from_dict")
+    for name in masking:
         _patch(undo, secure.MaskingParty, name, crypto)
-    _patch(undo, secure.MaskingParty, "from_dict", crypto)
     _patch(undo, mods, "privatise", timed("dp_noise"))
     try:
         yield
