@@ -56,7 +56,7 @@ bench: install check-java
 
 lint: install
 	$(BIN)/ruff check collab tests benchmarks
-	$(BIN)/python -m pytest -q tests/test_layers.py -p no:cacheprovider --noconftest
+	$(BIN)/python -m pytest -q tests/test_layers.py tests/test_docs.py -p no:cacheprovider --noconftest
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist *.egg-info

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._suite import FULL, SMOKE, WORKLOADS, run
+from ._run import run
+from ._suite import FULL, SMOKE, WORKLOADS
 
 
 def main(argv: list[str] | None = None) -> int:

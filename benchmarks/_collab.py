@@ -4,6 +4,7 @@ the largest size, or over arrays)."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import time
 import uuid
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import collab
+import collab.probe
 from collab.plans import LogisticRegression, Plan, Standardizer
 
 from ._data import METRICS, Dataset, reaches, score
@@ -127,6 +129,14 @@ def plan_for(
     return family(table=table, features=data.features, label=data.label, **settings)
 
 
+def approve_job(lakes: Sequence[collab.Lake], job: collab.Job) -> None:
+    """Each of ``lakes`` approves its pending request of ``job`` (as its owner would)."""
+    for lake in lakes:
+        for request in lake.requests:
+            if request.job_id == job.job_id and request.status == "pending":
+                request.approve()
+
+
 # A round's public state as the coordinator reports it: when, rounds done, state, scaling.
 Mark = tuple[float, int, dict[str, Any], dict[str, Any]]
 
@@ -154,15 +164,12 @@ def run_job(
     *,
     isolate: bool = False,
 ) -> Run:
-    """Submit ``plan`` to the first ``k`` lakes, approve it, train, and time every round.
+    """Submit ``plan`` to the first ``k`` lakes, approve it, train, and time every round
+    (``probe`` active: a round's time counts from the job's first call to a lake).
 
     With ``isolate``, the lakes' calls run one at a time, so each is timed without the others
     competing for this machine's cores (as if every lake had its own machine).
     """
-    import threading
-
-    from collab.scientist._parties import RemoteParty
-
     fed = lakes.federation(k)
     run = Run(
         label=label,
@@ -174,36 +181,14 @@ def run_job(
         metric=METRICS[data.task],
     )
     marks: list[Mark] = []
-    first_call: list[float] = []
-    gate = threading.Lock()
-    original = RemoteParty.compute
-
-    def compute(party: Any, message: dict[str, Any]) -> Any:
-        if not first_call:
-            first_call.append(time.perf_counter())
-        if isolate:
-            with gate:
-                return original(party, message)
-        return original(party, message)
-
+    submitted = time.perf_counter()
     job = fed.submit(plan)
-    notify = job._notify
-
-    def on_progress(progress: Any = None) -> None:
-        _mark(marks, progress)
-        notify(progress)
-
-    job._notify = on_progress  # type: ignore[method-assign]
-    RemoteParty.compute = compute  # type: ignore[method-assign]
-    try:
-        for lake in lakes.lakes[:k]:
-            for request in lake.requests:
-                if request.job_id == job.job_id and request.status == "pending":
-                    request.approve()
+    collab.probe.follow(job, lambda progress: _mark(marks, progress))
+    with collab.probe.one_call_at_a_time() if isolate else contextlib.nullcontext():
+        approve_job(lakes.lakes[:k], job)
         job.result(progress=False, timeout=3600)
-    finally:
-        RemoteParty.compute = original  # type: ignore[method-assign]
-    start = first_call[0]
+    start = probe.first_call(submitted)
+    assert start is not None, "run_job times a job inside probe.active()"
     history = job.history
     for (when, _, state, standardizer), seconds in zip(marks, history["seconds"], strict=False):
         run.round_end.append(when - start)
@@ -213,14 +198,8 @@ def run_job(
     run.setup_seconds = run.round_end[0] - float(history["seconds"].iloc[0]) if marks else 0.0
     run.round_split = mean_split(run.round_splits[1:] or run.round_splits)
     run.step_seconds = [s["step"] for s in run.round_splits]
-    run.kept_row_bytes = _kept_bytes()
+    run.kept_row_bytes = collab.probe.kept_rows().nbytes
     return run
-
-
-def _kept_bytes() -> int:
-    from collab.engine._step import row_cache
-
-    return int(row_cache().nbytes)
 
 
 def engine_parties(data: Dataset, plan: Plan) -> list[Any]:
@@ -228,11 +207,10 @@ def engine_parties(data: Dataset, plan: Plan) -> list[Any]:
     party (no PySyft, and no runner: no approvals or records). Categorical features are read
     as a lake reads them: Spark codes each to the index of its published category."""
     from collab.engine import table_rows
-    from collab.scientist._parties import LocalParty
 
     job_id = uuid.uuid4().hex
     return [
-        LocalParty(
+        collab.probe.local_lake(
             f"lake-{i}",
             plan,
             table_rows(str(path), "parquet", plan.columns, plan.encodings),
@@ -245,11 +223,10 @@ def engine_parties(data: Dataset, plan: Plan) -> list[Any]:
 def array_parties(data: Dataset, plan: Plan) -> list[Any]:
     """Each lake's phase handler over its rows held as arrays in this process."""
     from collab.protocol import ArrayRows
-    from collab.scientist._parties import LocalParty
 
     job_id = uuid.uuid4().hex
     return [
-        LocalParty(f"lake-{i}", plan, ArrayRows(X, y), job_id=job_id)
+        collab.probe.local_lake(f"lake-{i}", plan, ArrayRows(X, y), job_id=job_id)
         for i, (X, y) in enumerate(data.lake_arrays())
     ]
 
@@ -258,8 +235,6 @@ def run_here(
     label: str, data: Dataset, plan: Plan, parties: Sequence[Any], transport: str, probe: Probe
 ) -> Run:
     """``plan`` trained by collab's coordinator over ``parties`` in this process."""
-    from collab.scientist._coordinator import Coordinator
-
     run = Run(
         label,
         len(parties),
@@ -270,10 +245,8 @@ def run_here(
         metric=METRICS[data.task],
     )
     marks: list[Mark] = []
-    coordinator = Coordinator(plan, parties, on_progress=lambda p: _mark(marks, p))
     start = time.perf_counter()
-    coordinator.fit()
-    history = coordinator.progress.history
+    _, history = collab.probe.train_here(plan, parties, on_progress=lambda p: _mark(marks, p))
     for (when, _, state, standardizer), record in zip(marks, history, strict=False):
         run.round_end.append(when - start)
         run.round_metric.append(test_score(plan, state, standardizer, data))
@@ -291,7 +264,7 @@ def run_here(
     run.total_seconds = run.round_end[-1] if run.round_end else 0.0
     run.setup_seconds = run.round_end[0] - history[0].seconds if history else 0.0
     run.round_split = mean_split(run.round_splits[1:] or run.round_splits)
-    run.kept_row_bytes = _kept_bytes()
+    run.kept_row_bytes = collab.probe.kept_rows().nbytes
     return run
 
 

@@ -387,20 +387,12 @@ def demo(
     """A data set of the hospitals demo dealt as ``collab.demo.hospitals(n=lakes,
     dataset=dataset, split=split, seed=seed)`` deals it (the same test rows and the same rows
     per hospital), without starting its lakes."""
-    from sklearn.model_selection import train_test_split
+    from collab.demo import deal
 
-    from collab.demo._hospitals import DATASETS, _published_range, split_rows
-
-    spec = DATASETS[dataset]
-    frame = spec.load()
-    label = spec.label
-    regression = spec.task == "regression"
-    train, test = train_test_split(
-        frame, test_size=0.2, random_state=seed, stratify=None if regression else frame[label]
-    )
-    train = train.reset_index(drop=True)
-    features = [c for c in frame.columns if c not in (spec.identifier, label)]
-    parts = split_rows(train[label].to_numpy(), lakes, split, np.random.default_rng(seed))
+    dealt = deal(lakes, dataset, split, seed)
+    frame, train, test, parts = dealt.frame, dealt.train, dealt.test, dealt.parts
+    features, label = dealt.features, dealt.label
+    regression = dealt.data.task == "regression"
     folder = root / f"{dataset}_{split}_{lakes}"
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -419,7 +411,7 @@ def demo(
         y=pooled[label].to_numpy(dtype=np.float64),
         X_test=test[features].to_numpy(dtype=np.float64),
         y_test=test[label].to_numpy(dtype=np.float64),
-        bounds={c: _published_range(frame[c]) for c in features},
+        bounds={c: dealt.bounds[c] for c in features},
         task="regression" if regression else "classification",
         classes=() if regression else tuple(sorted(int(v) for v in frame[label].unique())),
     )

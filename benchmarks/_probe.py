@@ -2,7 +2,7 @@
 
 The lakes run in this process (in-process Datasites), so the scientist's PySyft call, the
 lake's trusted runner, its Spark step and its secure-aggregation arithmetic can all be timed
-here by wrapping them for the length of a run (:class:`Probe`).
+here for the length of a run (:class:`Probe`, over :func:`collab.probe.timing`).
 The split of a round:
 
 - ``step``: the lake's Spark pass over its rows (``collab.engine.TableRows.total``: the
@@ -20,134 +20,41 @@ The split of a round:
 
 from __future__ import annotations
 
-import functools
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-
-@dataclass
-class Event:
-    kind: str
-    lake: str
-    phase: str
-    thread: int
-    start: float
-    end: float
-
-    @property
-    def seconds(self) -> float:
-        return self.end - self.start
+import collab.probe
+from collab.probe import Event
 
 
 class Probe:
-    """Wraps collab functions while active and records one :class:`Event` per call."""
+    """Records one :class:`collab.probe.Event` per timed collab call while active."""
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self._lock = threading.Lock()
-        self._local = threading.local()
-        self._undo: list[Callable[[], None]] = []
 
-    # recording -----------------------------------------------------------------------------
-    def _record(self, kind: str, lake: str, phase: str, start: float) -> None:
-        event = Event(kind, lake, phase, threading.get_ident(), start, time.perf_counter())
+    def _record(self, event: Event) -> None:
         with self._lock:
             self.events.append(event)
 
-    def _timed(
-        self, kind: str, describe: Callable[..., tuple[str, str]] | None = None
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        probe = self
-
-        def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-            @functools.wraps(fn)
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                depth = getattr(probe._local, kind, 0)
-                setattr(probe._local, kind, depth + 1)
-                start = time.perf_counter()
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    setattr(probe._local, kind, depth)
-                    if depth == 0:  # the outermost call of its kind on this thread
-                        lake, phase = describe(*args, **kwargs) if describe else ("", "")
-                        probe._record(kind, lake, phase, start)
-
-            return wrapper
-
-        return decorate
-
-    def _patch(self, owner: Any, name: str, wrap: Callable[[Any], Any]) -> None:
-        original = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        if isinstance(original, classmethod):
-            replacement: Any = classmethod(wrap(original.__func__))
-        elif isinstance(original, staticmethod):
-            replacement = staticmethod(wrap(original.__func__))
-        else:
-            replacement = wrap(original)
-        setattr(owner, name, replacement)
-        self._undo.append(lambda: setattr(owner, name, original))
-
     @contextmanager
     def active(self) -> Iterator[Probe]:
-        import collab.lake._runner as runner
-        import collab.secure as secure
-        import collab.secure._mods as mods
-        import collab.secure._secagg as secagg
-        from collab.engine import TableRows
-        from collab.scientist._parties import RemoteParty
-
-        def call_info(party: Any, message: dict[str, Any]) -> tuple[str, str]:
-            return party.name, str(message.get("phase", ""))
-
-        def runner_info(data: Any, *args: Any, **kwargs: Any) -> tuple[str, str]:
-            if isinstance(data, dict) and data.get("mock"):
-                return "", "mock"
-            return (str(data.get("lake", "")) if isinstance(data, dict) else "", "")
-
-        self._patch(RemoteParty, "compute", self._timed("call", call_info))
-        self._patch(runner, "run_request", self._timed("runner", runner_info))
-        self._patch(TableRows, "total", self._timed("step"))
-        crypto = self._timed("crypto")
-        # each where it is looked up when called: the coordinator imports unmask and unpack
-        # from collab.secure as it aggregates, the lake's release calls _mods.pack, masking
-        # calls _secagg's fixed-point encoding
-        for module, name in (
-            (secure, "unmask"),
-            (secure, "unpack"),
-            (mods, "pack"),
-            (secagg, "encode"),
-            (secagg, "decode"),
-        ):
-            self._patch(module, name, crypto)
-        for name in (
-            "create",
-            "public_keys",
-            "deal",
-            "receive",
-            "mask",
-            "reveal",
-            "to_dict",
-            "from_dict",
-        ):
-            self._patch(secure.MaskingParty, name, crypto)
-        self._patch(mods, "privatise", self._timed("dp_noise"))
-        try:
+        with collab.probe.timing(self._record):
             yield self
-        finally:
-            while self._undo:
-                self._undo.pop()()
 
-    # reading -------------------------------------------------------------------------------
     def between(self, start: float, end: float) -> list[Event]:
         with self._lock:
             return [e for e in self.events if e.start >= start and e.end <= end]
+
+    def first_call(self, since: float) -> float | None:
+        """When the first call to a lake started at or after ``since`` (``perf_counter``)."""
+        with self._lock:
+            starts = [e.start for e in self.events if e.kind == "call" and e.start >= since]
+        return min(starts, default=None)
 
 
 def _inside(event: Event, calls: list[Event]) -> Event | None:

@@ -1,155 +1,24 @@
-"""The results as a Markdown table, PNG plots, and the targets checked against them."""
+"""The results as Markdown (``results.md``), with the plots of ``_plots``."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-MARGIN_POINTS = 0.5
-
-
-def _fmt(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.2f}"
-
-
-def _mib(value: float | None) -> str:
-    return "–" if value is None else f"{value / 2**20:,.0f}"
-
-
-def _cached(entry: dict[str, Any]) -> dict[str, Any] | None:
-    runs = entry.get("collab", [])
-    warm = [r for r in runs if "rows cached" in r["label"]]
-    return warm[0] if warm else (runs[0] if runs else None)
-
-
-# --- targets -----------------------------------------------------------------------------------
-
-
-def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every target of the issue with its measured value (``None`` when not measured)."""
-    out: list[dict[str, Any]] = []
-
-    def add(name: str, value: float | None, limit: float, unit: str, how: str) -> None:
-        met = None if value is None else bool(value <= limit)
-        out.append(
-            {"target": name, "value": value, "limit": limit, "unit": unit, "met": met, "how": how}
-        )
-
-    # accuracy within 0.5 points of MLlib, every size (secure aggregation, non-DP)
-    for group in ("demo", "sizes", "large"):
-        entries = results.get(group)
-        if not entries:
-            continue
-        items = [entries] if group == "demo" else list(entries.values())
-        for entry in items:
-            best = max(
-                (r["accuracy"] for r in entry["collab"] if r["dp_epsilon"] is None), default=None
-            )
-            gap = None if best is None else 100 * (entry["mllib"]["accuracy"] - best)
-            add(
-                f"accuracy gap to MLlib, {entry['rows']:,} rows ({group})",
-                gap,
-                MARGIN_POINTS,
-                "points",
-                "MLlib test accuracy minus collab's after the last round",
-            )
-
-    sizes = results.get("sizes") or {}
-    if "1000000" in sizes:
-        entry = sizes["1000000"]
-        mllib = entry["mllib"]
-        for run in entry["collab"]:
-            if run["dp_epsilon"] is not None:
-                continue
-            seconds = run.get("seconds_to_target")
-            cold = "first job" in run["label"]
-            base = mllib["fit_seconds"] + (mllib["load_seconds"] if cold else 0.0)
-            add(
-                f"1M rows: time to MLlib accuracy vs MLlib fit ({run['label']})",
-                None if seconds is None else seconds / base,
-                1.5,
-                "x",
-                "collab from job start (keys, statistics, rounds) / MLlib fit on the cached "
-                "pooled rows" + (" plus reading and caching them" if cold else ""),
-            )
-
-    yard = results.get("yardsticks")
-    if yard:
-        shape = f"{yard['rows']:,} x {yard['features']}"
-        add(
-            f"local step vs one MLlib iteration ({shape})",
-            yard["ratio_step_to_mllib_iteration"],
-            2.0,
-            "x",
-            "median full-batch local step / MLlib seconds per extra L-BFGS iteration",
-        )
-        add(
-            f"local step vs one numpy pass ({shape})",
-            yard["ratio_step_to_numpy_pass"],
-            10.0,
-            "x",
-            "median full-batch local step / one numpy gradient pass in memory",
-        )
-
-    wide = results.get("features") or {}
-    if "10000" in wide:
-        add(
-            "privacy layer share of a round at 10,000 parameters",
-            100 * wide["10000"]["privacy_share_of_round"],
-            10.0,
-            "%",
-            "masking, key agreement, shares and encoding (lakes + coordinator) / round time",
-        )
-
-    coding = results.get("encoding")
-    if coding:
-        add(
-            "encoding and transforms: round step vs pre-encoded numbers "
-            f"({coding['rows']:,} rows, {len(coding['categorical'])} categorical)",
-            coding["ratio_step"]["full_batch"],
-            1.2,
-            "x",
-            "median full-batch round step, categories one-hot encoded in the lake with "
-            "transforms / the same rows one-hot encoded by the owner (same inputs), rounds "
-            "alternating in one run",
-        )
-
-    from ._report_rounds import round_cost_targets, trees_targets  # it formats as this does
-
-    round_cost_targets(results.get("round_cost"), add)
-    trees_targets(results.get("trees"), add)
-
-    lakes = results.get("lakes") or {}
-    if "growth_own_machines" in lakes:
-        counts = sorted(int(k) for k in lakes if k.isdigit())
-        span = f"{counts[0]} -> {counts[-1]} lakes"
-        add(
-            f"round time growth {span}, fixed total rows (lakes on own machines)",
-            100 * lakes["growth_own_machines"],
-            20.0,
-            "%",
-            f"slowest lake's calls timed alone + coordinator, {span}",
-        )
-        add(
-            f"round time growth {span}, fixed total rows (all on this machine)",
-            100 * lakes["growth_shared_machine"],
-            20.0,
-            "%",
-            "measured round wall time, every lake in this process on the same cores",
-        )
-    return out
-
+from ._format import (
+    METRIC_NAMES,
+    PLOTS,
+    ROUND_PARTS,
+    fmt,
+    metric_value,
+    mib,
+    pct,
+    run_labelled,
+    runs_with_splits,
+    time_to_mllib,
+)
+from ._plots import plots
+from ._report_rounds import round_cost_lines, trees_lines
 
 # --- markdown ----------------------------------------------------------------------------------
 
@@ -161,41 +30,29 @@ def _accuracy_rows(group: str, entry: dict[str, Any]) -> list[str]:
     for name in ("mllib", "sklearn"):
         c = entry[name]
         lines.append(
-            f"| {group} | {label} | {name} (pooled) | {_pct(c['accuracy'])} | "
-            f"{_fmt(100 * (c['accuracy'] - target))} | {_fmt(c['fit_seconds'])} "
-            f"(+{_fmt(c['load_seconds'])} load) | {c['iterations']} it. |"
+            f"| {group} | {label} | {name} (pooled) | {pct(c['accuracy'])} | "
+            f"{fmt(100 * (c['accuracy'] - target))} | {fmt(c['fit_seconds'])} "
+            f"(+{fmt(c['load_seconds'])} load) | {c['iterations']} it. |"
         )
     for run in entry["collab"]:
         seconds = run.get("seconds_to_target")
         rounds = run.get("rounds_to_target")
-        reached = f"{_fmt(seconds)} ({rounds} rounds)" if seconds is not None else "not reached"
+        reached = f"{fmt(seconds)} ({rounds} rounds)" if seconds is not None else "not reached"
         lines.append(
             f"| {group} | {label} | {run['label']} [{run['transport']}] | "
-            f"{_pct(run['accuracy'])} | {_fmt(100 * (run['accuracy'] - target))} | "
-            f"{reached}; all {run['rounds']} rounds {_fmt(run['total_seconds'])} | "
-            f"{_fmt(run['round_split'].get('round'))} s/round |"
+            f"{pct(run['accuracy'])} | {fmt(100 * (run['accuracy'] - target))} | "
+            f"{reached}; all {run['rounds']} rounds {fmt(run['total_seconds'])} | "
+            f"{fmt(run['round_split'].get('round'))} s/round |"
         )
     est = entry.get("full_stack_estimate")
     if est and est.get("seconds_to_target") is not None:
         lines.append(
             f"| {group} | {label} | collab, estimate with PySyft + secure aggregation | – | – | "
-            f"{_fmt(est['seconds_to_target'])} (adds {_fmt(est['per_round_overhead_seconds'])} "
-            f"s/round and {_fmt(est['setup_overhead_seconds'])} s set-up measured at "
+            f"{fmt(est['seconds_to_target'])} (adds {fmt(est['per_round_overhead_seconds'])} "
+            f"s/round and {fmt(est['setup_overhead_seconds'])} s set-up measured at "
             f"{est['reference_rows']:,} rows) | – |"
         )
     return lines
-
-
-# The parts a round's time is split into, in the order the table and the plot show them.
-ROUND_PARTS = (
-    "step",
-    "crypto_lake",
-    "crypto_coordinator",
-    "dp_noise",
-    "transport",
-    "bookkeeping",
-    "aggregation",
-)
 
 
 def _first_run_lines(run: dict[str, Any] | None) -> list[str]:
@@ -208,18 +65,18 @@ def _first_run_lines(run: dict[str, Any] | None) -> list[str]:
         "## The demo as a newcomer runs it",
         "",
         f"`python -m collab demo --split iid --rounds {run['rounds']}` in its own process "
-        f"(exit code {run['exit_code']}): {_fmt(run['process_seconds'], 1)} s from the "
-        f"command to its end, {_fmt(run['demo_seconds'], 1)} s inside the demo.",
+        f"(exit code {run['exit_code']}): {fmt(run['process_seconds'], 1)} s from the "
+        f"command to its end, {fmt(run['demo_seconds'], 1)} s inside the demo.",
         "",
         "| part | seconds |",
         "|---|---|",
-        *(f"| {name} | {_fmt(seconds, 1)} |" for name, seconds in parts.items()),
+        *(f"| {name} | {fmt(seconds, 1)} |" for name, seconds in parts.items()),
     ]
 
 
 def _split_row(name: str, split: dict[str, float]) -> str:
     keys = ("round", *ROUND_PARTS)
-    return f"| {name} | " + " | ".join(_fmt(split.get(k), 3) for k in keys) + " |"
+    return f"| {name} | " + " | ".join(fmt(split.get(k), 3) for k in keys) + " |"
 
 
 def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
@@ -268,7 +125,7 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
     for t in summary["targets"]:
         met = {True: "yes", False: "**no**", None: "–"}[t["met"]]
         lines.append(
-            f"| {t['target']} | {_fmt(t['value'])} {t['unit']} | {t['limit']:g} {t['unit']} | "
+            f"| {t['target']} | {fmt(t['value'])} {t['unit']} | {t['limit']:g} {t['unit']} | "
             f"{met} | {t['how']} |"
         )
     lines += [
@@ -303,7 +160,7 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
         "bookkeeping | aggregation |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, entry in _runs_with_splits(results):
+    for name, entry in runs_with_splits(results):
         lines.append(_split_row(name, entry))
     yard = results.get("yardsticks")
     if yard:
@@ -315,21 +172,19 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
             "| measure | seconds |",
             "|---|---|",
             "| first pass (reads Parquet, keeps the rows) | "
-            f"{_fmt(yard['first_pass_seconds'], 3)} |",
-            f"| local step, full batch (1 epoch) | {_fmt(yard['step_seconds']['full_batch'], 3)} |",
+            f"{fmt(yard['first_pass_seconds'], 3)} |",
+            f"| local step, full batch (1 epoch) | {fmt(yard['step_seconds']['full_batch'], 3)} |",
             f"| of which the plan's arithmetic (summed over tasks) | "
-            f"{_fmt(yard['step_compute_seconds']['full_batch'], 3)} |",
+            f"{fmt(yard['step_compute_seconds']['full_batch'], 3)} |",
             f"| local step, mini-batches of {summary['suite']['batch_size']} (1 epoch) | "
-            f"{_fmt(yard['step_seconds']['mini_batch'], 3)} |",
-            f"| MLlib, one more L-BFGS iteration (marginal) | {_fmt(it['marginal_seconds'], 3)} |",
-            f"| MLlib, fit time / iterations | {_fmt(it['average_seconds'], 3)} |",
-            f"| numpy, one gradient pass in memory | {_fmt(yard['numpy_pass_seconds'], 4)} |",
+            f"{fmt(yard['step_seconds']['mini_batch'], 3)} |",
+            f"| MLlib, one more L-BFGS iteration (marginal) | {fmt(it['marginal_seconds'], 3)} |",
+            f"| MLlib, fit time / iterations | {fmt(it['average_seconds'], 3)} |",
+            f"| numpy, one gradient pass in memory | {fmt(yard['numpy_pass_seconds'], 4)} |",
         ]
     coding = results.get("encoding")
     if coding:
         lines += _encoding_lines(coding)
-    from ._report_rounds import round_cost_lines, trees_lines
-
     lines += round_cost_lines(results.get("round_cost"))
     lines += trees_lines(results.get("trees"))
     lakes = results.get("lakes")
@@ -350,8 +205,8 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
                 continue
             lines.append(
                 f"| {e['lakes']} | {e['rows_per_lake']:,} | "
-                f"{_fmt(e['round_seconds_own_machines'], 3)} | "
-                f"{_fmt(e['round_seconds_shared_machine'], 3)} | {_pct(e['accuracy'])} |"
+                f"{fmt(e['round_seconds_own_machines'], 3)} | "
+                f"{fmt(e['round_seconds_shared_machine'], 3)} | {pct(e['accuracy'])} |"
             )
     wide = results.get("features")
     if wide:
@@ -366,13 +221,13 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
         for e in wide.values():
             run = e["collab"][0]
             lines.append(
-                f"| {e['features']:,} | {e['rows']:,} | {_pct(e['mllib']['accuracy'])} | "
-                f"{_pct(e['sklearn']['accuracy'])} | {_pct(run['accuracy'])} | "
-                f"{_fmt(run['round_split']['round'])} | "
-                f"{_fmt(100 * e['privacy_share_of_round'], 1)}% | "
-                f"{_fmt(100 * e['unmask_round_trip_share'], 1)}% | "
-                f"{_fmt(e['add_table_seconds_3_lakes'], 1)} | "
-                f"{_fmt(e['mllib']['fit_seconds'], 1)} |"
+                f"| {e['features']:,} | {e['rows']:,} | {pct(e['mllib']['accuracy'])} | "
+                f"{pct(e['sklearn']['accuracy'])} | {pct(run['accuracy'])} | "
+                f"{fmt(run['round_split']['round'])} | "
+                f"{fmt(100 * e['privacy_share_of_round'], 1)}% | "
+                f"{fmt(100 * e['unmask_round_trip_share'], 1)}% | "
+                f"{fmt(e['add_table_seconds_3_lakes'], 1)} | "
+                f"{fmt(e['mllib']['fit_seconds'], 1)} |"
             )
     fam = results.get("families")
     if fam:
@@ -396,10 +251,10 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
         for e in mem.values():
             parts = e["peak_pss_parts"]
             lines.append(
-                f"| {e['rows']:,} | {_mib(e['table_bytes_as_float64'])} | "
-                f"{_mib(e['peak_pss_bytes'])} | {_mib(parts.get('python'))} | "
-                f"{_mib(parts.get('jvm'))} | {_mib(parts.get('spark_python_workers'))} | "
-                f"{_mib(e['kept_rows_shm_bytes'])} |"
+                f"| {e['rows']:,} | {mib(e['table_bytes_as_float64'])} | "
+                f"{mib(e['peak_pss_bytes'])} | {mib(parts.get('python'))} | "
+                f"{mib(parts.get('jvm'))} | {mib(parts.get('spark_python_workers'))} | "
+                f"{mib(e['kept_rows_shm_bytes'])} |"
             )
     lines += ["", "## Plots", ""]
     for png in sorted(PLOTS):
@@ -426,7 +281,7 @@ def _encoding_lines(coding: dict[str, Any]) -> list[str]:
     settled = samples - min(2, samples - 1)  # as ``_suite._settled`` takes them
 
     def row(name: str, a: float, b: float) -> str:
-        return f"| {name} | {_fmt(a, 3)} | {_fmt(b, 3)} | {_fmt(b / a if a else None)} |"
+        return f"| {name} | {fmt(a, 3)} | {fmt(b, 3)} | {fmt(b / a if a else None)} |"
 
     gaps = coding["number_gaps"]
     return [
@@ -479,62 +334,11 @@ def _encoding_lines(coding: dict[str, Any]) -> list[str]:
     ]
 
 
-def _runs_with_splits(results: dict[str, Any]) -> list[tuple[str, dict[str, float]]]:
-    out = []
-    if results.get("demo"):
-        for run in results["demo"]["collab"]:
-            out.append((f"breast cancer: {run['label']}", run["round_split"]))
-    for group in ("sizes", "large"):
-        for key, entry in (results.get(group) or {}).items():
-            for run in entry["collab"]:
-                out.append((f"{int(key):,} rows: {run['label']}", run["round_split"]))
-    for key, entry in (results.get("lakes") or {}).items():
-        if key.isdigit():
-            out.append((f"{key} lakes, shared machine", entry["split_shared_machine"]))
-            out.append((f"{key} lakes, calls alone", entry["split_calls_alone"]))
-    for key, entry in (results.get("features") or {}).items():
-        out.append((f"{int(key):,} features", entry["collab"][0]["round_split"]))
-    for entry in (results.get("families") or {}).values():
-        for run in entry["collab"]:
-            out.append(
-                (f"{entry['family']}, {entry['rows']:,} rows: {run['label']}", run["round_split"])
-            )
-    return out
-
-
-METRIC_NAMES = {"accuracy": "accuracy %", "rmse": "RMSE (lower is better)"}
-
-
-def _metric(metric: str, value: float | None) -> str:
-    return _pct(value) if metric == "accuracy" else _fmt(value, 3)
-
-
-def _run_labelled(entry: dict[str, Any], words: str) -> dict[str, Any] | None:
-    runs = [r for r in entry["collab"] if words in r["label"]]
-    return runs[0] if runs else None
-
-
-def time_to_mllib(entry: dict[str, Any]) -> dict[str, float | None]:
-    """collab's seconds to MLlib's metric as a multiple of MLlib's fit: with the rows kept
-    (against the fit on cached rows) and from the first job (against reading, caching and
-    fitting)."""
-    mllib = entry["mllib"]
-    out: dict[str, float | None] = {"rows_cached": None, "first_job": None}
-    for key, words, base in (
-        ("rows_cached", "rows cached", mllib["fit_seconds"]),
-        ("first_job", "first job", mllib["fit_seconds"] + mllib["load_seconds"]),
-    ):
-        run = _run_labelled(entry, words)
-        seconds = run.get("seconds_to_target") if run else None
-        out[key] = None if seconds is None else seconds / base
-    return out
-
-
 def _seconds_to_target(run: dict[str, Any] | None) -> str:
     if run is None:
         return "–"
     seconds = run.get("seconds_to_target")
-    return "not reached" if seconds is None else f"{_fmt(seconds)} ({run['rounds_to_target']} r.)"
+    return "not reached" if seconds is None else f"{fmt(seconds)} ({run['rounds_to_target']} r.)"
 
 
 def _family_lines(fam: dict[str, Any]) -> list[str]:
@@ -558,19 +362,19 @@ def _family_lines(fam: dict[str, Any]) -> list[str]:
     ]
     for entry in fam.values():
         metric = entry["metric"]
-        cold = _run_labelled(entry, "first job")
-        warm = _run_labelled(entry, "rows cached")
+        cold = run_labelled(entry, "first job")
+        warm = run_labelled(entry, "rows cached")
         last = warm or cold
         ratio = time_to_mllib(entry)
         mllib, sk = entry["mllib"], entry["sklearn"]
         reached = " / ".join(_seconds_to_target(r) for r in (cold, warm))
         lines.append(
             f"| {entry['family']} | {entry['rows']:,} | {METRIC_NAMES[metric]} | "
-            f"{_metric(metric, last[metric] if last else None)} | "
-            f"{_metric(metric, mllib[metric])} | {_metric(metric, sk[metric])} | "
-            f"{_fmt(mllib['fit_seconds'])} (+{_fmt(mllib['load_seconds'])}) | "
-            f"{_fmt(sk['fit_seconds'])} | {reached} | {_fmt(ratio['rows_cached'])} | "
-            f"{_fmt(ratio['first_job'])} | {last['rounds'] if last else '–'} |"
+            f"{metric_value(metric, last[metric] if last else None)} | "
+            f"{metric_value(metric, mllib[metric])} | {metric_value(metric, sk[metric])} | "
+            f"{fmt(mllib['fit_seconds'])} (+{fmt(mllib['load_seconds'])}) | "
+            f"{fmt(sk['fit_seconds'])} | {reached} | {fmt(ratio['rows_cached'])} | "
+            f"{fmt(ratio['first_job'])} | {last['rounds'] if last else '–'} |"
         )
     return lines
 
@@ -602,7 +406,7 @@ def _server_optimiser_lines(opt: dict[str, Any]) -> list[str]:
             "",
             f"**{entry['dataset']}** ({entry['family']}; hospitals: {counts} per class; "
             f"{entry['test_rows']} test rows; pooled scikit-learn "
-            f"{_pct(entry['sklearn']['accuracy'])}%)",
+            f"{pct(entry['sklearn']['accuracy'])}%)",
             "",
             "| server optimiser | server step | "
             + " | ".join(f"round {r}" for r in shown)
@@ -613,207 +417,10 @@ def _server_optimiser_lines(opt: dict[str, Any]) -> list[str]:
             values = run["round_accuracy"]
             lines.append(
                 f"| {run['server_optimizer']} | {run['server_learning_rate']:g} | "
-                + " | ".join(_pct(values[r - 1]) if r <= len(values) else "–" for r in shown)
-                + f" | {_fmt(run.get('rounds_to_target'))} |"
+                + " | ".join(pct(values[r - 1]) if r <= len(values) else "–" for r in shown)
+                + f" | {fmt(run.get('rounds_to_target'))} |"
             )
     return lines
-
-
-# --- plots -------------------------------------------------------------------------------------
-
-PLOTS = (
-    "accuracy_vs_time.png",
-    "round_split.png",
-    "lakes_scaling.png",
-    "time_to_accuracy.png",
-    "families.png",
-    "server_optimisers.png",
-)
-
-
-def _curves_and_yardsticks(ax: Any, entry: dict[str, Any], metric: str) -> None:
-    """collab's runs as the test metric against seconds since the job started, and MLlib's
-    and scikit-learn's pooled fits as points (accuracy in %)."""
-    unit = 100.0 if metric == "accuracy" else 1.0
-    for run in entry["collab"]:
-        ax.plot(
-            run["round_end"],
-            [unit * v for v in run[f"round_{metric}"]],
-            marker="o",
-            markersize=3,
-            label=run["label"],
-        )
-    for name, marker, color in (("mllib", "s", "black"), ("sklearn", "^", "dimgrey")):
-        c = entry[name]
-        ax.scatter(
-            [c["fit_seconds"]],
-            [unit * c[metric]],
-            marker=marker,
-            s=60,
-            color=color,
-            zorder=5,
-            label=f"{name} on pooled rows (fit)",
-        )
-
-
-def plots(out: Path, results: dict[str, Any]) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    written = []
-    sizes = results.get("sizes") or {}
-    if sizes:
-        key = max(sizes, key=int)
-        entry = sizes[key]
-        fig, ax = plt.subplots(figsize=(7, 4.5))
-        _curves_and_yardsticks(ax, entry, "accuracy")
-        target = 100 * entry["mllib"]["accuracy"]
-        ax.axhspan(
-            target - MARGIN_POINTS,
-            target + MARGIN_POINTS,
-            color="grey",
-            alpha=0.2,
-            label="MLlib ± 0.5 points",
-        )
-        low = min(100 * min(r["round_accuracy"] or [1]) for r in entry["collab"])
-        ax.set_ylim(max(low - 1, 50), target + 2)
-        ax.set_xlabel("seconds since the job started")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"{int(key):,} rows over 3 lakes")
-        ax.legend(fontsize=7, loc="lower right")
-        fig.tight_layout()
-        fig.savefig(out / "accuracy_vs_time.png", dpi=120)
-        plt.close(fig)
-        written.append("accuracy_vs_time.png")
-
-    rows = _runs_with_splits(results)
-    if rows:
-        keys = ROUND_PARTS
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(rows) + 1.5))
-        left = [0.0] * len(rows)
-        for k in keys:
-            values = [split.get(k, 0.0) for _, split in rows]
-            ax.barh(range(len(rows)), values, left=left, label=k)
-            left = [a + b for a, b in zip(left, values, strict=True)]
-        ax.set_yticks(range(len(rows)))
-        ax.set_yticklabels([name for name, _ in rows], fontsize=7)
-        ax.invert_yaxis()
-        ax.set_xlabel("seconds per round (lake-side parts: mean over lakes)")
-        ax.legend(fontsize=7, ncol=4, loc="lower right")
-        fig.tight_layout()
-        fig.savefig(out / "round_split.png", dpi=120)
-        plt.close(fig)
-        written.append("round_split.png")
-
-    lakes = {k: v for k, v in (results.get("lakes") or {}).items() if k.isdigit()}
-    if lakes:
-        ks = sorted(lakes, key=int)
-        fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot(
-            [int(k) for k in ks],
-            [lakes[k]["round_seconds_own_machines"] for k in ks],
-            marker="o",
-            label="each lake on its own machine (calls timed alone)",
-        )
-        ax.plot(
-            [int(k) for k in ks],
-            [lakes[k]["round_seconds_shared_machine"] for k in ks],
-            marker="s",
-            label="all lakes on this 2-core machine",
-        )
-        ax.set_xlabel("lakes (same total rows)")
-        ax.set_ylabel("seconds per round")
-        ax.set_ylim(bottom=0)
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "lakes_scaling.png", dpi=120)
-        plt.close(fig)
-        written.append("lakes_scaling.png")
-
-    entries = [e for g in ("sizes", "large") for e in (results.get(g) or {}).values()]
-    if entries:
-        entries.sort(key=lambda e: e["rows"])
-        fig, ax = plt.subplots(figsize=(6, 4))
-        xs = [e["rows"] for e in entries]
-        ax.plot(xs, [e["mllib"]["fit_seconds"] for e in entries], marker="s", label="MLlib fit")
-        ax.plot(
-            xs, [e["sklearn"]["fit_seconds"] for e in entries], marker="^", label="scikit-learn fit"
-        )
-        collab_x, collab_y = [], []
-        for e in entries:
-            run = _cached(e)
-            est = e.get("full_stack_estimate")
-            value = run.get("seconds_to_target") if run else None
-            if run and run["transport"] != "pysyft" and est:
-                value = est.get("seconds_to_target")
-            if value is not None:
-                collab_x.append(e["rows"])
-                collab_y.append(value)
-        ax.plot(collab_x, collab_y, marker="o", label="collab, to MLlib accuracy ± 0.5")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("rows (3 lakes)")
-        ax.set_ylabel("seconds")
-        ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(out / "time_to_accuracy.png", dpi=120)
-        plt.close(fig)
-        written.append("time_to_accuracy.png")
-
-    fam = results.get("families") or {}
-    if fam:
-        largest = max(e["rows"] for e in fam.values())
-        entries = [e for e in fam.values() if e["rows"] == largest]
-        fig, axes = plt.subplots(1, len(entries), figsize=(4.5 * len(entries), 4), squeeze=False)
-        for ax, entry in zip(axes[0], entries, strict=True):
-            metric = entry["metric"]
-            _curves_and_yardsticks(ax, entry, metric)
-            ax.set_xlabel("seconds since the job started")
-            ax.set_ylabel("test accuracy (%)" if metric == "accuracy" else "test RMSE")
-            ax.set_title(f"{entry['family']}, {entry['rows']:,} rows", fontsize=9)
-            ax.legend(fontsize=6)
-        fig.tight_layout()
-        fig.savefig(out / "families.png", dpi=120)
-        plt.close(fig)
-        written.append("families.png")
-
-    opt = results.get("server_optimisers") or {}
-    if opt:
-        fig, axes = plt.subplots(1, len(opt), figsize=(5.5 * len(opt), 4), squeeze=False)
-        colors = {"sgd": "black", "adam": "tab:blue", "yogi": "tab:orange", "adagrad": "tab:green"}
-        for ax, entry in zip(axes[0], opt.values(), strict=True):
-            for run in entry["runs"]:
-                values = run["round_accuracy"]
-                rates = sorted(
-                    r["server_learning_rate"]
-                    for r in entry["runs"]
-                    if r["server_optimizer"] == run["server_optimizer"]
-                )
-                style = ("-", "--", ":", "-.")[rates.index(run["server_learning_rate"]) % 4]
-                ax.plot(
-                    range(1, len(values) + 1),
-                    [100 * v for v in values],
-                    style,
-                    color=colors.get(run["server_optimizer"]),
-                    label=run["label"],
-                )
-            ax.axhline(
-                100 * entry["sklearn"]["accuracy"],
-                color="grey",
-                alpha=0.5,
-                label="scikit-learn, pooled",
-            )
-            ax.set_xlabel("rounds")
-            ax.set_ylabel("test accuracy (%)")
-            ax.set_title(f"{entry['dataset']}, skewed split over 3 hospitals", fontsize=9)
-            ax.legend(fontsize=6, ncol=2)
-        fig.tight_layout()
-        fig.savefig(out / "server_optimisers.png", dpi=120)
-        plt.close(fig)
-        written.append("server_optimisers.png")
-    return written
 
 
 def write(out: Path, summary: dict[str, Any], results: dict[str, Any]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._report import _fmt, _pct
+from ._format import fmt, metric_value, pct
 
 FAMILIES = (("logistic_regression", "logistic regression"), ("trees", "trees"))
 SETTINGS = (("in_process", "3 in-process lakes"), ("served", "3 lakes served on loopback"))
@@ -30,7 +30,7 @@ def round_cost_targets(cost: dict[str, Any] | None, add: Add) -> None:
                 0.1,
                 "s",
                 "median over the job's rounds of round wall time - slowest lake's audited "
-                f"step (p90 {_fmt(inproc['fixed_p90'], 3)} s); round channel on",
+                f"step (p90 {fmt(inproc['fixed_p90'], 3)} s); round channel on",
             )
             add(
                 f"round fixed cost / Flower 1.42 simulation round ({name}, in-process)",
@@ -58,7 +58,7 @@ def round_cost_targets(cost: dict[str, Any] | None, add: Add) -> None:
                 0.1,
                 "s",
                 f"median fixed cost of a round / {lakes} lakes (undivided: "
-                f"{_fmt(median, 3)} s, p90 {_fmt(served['fixed_p90'], 3)} s); round channel on",
+                f"{fmt(median, 3)} s, p90 {fmt(served['fixed_p90'], 3)} s); round channel on",
             )
             add(
                 f"round fixed cost / Flower 1.42 deployment round ({name}, served)",
@@ -77,15 +77,11 @@ def _data_name(key: str) -> str:
     return "synthetic thresholds"
 
 
-def _shown(metric: str, value: float) -> str:
-    return _pct(value) if metric == "accuracy" else _fmt(value, 4)
-
-
 def _vs_mllib(metric: str, value: float, mllib: float) -> str:
     """Accuracy points above MLlib's, or RMSE as a ratio to MLlib's."""
     if metric == "accuracy":
-        return _fmt(100 * (value - mllib))
-    return f"{_fmt(value / mllib, 4)}x"
+        return fmt(100 * (value - mllib))
+    return f"{fmt(value / mllib, 4)}x"
 
 
 def trees_targets(trees: dict[str, Any] | None, add: Add) -> None:
@@ -156,10 +152,10 @@ def round_cost_lines(cost: dict[str, Any] | None) -> list[str]:
                 route = "PySyft" if when == "before" else "round channel"
                 lines.append(
                     f"| {where} | {name} | {route} | {c['rounds']} | "
-                    f"{_fmt(c['round_median'], 3)} | {_fmt(c['step_median'], 3)} | "
-                    f"{_fmt(c['fixed_median'], 3)} | {_fmt(c['fixed_p90'], 3)} | "
-                    f"{_fmt(c['fixed_median'] / entry['lakes'], 3)} | "
-                    f"{_fmt(c.get('rounds_per_tree'))} | {_pct(c.get('accuracy'))} |"
+                    f"{fmt(c['round_median'], 3)} | {fmt(c['step_median'], 3)} | "
+                    f"{fmt(c['fixed_median'], 3)} | {fmt(c['fixed_p90'], 3)} | "
+                    f"{fmt(c['fixed_median'] / entry['lakes'], 3)} | "
+                    f"{fmt(c.get('rounds_per_tree'))} | {pct(c.get('accuracy'))} |"
                 )
     return lines
 
@@ -199,17 +195,19 @@ def trees_lines(trees: dict[str, Any] | None) -> list[str]:
         for name in ("mllib", "sklearn"):
             c = e[name]
             lines.append(
-                f"| {data} | {rows} | {shape} | {name} (pooled) | {_shown(metric, c[metric])} | "
-                f"{_vs_mllib(metric, c[metric], target)} | {_fmt(c['fit_seconds'])} | – | – |"
+                f"| {data} | {rows} | {shape} | {name} (pooled) | "
+                f"{metric_value(metric, c[metric], 4)} | "
+                f"{_vs_mllib(metric, c[metric], target)} | {fmt(c['fit_seconds'])} | – | – |"
             )
         run = e["collab"]
         reached = run.get("seconds_to_target")
         ratio = e.get("time_to_mllib_ratio")
-        to = "not reached" if reached is None else f"{_fmt(reached)} ({_fmt(ratio)}x MLlib fit)"
+        to = "not reached" if reached is None else f"{fmt(reached)} ({fmt(ratio)}x MLlib fit)"
         lines.append(
-            f"| {data} | {rows} | {shape} | collab, 3 lakes | {_shown(metric, run[metric])} | "
+            f"| {data} | {rows} | {shape} | collab, 3 lakes | "
+            f"{metric_value(metric, run[metric], 4)} | "
             f"{_vs_mllib(metric, run[metric], target)} | {to}; all {run['rounds']} rounds "
-            f"{_fmt(run['total_seconds'])} | {_fmt(e['rounds_per_tree'])} | "
-            f"{_fmt(e['round_seconds_median'], 3)} |"
+            f"{fmt(run['total_seconds'])} | {fmt(e['rounds_per_tree'])} | "
+            f"{fmt(e['round_seconds_median'], 3)} |"
         )
     return lines

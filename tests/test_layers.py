@@ -259,3 +259,181 @@ def test_imports_of_reads_the_real_tree() -> None:
     relative = imports_of("collab/__init__.py")
     assert relative and relative == imports_of(ROOT / "collab" / "__init__.py")
     assert all(imp.path == "collab/__init__.py" for imp in relative)
+
+
+# Import cycles, private imports and module sizes: the same parse, over collab/ and benchmarks/.
+
+MAX_MODULE_LINES = 700
+
+
+def tree_files(top: str) -> list[str]:
+    """Every .py file under the folder `top` of the repository, relative to the root."""
+    return [
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if ".ipynb_checkpoints" not in path.parts
+    ]
+
+
+def import_graph(files: Mapping[str, str]) -> dict[str, set[str]]:
+    """Module -> the modules of `files` it imports (at any depth in the file).
+
+    `from package import name` counts as importing the submodule `package.name` when that is
+    one of the modules, else as importing `package` (its ``__init__``). A package's own
+    ``__init__`` running before its submodules is not an edge: only what a file names is.
+    """
+    modules = {module_of(path): path for path in files}
+    graph: dict[str, set[str]] = {module: set() for module in modules}
+    for module, path in modules.items():
+        for imp in imports_of(path, files[path]):
+            sub = f"{imp.module}.{imp.name}" if imp.name else None
+            target = sub if sub in modules else imp.module
+            if target in modules and target != module:
+                graph[module].add(target)
+    return graph
+
+
+def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """The import cycles of `graph`: its strongly connected components of two or more modules
+    (Tarjan's algorithm, iterative), each sorted, in order of their first module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for target in edges:
+                if target not in index:
+                    index[target] = low[target] = len(index)
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(sorted(graph[target]))))
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+    return sorted(found)
+
+
+def private_collab_imports(path: str, source: str) -> list[Import]:
+    """Imports in `path` that reach into a private part of collab: a dotted component after
+    ``collab`` that starts with ``_`` (``collab.engine._step``, ``collab._syft``), whether
+    named as the module or as the imported name (``from collab.engine import _step``).
+    Dunder names (``from collab import __version__``) are public."""
+
+    def private(module: str) -> bool:
+        parts = module.split(".")
+        return parts[0] == PACKAGE and any(
+            p.startswith("_") and not (p.startswith("__") and p.endswith("__")) for p in parts[1:]
+        )
+
+    return [imp for imp in imports_of(path, source) if any(map(private, imp.targets()))]
+
+
+@pytest.mark.parametrize("top", [PACKAGE, "benchmarks"])
+def test_no_import_cycle(top: str) -> None:
+    files = {path: (ROOT / path).read_text(encoding="utf-8") for path in tree_files(top)}
+    assert files, f"no .py files under {ROOT / top}"
+    graph = import_graph(files)
+    found = cycles(graph)
+    if found:
+        shown = [
+            "  " + ", ".join(f"{m} -> {sorted(t for t in graph[m] if t in cycle)}" for m in cycle)
+            for cycle in found
+        ]
+        pytest.fail(
+            f"{len(found)} import cycle(s) among the modules of {top}/ (imports inside "
+            "functions and under TYPE_CHECKING count):\n" + "\n".join(shown),
+            pytrace=False,
+        )
+
+
+def test_benchmarks_import_only_public_collab_names() -> None:
+    files = tree_files("benchmarks")
+    assert files
+    found = [
+        imp
+        for path in files
+        for imp in private_collab_imports(path, (ROOT / path).read_text(encoding="utf-8"))
+    ]
+    if found:
+        pytest.fail(
+            "benchmarks/ must use collab's public names only (collab.probe has what timings "
+            "need); private imports:\n"
+            + "\n".join(
+                f"  {i.path}:{i.line} {i.module}" + (f" import {i.name}" if i.name else "")
+                for i in found
+            ),
+            pytrace=False,
+        )
+
+
+def test_no_module_over_700_lines() -> None:
+    sizes = {
+        path: len((ROOT / path).read_text(encoding="utf-8").splitlines())
+        for path in tree_files(PACKAGE)
+    }
+    over = {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES}
+    if over:
+        pytest.fail(
+            f"modules in {PACKAGE}/ over {MAX_MODULE_LINES} lines (split them by what they "
+            "do):\n" + "\n".join(f"  {p}: {n}" for p, n in sorted(over.items())),
+            pytrace=False,
+        )
+
+
+# The checkers themselves, on synthetic trees.
+
+
+def test_cycles_are_found_through_relative_and_function_level_imports() -> None:
+    files = {
+        "pkg/__init__.py": "from .a import A\n",
+        "pkg/a.py": "from . import b\nA = 1\n",
+        "pkg/b.py": "def f():\n    from .c import C\n",
+        "pkg/c.py": "from pkg import a\nC = 1\n",
+        "pkg/d.py": "from .a import A\nfrom . import e\n",
+        "pkg/e.py": "import pkg.d\n",
+        "pkg/f.py": "from pkg import b\n",  # imports into the cycle, is not part of it
+    }
+    graph = import_graph(files)
+    assert graph["pkg"] == {"pkg.a"} and graph["pkg.c"] == {"pkg.a"}
+    assert cycles(graph) == [["pkg.a", "pkg.b", "pkg.c"], ["pkg.d", "pkg.e"]]
+    del files["pkg/e.py"]
+    assert cycles(import_graph(files)) == [["pkg.a", "pkg.b", "pkg.c"]]
+
+
+def test_private_collab_imports_are_named() -> None:
+    source = (
+        "import collab\nfrom collab import __version__, probe\nfrom collab.plans import Plan\n"
+        "def f():\n    from collab.engine._step import last_step\n"
+        "    from collab.engine import _step\n    import collab._syft\n"
+        "from collabs._x import y\n"
+    )
+    found = private_collab_imports("benchmarks/_x.py", source)
+    assert [(i.line, i.module, i.name) for i in found] == [
+        (5, "collab.engine._step", "last_step"),
+        (6, "collab.engine", "_step"),
+        (7, "collab._syft", None),
+    ]

@@ -176,6 +176,60 @@ def split_rows(
     raise CollabError(f"split must be 'iid' or 'skewed', not {split!r}")
 
 
+@dataclass(frozen=True)
+class Dealt:
+    """One of the demo's data sets dealt to ``n`` hospitals, before any lake starts: the
+    whole ``frame``, the ``train`` rows (numbered from 0) and held-out ``test`` rows, each
+    hospital's row indices into ``train`` (``parts``), and the range owners publish per
+    column (``bounds``: each feature's, and a numeric label's)."""
+
+    data: DemoData
+    frame: pd.DataFrame = field(repr=False)
+    train: pd.DataFrame = field(repr=False)
+    test: pd.DataFrame = field(repr=False)
+    parts: list[np.ndarray] = field(repr=False)
+    features: list[str]
+    label: str
+    bounds: dict[str, tuple[float, float]] = field(repr=False)
+
+
+def deal(
+    n: int = 3,
+    dataset: str = "breast_cancer",
+    split: str = "iid",
+    seed: int = 0,
+    *,
+    test_size: float = 0.2,
+) -> Dealt:
+    """``dataset`` dealt to ``n`` hospitals exactly as :func:`hospitals` deals it (the same
+    test rows and the same rows per hospital for the same arguments), without starting
+    lakes: for yardsticks and benchmarks that need the rows themselves."""
+    data = DATASETS.get(dataset)
+    if data is None:
+        raise CollabError(f"the demo ships the data sets {', '.join(DATASETS)}, not {dataset!r}")
+    from sklearn.model_selection import train_test_split
+
+    frame = data.load()
+    label = data.label
+    train, test = train_test_split(
+        frame,
+        test_size=test_size,
+        random_state=seed,
+        stratify=None if data.task == "regression" else frame[label],
+    )
+    train = train.reset_index(drop=True)
+    parts = split_rows(train[label].to_numpy(), n, split, np.random.default_rng(seed))
+    features = [c for c in frame.columns if c not in (data.identifier, label)]
+    # The owners publish a range per measurement (DP plans clip to it): here each column's
+    # range over the whole published study, widened to two significant digits.
+    bounds = {c: _published_range(frame[c]) for c in features}
+    if data.task == "regression":
+        bounds[label] = _published_range(frame[label])
+    return Dealt(
+        data, frame, train, test.reset_index(drop=True), list(parts), features, label, bounds
+    )
+
+
 @dataclass
 class HospitalsDemo:
     """Lakes, the scientist's federation, and the data only an instructor may look at."""
@@ -304,28 +358,16 @@ def hospitals(
     data_dir
         Where the hospitals' Parquet files and records go (a temporary folder by default).
     """
-    data = DATASETS.get(dataset)
-    if data is None:
+    if dataset not in DATASETS:
         raise CollabError(f"the demo ships the data sets {', '.join(DATASETS)}, not {dataset!r}")
     if not 1 <= n <= len(HOSPITAL_NAMES):
         raise CollabError(f"n must be between 1 and {len(HOSPITAL_NAMES)}, not {n}")
     if ports is not None and len(ports) != n:
         raise CollabError(f"give one port per hospital: {n} hospitals, {len(ports)} ports")
-    from sklearn.model_selection import train_test_split
-
-    frame = data.load()
-    label = data.label
-    train, test = train_test_split(
-        frame,
-        test_size=test_size,
-        random_state=seed,
-        stratify=None if data.task == "regression" else frame[label],
-    )
-    train = train.reset_index(drop=True)
-    rng = np.random.default_rng(seed)
-    parts = split_rows(train[label].to_numpy(), n, split, rng)
+    dealt = deal(n, dataset, split, seed, test_size=test_size)
+    data, frame, label, features = dealt.data, dealt.frame, dealt.label, dealt.features
+    train, test, parts, bounds = dealt.train, dealt.test, dealt.parts, dealt.bounds
     root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="collab-demo-"))
-    features = [c for c in frame.columns if c not in (data.identifier, label)]
     if dataset == "breast_cancer":
         descriptions = {
             c: f"{c.replace('_', ' ')} of the cell nuclei (biopsy image)" for c in features
@@ -333,11 +375,6 @@ def hospitals(
     else:
         descriptions = {c: c.replace("_", " ") for c in features}
     descriptions[label] = data.label_description
-    # The owners publish a range per measurement (DP plans clip to it): here each column's
-    # range over the whole published study, widened to two significant digits.
-    bounds = {c: _published_range(frame[c]) for c in features}
-    if data.task == "regression":
-        bounds[label] = _published_range(frame[label])
     # a multi-class label's values are published, so plans learn the classes from the owners
     categories = {}
     if data.task == "multiclass":
@@ -381,7 +418,7 @@ def hospitals(
         label=label,
         table=TABLE,
         _train=train,
-        _test=test.reset_index(drop=True),
+        _test=test,
         data_dir=root,
         parts=list(parts),
         dataset=dataset,

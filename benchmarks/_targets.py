@@ -1,0 +1,121 @@
+"""The targets of the benchmarks, each with its measured value and limit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._format import MARGIN_POINTS
+from ._report_rounds import round_cost_targets, trees_targets
+
+
+def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every target of the issue with its measured value (``None`` when not measured)."""
+    out: list[dict[str, Any]] = []
+
+    def add(name: str, value: float | None, limit: float, unit: str, how: str) -> None:
+        met = None if value is None else bool(value <= limit)
+        out.append(
+            {"target": name, "value": value, "limit": limit, "unit": unit, "met": met, "how": how}
+        )
+
+    # accuracy within 0.5 points of MLlib, every size (secure aggregation, non-DP)
+    for group in ("demo", "sizes", "large"):
+        entries = results.get(group)
+        if not entries:
+            continue
+        items = [entries] if group == "demo" else list(entries.values())
+        for entry in items:
+            best = max(
+                (r["accuracy"] for r in entry["collab"] if r["dp_epsilon"] is None), default=None
+            )
+            gap = None if best is None else 100 * (entry["mllib"]["accuracy"] - best)
+            add(
+                f"accuracy gap to MLlib, {entry['rows']:,} rows ({group})",
+                gap,
+                MARGIN_POINTS,
+                "points",
+                "MLlib test accuracy minus collab's after the last round",
+            )
+
+    sizes = results.get("sizes") or {}
+    if "1000000" in sizes:
+        entry = sizes["1000000"]
+        mllib = entry["mllib"]
+        for run in entry["collab"]:
+            if run["dp_epsilon"] is not None:
+                continue
+            seconds = run.get("seconds_to_target")
+            cold = "first job" in run["label"]
+            base = mllib["fit_seconds"] + (mllib["load_seconds"] if cold else 0.0)
+            add(
+                f"1M rows: time to MLlib accuracy vs MLlib fit ({run['label']})",
+                None if seconds is None else seconds / base,
+                1.5,
+                "x",
+                "collab from job start (keys, statistics, rounds) / MLlib fit on the cached "
+                "pooled rows" + (" plus reading and caching them" if cold else ""),
+            )
+
+    yard = results.get("yardsticks")
+    if yard:
+        shape = f"{yard['rows']:,} x {yard['features']}"
+        add(
+            f"local step vs one MLlib iteration ({shape})",
+            yard["ratio_step_to_mllib_iteration"],
+            2.0,
+            "x",
+            "median full-batch local step / MLlib seconds per extra L-BFGS iteration",
+        )
+        add(
+            f"local step vs one numpy pass ({shape})",
+            yard["ratio_step_to_numpy_pass"],
+            10.0,
+            "x",
+            "median full-batch local step / one numpy gradient pass in memory",
+        )
+
+    wide = results.get("features") or {}
+    if "10000" in wide:
+        add(
+            "privacy layer share of a round at 10,000 parameters",
+            100 * wide["10000"]["privacy_share_of_round"],
+            10.0,
+            "%",
+            "masking, key agreement, shares and encoding (lakes + coordinator) / round time",
+        )
+
+    coding = results.get("encoding")
+    if coding:
+        add(
+            "encoding and transforms: round step vs pre-encoded numbers "
+            f"({coding['rows']:,} rows, {len(coding['categorical'])} categorical)",
+            coding["ratio_step"]["full_batch"],
+            1.2,
+            "x",
+            "median full-batch round step, categories one-hot encoded in the lake with "
+            "transforms / the same rows one-hot encoded by the owner (same inputs), rounds "
+            "alternating in one run",
+        )
+
+    round_cost_targets(results.get("round_cost"), add)
+    trees_targets(results.get("trees"), add)
+
+    lakes = results.get("lakes") or {}
+    if "growth_own_machines" in lakes:
+        counts = sorted(int(k) for k in lakes if k.isdigit())
+        span = f"{counts[0]} -> {counts[-1]} lakes"
+        add(
+            f"round time growth {span}, fixed total rows (lakes on own machines)",
+            100 * lakes["growth_own_machines"],
+            20.0,
+            "%",
+            f"slowest lake's calls timed alone + coordinator, {span}",
+        )
+        add(
+            f"round time growth {span}, fixed total rows (all on this machine)",
+            100 * lakes["growth_shared_machine"],
+            20.0,
+            "%",
+            "measured round wall time, every lake in this process on the same cores",
+        )
+    return out
