@@ -42,8 +42,11 @@ def cancer():
 def test_fewer_rounds_accepts_3_x_10_and_says_it_is_three_times_the_passes(capsys, cancer):
     model, test = cancer
     plan = collab.plans.LogisticRegression(
-        table="patients", features=["mean_radius", "mean_area"], label="malignant",
-        rounds=3, local_epochs=10,
+        table="patients",
+        features=["mean_radius", "mean_area"],
+        label="malignant",
+        rounds=3,
+        local_epochs=10,
     )
     CHECKS["check_fewer_rounds"](plan, model, model, test)
     text = said(capsys)
@@ -165,3 +168,89 @@ def test_releases_counts_the_audit_and_names_the_phases(capsys):
     CHECKS["check_releases"](5, lake)
     text = said(capsys)
     assert not right(text) and "by phase" in text
+
+
+def _column(name: str, private: bool = False) -> SimpleNamespace:
+    return SimpleNamespace(name=name, private=private)
+
+
+COLUMNS = [
+    _column("patient_id", private=True),
+    *[_column(f"mean_{m}") for m in ("radius", "area", "perimeter", "compactness", "concavity")],
+    _column("worst_area"),
+    _column("malignant"),
+]
+
+
+@pytest.fixture(scope="module")
+def published():
+    """What a federation and a lake publish about `patients`: schemas, a policy, a check."""
+    schema = SimpleNamespace(rows_at_least=100, columns=COLUMNS)
+    refusing = {"worst_area"}
+
+    def check(plan):
+        if refusing & set(plan.features):
+            raise collab.PolicyViolation("lake 'st-mary': column 'worst_area' is not allowed")
+
+    fed = SimpleNamespace(
+        table_schemas=lambda table: {"st-mary": schema, "st-jude": schema}, check=check
+    )
+    return fed, schema
+
+
+def test_rows_and_private_column(capsys, published):
+    fed, _ = published
+    CHECKS["check_rows"](100, fed)
+    assert right(said(capsys))
+    CHECKS["check_rows"](152, fed)
+    text = said(capsys)
+    assert not right(text) and "rows_at_least" in text
+    CHECKS["check_private"]("patient_id", fed)
+    assert right(said(capsys))
+    CHECKS["check_private"]("malignant", fed)
+    assert not right(said(capsys))
+
+
+def test_policy_allows_the_mean_columns_and_the_label_only(capsys, published):
+    _, schema = published
+    means = [c.name for c in COLUMNS if c.name.startswith("mean_")]
+
+    def lake(allowed):
+        return SimpleNamespace(
+            policy=lambda table: SimpleNamespace(allowed_columns=allowed),
+            schema=lambda table: schema,
+        )
+
+    CHECKS["check_policy"](lake([*means, "malignant"]))
+    assert right(said(capsys))
+    CHECKS["check_policy"](lake(means))  # the label forgotten
+    assert not right(said(capsys))
+    CHECKS["check_policy"](lake([*means, "malignant", "worst_area"]))
+    assert not right(said(capsys))
+    CHECKS["check_policy"](lake(None))
+    assert said(capsys).startswith("…")
+
+
+def test_plan_over_the_size_and_shape_measurements(capsys, published):
+    fed, _ = published
+    size_and_shape = CHECKS["SIZE_AND_SHAPE"]
+
+    def plan(features, rounds=10):
+        return collab.plans.LogisticRegression(
+            table="patients", features=features, label="malignant", rounds=rounds
+        )
+
+    CHECKS["check_plan"](plan(size_and_shape), fed)
+    assert right(said(capsys))
+    CHECKS["check_plan"](plan(size_and_shape, rounds=30), fed)
+    assert not right(said(capsys))
+    CHECKS["check_plan"](plan([*size_and_shape, "worst_area"]), fed)
+    text = said(capsys)
+    assert not right(text) and "worst_area" in text
+
+
+def test_can_tell(capsys):
+    CHECKS["check_can_tell"](False)
+    assert right(said(capsys))
+    CHECKS["check_can_tell"](True)
+    assert not right(said(capsys))
