@@ -69,3 +69,24 @@ def test_stored_outputs_ran_in_order_and_show_no_real_row(
             continue
         worst = max(len(row & numbers) for row in real_rows)
         assert worst < ROW_MATCHES, f"{path.name} shows {worst} values of one real row"
+
+
+PROGRESS = re.compile(r"(?:statistics|training): +\d+%\|[^|\n]*\| *(\d+)/(\d+)")
+SILENCED = re.compile(r"^\s*%%capture", re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_progress_is_shown_and_stored_as_it_ended(path: Path) -> None:
+    """No cell hides its output (collab.quiet_library_logs() keeps the libraries' notices
+    out instead), and what a viewer without a kernel shows of a progress bar or a training
+    dashboard is how it ended, not how it began."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not SILENCED.search(cell.source), f"{path.name} uses %%capture"
+        for output in cell.get("outputs", []):
+            plain = output.get("data", {}).get("text/plain", "")
+            for done, total in PROGRESS.findall(plain):
+                assert done == total, f"{path.name} stored a progress bar at {done}/{total}"
+            if plain.startswith("Training "):
+                assert " · done" in plain.splitlines()[0], f"{path.name}: {plain[:80]!r}"

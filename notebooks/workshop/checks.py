@@ -73,23 +73,39 @@ def check_fewer_rounds(plan, model, baseline, test):
     if plan is None or model is None:
         return print(_WAITING)
     if (plan.rounds, plan.local_epochs) != (3, 10):
-        return _say(False, "", "Use rounds=3 and local_epochs=10.")
+        return _say(False, "",
+                    f"Your plan runs {plan.rounds} rounds x {plan.local_epochs} local epochs; "
+                    "use rounds=3 and local_epochs=10.")
     X, y = test.drop(columns="malignant"), test["malignant"]
     fast, slow = model.score(X, y), baseline.score(X, y)
+    passes = plan.rounds * plan.local_epochs
     _say(True,
          f"3 rounds x 10 local epochs: test accuracy {fast:.3f}; 10 rounds x 1 epoch: "
-         f"{slow:.3f}. The same number of passes over the rows, a third of the messages.",
+         f"{slow:.3f}. A third of the rounds (messages, approvals, waits) but {passes} passes "
+         "over each lake's rows instead of 10: fewer rounds buys its speed with more local "
+         "work between averages.",
          "")
+
+
+def _regression_families():
+    """The families that can predict a number (a family's variants count: trees with
+    objective='squared_error' are a regression)."""
+    names = []
+    for family in collab.plans.families().values():
+        if "regression" in {family.task, *(v.task for v in family.__subclasses__())}:
+            names.append(family.__name__)
+    return ", ".join(sorted(names))
 
 
 def check_progression(plan, model, demo):
     """Exercise 2.3: a model of diabetes progression, a number, on every measurement."""
     if plan is None:
         return print(_WAITING)
-    if not isinstance(plan, collab.plans.LinearRegression):
+    if plan.task != "regression":
         return _say(False, "",
-                    f"'progression' is a number, and {type(plan).__name__} predicts classes: "
-                    "use collab.plans.LinearRegression.")
+                    f"'progression' is a number, and this {type(plan).__name__} plan is a "
+                    f"{plan.task} plan: pick a family that predicts numbers "
+                    f"({_regression_families()}; trees need objective='squared_error').")
     if plan.label != "progression":
         return _say(False, "", "Predict the label 'progression'.")
     if model is None:
@@ -107,10 +123,13 @@ def check_progression(plan, model, demo):
         return _say(False, "",
                     f"Your model's test RMSE is {ours:.1f}. Use every measurement: "
                     "features=diabetes.features.")
+    held_out = float(getattr(plan, "validation", 0.0) or 0.0)
+    rows = (f"it held out {held_out:.0%} of each lake's rows to validate on, so it fits the "
+            "other rows, not all of them" if held_out else "it trained on every row")
     _say(True,
          f"Test RMSE {ours:.1f} (always guessing the average: {average:.1f}); scikit-learn "
-         f"on the pooled rows: {pooled:.1f}. Least squares needs only sums over rows, so one "
-         "securely aggregated round gives the pooled solution exactly.",
+         f"on the pooled rows: {pooled:.1f}. Your {type(plan).__name__} plan predicts a "
+         f"number; {rows}.",
          "")
 
 
@@ -125,22 +144,51 @@ def check_can_tell(answer):
 
 
 def check_budget(epsilons, limit=3.0):
-    """Exercise 3.2: plans whose epsilons together use the budget and no more."""
+    """Exercise 3.2: [exploration, final] epsilons that use a budget of ``limit`` exactly, the
+    final model with less noise (a larger epsilon) than the exploration."""
     if epsilons is None:
         return print(_WAITING)
-    total = sum(epsilons)
-    _say(abs(total - limit) < 1e-9 and all(e > 0 for e in epsilons),
-         f"{' + '.join(f'{e:g}' for e in epsilons)} = {limit:g}: the lakes approve these "
-         "plans, and refuse any further DP plan from this scientist on this table.",
-         f"Your epsilons add up to {total:g}; the budget is {limit:g}.")
+    epsilons = list(epsilons)
+    if len(epsilons) != 2:
+        return _say(False, "", f"Give two epsilons, [exploration, final]; you gave "
+                    f"{len(epsilons)}.")
+    explore, final = epsilons
+    total = explore + final
+    if not (explore > 0 and final > 0):
+        return _say(False, "", "Every DP plan needs an epsilon above 0.")
+    if abs(total - limit) > 1e-9:
+        return _say(False, "", f"Your epsilons add up to {total:g}; the budget is {limit:g}: "
+                    "use all of it, and no more.")
+    if not final > explore:
+        return _say(False, "",
+                    f"The final model gets {final:g} and the exploration {explore:g}: the model "
+                    "you keep should have less noise, so the larger epsilon.")
+    _say(True,
+         f"{explore:g} + {final:g} = {limit:g}, the larger share for the model you keep. An "
+         f"owner who sets collab.Policy(max_epsilon={limit:g}) on this table approves both, "
+         "and then has no epsilon left for this table: any further DP plan is refused.",
+         "")
+
+
+def _phase(detail):
+    if isinstance(detail, str):
+        import json
+
+        detail = json.loads(detail)
+    return detail.get("phase", "?") if isinstance(detail, dict) else "?"
 
 
 def check_releases(answer, lake):
     """Exercise 3.3: how many results St Mary released."""
     if answer is None:
         return print(_WAITING)
-    released = int((lake.audit["action"] == "release").sum())
+    audit = lake.audit
+    releases = audit[audit["action"] == "release"]
+    released = len(releases)
+    phases = releases["detail"].map(_phase).value_counts()
+    parts = ", ".join(f"{count} {phase}" for phase, count in phases.items())
     _say(answer == released,
-         f"{released} releases: each is one execution of an approved plan whose (masked) "
-         "result left the lake.",
-         "Count the rows of lake.audit whose action is 'release'.")
+         f"{released} releases ({parts}): each is one step of an approved plan whose "
+         "(masked) result left the lake; training rounds are only some of them.",
+         "Count the rows of lake.audit whose action is 'release' (the cell above counts them "
+         "by phase).")
