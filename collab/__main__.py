@@ -22,7 +22,7 @@ LOG_HELP = f"where PySyft's and Spark's own logs go (default {DEFAULT_LOG})"
 
 
 def _quiet_libraries(args: argparse.Namespace) -> None:
-    from ._library_logs import divert_library_output
+    from .transport import divert_library_output
 
     path = divert_library_output(Path(args.log))
     print(f"(PySyft's and Spark's own logs go to {path})")

@@ -13,7 +13,7 @@ def test_library_output_goes_to_the_file_and_collabs_lines_to_the_terminal(tmp_p
         f"""
         import logging, os, sys
         from pathlib import Path
-        from collab._library_logs import divert_library_output
+        from collab.transport import divert_library_output
 
         divert_library_output(Path({str(log)!r}))
         os.write(2, b"WARN Utils: what a JVM prints\\n")
