@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ._errors import CollabError
-from ._syft import DEFAULT_ADMIN_EMAIL, ScientistSession
+from .transport import DEFAULT_ADMIN_EMAIL, ScientistSession
 
 Role = Literal["scientist", "owner"]
 ROLES: tuple[Role, ...] = ("scientist", "owner")

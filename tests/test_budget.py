@@ -13,7 +13,7 @@ import pytest
 from lake_processes import SCIENTIST
 
 import collab
-from collab._syft import ScientistSession
+from collab.transport import ScientistSession
 from collab.widgets import PlanBuilder
 
 GRACE = ("grace@uni.edu", "grace-hopper-1906")

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 import collab
-from collab._syft import _syft
+from collab.transport._quiet import load_syft
 
 
 def test_tables_are_listed_per_lake(clinic_fed):
@@ -52,7 +52,7 @@ def test_pysyft_private_data_route_returns_nothing(clinics):
     north, _ = clinics
     session = north._datasite.login("ada@uni.edu", "ada-lovelace-1815")
     asset = session._asset("visits")
-    sy = _syft()
+    sy = load_syft()
     assert asset.mock["schema"]["name"] == "visits"
     data = asset.data  # PySyft answers with an error value, never the private side
     assert data is None or isinstance(data, sy.SyftError)

@@ -56,11 +56,19 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("collab.widgets", ("collab.engine",), "views hold no logic and never see rows"),
     Rule(
+        "collab.transport",
+        ("collab.lake", "collab.scientist", "collab.engine", "collab.widgets", "collab._jupyter"),
+        "the transport carries requests and messages for both sides and depends on neither",
+    ),
+    Rule(
         "collab.features",
         ("collab.plans", "collab.lake", "collab.scientist", "collab.engine", "collab.protocol"),
         "transforms are data and arithmetic under the plans, run alike by lakes and models",
     ),
 )
+
+# The one package that may import PySyft (`syft`), so another transport can replace it.
+TRANSPORT = "collab.transport"
 
 # Packages a rule may name before they exist (then the rule passes vacuously).
 MAY_BE_ABSENT = {"collab.protocol"}
@@ -189,6 +197,44 @@ def test_layer_rule(rule: Rule, files: dict[str, str]) -> None:
             f"{len(broken)} offending import(s):\n" + "\n".join(f"  {v}" for v in broken),
             pytrace=False,
         )
+
+
+def syft_imports(files: Mapping[str, str]) -> tuple[list[Import], list[Import]]:
+    """The imports of PySyft (`syft` or a module under it) in `files`: those inside the
+    transport package, and those anywhere else."""
+    inside: list[Import] = []
+    outside: list[Import] = []
+    for path, source in sorted(files.items()):
+        found = [imp for imp in imports_of(path, source) if under(imp.module, "syft")]
+        (inside if under(module_of(path), TRANSPORT) else outside).extend(found)
+    return inside, outside
+
+
+def test_only_the_transport_imports_syft(files: dict[str, str]) -> None:
+    inside, outside = syft_imports(files)
+    assert inside, f"no import of syft under {TRANSPORT}: is the package's name misspelt?"
+    if outside:
+        pytest.fail(
+            f"only {TRANSPORT} may import syft (PySyft stays behind one transport package); "
+            f"{len(outside)} import(s) elsewhere:\n"
+            + "\n".join(f"  {i.path}:{i.line} {i.module}" for i in outside),
+            pytrace=False,
+        )
+
+
+def test_syft_imports_are_found_at_any_depth() -> None:
+    source = "def f():\n    import syft\n    from syft.server import uvicorn\nimport syftx\n"
+    inside, outside = syft_imports(
+        {"collab/transport/_owner.py": source, "collab/lake/_x.py": source}
+    )
+    assert [(i.path, i.line) for i in inside] == [
+        ("collab/transport/_owner.py", 2),
+        ("collab/transport/_owner.py", 3),
+    ]
+    assert [(i.path, i.line, i.module) for i in outside] == [
+        ("collab/lake/_x.py", 2, "syft"),
+        ("collab/lake/_x.py", 3, "syft.server"),
+    ]  # and not `syftx` (line 4): modules match whole dotted components
 
 
 # The checker itself: it must catch what the rules forbid, or the tests above pass vacuously.
@@ -339,8 +385,8 @@ def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
 
 def private_collab_imports(path: str, source: str) -> list[Import]:
     """Imports in `path` that reach into a private part of collab: a dotted component after
-    ``collab`` that starts with ``_`` (``collab.engine._step``, ``collab._syft``), whether
-    named as the module or as the imported name (``from collab.engine import _step``).
+    ``collab`` that starts with ``_`` (``collab.engine._step``, ``collab.transport._owner``),
+    whether named as the module or as the imported name (``from collab.engine import _step``).
     Dunder names (``from collab import __version__``) are public."""
 
     def private(module: str) -> bool:
@@ -428,12 +474,12 @@ def test_private_collab_imports_are_named() -> None:
     source = (
         "import collab\nfrom collab import __version__, probe\nfrom collab.plans import Plan\n"
         "def f():\n    from collab.engine._step import last_step\n"
-        "    from collab.engine import _step\n    import collab._syft\n"
+        "    from collab.engine import _step\n    import collab.transport._owner\n"
         "from collabs._x import y\n"
     )
     found = private_collab_imports("benchmarks/_x.py", source)
     assert [(i.line, i.module, i.name) for i in found] == [
         (5, "collab.engine._step", "last_step"),
         (6, "collab.engine", "_step"),
-        (7, "collab._syft", None),
+        (7, "collab.transport._owner", None),
     ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 import collab
-from collab._request_code import recognise, render
 from collab._schema import ColumnSchema, TableSchema, coarse_rows
 from collab.plans import LogisticRegression, Plan
+from collab.transport import recognise, render
 
 SCHEMA = TableSchema(
     lake="st-mary",

@@ -9,7 +9,7 @@ import time
 import pytest
 
 import collab
-from collab._channel import PROCESS_ID, ChannelLost, InProcessChannel, Ticket, new_token
+from collab.transport._channel import PROCESS_ID, ChannelLost, InProcessChannel, Ticket, new_token
 
 
 def releases(lake: collab.Lake, job_id: str) -> list[dict]:

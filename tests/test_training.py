@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import collab
-from collab._syft import _syft
 from collab.scientist._parties import RemoteParty
+from collab.transport._quiet import load_syft
 
 
 def accuracy_gap(demo, model) -> float:
@@ -145,7 +145,7 @@ def test_a_denied_plan_fails_the_job_naming_lake_and_reason(iid_demo):
 
 
 def test_foreign_code_is_refused_and_logged(iid_demo):
-    sy = _syft()
+    sy = load_syft()
     lake = iid_demo.lakes[1]
     session = iid_demo.federation._sessions[lake.name]
     client, asset = session._client, session._asset("patients")

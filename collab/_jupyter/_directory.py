@@ -18,10 +18,9 @@ from typing import Any, TypeVar
 from .. import _connections
 from .._display import categories_payload
 from .._errors import CollabError, LakeError, PrivacyError
-from .._request_code import recognise
 from .._schema import ColumnSchema
-from .._syft import Datasite
 from ..scientist import Federation, connect
+from ..transport import Datasite, recognise
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from .._errors import CollabError
 from .._policy import Policy
-from .._syft import DEFAULT_ADMIN_PASSWORD
+from ..transport import DEFAULT_ADMIN_PASSWORD
 from ._served import served_url
 
 _SECRET_WORDS = ("password", "secret", "token", "key")

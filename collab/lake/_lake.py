@@ -23,10 +23,9 @@ from .._args import names, text, whole
 from .._display import RichDisplay
 from .._errors import AlreadyDecided, BudgetExceeded, CollabError, PlanError, PrivacyError
 from .._policy import Policy
-from .._request_code import recognise
 from .._schema import NUMERIC_TYPES, ColumnSchema, TableSchema, coarse_rows, column_kind
-from .._syft import CodeRequest, Datasite
 from ..plans import Plan
+from ..transport import CodeRequest, Datasite, recognise
 from ._served import ServedProcess
 from ._state import Approval, LakeState, listen_to_spending, stop_listening
 

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._channel import PROCESS_ID, Ticket, new_token, serve_in_process
 from .._errors import CollabError, PolicyViolation, PrivacyError
 from .._policy import Policy
 from .._schema import TableSchema
 from ..plans import Plan
+from ..transport import PROCESS_ID, Ticket, new_token, serve_in_process
 from ._state import LakeState
 
 MAX_MESSAGE_CHARS = 8_000_000  # a 100,000-parameter round is about 4 MB of JSON
@@ -54,7 +54,7 @@ def run_request(data: Any, job_id: str, plan_json: str, message: str) -> dict[st
 
 
 def run_channel(token: str, message: str) -> dict[str, Any]:
-    """Entry point of a job's messages over the round channel (:mod:`collab._channel`): the
+    """Entry point of a job's messages over the round channel (:mod:`collab.transport`): the
     same checks, counting and records as :func:`run_request`, for the job and lake that
     ``token`` was issued for."""
     with _tickets_lock:

@@ -2,7 +2,7 @@
 
 A lake served over HTTP runs its PySyft Datasite in a Python process of its own. This module
 owns that process (its port, its start, its wait for an answer, its stop, and its end when the
-launching process exits); what runs inside it is PySyft's server, in :mod:`collab._syft`.
+launching process exits); what runs inside it is PySyft's server, in :mod:`collab.transport`.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import LakeError
-from .._syft import run_served_datasite, served_identity, signing_key
+from ..transport import run_served_datasite, served_identity, signing_key
 
 # How long a served Datasite's process may take to answer: it imports syft afresh, which on a
 # loaded machine takes far longer than the 5 s it takes here.
@@ -68,7 +68,7 @@ def child_main(settings: str) -> None:
             state_at(state).log("lake", "login failed", email=email, reason=reason)
 
     def routes(app: Any) -> None:
-        from .._channel import add_route
+        from ..transport import add_route
         from ._runner import run_channel
 
         add_route(app, run_channel)

@@ -13,10 +13,9 @@ import pandas as pd
 from .._args import names, whole
 from .._errors import BudgetExceeded, CollabError, LakeError, PlanError
 from .._policy import Policy
-from .._request_code import function_name, render
 from .._schema import TableSchema, presence
-from .._syft import ScientistSession
 from ..plans import Evaluation, Model, Plan, PooledStatistics, Standardizer, Statistics
+from ..transport import ScientistSession, function_name, render
 from ._job import Job, run_remote, train
 from ._parties import MockParty
 

@@ -12,9 +12,9 @@ import pandas as pd
 
 from .._display import RichDisplay
 from .._errors import ERRORS_BY_NAME, CollabError, LakeError, RequestDenied, reported_by
-from .._syft import ScientistSession
 from ..plans import Model, Plan, Standardizer
 from ..plans._evaluation import HISTORY_VALIDATION
+from ..transport import ScientistSession
 from ._coordinator import Coordinator, Progress
 from ._parties import Party, RemoteParty
 

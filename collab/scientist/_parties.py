@@ -8,13 +8,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .._channel import ChannelLost, RoundChannel, open_channel
 from .._errors import CollabError, LakeError, reported_by
 from .._policy import Policy
 from .._schema import TableSchema, category_codes
-from .._syft import ScientistSession
 from ..plans import Plan
 from ..protocol import ArrayRows, MemoryMasking, PartyHandler, Rows
+from ..transport import ChannelLost, RoundChannel, ScientistSession, open_channel
 
 
 class Party(Protocol):
@@ -31,7 +30,7 @@ class RemoteParty:
     """A lake reached through PySyft, running an approved request.
 
     The job's first exchange goes over PySyft; its answer carries the lake's ticket for the
-    job, and later messages go over the round channel it opens (:mod:`collab._channel`), the
+    job, and later messages go over the round channel it opens (:mod:`collab.transport`), the
     lake checking, counting and recording each one as it does a PySyft execution. With
     ``channel=False``, or whenever the channel cannot carry a message, PySyft carries it.
     """

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 import collab
-from collab._request_code import function_name, render
 from collab.plans import LogisticRegression, SoftmaxRegression
 from collab.scientist._parties import MockParty, RemoteParty
+from collab.transport import function_name, render
 
 
 def _bad_plans(table):

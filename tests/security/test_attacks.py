@@ -11,10 +11,10 @@ import pytest
 from lake_processes import SCIENTIST
 
 import collab
-from collab._request_code import function_name, render
-from collab._syft import _syft
 from collab.scientist._job import run_remote
 from collab.scientist._parties import RemoteParty
+from collab.transport import function_name, render
+from collab.transport._quiet import load_syft
 
 
 def entries(lake, action: str, text: str) -> int:
@@ -63,13 +63,13 @@ def submit_raw(fed, lake, plan, job_id=None):
 def test_reading_the_private_asset_through_pysyft_returns_no_data(iid_demo):
     session = iid_demo.federation._sessions["st-mary"]
     data = session._asset("patients").data
-    assert data is None or isinstance(data, _syft().SyftError)
+    assert data is None or isinstance(data, load_syft().SyftError)
     with pytest.raises(collab.PrivacyError):
         iid_demo.federation.private_data("patients")
 
 
 def test_submitting_code_that_returns_the_table_is_refused_and_logged(iid_demo):
-    sy = _syft()
+    sy = load_syft()
     lake = iid_demo.lakes[2]
     session = iid_demo.federation._sessions[lake.name]
 

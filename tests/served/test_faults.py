@@ -14,9 +14,9 @@ import pytest
 from lake_processes import process_on_port
 
 import collab
-from collab._channel import CHANNEL_PATH
 from collab.plans import GradientBoostedTrees
 from collab.scientist._parties import RemoteParty
+from collab.transport._channel import CHANNEL_PATH
 
 pytestmark = [pytest.mark.http, pytest.mark.slow]
 

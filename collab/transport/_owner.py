@@ -1,7 +1,7 @@
-"""The PySyft adapter: every call collab makes into PySyft 0.9.5 goes through this module.
+"""The owner's side of PySyft: a lake's Datasite, in this process or served from its own.
 
-Keeping PySyft behind these two small classes means another transport can replace it, and
-PySyft's generic errors are translated into collab's in one place.
+Starting and stopping it, publishing tables, registering scientists, reporting their privacy
+budget, and listing and deciding code requests; and the body of a served Datasite's process.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ import contextlib
 import dataclasses
 import functools
 import json
-import linecache
-import logging
 import os
 import sys
 import threading
@@ -21,20 +19,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from ._errors import AlreadyDecided, CollabError, LakeError, PrivacyError
+from .._errors import AlreadyDecided, CollabError, LakeError
+from ._quiet import call, load_syft, quiet
+from ._session import (
+    BUDGET_SUBJECT,
+    ScientistSession,
+    client_at,
+    login_refused,
+    status_name,
+)
 
 T = TypeVar("T")
 
 DEFAULT_ADMIN_EMAIL = "info@openmined.org"
 DEFAULT_ADMIN_PASSWORD = "changethis"
 
-_thread = threading.local()
 _launch_lock = threading.Lock()
 
-# A lake tells each scientist their own privacy budget in a PySyft notification with this
-# subject prefix (then JSON): only a Datasite's owners may send one, and a user reads only the
-# notifications sent to them.
-BUDGET_SUBJECT = "collab budget "
 # A decision made by another process (a served lake's owner elsewhere) shows this late at most.
 DECISION_RECHECK_SECONDS = 10.0
 
@@ -187,65 +188,6 @@ def _storage_root(directory: Path | None) -> Iterator[None]:
             os.environ["SYFT_TEMP_ROOT"] = previous
 
 
-class _ThreadQuietStream:
-    """Passes writes through, except from a thread inside :func:`_quiet`."""
-
-    def __init__(self, target: Any) -> None:
-        self._target = target
-
-    def write(self, text: str) -> int:
-        if getattr(_thread, "quiet", False):
-            return len(text)
-        return self._target.write(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._target, name)
-
-
-def _syft() -> Any:
-    import syft
-
-    for name in ("syft", "syft.server", "syft.server.server", "uvicorn", "uvicorn.error"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-    return syft
-
-
-def _quiet_notebook_displays() -> None:
-    """In a notebook, drop what PySyft displays (``IPython.display.display``) from a thread
-    inside :func:`_quiet`, as its prints are dropped."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    publisher = getattr(shell, "display_pub", None)
-    if publisher is None or getattr(publisher, "_collab_quiet", False):
-        return
-    publish = publisher.publish
-
-    def quiet_publish(*args: Any, **kwargs: Any) -> Any:
-        if getattr(_thread, "quiet", False):
-            return None
-        return publish(*args, **kwargs)
-
-    publisher.publish = quiet_publish
-    publisher._collab_quiet = True
-
-
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Hide PySyft's banners, progress bars and notebook displays made by this thread (other
-    threads' output, such as a job's progress, still shows)."""
-    for name in ("stdout", "stderr"):
-        stream = getattr(sys, name)
-        if not isinstance(stream, _ThreadQuietStream):
-            setattr(sys, name, _ThreadQuietStream(stream))
-    _quiet_notebook_displays()
-    previous = getattr(_thread, "quiet", False)
-    _thread.quiet = True
-    try:
-        yield
-    finally:
-        _thread.quiet = previous
-
-
 @dataclass(frozen=True)
 class CodeRequest:
     """A PySyft code request as the owner's side sees it."""
@@ -258,11 +200,6 @@ class CodeRequest:
     deny_reason: str | None
     input_names: tuple[str, ...]
     scientist_key: str = ""  # the scientist's PySyft verify key
-
-
-def _status_name(status: Any) -> str:
-    name = getattr(status, "name", str(status)).lower()
-    return {"rejected": "denied"}.get(name, name)
 
 
 class ServerProcess(Protocol):
@@ -333,13 +270,13 @@ class Datasite:
         ``login_refused(email, reason)`` hears of every login an in-process Datasite refuses
         (a served one's process is given its own, by ``server``).
         """
-        sy = _syft()
+        sy = load_syft()
         full_name = f"{name}@{instance}"
         handle: Any = None
         watched: str | None = None
         url = server.url if server is not None else None
         try:
-            with _launch_lock, _storage_root(storage_dir), _quiet():
+            with _launch_lock, _storage_root(storage_dir), quiet():
                 if server is None:
                     kwargs: dict[str, Any] = {"name": full_name, "reset": reset, "dev_mode": False}
                     if database_url is not None:
@@ -355,7 +292,7 @@ class Datasite:
                     )
 
                     def login(email: str, password: str) -> Any:
-                        return sy.login(url=url, email=email, password=password)
+                        return client_at(url, email, password)
 
                 if reset or not admin_password:
                     admin = login(email=DEFAULT_ADMIN_EMAIL, password=DEFAULT_ADMIN_PASSWORD)
@@ -370,7 +307,7 @@ class Datasite:
             if server is not None:
                 server.stop()
             elif handle is not None:
-                with contextlib.suppress(Exception), _quiet():
+                with contextlib.suppress(Exception), quiet():
                     handle.land()
             raise LakeError(name, f"could not start its PySyft Datasite: {exc}") from exc
         datasite = cls(name, handle, admin, url, server)
@@ -378,20 +315,10 @@ class Datasite:
         return datasite
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        try:
-            with self._lock, _quiet():
-                result = fn()
-        except CollabError:
-            raise
-        except Exception as exc:
-            raise LakeError(self.name, f"{what} failed: {exc}") from exc
-        sy = _syft()
-        if isinstance(result, sy.SyftError):
-            raise LakeError(self.name, f"{what} failed: {result.message}")
-        return result
+        return call(self.name, what, fn, lock=self._lock)
 
     def upload_table(self, table: str, description: str, private: dict, mock: dict) -> None:
-        sy = _syft()
+        sy = load_syft()
 
         def upload() -> Any:
             dataset = sy.Dataset(name=table, description=description or table)
@@ -440,7 +367,7 @@ class Datasite:
                         continue
                 try:
                     seen = self._described(request)
-                    status = _status_name(request.status)
+                    status = status_name(request.status)
                 except Exception:
                     continue
                 seen = dataclasses.replace(seen, status=status)
@@ -510,7 +437,7 @@ class Datasite:
 
         def decide() -> Any:
             request = self._request(request_id)
-            status = _status_name(request.status)
+            status = status_name(request.status)
             if status == decision:
                 return None
             if status != "pending" and (status, decision) != ("approved", "denied"):
@@ -532,7 +459,7 @@ class Datasite:
         if self.url is not None:
             return ScientistSession.login(self.url, email, password)
         try:
-            with _quiet():
+            with quiet():
                 client = self._handle.login(email=email, password=password)
         except Exception:
             raise login_refused(f"lake {self.name!r}", email) from None
@@ -541,10 +468,8 @@ class Datasite:
     @classmethod
     def attach(cls, name: str, url: str, admin_password: str) -> Datasite:
         """The admin's handle on a Datasite that another process serves at ``url``."""
-        sy = _syft()
         try:
-            with _quiet():
-                admin = sy.login(url=url, email=DEFAULT_ADMIN_EMAIL, password=admin_password)
+            admin = client_at(url, DEFAULT_ADMIN_EMAIL, admin_password)
         except Exception as exc:
             raise LakeError(name, f"could not log in as its admin at {url}: {exc}") from exc
         return cls(name, None, admin, url)
@@ -555,147 +480,5 @@ class Datasite:
         if self._server is not None:
             self._server.stop()
         elif self._handle is not None:
-            with contextlib.suppress(Exception), _quiet():
+            with contextlib.suppress(Exception), quiet():
                 self._handle.land()
-
-
-def login_refused(where: str, email: str) -> CollabError:
-    """The one answer to a refused login, whether the email is unknown or the password wrong:
-    it must not tell who has an account (the owner's audit log keeps the reason). It names
-    only the email given; raised ``from None``, so PySyft's own message, which differs
-    between the two, is not chained to it either."""
-    return CollabError(
-        f"{where} refused the login of {email!r}: that email and password do not match an "
-        "account there. Check both, and ask the lake's owner to register you with "
-        "lake.add_scientist(...)."
-    )
-
-
-class ScientistSession:
-    """A data scientist's logged-in PySyft client on one lake."""
-
-    def __init__(self, lake: str, client: Any, url: str | None) -> None:
-        self.lake = lake
-        self.url = url
-        self._client = client
-        self._assets: dict[str, Any] = {}
-
-    @classmethod
-    def login(cls, url: str, email: str, password: str) -> ScientistSession:
-        sy = _syft()
-        try:
-            with _quiet():
-                client = sy.login(url=url, email=email, password=password)
-        except Exception as exc:
-            message = str(exc)
-            if "connect" in message.lower() or "refused" in message.lower():
-                raise LakeError(url, f"is not reachable ({message}). Is the lake running?") from exc
-            raise login_refused(f"lake at {url}", email) from None
-        name = str(getattr(client, "name", None) or url).split("@")[0]
-        return cls(name, client, url)
-
-    def _call(self, what: str, fn: Callable[[], T], *, quiet: bool = True) -> T:
-        try:
-            if quiet:
-                with _quiet():
-                    result = fn()
-            else:
-                result = fn()
-        except CollabError:
-            raise
-        except Exception as exc:
-            raise LakeError(self.lake, f"{what} failed: {exc}") from exc
-        sy = _syft()
-        if isinstance(result, sy.SyftError):
-            raise LakeError(self.lake, f"{what} failed: {result.message}")
-        return result
-
-    def tables(self) -> list[str]:
-        return self._call("listing tables", lambda: sorted(d.name for d in self._client.datasets))
-
-    def budget_report(self) -> dict[str, Any] | None:
-        """The newest privacy-budget report this lake sent this scientist, or ``None``.
-
-        Read from the scientist's own PySyft notifications, which no other scientist can read
-        and only the lake's owners can send.
-        """
-
-        def newest() -> dict[str, Any] | None:
-            found: dict[str, Any] | None = None
-            for notification in self._client.api.services.notifications.get_all():
-                subject = str(getattr(notification, "subject", ""))
-                if not subject.startswith(BUDGET_SUBJECT):
-                    continue
-                try:
-                    report = json.loads(subject[len(BUDGET_SUBJECT) :])
-                except ValueError:
-                    continue
-                if found is None or float(report.get("at", 0)) >= float(found.get("at", 0)):
-                    found = report
-            return found
-
-        return self._call("reading the privacy budget", newest)
-
-    def _asset(self, table: str) -> Any:
-        if table not in self._assets:
-            for dataset in self._client.datasets:
-                if dataset.name == table:
-                    self._assets[table] = dataset.assets[table]
-                    break
-            else:
-                raise CollabError(f"lake {self.lake!r} has no table {table!r}")
-        return self._assets[table]
-
-    def table_mock(self, table: str) -> dict[str, Any]:
-        """The public side of a table's asset: its schema and policy."""
-        return self._call(f"reading table {table!r}", lambda: self._asset(table).mock)
-
-    def table_private_data(self, table: str) -> Any:
-        """Always refused: the private side of an asset never reaches a scientist."""
-        raise PrivacyError(
-            f"lake {self.lake!r}: the rows of table {table!r} never leave the lake. Use "
-            f"fed.schema({table!r}) for its columns, fed.mock({table!r}) for synthetic rows, "
-            "or submit a plan to train on it."
-        )
-
-    def submit(self, function: str, source: str, table: str) -> str:
-        """Submit ``source`` (defining ``function(data, message)``) as a code request."""
-        sy = _syft()
-
-        def submit() -> Any:
-            filename = f"<collab:{function}>"
-            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-            namespace: dict[str, Any] = {}
-            exec(compile(source, filename, "exec"), namespace)
-            asset = self._asset(table)
-            syft_function = sy.syft_function(
-                input_policy=sy.MixedInputPolicy(client=self._client, data=asset, message=str),
-                output_policy=sy.SingleExecutionExactOutput(),
-            )(namespace[function])
-            return self._client.code.request_code_execution(syft_function)
-
-        request = self._call(f"submitting a request for table {table!r}", submit)
-        return str(request.id)
-
-    def request_state(self, function: str) -> tuple[str, str | None]:
-        """``(status, deny reason)`` of this scientist's request for ``function``."""
-
-        def state() -> tuple[str, str | None]:
-            for request in self._client.requests.get_all():
-                if request.code.service_func_name == function:
-                    status = _status_name(request.status)
-                    reason = request.deny_reason if status == "denied" else None
-                    return status, (reason if isinstance(reason, str) else None)
-            raise CollabError(f"lake {self.lake!r} has no request for {function}")
-
-        return self._call("reading a request's status", state, quiet=False)
-
-    def execute(self, function: str, table: str, message: str) -> Any:
-        """Run the approved ``function`` on ``table`` with a public ``message``."""
-
-        def run() -> Any:
-            asset = self._asset(table)
-            result = getattr(self._client.code, function)(data=asset, message=message)
-            return result.get() if hasattr(result, "get") else result
-
-        return self._call("running a round", run, quiet=False)

@@ -15,8 +15,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from ._errors import PrivacyError
-from .plans import Plan
+from .._errors import PrivacyError
+from ..plans import Plan
 
 _TEMPLATE = """def {name}(data, message):
     JOB = {job!r}
