@@ -433,7 +433,9 @@ def test_a_count_below_the_minimum_never_leaves_a_lake(uneven, by_island):
         with pytest.raises(collab.PolicyViolation):
             plan.check_request(bad, len(MEASURES))
     with pytest.raises(collab.PlanError, match="secure aggregation and no DP"):
-        collab.plans.Statistics(table=name, features=MEASURES, quantile_rounds=3, dp=collab.DP())
+        collab.plans.Statistics(
+            table=name, features=MEASURES, quantile_rounds=3, dp=collab.DP(epsilon=1.0)
+        )
     # the describe above asked each lake a few hundred thresholds at most, audited
     for lake in uneven.lakes:
         audit = lake.audit
