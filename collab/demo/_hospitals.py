@@ -97,6 +97,36 @@ def wine_frame() -> pd.DataFrame:
     return frame
 
 
+SIZE_GROUPS = ["small", "medium", "large"]
+
+
+def write_patients(folder: str | Path = ".", hospitals: int = 3, seed: int = 0) -> list[Path]:
+    """Write the breast-cancer biopsies as ``hospitals`` tables of a patients register, one
+    Parquet file each (``folder/patients-1.parquet``, ...; rows dealt at random), and return
+    their absolute paths: the data of the README's quickstart, the tables as owners would keep them.
+
+    Columns: ``patient_id`` (text), the 30 biopsy measurements, ``size_group`` (``"small"``,
+    ``"medium"`` or ``"large"`` by ``mean_radius``: below 12, below 16, above) and
+    ``malignant`` (1 or 0). Files already there are left as they are.
+    """
+    if not isinstance(hospitals, int) or isinstance(hospitals, bool) or hospitals < 1:
+        raise ValueError(f"hospitals must be a whole number of at least 1, not {hospitals!r}")
+    folder = Path(folder).resolve()  # absolute: Spark reads it from its own directory
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = breast_cancer_frame()
+    radius = frame["mean_radius"]
+    size = np.select([radius < 12, radius < 16], SIZE_GROUPS[:2], SIZE_GROUPS[2])
+    frame.insert(len(frame.columns) - 1, "size_group", size)
+    parts = split_rows(frame[LABEL].to_numpy(), hospitals, "iid", np.random.default_rng(seed))
+    paths = []
+    for i, rows in enumerate(parts, start=1):
+        path = folder / f"patients-{i}.parquet"
+        if not path.exists():
+            frame.iloc[rows].to_parquet(path, index=False)
+        paths.append(path)
+    return paths
+
+
 @dataclass(frozen=True)
 class DemoData:
     """One of the demo's data sets: how to load it and what a lake publishes about it."""

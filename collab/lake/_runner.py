@@ -221,8 +221,8 @@ def _run(
     )
     msg = handler.parse(raw)
     handler.check(msg)  # before the execution is counted: a bad message spends nothing
-    terms = plan.release_terms()
-    if plan.dp is None and msg.phase is Phase.ROUND and terms is not None:
+    terms = plan.release_terms(msg.request) if msg.phase is Phase.ROUND else None
+    if plan.dp is None and terms is not None:
         participants = sorted(getattr(msg, "participants", []))
         state.fix_release_terms(
             approval.scientist,

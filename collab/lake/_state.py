@@ -255,12 +255,27 @@ class LakeState:
         (a histogram's grid, the lakes pooled), or refuse this one (:class:`PrivacyError`):
         two exact releases on different terms could be subtracted to isolate a few rows."""
         from .._errors import PrivacyError
+        from ..plans._statistics import THRESHOLD_LIMIT as threshold_limit
 
         key = f"release-terms:{scientist}:{table}"
         with self._tx() as db:
             row = db.execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
             fixed = {} if row is None else json.loads(row[0])
             for term, value in terms.items():
+                if term.startswith("below:"):
+                    # thresholds counted below: the same ones again cost nothing, new ones
+                    # add up to a limit per column (one describe request's worth)
+                    seen = sorted(set(fixed.get(term, [])) | set(value))
+                    if len(seen) > threshold_limit:
+                        raise PrivacyError(
+                            f"table {table!r}: exact counts below {len(fixed.get(term, []))} "
+                            f"thresholds of column {term.split(':', 1)[1]!r} were released to "
+                            f"you; {len(seen)} would pass the limit of {threshold_limit}, "
+                            "past which they would draw the column's distribution finely. "
+                            "Ask for the same quantiles again, or with dp=collab.DP(...)."
+                        )
+                    fixed[term] = seen
+                    continue
                 if term in fixed and fixed[term] != value:
                     what = term.split(":", 1)
                     if what[0] == "grid":

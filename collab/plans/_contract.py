@@ -75,11 +75,13 @@ class LakeStep(ABC):
         (a statistics family blanks small cells); the update itself by default."""
         return update
 
-    def release_terms(self) -> dict[str, Any] | None:
-        """For a family that releases counts: what an exact (non-DP) release fixes for later
-        ones to the same scientist on the same table (a histogram's grid; the lakes pooled
-        are always fixed). A lake refuses a later exact release on other terms, since the
-        difference of two could isolate rows. ``None`` for a family that releases no counts."""
+    def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """For a family that releases counts: what an exact (non-DP) release of a round with
+        ``request`` fixes for later ones to the same scientist on the same table (a
+        histogram's grid; the lakes pooled are always fixed; thresholds counted below
+        accumulate up to a limit). A lake refuses a later exact release on other terms,
+        since the difference of two could isolate rows. ``None`` for a family that releases
+        no counts."""
         return None
 
     def invalid_labels(self, y: np.ndarray) -> int:

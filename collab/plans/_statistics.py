@@ -12,6 +12,7 @@ published bounds, charged to the scientist's ledger like a DP plan.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -20,7 +21,16 @@ import numpy as np
 import pandas as pd
 
 from .._errors import PlanError, PolicyViolation, PrivacyError
-from .._histograms import QUANTILES, quantiles_from_histogram
+from .._histograms import (
+    GRID,
+    QUANTILES,
+    THRESHOLDS,
+    histogram_facts,
+    next_thresholds,
+    quantiles_from_counts,
+    quantiles_from_histogram,
+    threshold_facts,
+)
 from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
 from ._classes import class_index
@@ -30,6 +40,14 @@ from ._update import Update
 
 KINDS = ("describe", "crosstab")
 REQUEST = {"release": "statistics"}
+QUANTILE_REQUEST = "quantiles"
+# rounds after the first that refine a describe request's quantiles (fed.describe's default
+# and the most a lake answers): each asks at most SLOTS thresholds per column
+QUANTILE_ROUNDS = 3
+SLOTS = len(QUANTILES) * THRESHOLDS
+# distinct thresholds per column whose exact counts a lake releases to one scientist on one
+# table, over all requests (a describe asked again on the same rows asks the same ones)
+THRESHOLD_LIMIT = QUANTILE_ROUNDS * SLOTS
 
 
 @dataclass(frozen=True)
@@ -109,6 +127,16 @@ class Statistics(Plan):
         counted jointly).
     bins
         Histogram bins over each numeric column's published bounds.
+    quantile_rounds
+        Rounds after the first (at most 3) that refine the quantiles of each numeric column
+        with published bounds: each asks every lake how many of its rows lie below at most
+        75 thresholds per column (15 per quantile, on a grid of 65,536 steps of the published
+        range) that the coordinator chose from the pooled counts alone. A lake blanks a count,
+        or its complement, below ``blank_below``. Needs secure aggregation and no DP.
+    blank_below
+        The owners' largest ``min_rows``, filled in from their policies: every lake blanks
+        threshold counts with it (a lake refuses a request below its own minimum), so that
+        the coordinator knows how far a blanked count may be from what was released.
     layout
         How each column is summarised, filled in from the owners' published schemas (bounds,
         categories), so that the owners approve an explicit request.
@@ -126,6 +154,8 @@ class Statistics(Plan):
     kind: str = "describe"
     bins: int = 10
     layout: Mapping[str, Mapping[str, Any]] | None = field(default=None, repr=False)
+    quantile_rounds: int = 0
+    blank_below: int | None = None
 
     def _validate(self) -> None:
         if self.transforms or self.encoding:
@@ -137,6 +167,21 @@ class Statistics(Plan):
         self._whole("bins", self.bins, 2)
         if self.bins > 1000:
             raise PlanError(f"bins must be at most 1000, not {self.bins}")
+        self._whole("quantile_rounds", self.quantile_rounds, 0)
+        if self.quantile_rounds > QUANTILE_ROUNDS:
+            raise PlanError(
+                f"quantile_rounds must be at most {QUANTILE_ROUNDS}, not {self.quantile_rounds}"
+            )
+        if self.quantile_rounds and (
+            self.kind != "describe" or self.dp is not None or not self.secure_aggregation
+        ):
+            raise PlanError(
+                "quantile_rounds refine a describe request's quantiles from pooled counts: "
+                "they need kind='describe', secure aggregation and no DP (with DP, or "
+                "without secure aggregation, quantiles are read off the histogram)"
+            )
+        if self.blank_below is not None:
+            self._whole("blank_below", self.blank_below)
         if self.kind == "crosstab" and len(self.features) != 2:
             raise PlanError(
                 f"a crosstab counts two columns jointly, not {len(self.features)}: "
@@ -170,7 +215,10 @@ class Statistics(Plan):
                             "statistics need the owners to publish the same ones"
                         )
             layout[name] = first.to_spec()
-        return replace(self, layout=layout)
+        blank_below = self.blank_below
+        if self.quantile_rounds and blank_below is None and policies:
+            blank_below = max(int(p.min_rows) for p in policies.values())
+        return replace(self, layout=layout, blank_below=blank_below)
 
     @property
     def _columns(self) -> list[_Column]:
@@ -180,6 +228,15 @@ class Statistics(Plan):
                 "fed.histogram or fed.crosstab"
             )
         return [_Column.from_spec(c, self.layout[c]) for c in self.features]
+
+    def check_against(self, schema: TableSchema, policy: Policy) -> None:
+        super().check_against(schema, policy)
+        if self.quantile_rounds and (self.blank_below or 0) < policy.min_rows:
+            raise PolicyViolation(
+                f"lake {schema.lake!r}, table {schema.name!r}: the request blanks counts "
+                f"below {self.blank_below} rows; the owner's minimum is {policy.min_rows}. "
+                "Ask again so that it is filled in from the owners' policies"
+            )
 
     def check_feature(self, column: ColumnSchema, where: str) -> None:
         summarised = _Column.published(column)
@@ -220,32 +277,83 @@ class Statistics(Plan):
         d = len(self.features)
         return Standardizer(mean=np.zeros(d), std=np.ones(d))
 
-    def release_terms(self) -> dict[str, Any]:
+    def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        if request is not None and request.get("release") == QUANTILE_REQUEST:
+            # thresholds released to a scientist accumulate per column, up to a limit
+            return {f"below:{c}": list(steps) for c, steps in request["below"].items()}
         return {f"grid:{c.name}": self.bins for c in self._columns if c.bounds is not None}
 
     # --- the round ------------------------------------------------------------------------
     @property
     def total_rounds(self) -> int:
-        return 1
+        return 1 + self.quantile_rounds
 
     def start(self, standardizer: Standardizer) -> dict[str, Any]:
         return {}
 
+    def _refined(self) -> list[_Column]:
+        """The columns whose quantiles further rounds refine."""
+        return [c for c in self._columns if c.numeric and c.bounds is not None]
+
     def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
-        return dict(REQUEST) if round_ == 1 else None
+        if round_ == 1:
+            return dict(REQUEST)
+        if round_ > self.total_rounds:
+            return None
+        below = self._next_thresholds(state)
+        return {"release": QUANTILE_REQUEST, "below": below} if below else None
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
-        if dict(request) != REQUEST:
-            raise PolicyViolation("a statistics round's request must be exactly " + str(REQUEST))
+        if dict(request) == REQUEST:
+            return
+        said = (
+            f"a statistics round's request must be {REQUEST}, or (with quantile_rounds) "
+            f"{{'release': '{QUANTILE_REQUEST}', 'below': {{column: grid steps}}}}"
+        )
+        if not self.quantile_rounds or set(request) != {"release", "below"}:
+            raise PolicyViolation(said)
+        below = request["below"]
+        refined = {c.name for c in self._refined()}
+        if request["release"] != QUANTILE_REQUEST or not isinstance(below, Mapping):
+            raise PolicyViolation(said)
+        for column, steps in below.items():
+            if column not in refined:
+                raise PolicyViolation(
+                    f"thresholds for column {column!r}, which is not a numeric column with "
+                    "published bounds in this request"
+                )
+            if (
+                not isinstance(steps, list)
+                or not 0 < len(steps) <= SLOTS
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in steps)
+                or any(not 0 < x < GRID for x in steps)
+                or any(a >= b for a, b in itertools.pairwise(steps))
+            ):
+                raise PolicyViolation(
+                    f"column {column!r}: a round asks at most {SLOTS} thresholds per column, "
+                    f"as increasing whole grid steps between 0 and {GRID}"
+                )
 
-    def _groups(self) -> list[tuple[str, str, int]]:
-        """The released vector's layout: (column, part, length) in order. Parts ``moments``
-        (present, sum, sum of squares), ``missing``, ``histogram``, ``categories`` and
-        ``crosstab`` hold sums; each count part is followed by its blanked-cell flags."""
-        out: list[tuple[str, str, int]] = []
+    def _groups(self, refine: bool = False) -> list[tuple[str, str, int]]:
+        """The released vector's layout: (column, part, length) in order, after a ``layout``
+        cell (1 in a lake's answer to a quantile round). Parts ``moments`` (present, sum,
+        sum of squares), ``missing``, ``histogram``, ``categories`` and ``crosstab`` hold
+        sums; each count part is followed by its blanked-cell flags. A quantile round's
+        ``below`` holds counts of rows below each threshold asked, ``below:low`` and
+        ``below:high`` the lakes that blanked one (a count, or its complement, below
+        ``blank_below``); ``present`` and ``asked`` never leave a lake (zeroed by
+        :meth:`suppress`)."""
+        out: list[tuple[str, str, int]] = [("", "layout", 1)]
+        if refine:
+            for c in self._refined():
+                for part in ("below", "below:low", "below:high", "asked"):
+                    out.append((c.name, part, SLOTS))
+                out.append((c.name, "present", 1))
+            return out
         if self.kind == "crosstab":
             a, b = self._columns
             return [
+                *out,
                 ("", "crosstab", a.cells * b.cells),
                 ("", "crosstab:blanked", a.cells * b.cells),
             ]
@@ -263,17 +371,39 @@ class Statistics(Plan):
         return out
 
     def update_size(self, n_features: int) -> int:
-        return Update.size(0, sum(n for _, _, n in self._groups()))
+        sizes = [sum(n for _, _, n in self._groups(refine)) for refine in (False, True)]
+        return Update.size(0, max(sizes) if self.quantile_rounds else sizes[0])
 
-    def _parts(self, values: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    def _parts(self, values: np.ndarray, refine: bool = False) -> dict[tuple[str, str], np.ndarray]:
         out, at = {}, 0
-        for column, part, n in self._groups():
+        for column, part, n in self._groups(refine):
             out[(column, part)] = values[at : at + n]
             at += n
         return out
 
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
+        if request.get("release") == QUANTILE_REQUEST:
+            return self._below(Z, request["below"])
         return self._sums(Z, clip=False)
+
+    def _below(self, X: np.ndarray, below: Mapping[str, list[int]]) -> Update:
+        """Each lake's rows below each threshold asked (a partition's share; summed)."""
+        values = np.zeros(self.update_size(len(self.features)) - Update.size(0, 0))
+        parts = self._parts(values, refine=True)
+        parts[("", "layout")][0] = 1.0
+        for j, c in enumerate(self._columns):
+            if c.name not in below:
+                continue
+            assert c.bounds is not None
+            x = X[:, j]
+            v = np.sort(x[~np.isnan(x)])
+            low, width = c.bounds[0], c.bounds[1] - c.bounds[0]
+            steps = np.asarray(below[c.name], dtype=float)
+            counts = np.searchsorted(v, low + steps * width / GRID, side="left")
+            parts[(c.name, "below")][: len(steps)] = counts
+            parts[(c.name, "asked")][: len(steps)] = 1.0
+            parts[(c.name, "present")][0] = float(len(v))
+        return Update(rows=float(len(X)), metrics=np.zeros(0), values=values)
 
     def dp_update(
         self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
@@ -327,9 +457,11 @@ class Statistics(Plan):
         cell too, so the blank cannot be worked out from the total. A column with fewer than
         ``min_rows`` present values releases no moments."""
         values = update.values.copy()
+        if values[0] > 0.5:  # a quantile round's counts below thresholds
+            return self._suppress_below(update, values, max(min_rows, self.blank_below or 0))
         parts = self._parts(values)
         for (column, part), cells in parts.items():
-            if part.endswith(":blanked"):
+            if part == "layout" or part.endswith(":blanked"):
                 continue
             flags = parts[(column, f"{part}:blanked")]
             if part == "moments":
@@ -346,8 +478,86 @@ class Statistics(Plan):
             flags[small] = 1.0
         return Update(rows=update.rows, metrics=update.metrics, values=values)
 
+    def _suppress_below(self, update: Update, values: np.ndarray, minimum: int) -> Update:
+        """Release a count below a threshold only where both it and its complement hold at
+        least ``minimum`` rows; else release 0 (flagged low) or all the lake's rows (flagged
+        high), so that the coordinator knows how far the pooled count may be off. The
+        lake's own row count and which slots were asked never leave it."""
+        parts = self._parts(values, refine=True)
+        values[0] = 0.0
+        for c in self._refined():
+            counts = parts[(c.name, "below")]
+            asked = parts[(c.name, "asked")] > 0
+            n = float(parts[(c.name, "present")][0])
+            low = asked & (counts < minimum)
+            high = asked & ~low & (n - counts < minimum)
+            counts[low] = 0.0
+            counts[high] = n
+            parts[(c.name, "below:low")][:] = low
+            parts[(c.name, "below:high")][:] = high
+            parts[(c.name, "asked")][:] = 0.0
+            parts[(c.name, "present")][:] = 0.0
+        return Update(rows=update.rows, metrics=update.metrics, values=values)
+
     def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
-        return {"values": update.values.tolist(), "rows": update.rows}
+        if "values" not in state:
+            return {"values": update.values.tolist(), "rows": update.rows, "below": {}}
+        asked = self._next_thresholds(state)  # the request this update answers
+        parts = self._parts(update.values, refine=True)
+        below = {c: [list(f) for f in facts] for c, facts in state.get("below", {}).items()}
+        for column, steps in asked.items():
+            n = len(steps)
+            released = parts[(column, "below")][:n]
+            low = np.round(parts[(column, "below:low")][:n])
+            high = np.round(parts[(column, "below:high")][:n])
+            below.setdefault(column, []).extend(
+                [int(s), float(r), int(a), int(b)]
+                for s, r, a, b in zip(steps, released, low, high, strict=True)
+            )
+        return {**state, "below": below}
+
+    def _facts(self, state: Mapping[str, Any], c: _Column, total: float) -> list[Any]:
+        """What the released counts say of the pooled rows below thresholds of ``c``."""
+        assert c.bounds is not None
+        round_one = PooledStatistics(self, np.asarray(state["values"], dtype=float), 0.0)
+        counts = round_one._part(c.name, "histogram", 0)
+        edges = np.linspace(c.bounds[0], c.bounds[1], self.bins + 1)
+        facts = [histogram_facts(edges, counts, total)]
+        asked = state.get("below", {}).get(c.name)
+        if asked:
+            steps, released, low, high = np.asarray(asked, dtype=float).T
+            low_value, width = c.bounds[0], c.bounds[1] - c.bounds[0]
+            facts.append(
+                threshold_facts(
+                    low_value + steps * width / GRID,
+                    released,
+                    low,
+                    high,
+                    float((self.blank_below or 1) - 1),
+                    total,
+                )
+            )
+        return facts
+
+    def _next_thresholds(self, state: Mapping[str, Any]) -> dict[str, list[int]]:
+        """The thresholds the next quantile round asks, per column: chosen from the pooled
+        counts alone; none for a column whose pooled count was blanked."""
+        out = {}
+        for c in self._refined():
+            total = self._present(state, c)
+            if total is None:
+                continue
+            assert c.bounds is not None
+            steps = next_thresholds(self._facts(state, c, total), c.bounds, total)
+            if steps:
+                out[c.name] = steps[:SLOTS]
+        return out
+
+    def _present(self, state: Mapping[str, Any], c: _Column) -> float | None:
+        values = np.asarray(state["values"], dtype=float)
+        moments = PooledStatistics(self, values, 0.0)._part(c.name, "moments", 0)
+        count = float(moments[0])
+        return count if np.isfinite(count) and count > 1 else None
 
     def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
         return {}
@@ -360,6 +570,7 @@ class Statistics(Plan):
             plan=self,
             values=np.asarray(state["values"], dtype=np.float64),
             rows=float(state["rows"]),
+            state=dict(state),
             lakes=tuple(context.get("lakes", ())),
             per_lake={
                 lake: np.asarray(vector, dtype=np.float64)[header:]
@@ -398,6 +609,8 @@ class PooledStatistics:
     # each lake's own sums, where its owner releases them (a request without secure
     # aggregation under Policy(release_per_lake=True))
     per_lake: dict[str, np.ndarray] = field(default_factory=dict)
+    # the job's state, with the quantile rounds' counts below thresholds (``below``)
+    state: dict[str, Any] = field(default_factory=dict)
 
     def lake(self, name: str) -> PooledStatistics:
         """The figures of lake ``name`` alone (only where its owner released them)."""
@@ -471,7 +684,12 @@ class PooledStatistics:
                 counts = self._part(c.name, "histogram", min_rows)
                 edges = np.linspace(c.bounds[0], c.bounds[1], self.plan.bins + 1)
                 extra["histogram"] = histogram_frame(edges, counts)
-                if c.numeric and np.isfinite(count):
+                if c.numeric and np.isfinite(count) and self.state.get("below", {}).get(c.name):
+                    facts = self.plan._facts(self.state, c, count)
+                    estimates, errors = quantiles_from_counts(facts, c.bounds, count)
+                    quantiles.update(estimates)
+                    extra["quantile_error"] = errors
+                elif c.numeric and np.isfinite(count):
                     estimates, errors = quantiles_from_histogram(edges, counts, count)
                     quantiles.update(estimates)
                     extra["quantile_error"] = errors

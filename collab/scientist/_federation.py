@@ -15,6 +15,7 @@ from .._errors import BudgetExceeded, CollabError, LakeError, PlanError
 from .._policy import Policy
 from .._schema import TableSchema, presence
 from ..plans import Evaluation, Model, Plan, PooledStatistics, Standardizer, Statistics
+from ..plans._statistics import QUANTILE_ROUNDS
 from ..transport import ScientistSession, function_name, render
 from ._job import Job, run_remote, train
 from ._parties import MockParty
@@ -422,7 +423,15 @@ class Federation:
         chosen = list(names(columns, "columns")) if columns is not None else None
         if chosen is None:
             chosen = self._describable(table)
-        pooled = self._release(table, chosen, "describe", bins, dp, secure_aggregation, timeout)
+        # exact quantiles come from further rounds of pooled counts below thresholds
+        first = next(iter(self.table_schemas(table).values()))
+        bounded = any(
+            c in first.column_names and first.column(c).bounds is not None for c in chosen
+        )
+        refine = QUANTILE_ROUNDS if dp is None and secure_aggregation and bounded else 0
+        pooled = self._release(
+            table, chosen, "describe", bins, dp, secure_aggregation, timeout, refine
+        )
         frame, extras = pooled.describe(self._min_rows(table))
         result = Description(frame.reindex(columns=DESCRIBE_COLUMNS))
         per_lake = {}
@@ -563,6 +572,7 @@ class Federation:
         dp: DP | None,
         secure_aggregation: bool,
         timeout: float | None,
+        quantile_rounds: int = 0,
     ) -> PooledStatistics:
         """Send a statistics request, wait for the owners and the lakes, and return the
         pooled sums."""
@@ -573,6 +583,7 @@ class Federation:
             bins=bins,
             dp=dp,
             secure_aggregation=secure_aggregation,
+            quantile_rounds=quantile_rounds,
         )
         return self.submit(request).result(timeout=timeout)  # type: ignore[return-value]
 

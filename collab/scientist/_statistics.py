@@ -23,10 +23,20 @@ class _StatisticsFrame(pd.DataFrame):
     def _plots_html(self) -> str:
         return ""
 
+    def _plain(self) -> pd.DataFrame:
+        """The table without its attrs (pandas compares attrs, which hold frames, when it
+        truncates a wide table for display)."""
+        plain = pd.DataFrame(self).copy()
+        plain.attrs = {}
+        return plain
+
+    def __repr__(self) -> str:
+        return repr(self._plain())
+
     def _repr_html_(self) -> str | None:
         from .._display import style
 
-        table = pd.DataFrame(self)._repr_html_() or ""
+        table = self._plain()._repr_html_() or ""
         note = self.attrs.get("note", "")
         return (
             f"{style()}<div class='collab-statistics'>{self._plots_html()}{table}"
