@@ -11,6 +11,7 @@ from ._errors import (
     RequestDenied,
     SetupError,
 )
+from ._library_logs import quiet_library_logs
 from ._policy import Policy
 from ._schema import ColumnSchema, TableSchema
 from ._version import __version__
@@ -41,6 +42,7 @@ __all__ = [
     "demo",
     "load_model",
     "plans",
+    "quiet_library_logs",
 ]
 
 

@@ -22,9 +22,9 @@ LOG_HELP = f"where PySyft's and Spark's own logs go (default {DEFAULT_LOG})"
 
 
 def _quiet_libraries(args: argparse.Namespace) -> None:
-    from ._library_logs import divert_library_output
+    from ._library_logs import quiet_library_logs
 
-    path = divert_library_output(Path(args.log))
+    path = quiet_library_logs(args.log)
     print(f"(PySyft's and Spark's own logs go to {path})")
 
 

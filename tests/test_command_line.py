@@ -13,9 +13,9 @@ def test_library_output_goes_to_the_file_and_collabs_lines_to_the_terminal(tmp_p
         f"""
         import logging, os, sys
         from pathlib import Path
-        from collab._library_logs import divert_library_output
+        import collab
 
-        divert_library_output(Path({str(log)!r}))
+        collab.quiet_library_logs(Path({str(log)!r}))
         os.write(2, b"WARN Utils: what a JVM prints\\n")
         logging.getLogger("syft.server.server").critical("Hash of the signing key")
         print("training: 5/30 rounds", file=sys.stderr)
