@@ -172,7 +172,17 @@ class _RoundsShown:
     def __init__(self, total: int, what: str = "training") -> None:
         from tqdm.auto import tqdm
 
-        self._bar = tqdm(total=total, desc=what, unit="round", leave=True)
+        self._shown: Any = None
+        if _in_kernel():  # displayed with an id, so closing stores the final state
+            from IPython.display import display
+            from tqdm.notebook import tqdm as notebook_tqdm
+
+            self._bar = notebook_tqdm(
+                total=total, desc=what, unit="round", leave=True, display=False
+            )
+            self._shown = display(self._bar.container, display_id=True)
+        else:
+            self._bar = tqdm(total=total, desc=what, unit="round", leave=True)
 
     @staticmethod
     def for_output(total: int, what: str = "training") -> _RoundsShown:
@@ -185,6 +195,8 @@ class _RoundsShown:
 
     def close(self) -> None:
         self._bar.close()
+        if self._shown is not None:  # the text a viewer without a kernel shows: the end
+            self._shown.update(self._bar.container)
 
 
 class _RoundLines(_RoundsShown):
@@ -216,6 +228,11 @@ def _redraws() -> bool:
             return True
     except (AttributeError, ValueError):
         pass
+    return _in_kernel()
+
+
+def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (displays reach a notebook)."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     return shell is not None and hasattr(shell, "kernel")

@@ -62,6 +62,20 @@ class View(widgets.VBox):
         data["text/html"] = _display.html(report)
         return data
 
+    def _ipython_display_(self) -> None:
+        """Display with a display id, so :meth:`_update_display` can replace the stored
+        fallback (what a viewer without a kernel shows) with a later state."""
+        from IPython.display import display
+
+        self._display_handle = display(self._repr_mimebundle_(), raw=True, display_id=True)
+
+    def _update_display(self) -> None:
+        """Replace what was displayed by the state now (a live widget view is unchanged; its
+        text and HTML fallbacks, stored in the notebook, show this state)."""
+        handle = getattr(self, "_display_handle", None)
+        if handle is not None:
+            handle.update(self._repr_mimebundle_(), raw=True)
+
 
 class Poller:
     """Calls ``step`` every ``interval`` seconds in a daemon thread until it returns ``False``

@@ -119,6 +119,8 @@ class TrainingDashboard(View):
 
     def _step(self) -> bool:
         self.refresh()
+        if self.finished:  # the stored fallback shows how the job ended, not how it began
+            self._update_display()
         return not self.finished
 
     def refresh(self) -> None:
