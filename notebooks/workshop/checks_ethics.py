@@ -69,11 +69,12 @@ def check_external(metrics, model, demo):
                     f"These metrics count {rows} rows, but not for this model (accuracy "
                     f"{metrics['accuracy']:.3f}, while this model scores {local:.3f} there). "
                     "Evaluate `model`.")
+    # the figures come last, after ≈: a DP model's metrics change from run to run
     _say(True,
-         f"Northgate's {rows} patients, never seen in training: accuracy {local:.3f}, recall "
-         f"{metrics['recall']:.3f} (malignant biopsies found). Only pooled sums left "
-         "Northgate; the same figures as scoring its rows here, which only the instructor "
-         "can do.",
+         f"Northgate's {rows} patients, never seen in training. Only pooled sums left "
+         "Northgate, and they give the same figures as scoring its rows here (which only the "
+         f"instructor can do): accuracy ≈ {local:.3f}, recall {metrics['recall']:.3f} "
+         "(the share of malignant biopsies found).",
          "")
 
 
