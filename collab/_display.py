@@ -732,6 +732,8 @@ def model_card_report(facts: Mapping[str, Any]) -> Report:
     plan = facts.get("plan")
     metrics = facts.get("training_metrics") or {}
     rows = facts.get("rows")
+    # under differential privacy the lakes' counts and training figures carry noise
+    noisy = "≈ " if facts.get("dp") else ""
     sections = (
         Section(
             "Plan",
@@ -751,9 +753,9 @@ def model_card_report(facts: Mapping[str, Any]) -> Report:
                     (f"rows at {lake}", f"at least {fmt(int(n))}")
                     for lake, n in (facts.get("lake_rows") or {}).items()
                 ),
-                ("rows (pooled, last round)", "—" if rows is None else fmt(int(rows))),
+                ("rows (pooled, last round)", "—" if rows is None else noisy + fmt(int(rows))),
                 ("rounds", fmt(facts.get("rounds"))),
-                *((f"training {k}", fmt(v)) for k, v in metrics.items()),
+                *((f"training {k}", noisy + fmt(v)) for k, v in metrics.items()),
             ),
         ),
         Section(
