@@ -134,15 +134,8 @@ class Decisions(LakeRecords):
         if known is not None and known.status != "approved":
             if status == "pending" or (status == "denied" and known.status == "refused"):
                 status = known.status  # decided here: refused, or denied not yet in PySyft
-        return Request(
-            id=raw.id,
-            scientist=raw.scientist,
-            plan=recognised.plan,
-            job_id=recognised.job_id,
-            status=status,
-            reason=reason,
-            _lake=self,
-        )
+        plan, job_id = recognised.plan, recognised.job_id
+        return Request(raw.id, raw.scientist, plan, job_id, status, reason, _lake=self)
 
     def _approve(self, request: Request, *, actor: str) -> None:
         with self._lock:
@@ -309,19 +302,8 @@ class Decisions(LakeRecords):
         source_hash: str = "",
     ) -> None:
         """Keep the decision on ``plan`` in the lake's records (the runner reads them)."""
-        self._state.record_decision(
-            Approval(
-                job_id=job_id,
-                request_id=request_id,
-                scientist=scientist,
-                table=plan.table,
-                plan_hash=plan.hash,
-                plan=plan.spec_json,
-                source_hash=source_hash,
-                status=status,
-                reason=reason,
-            )
-        )
+        what = (plan.table, plan.hash, plan.spec_json, source_hash)  # in Approval's order
+        self._state.record_decision(Approval(job_id, request_id, scientist, *what, status, reason))
 
     def _decide(self, actor: str, action: str, apply: Callable[[], None], **detail: Any) -> None:
         # On record first, visible second: a scientist who sees a decision can always find it
