@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -62,4 +62,17 @@ def text(value: Any, parameter: str) -> str:
     otherwise."""
     if not isinstance(value, str):
         raise TypeError(f"{parameter} must be text, not {value!r}")
+    return value
+
+
+def mapping(value: Any, parameter: str, *, label: str, example: str) -> Mapping[Any, Any]:
+    """``value`` as a mapping (``None`` is an empty one); :class:`TypeError` naming ``label``
+    and ``parameter``, with ``example`` of what it takes, otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"{label}: {parameter} must map column names to values, e.g. "
+            f"{parameter}={example}, not {value!r}"
+        )
     return value

@@ -237,9 +237,9 @@ def kept_rows() -> KeptRows:
 def forget(source: str) -> None:
     """Drop what this process's engine keeps of the table file ``source`` (Spark's cache
     and the rows kept for rounds), so that its next pass reads it as a first one."""
-    from .engine._tables import forget as drop
+    from .engine._tables import TABLE_CACHE
 
-    drop(source)
+    TABLE_CACHE.forget(source)
 
 
 def local_lake(name: str, plan: Plan, rows: Rows, *, job_id: str) -> Party:

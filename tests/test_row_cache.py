@@ -15,7 +15,7 @@ from pyspark import cloudpickle
 from collab import engine
 from collab.engine import _rows
 from collab.engine._step import last_step, row_cache
-from collab.engine._tables import cached_table, forget
+from collab.engine._tables import TABLE_CACHE
 from collab.plans import LogisticRegression, Standardizer
 from collab.plans._stats import stats_size, table_stats
 
@@ -74,7 +74,7 @@ def standardizer(stats: np.ndarray) -> Standardizer:
 def test_kept_rows_give_the_streamed_result_and_lost_rows_are_streamed_again(table):
     source, frame = table
     p = plan(local_epochs=1)
-    forget(source)
+    TABLE_CACHE.forget(source)
     stats = compute_stats(source, p)
     assert last_step().streamed_partitions >= 1
     std = standardizer(stats)
@@ -88,7 +88,7 @@ def test_kept_rows_give_the_streamed_result_and_lost_rows_are_streamed_again(tab
     np.testing.assert_array_equal(again, first)
 
     # a worker restarted on another machine, or the budget dropped the files
-    token = cached_table(source, "parquet", p.columns).token
+    token = engine.table_rows(source, "parquet", p.columns).token
     shutil.rmtree(Path(row_cache().root) / token)
     lost = compute_update(source, p, w, std)
     assert last_step().streamed_partitions >= 1
@@ -100,12 +100,12 @@ def test_kept_rows_give_the_streamed_result_and_lost_rows_are_streamed_again(tab
 def test_mini_batch_steps_do_not_depend_on_what_was_kept(table):
     source, _ = table
     p = plan(local_epochs=3, batch_size=64)
-    forget(source)
+    TABLE_CACHE.forget(source)
     stats = compute_stats(source, p)
     std = standardizer(stats)
     w = np.zeros(5)
     kept = compute_update(source, p, w, std)
-    forget(source)  # a new token: nothing is kept, everything streams
+    TABLE_CACHE.forget(source)  # a new token: nothing is kept, everything streams
     streamed = compute_update(source, p, w, std)
     assert last_step().streamed_partitions >= 1
     np.testing.assert_array_equal(kept, streamed)

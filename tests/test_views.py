@@ -306,10 +306,11 @@ min_rows = 25
 """
     )
     config = load_config(path)
-    assert config.tables[0].categories == {"sex": ["F", "M"], "ward": [1, 2, 3]}
+    assert config.tables[0].publication.categories == {"sex": ["F", "M"], "ward": [1, 2, 3]}
     (view,) = config.views
     assert view.name == "cohort2" and view.sql.endswith("age >= 40")
-    assert view.bounds == {"age": (0.0, 120.0)} and view.policy.min_rows == 25
+    assert view.publication.bounds == {"age": (0.0, 120.0)}
+    assert view.publication.policy.min_rows == 25
 
     publish(setup.lake, config)
     schema = setup.lake.schema("cohort2")

@@ -441,15 +441,7 @@ def hospitals(
         for lake in lakes:
             lake.stop()
         raise
+    # the fields in their order: the lakes, what to train, the rows kept back, where, which
     return HospitalsDemo(
-        lakes=lakes,
-        federation=federation,
-        features=features,
-        label=label,
-        table=TABLE,
-        _train=train,
-        _test=test,
-        data_dir=root,
-        parts=list(parts),
-        dataset=dataset,
+        lakes, federation, features, label, TABLE, train, test, root, dataset, list(parts)
     )

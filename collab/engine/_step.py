@@ -23,11 +23,12 @@ from typing import Any
 
 import numpy as np
 
+from .._schema import category_text
 from ..plans import Standardizer
 from . import _rows
 from ._rows import row_cache
 from ._spark import active_settings, spark_session
-from ._tables import CachedTable, cached_table, persist
+from ._tables import TABLE_CACHE, CachedTable, as_double_struct, read
 
 Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Block = tuple[int, int, int, int, int]  # pid, block index, start, stop, partition rows
@@ -243,7 +244,7 @@ def _over_partitions(
         wanted = missing
     write = where if entry is not None and not entry.too_big else None
     if write is None:  # every round will stream: let Spark keep the rows instead
-        persist(table)
+        TABLE_CACHE.persist(table)
     streamed = _stream(table, compute, standardizer, write, wanted)
     times.spark_jobs += 1
     take(streamed)
@@ -273,17 +274,13 @@ class TableRows:
     """A table's plan columns as the round handler computes over them (``collab.protocol``):
     Spark reads the table where it lives; rounds reuse the rows kept by the first pass."""
 
-    def __init__(
-        self,
-        source: str,
-        fmt: str,
-        columns: tuple[str, ...],
-        encodings: Mapping[str, Sequence[Any]] | None = None,
-        labelled: bool = True,
-        *,
-        view: Mapping[str, Any] | None = None,
-    ) -> None:
-        self._table = cached_table(source, fmt, columns, encodings, labelled, view=view)
+    def __init__(self, table: CachedTable) -> None:
+        self._table = table
+
+    @property
+    def token(self) -> str:
+        """The token of this caching of the table, which names its kept rows (``_rows``)."""
+        return self._table.token
 
     def total(
         self,
@@ -301,7 +298,7 @@ class TableRows:
 def table_rows(
     source: str,
     fmt: str,
-    columns: tuple[str, ...],
+    columns: Sequence[str],
     encodings: Mapping[str, Sequence[Any]] | None = None,
     labelled: bool = True,
     *,
@@ -309,5 +306,17 @@ def table_rows(
 ) -> TableRows:
     """A table's ``columns`` (the label last, unless not ``labelled``) as a plan's step reads
     them; columns in ``encodings`` as indices of their published categories. A table record's
-    ``source`` and ``format`` say where the rows are; a view's record adds its ``view``."""
-    return TableRows(source, fmt, tuple(columns), encodings, labelled, view=view)
+    ``source`` and ``format`` say where the rows are; a view's record adds its ``view``.
+
+    Read as doubles (:func:`as_double_struct`) once per table, column set and coding in this
+    process (:data:`TABLE_CACHE`); a view's ``source`` names its definition (``view_source``).
+    """
+    columns = tuple(columns)
+    coding = tuple(sorted((c, tuple(map(category_text, v))) for c, v in (encodings or {}).items()))
+
+    def frame() -> Any:
+        return as_double_struct(read(source, fmt, view=view), columns, encodings, labelled)
+
+    key = (source, fmt, columns, coding, labelled)
+    read_columns = columns if labelled else (*columns, "__row")
+    return TableRows(TABLE_CACHE.table(key, read_columns, frame))

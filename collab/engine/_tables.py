@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CollabError
+from .._publication import Publication
 from .._schema import NUMERIC_TYPES, category_text
 from ._rows import row_cache
 from ._spark import spark_session
@@ -37,10 +38,6 @@ DELTA_SETUP = (
     "delta-spark_2.13-4.0.0.jar and delta-storage-4.0.0.jar in spark.jars (Delta 4.0 goes with "
     "Spark 4.0). Or host the table as Parquet."
 )
-
-_cache_lock = threading.Lock()
-_cached: dict[tuple[Any, ...], CachedTable] = {}
-
 
 # Suffixes Spark reads through (compression) to the format's own suffix: data.csv.gz is CSV.
 COMPRESSION_SUFFIXES = ("gz", "bz2", "zst", "lz4", "snappy", "deflate", "xz")
@@ -415,17 +412,19 @@ def inspect(
     options: dict[str, str] | None = None,
     *,
     view: Mapping[str, Any] | None = None,
-    categories: Mapping[str, Sequence[Any]] | None = None,
+    publication: Publication | None = None,
 ) -> TableFacts:
     """Types, nullability, exact row count and 0/1-only numeric columns of a table (read as
-    :func:`read` does), and for each column in ``categories`` that the table has, the rows
-    whose value is present but not one of them (in the same Spark aggregation)."""
+    :func:`read` does), and for each column the owner's ``publication`` gives categories for
+    that the table has, the rows whose value is present but not one of them (in the same
+    Spark aggregation)."""
+    categories = {} if publication is None else publication.categories
     df = read(source, fmt, options, view=view)
     types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
     numeric = sorted(n for n, t in types.items() if t.split("(")[0] in NUMERIC_TYPES)
     outside = {
         f"uc__{c}": _outside_sql(c, values, types[c].split("(")[0] in NUMERIC_TYPES)
-        for c, values in (categories or {}).items()
+        for c, values in categories.items()
         if c in types
     }
     if len(numeric) > WIDE_COLUMNS:
@@ -581,56 +580,51 @@ class CachedTable:
     persisted: bool = False
 
 
-def cached_table(
-    source: str,
-    fmt: str,
-    columns: tuple[str, ...],
-    encodings: Mapping[str, Sequence[Any]] | None = None,
-    labelled: bool = True,
-    *,
-    view: Mapping[str, Any] | None = None,
-) -> CachedTable:
-    """The table's ``columns`` as doubles (:func:`as_double_struct`), one entry per table,
-    column set and coding; a view's ``source`` names its definition (:func:`view_source`).
+class TableCache:
+    """The process's :class:`CachedTable` entries: one per table, column set and coding.
 
-    The token names this caching of the table: it changes when the table is forgotten and
-    read again, so that rows kept for an earlier version are never used.
+    One per process, as the SparkSession their DataFrames belong to (``_spark``): lakes of
+    one process that host the same source share its entries (the same rows), and a forked
+    child starts with none (its Spark is its own).
     """
-    coding = tuple(sorted((c, tuple(map(category_text, v))) for c, v in (encodings or {}).items()))
-    key = (source, fmt, columns, coding, labelled)
-    with _cache_lock:
-        entry = _cached.get(key)
-        if entry is None:
-            base = read(source, fmt, view=view)
-            df = as_double_struct(base, columns, encodings, labelled)
-            read_columns = columns if labelled else (*columns, "__row")
-            entry = _cached[key] = CachedTable(df, read_columns, uuid.uuid4().hex)
-    return entry
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tables: dict[tuple[Any, ...], CachedTable] = {}
+
+    def table(
+        self, key: tuple[Any, ...], columns: tuple[str, ...], frame: Callable[[], Any]
+    ) -> CachedTable:
+        """The entry for ``key`` (its source first), made with ``frame()`` (the DataFrame of
+        ``columns``) if there is none. A new entry has a new token: rows kept for an earlier
+        entry of the same table are never used."""
+        with self._lock:
+            entry = self._tables.get(key)
+            if entry is None:
+                entry = self._tables[key] = CachedTable(frame(), columns, uuid.uuid4().hex)
+            return entry
+
+    def persist(self, table: CachedTable) -> None:
+        """Ask Spark to cache the table (when its rows are streamed every round)."""
+        with self._lock:
+            if not table.persisted:
+                table.df.cache()
+                table.persisted = True
+
+    def forget(self, source: str) -> None:
+        """Drop what is cached of ``source`` (Spark's cache and the rows kept for rounds)."""
+        with self._lock:
+            for key in [k for k in self._tables if k[0] == source]:
+                entry = self._tables.pop(key)
+                if entry.persisted:
+                    entry.df.unpersist()
+                row_cache().drop(entry.token)
+
+    def forget_after_fork(self) -> None:
+        # a forked child starts its own Spark; the parent's DataFrames are not its to use
+        self._tables.clear()
+        self._lock = threading.Lock()
 
 
-def persist(table: CachedTable) -> None:
-    """Ask Spark to cache the table (when its rows are streamed every round)."""
-    with _cache_lock:
-        if not table.persisted:
-            table.df.cache()
-            table.persisted = True
-
-
-def forget(source: str) -> None:
-    """Drop what is cached of ``source`` (Spark's cache and the rows kept for rounds)."""
-    with _cache_lock:
-        for key in [k for k in _cached if k[0] == source]:
-            entry = _cached.pop(key)
-            if entry.persisted:
-                entry.df.unpersist()
-            row_cache().drop(entry.token)
-
-
-def _forget_after_fork() -> None:
-    # a forked child starts its own Spark; the parent's DataFrames are not its to use
-    global _cache_lock
-    _cached.clear()
-    _cache_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)
+TABLE_CACHE = TableCache()
+os.register_at_fork(after_in_child=TABLE_CACHE.forget_after_fork)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .._errors import CollabError
 from .._policy import Policy
+from .._publication import Publication, Settings
 from ..transport import DEFAULT_ADMIN_PASSWORD
 from ._served import served_url
 
@@ -22,14 +23,9 @@ class TableConfig:
     """A ``[[tables]]`` entry: a table the lake hosts where it lives."""
 
     name: str
+    publication: Publication
     path: str
     format: str | None = None
-    description: str = ""
-    private_columns: tuple[str, ...] = ()
-    column_descriptions: dict[str, str] = field(default_factory=dict)
-    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
-    categories: dict[str, list[Any]] = field(default_factory=dict)
-    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass(frozen=True)
@@ -37,13 +33,8 @@ class ViewConfig:
     """A ``[[views]]`` entry: a table defined in Spark SQL over the lake's tables."""
 
     name: str
+    publication: Publication
     sql: str
-    description: str = ""
-    private_columns: tuple[str, ...] = ()
-    column_descriptions: dict[str, str] = field(default_factory=dict)
-    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
-    categories: dict[str, list[Any]] = field(default_factory=dict)
-    policy: Policy = field(default_factory=Policy)
 
 
 @dataclass(frozen=True)
@@ -86,25 +77,16 @@ def _check_keys(where: str, data: Mapping[str, Any], allowed: set[str]) -> None:
             )
 
 
-# what a table and a view both publish
-_PUBLISHED = (
-    "name",
-    "description",
-    "private_columns",
-    "column_descriptions",
-    "bounds",
-    "categories",
-    "policy",
-)
+# what a table and a view both publish, besides their name
+_PUBLISHED = tuple(Settings.__annotations__)
 
 
-def _published(where: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+def _published(where: str, entry: Mapping[str, Any]) -> Publication:
     """The settings a ``[[tables]]`` or ``[[views]]`` entry publishes, checked."""
     try:
         policy = Policy(**entry.get("policy", {}))
     except (TypeError, ValueError) as exc:
         raise CollabError(f"{where} [policy]: {exc}") from exc
-    bounds = {}
     for column, pair in entry.get("bounds", {}).items():
         if (
             not isinstance(pair, list)
@@ -115,8 +97,6 @@ def _published(where: str, entry: Mapping[str, Any]) -> dict[str, Any]:
                 f"{where} [bounds]: {column!r} must be [low, high] numbers, "
                 f"e.g. {column} = [0, 100]; got {pair!r}"
             )
-        bounds[str(column)] = (float(pair[0]), float(pair[1]))
-    categories = {}
     given = entry.get("categories", {})
     if not isinstance(given, dict):
         raise CollabError(
@@ -136,16 +116,8 @@ def _published(where: str, entry: Mapping[str, Any]) -> dict[str, Any]:
             raise CollabError(
                 f"{where} [categories]: {column!r} names a value more than once: {values!r}"
             )
-        categories[str(column)] = list(values)
-    return {
-        "name": str(entry["name"]),
-        "description": entry.get("description", ""),
-        "private_columns": tuple(entry.get("private_columns", ())),
-        "column_descriptions": dict(entry.get("column_descriptions", {})),
-        "bounds": bounds,
-        "categories": categories,
-        "policy": policy,
-    }
+    settings = {key: entry[key] for key in _PUBLISHED if key in entry}
+    return Publication.checked(where, {**settings, "policy": policy})
 
 
 def load_config(path: str | Path) -> LakeConfig:
@@ -171,10 +143,9 @@ def load_config(path: str | Path) -> LakeConfig:
         for required in ("name", "path"):
             if required not in table:
                 raise CollabError(f"{where}: {required!r} is required")
+        publication = _published(where, table)
         tables.append(
-            TableConfig(
-                path=str(table["path"]), format=table.get("format"), **_published(where, table)
-            )
+            TableConfig(str(table["name"]), publication, str(table["path"]), table.get("format"))
         )
     views = []
     for i, view in enumerate(data.get("views", [])):
@@ -185,7 +156,7 @@ def load_config(path: str | Path) -> LakeConfig:
                 raise CollabError(f"{where}: {required!r} is required")
         if not isinstance(view["sql"], str) or not view["sql"].strip():
             raise CollabError(f"{where}: 'sql' must be one Spark SQL query, as text")
-        views.append(ViewConfig(sql=view["sql"], **_published(where, view)))
+        views.append(ViewConfig(str(view["name"]), _published(where, view), view["sql"]))
     names = [t.name for t in tables] + [v.name for v in views]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:

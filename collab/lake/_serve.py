@@ -54,22 +54,15 @@ def publish(lake: Lake, config: LakeConfig) -> None:
     """Host the configured tables, then its views (in the file's order), that ``lake`` does
     not host yet; for those it hosts, apply the configured policy."""
     for entry in (*config.tables, *config.views):
+        publication = entry.publication
         if entry.name in lake.tables:
-            if lake.policy(entry.name) != entry.policy:
-                lake.set_policy(entry.name, entry.policy)
+            if lake.policy(entry.name) != publication.policy:
+                lake.set_policy(entry.name, publication.policy)
             continue
-        published = {
-            "description": entry.description,
-            "private_columns": entry.private_columns,
-            "column_descriptions": entry.column_descriptions,
-            "bounds": entry.bounds or None,
-            "categories": entry.categories or None,
-            "policy": entry.policy,
-        }
         if isinstance(entry, ViewConfig):
-            lake.add_view(entry.name, entry.sql, **published)
+            lake.add_view(entry.name, entry.sql, **publication.settings())
         else:
-            lake.add_table(entry.name, entry.path, format=entry.format, **published)
+            lake.add_table(entry.name, entry.path, format=entry.format, **publication.settings())
 
 
 def serve(config: LakeConfig, *, ready: Callable[[Lake], None] | None = None) -> int:

@@ -50,7 +50,8 @@ def test_the_example_config_parses_and_holds_no_secrets() -> None:
     assert str(config.data_dir) == "/var/lib/collab"
     assert config.spark_master == "local[*]"
     (table,) = config.tables
-    assert table.policy.max_epsilon == 3.0 and table.policy.require_secure_aggregation
+    policy = table.publication.policy
+    assert policy.max_epsilon == 3.0 and policy.require_secure_aggregation
     assert [s.email for s in config.scientists] == ["ada@uni.edu"]
 
 

@@ -143,7 +143,7 @@ def test_published_bounds_are_read_and_a_malformed_range_is_named(tmp_path):
     path = tmp_path / "lake.toml"
     table = '[[tables]]\nname = "patients"\npath = "/data/p.parquet"\n'
     path.write_text(f'[lake]\nname = "x"\n{table}bounds = {{ age = [0, 120] }}\n')
-    assert load_config(path).tables[0].bounds == {"age": (0.0, 120.0)}
+    assert load_config(path).tables[0].publication.bounds == {"age": (0.0, 120.0)}
     path.write_text(f'[lake]\nname = "x"\n{table}bounds = {{ age = [120] }}\n')
     with pytest.raises(collab.CollabError, match=r"\[bounds\]: 'age' must be \[low, high\]"):
         load_config(path)
