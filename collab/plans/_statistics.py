@@ -24,6 +24,7 @@ from .._histograms import QUANTILES, quantiles_from_histogram
 from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
 from ._classes import class_index
+from ._parameters import Param
 from ._plan import Plan, register_family
 from ._stats import Standardizer
 from ._update import Update
@@ -122,6 +123,26 @@ class Statistics(Plan):
     needs_label: ClassVar[bool] = False
     scales_rows: ClassVar[bool] = False
 
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "kind",
+            "text",
+            "describe (each column on its own) or crosstab (two categorical columns counted "
+            "jointly).",
+            choices=KINDS,
+        ),
+        Param(
+            "bins", "int", "Histogram bins over each numeric column's published bounds.", low=2,
+            high=1000,
+        ),
+        Param(
+            "layout",
+            "mapping",
+            "How each column is summarised, filled in from the owners' published schemas.",
+            optional=True,
+        ),
+    )
+
     label: str = ""
     kind: str = "describe"
     bins: int = 10
@@ -132,11 +153,6 @@ class Statistics(Plan):
             raise PlanError(
                 "a statistics request takes no transforms; it summarises columns as they are"
             )
-        if self.kind not in KINDS:
-            raise PlanError(f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
-        self._whole("bins", self.bins, 2)
-        if self.bins > 1000:
-            raise PlanError(f"bins must be at most 1000, not {self.bins}")
         if self.kind == "crosstab" and len(self.features) != 2:
             raise PlanError(
                 f"a crosstab counts two columns jointly, not {len(self.features)}: "
