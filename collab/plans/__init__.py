@@ -2,8 +2,10 @@
 
 Each model family is one class: a :class:`Plan` that writes what :class:`LakeStep` (what a
 lake runs) and :class:`Strategy` (what the coordinator runs) require, and names the
-:class:`Model` it trains (``model_class``). :func:`register_family` adds a family of one's
-own, refusing one that leaves a required member out.
+:class:`Model` it trains (``model_class``), and declares its settings once as
+:class:`Param` rows in ``parameters`` (read with :func:`parameters_of`).
+:func:`register_family` adds a family of one's own, refusing one that leaves a required
+member or a setting's row out.
 """
 
 from ._classes import ClassLabels
@@ -13,6 +15,7 @@ from ._linear import LinearModel, LinearRegression
 from ._logistic import LogisticModel, LogisticRegression
 from ._mlp import MLPClassifier, MLPModel
 from ._model import Classifier, Model, ModelCard, Regressor, load_model
+from ._parameters import Param, parameters_of
 from ._plan import Plan, families, register_family
 from ._rounds import ClassifierRoundPlan, RoundPlan
 from ._softmax import SoftmaxModel, SoftmaxRegression
@@ -38,6 +41,7 @@ __all__ = [
     "MLPModel",
     "Model",
     "ModelCard",
+    "Param",
     "Plan",
     "PooledStatistics",
     "Regressor",
@@ -50,5 +54,6 @@ __all__ = [
     "Update",
     "families",
     "load_model",
+    "parameters_of",
     "register_family",
 ]

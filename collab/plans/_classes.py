@@ -11,6 +11,7 @@ import numpy as np
 
 from .._errors import PlanError
 from .._schema import ColumnSchema, TableSchema
+from ._parameters import Param
 
 
 def numeric_classes(classes: Sequence[Any]) -> bool:
@@ -104,6 +105,16 @@ class ClassLabels:
     label: str
     model: ClassVar[str]
     classes: tuple[Any, ...] | None
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "classes",
+            "numbers",
+            "The label's values, for example [0, 1, 2]; None takes the categories the owners "
+            "publish for the label column (or 0 and 1 for a binary label).",
+            optional=True,
+            convert=check_classes,
+        ),
+    )
 
     @property
     def class_values(self) -> tuple[float, ...]:

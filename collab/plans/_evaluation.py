@@ -25,6 +25,7 @@ from .._errors import PlanError, PolicyViolation
 from .._schema import ColumnSchema
 from ._classes import class_index
 from ._model import Model, model_from_document
+from ._parameters import Param
 from ._plan import Plan, register_family
 from ._stats import Standardizer
 from ._update import Update
@@ -181,6 +182,15 @@ class Evaluation(Plan):
     task: ClassVar[str] = "evaluation"  # type: ignore[misc]
     history_metrics: ClassVar[tuple[str, ...]] = ()
     scales_rows: ClassVar[bool] = False
+
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "trained",
+            "mapping",
+            "The model's learned values (model.to_document(learned_only=True)): what the "
+            "owners approve.",
+        ),
+    )
 
     trained: Mapping[str, Any] = field(default_factory=dict, repr=False)
 

@@ -12,6 +12,7 @@ import pandas as pd
 from .._errors import PlanError, PolicyViolation
 from .._schema import ColumnSchema
 from ._model import Model, Regressor, coefficient_table
+from ._parameters import Param
 from ._plan import register_family
 from ._rounds import RoundPlan
 from ._stats import Standardizer
@@ -115,7 +116,20 @@ class LinearRegression(RoundPlan):
     history_metrics: ClassVar[tuple[str, ...]] = ("loss", "rmse", "r2")
     primary_metric: ClassVar[str] = "r2"
 
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"solver": SOLVERS}
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "alpha",
+            "float",
+            "Ridge penalty on the coefficients (not the intercept), as scikit-learn's Ridge.",
+            low=0,
+        ),
+        Param(
+            "solver",
+            "text",
+            "auto, exact (one round of sufficient statistics) or rounds.",
+            choices=SOLVERS,
+        ),
+    )
 
     alpha: float = 0.0
     solver: str = "auto"
@@ -123,9 +137,6 @@ class LinearRegression(RoundPlan):
 
     def _validate(self) -> None:
         super()._validate()
-        self._number("alpha", self.alpha)
-        if self.solver not in SOLVERS:
-            raise PlanError(f"solver must be one of {', '.join(SOLVERS)}, not {self.solver!r}")
         if self.dp is not None and not self.exact:
             raise PlanError(
                 "a DP linear regression is solved exactly from noisy sufficient statistics: "

@@ -11,8 +11,9 @@ import pandas as pd
 
 from .._errors import PlanError
 from .._schema import ColumnSchema, TableSchema
-from ._classes import ClassLabels, check_classes, published_classes
+from ._classes import ClassLabels, published_classes
 from ._model import Classifier, Model, coefficient_table
+from ._parameters import Param
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, sigmoid
 from ._stats import Standardizer
@@ -128,10 +129,17 @@ class LogisticRegression(ClassLabels, ClassifierRoundPlan):
     model_class: ClassVar[type[Model]] = LogisticModel
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "classes")
 
+    parameters: ClassVar[tuple[Param, ...]] = (
+        replace(
+            ClassLabels.parameters[0],
+            help="The label's two values, the second being the positive class; None takes 0 "
+            "and 1, or the two categories the owners publish (in sorted order).",
+        ),
+    )
+
     classes: tuple[Any, ...] | None = None
 
     def _validate(self) -> None:
-        object.__setattr__(self, "classes", check_classes(self.classes))
         if self.classes is not None and len(self.classes) != 2:
             raise PlanError(
                 f"{self.model} learns two classes, not {len(self.classes)} "

@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .._errors import PlanError
-from ._classes import ClassLabels, check_classes, one_hot
+from ._classes import ClassLabels, one_hot
 from ._model import Classifier, Model
+from ._parameters import Param
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, sigmoid, softmax
 from ._stats import Standardizer
@@ -158,7 +158,28 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     model: ClassVar[str] = "mlp_classifier"
     model_class: ClassVar[type[Model]] = MLPModel
 
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"activation": ACTIVATIONS}
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "hidden",
+            "ints",
+            "Units per hidden layer, for example (32,) or (64, 32).",
+            low=1,
+            must="a list of layer sizes of at least 1, for example (32,)",
+        ),
+        Param(
+            "activation", "text", "relu or tanh for the hidden layers.", choices=ACTIVATIONS
+        ),
+        Param(
+            "fedprox_mu",
+            "float",
+            "FedProx's proximal term: local steps are pulled towards the global weights, which "
+            "steadies training on uneven lakes; 0 is plain FedAvg.",
+            low=0,
+        ),
+        Param(
+            "seed", "int", "Seeds the initial weights (Glorot-uniform, as scikit-learn's).", low=0
+        ),
+    )
 
     hidden: tuple[int, ...] = (32,)
     activation: str = "relu"
@@ -169,27 +190,6 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     local_epochs: int = 5
     learning_rate: float = 0.1
     batch_size: int | None = 64
-
-    def _validate(self) -> None:
-        object.__setattr__(self, "classes", check_classes(self.classes))
-        if isinstance(self.hidden, int):
-            object.__setattr__(self, "hidden", (self.hidden,))
-        hidden = tuple(self.hidden) if isinstance(self.hidden, Sequence) else None
-        if not hidden or any(
-            not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in hidden
-        ):
-            raise PlanError(
-                f"hidden must be a list of layer sizes of at least 1, for example (32,), "
-                f"not {self.hidden!r}"
-            )
-        object.__setattr__(self, "hidden", hidden)
-        if self.activation not in ACTIVATIONS:
-            raise PlanError(
-                f"activation must be one of {', '.join(ACTIVATIONS)}, not {self.activation!r}"
-            )
-        self._number("fedprox_mu", self.fedprox_mu)
-        self._whole("seed", self.seed, least=0)
-        super()._validate()
 
     def proximal_mu(self) -> float:
         return float(self.fedprox_mu)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -27,6 +26,7 @@ from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
 from ..features import Design, Transform
 from ._contract import LakeStep, Strategy
+from ._parameters import COMMON, Param, check_parameters, undeclared
 from ._stats import Preprocessing, Standardizer
 from ._update import Update
 
@@ -101,6 +101,19 @@ class Plan(LakeStep, Strategy, RichDisplay):
     offer_order: ClassVar[int] = 0
     # settings written into the spec only when given (specs from before them hash the same)
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding")
+    # the settings checked one by one (features, label, dp and transforms: by _validate_common)
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param("table", "text", "The table's name on every lake.", must="a table's name"),
+        Param("secure_aggregation", "bool", "Mask each lake's update; only the sum is read."),
+        Param(
+            "secure_threshold",
+            "int",
+            "How many lakes must survive a round for it to complete; a majority by default.",
+            low=1,
+            optional=True,
+            must="None (a majority of lakes) or at least 1",
+        ),
+    )
 
     table: str
     features: Sequence[str]
@@ -121,6 +134,7 @@ class Plan(LakeStep, Strategy, RichDisplay):
         object.__setattr__(
             self, "transforms", tuple(Transform.from_spec(t) for t in self.transforms)
         )
+        check_parameters(self)
         self._validate_common()
         self._validate()
         self.design  # noqa: B018 - checks the transforms against the features
@@ -168,8 +182,6 @@ class Plan(LakeStep, Strategy, RichDisplay):
 
     # --- settings -------------------------------------------------------------------------
     def _validate_common(self) -> None:
-        if not isinstance(self.table, str) or not self.table:
-            raise PlanError(f"table must be a table's name, not {self.table!r}")
         if not self.features:
             raise PlanError("features must name at least one column, e.g. features=['age']")
         if any(not isinstance(f, str) or not f for f in self.features):
@@ -184,15 +196,6 @@ class Plan(LakeStep, Strategy, RichDisplay):
             raise PlanError(f"label must be a column name, not {self.label!r}")
         if self.label in self.features:
             raise PlanError(f"label {self.label!r} is also listed as a feature; remove it")
-        if not isinstance(self.secure_aggregation, bool):
-            raise PlanError("secure_aggregation must be True or False")
-        if self.secure_threshold is not None and (
-            not isinstance(self.secure_threshold, int) or self.secure_threshold < 1
-        ):
-            raise PlanError(
-                f"secure_threshold must be None (a majority of lakes) or at least 1, "
-                f"not {self.secure_threshold!r}"
-            )
         if self.dp is not None:
             from ..secure import DP
 
@@ -200,25 +203,8 @@ class Plan(LakeStep, Strategy, RichDisplay):
                 raise PlanError(f"dp must be collab.DP(epsilon=..., delta=...), not {self.dp!r}")
 
     def _validate(self) -> None:
-        """A family's own settings (raise :class:`PlanError` naming the setting)."""
-
-    @staticmethod
-    def _whole(name: str, value: Any, least: int = 1) -> None:
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            raise PlanError(f"{name} must be a whole number of at least {least}, not {value!r}")
-
-    @staticmethod
-    def _number(name: str, value: Any, *, positive: bool = False) -> None:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise PlanError(f"{name} must be a finite number, not {value!r}")
-        if positive and not value > 0:
-            raise PlanError(f"{name} must be positive, not {value}")
-        if not positive and value < 0:
-            raise PlanError(f"{name} must be 0 or more, not {value}")
+        """Rules of a family that tie settings together (each setting on its own is checked
+        by the family's ``parameters`` table); raise :class:`PlanError` naming them."""
 
     # --- the spec -------------------------------------------------------------------------
     def to_spec(self) -> dict[str, Any]:
@@ -393,6 +379,13 @@ class Plan(LakeStep, Strategy, RichDisplay):
                 f"{policy.min_rows}, so no plan may train on it. Leave this lake out."
             )
         self._check_privacy_settings(where, policy, schema)
+
+    @classmethod
+    def policy_limits(cls, policies: Sequence[Policy]) -> dict[str, tuple[int, int]]:
+        """The ranges the owners' ``policies`` allow the family's settings (what
+        :meth:`check_against` enforces, for a plan builder's controls): setting ->
+        ``(low, high)``."""
+        return {}
 
     @property
     def governing_family(self) -> str:
@@ -629,6 +622,12 @@ def register_family(cls: type[Plan]) -> type[Plan]:
         raise PlanError(
             f"family {name!r} ({cls.__name__}) leaves out what every family must have: "
             f"{', '.join(missing)}; write them (see collab.plans.LakeStep and Strategy)"
+        )
+    left_out = undeclared(cls, COMMON)
+    if left_out:
+        raise PlanError(
+            f"family {name!r} ({cls.__name__}) declares no parameter for "
+            f"{', '.join(left_out)}; add collab.plans.Param(...) rows to its parameters"
         )
     model_class = cls.model_class
     if model_class is None and cls.task in MODEL_TASKS:

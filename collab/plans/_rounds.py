@@ -10,20 +10,17 @@ weights with the server optimiser once the changes are summed across lakes.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from .._errors import PlanError, PolicyViolation
+from .._policy import Policy
+from ._parameters import Param, dp_fixed
 from ._plan import Plan
-from ._server_optimizer import (
-    SERVER_OPTIMIZERS,
-    check_server_optimizer,
-    default_server_learning_rate,
-    server_step,
-)
+from ._server_optimizer import SERVER_OPTIMIZERS, default_server_learning_rate, server_step
 from ._stats import Standardizer
 from ._update import Update
 
@@ -60,7 +57,71 @@ class RoundPlan(Plan):
         classifier, RMSE for a regression) and keep the best model; ``None`` trains all rounds.
     """
 
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"server_optimizer": SERVER_OPTIMIZERS}
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param("rounds", "int", "Federated rounds; each lake runs one local step per round.", low=1),
+        Param(
+            "local_epochs", "int", "Passes over a lake's rows inside one round.", low=1, with_dp=1
+        ),
+        Param(
+            "learning_rate",
+            "float",
+            "Step size of local gradient descent on standardised features.",
+            low=0,
+            positive=True,
+        ),
+        Param(
+            "batch_size",
+            "int",
+            "Rows per local gradient step; None uses the whole block of rows (full batch).",
+            low=1,
+            optional=True,
+            must="None or at least 1",
+            with_dp=None,
+        ),
+        Param("l2", "float", "L2 penalty on the weights (not the intercepts).", low=0),
+        Param(
+            "server_optimizer",
+            "text",
+            "How the coordinator applies the lakes' mean change: sgd (FedAvg), or the adaptive "
+            "adam, yogi, adagrad (Reddi et al., 2021).",
+            choices=SERVER_OPTIMIZERS,
+        ),
+        Param(
+            "server_learning_rate",
+            "float",
+            "The coordinator's step size; None is 1.0 for sgd and 0.1 otherwise.",
+            low=0,
+            positive=True,
+            optional=True,
+            must="a positive number or None",
+        ),
+        Param(
+            "validation",
+            "float",
+            "The share of each lake's rows held out (seeded, stratified by class) and never "
+            "trained on; the model is evaluated there as it trains and at the end. None is 0.2 "
+            "without DP and 0 with it (validation metrics under DP are not released).",
+            low=0,
+            high=0.5,
+            optional=True,
+            must="a share of rows from 0 to 0.5",
+        ),
+        Param(
+            "evaluate_every",
+            "int",
+            "Evaluate on the held-out rows every this many rounds (and always at the end).",
+            low=1,
+        ),
+        Param(
+            "early_stopping_rounds",
+            "int",
+            "Stop after this many evaluations without a better validation loss (log loss for a "
+            "classifier, RMSE for a regression) and keep the best model; None trains all "
+            "rounds.",
+            low=1,
+            optional=True,
+        ),
+    )
 
     rounds: int = 30
     local_epochs: int = 1
@@ -76,40 +137,25 @@ class RoundPlan(Plan):
     def _validate(self) -> None:
         if self.validation is None:
             object.__setattr__(self, "validation", 0.0 if self.dp is not None else 0.2)
-        if (
-            isinstance(self.validation, bool)
-            or not isinstance(self.validation, int | float)
-            or not 0 <= self.validation <= 0.5
-        ):
-            raise PlanError(
-                f"validation must be a share of rows from 0 to 0.5, not {self.validation!r}"
-            )
         if self.dp is not None and self.validation > 0:
             raise PlanError(
                 "validation metrics under DP are not released: set validation=0 for a DP plan "
                 "and evaluate the model with model.evaluate(fed, table) on another table"
             )
-        self._whole("evaluate_every", self.evaluate_every)
-        if self.early_stopping_rounds is not None:
-            self._whole("early_stopping_rounds", self.early_stopping_rounds)
-            if not self.validation:
-                raise PlanError("early_stopping_rounds needs validation above 0")
-        self._whole("rounds", self.rounds)
-        self._whole("local_epochs", self.local_epochs)
-        if self.batch_size is not None and (
-            not isinstance(self.batch_size, int)
-            or isinstance(self.batch_size, bool)
-            or self.batch_size < 1
-        ):
-            raise PlanError(f"batch_size must be None or at least 1, not {self.batch_size!r}")
-        self._number("learning_rate", self.learning_rate, positive=True)
-        self._number("l2", self.l2)
-        check_server_optimizer(self.server_optimizer, self.server_learning_rate)
-        if self.dp is not None and (self.local_epochs != 1 or self.batch_size is not None):
+        if self.early_stopping_rounds is not None and not self.validation:
+            raise PlanError("early_stopping_rounds needs validation above 0")
+        fixed = dp_fixed(type(self))
+        if self.dp is not None and any(getattr(self, n) != v for n, v in fixed.items()):
+            settings = " and ".join(f"{name}={value!r}" for name, value in fixed.items())
             raise PlanError(
                 "with dp, each round is one full-batch gradient step per lake (the step the "
-                "privacy accounting covers): set local_epochs=1 and batch_size=None"
+                f"privacy accounting covers): set {settings}"
             )
+
+    @classmethod
+    def policy_limits(cls, policies: Sequence[Policy]) -> dict[str, tuple[int, int]]:
+        # a plan runs ``rounds`` rounds (total_rounds), which check_against bounds
+        return {"rounds": (1, max(min((p.max_rounds for p in policies), default=1), 1))}
 
     # --- what a family implements (required) ----------------------------------------------
     @abstractmethod

@@ -13,8 +13,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._errors import PlanError
-
 ServerOptimizer = Literal["sgd", "adam", "yogi", "adagrad"]
 SERVER_OPTIMIZERS: tuple[str, ...] = ("sgd", "adam", "yogi", "adagrad")
 
@@ -25,22 +23,6 @@ TAU = 1e-3  # the adaptivity floor: Reddi et al.'s best values were 1e-3 or belo
 
 def default_server_learning_rate(optimizer: str) -> float:
     return 1.0 if optimizer == "sgd" else 0.1
-
-
-def check_server_optimizer(name: Any, learning_rate: Any) -> None:
-    if name not in SERVER_OPTIMIZERS:
-        raise PlanError(
-            f"server_optimizer must be one of {', '.join(SERVER_OPTIMIZERS)}, not {name!r}"
-        )
-    if learning_rate is not None and (
-        isinstance(learning_rate, bool)
-        or not isinstance(learning_rate, int | float)
-        or not np.isfinite(learning_rate)
-        or learning_rate <= 0
-    ):
-        raise PlanError(
-            f"server_learning_rate must be a positive number or None, not {learning_rate!r}"
-        )
 
 
 def server_step(

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ._classes import ClassLabels, check_classes, one_hot
+from ._classes import ClassLabels, one_hot
 from ._model import Classifier, Model, coefficient_table
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, softmax
@@ -102,10 +102,6 @@ class SoftmaxRegression(ClassLabels, ClassifierRoundPlan):
     model_class: ClassVar[type[Model]] = SoftmaxModel
 
     classes: tuple[Any, ...] | None = None
-
-    def _validate(self) -> None:
-        object.__setattr__(self, "classes", check_classes(self.classes))
-        super()._validate()
 
     @property
     def k(self) -> int:

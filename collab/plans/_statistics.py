@@ -34,6 +34,7 @@ from .._histograms import (
 from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
 from ._classes import class_index
+from ._parameters import Param
 from ._plan import Plan, register_family
 from ._stats import Standardizer
 from ._update import Update
@@ -150,6 +151,42 @@ class Statistics(Plan):
     needs_label: ClassVar[bool] = False
     scales_rows: ClassVar[bool] = False
 
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "kind",
+            "text",
+            "describe (each column on its own) or crosstab (two categorical columns counted "
+            "jointly).",
+            choices=KINDS,
+        ),
+        Param(
+            "bins", "int", "Histogram bins over each numeric column's published bounds.", low=2,
+            high=1000,
+        ),
+        Param(
+            "quantile_rounds",
+            "int",
+            "Rounds after the first that refine each bounded column's quantiles from pooled "
+            "counts below thresholds (secure aggregation, no DP).",
+            low=0,
+            high=QUANTILE_ROUNDS,
+        ),
+        Param(
+            "blank_below",
+            "int",
+            "The owners' largest min_rows, filled in from their policies: every lake blanks "
+            "threshold counts, or their complements, below it.",
+            low=1,
+            optional=True,
+        ),
+        Param(
+            "layout",
+            "mapping",
+            "How each column is summarised, filled in from the owners' published schemas.",
+            optional=True,
+        ),
+    )
+
     label: str = ""
     kind: str = "describe"
     bins: int = 10
@@ -162,16 +199,6 @@ class Statistics(Plan):
             raise PlanError(
                 "a statistics request takes no transforms; it summarises columns as they are"
             )
-        if self.kind not in KINDS:
-            raise PlanError(f"kind must be one of {', '.join(KINDS)}, not {self.kind!r}")
-        self._whole("bins", self.bins, 2)
-        if self.bins > 1000:
-            raise PlanError(f"bins must be at most 1000, not {self.bins}")
-        self._whole("quantile_rounds", self.quantile_rounds, 0)
-        if self.quantile_rounds > QUANTILE_ROUNDS:
-            raise PlanError(
-                f"quantile_rounds must be at most {QUANTILE_ROUNDS}, not {self.quantile_rounds}"
-            )
         if self.quantile_rounds and (
             self.kind != "describe" or self.dp is not None or not self.secure_aggregation
         ):
@@ -180,8 +207,6 @@ class Statistics(Plan):
                 "they need kind='describe', secure aggregation and no DP (with DP, or "
                 "without secure aggregation, quantiles are read off the histogram)"
             )
-        if self.blank_below is not None:
-            self._whole("blank_below", self.blank_below)
         if self.kind == "crosstab" and len(self.features) != 2:
             raise PlanError(
                 f"a crosstab counts two columns jointly, not {len(self.features)}: "

@@ -39,6 +39,7 @@ from .._policy import DEFAULT_MIN_ROWS, Policy
 from .._schema import ColumnSchema, TableSchema
 from ._classes import ClassLabels, check_classes, published_classes
 from ._model import Classifier, Model, Regressor
+from ._parameters import Param
 from ._plan import Plan, register_family
 from ._stats import Standardizer
 from ._update import Update
@@ -492,7 +493,53 @@ class GradientBoostedTrees(ClassLabels, Plan):
     # entering the round; the trees it holds, and the level the round grew (NaN: none)
     history_metrics: ClassVar[tuple[str, ...]] = ("loss", "score", "trees", "level")
     primary_metric: ClassVar[str] = "score"
-    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"objective": OBJECTIVES}
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param("n_trees", "int", "Boosting iterations (trees).", low=1),
+        Param(
+            "max_depth",
+            "int",
+            "Depth of each tree (the root is depth 0): one round per level, up to 2**max_depth "
+            "leaves.",
+            low=1,
+            high=10,
+            why_high=" (a level's histograms grow as 2**depth)",
+        ),
+        Param("learning_rate", "float", "Shrinkage of each leaf's value.", low=0, positive=True),
+        Param(
+            "max_bins",
+            "int",
+            "Bins per input for values present (2 to 255); a missing value has its own bin and "
+            "goes down the branch its node learned for missing values.",
+            low=2,
+            high=MAX_BINS,
+        ),
+        Param(
+            "min_rows_in_leaf",
+            "int",
+            "The fewest pooled rows a split may leave in a child. None takes the largest "
+            "min_rows the owners' policies set, and at least 20 (scikit-learn's "
+            "min_samples_leaf). A lake refuses a plan below its own policy's min_rows.",
+            low=1,
+            optional=True,
+        ),
+        Param(
+            "l2",
+            "float",
+            "L2 penalty on leaf values (scikit-learn's l2_regularization, XGBoost's lambda).",
+            low=0,
+        ),
+        Param(
+            "objective",
+            "text",
+            "binary (log loss) or squared_error (regression).",
+            choices=OBJECTIVES,
+        ),
+        replace(
+            ClassLabels.parameters[0],
+            help="For binary: the label's two values, the second positive; None takes 0 and 1 "
+            "or the two categories the owners publish.",
+        ),
+    )
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "classes")
 
     n_trees: int = 50
@@ -512,24 +559,6 @@ class GradientBoostedTrees(ClassLabels, Plan):
 
     # --- settings ---------------------------------------------------------------------------
     def _validate(self) -> None:
-        if self.objective not in OBJECTIVES:
-            raise PlanError(
-                f"objective must be one of {', '.join(OBJECTIVES)}, not {self.objective!r}"
-            )
-        self._whole("n_trees", self.n_trees)
-        self._whole("max_depth", self.max_depth)
-        if self.max_depth > 10:
-            raise PlanError(
-                f"max_depth must be at most 10 (a level's histograms grow as 2**depth), not "
-                f"{self.max_depth}"
-            )
-        self._number("learning_rate", self.learning_rate, positive=True)
-        self._whole("max_bins", self.max_bins, least=2)
-        if self.max_bins > MAX_BINS:
-            raise PlanError(f"max_bins must be at most {MAX_BINS}, not {self.max_bins}")
-        if self.min_rows_in_leaf is not None:
-            self._whole("min_rows_in_leaf", self.min_rows_in_leaf)
-        self._number("l2", self.l2)
         self._validate_classes()
         for column in self.design.columns:
             if column.impute is not None and column.impute.strategy != "constant":
@@ -1091,6 +1120,16 @@ class GradientBoostedTreesRegression(GradientBoostedTrees):
     _left_out_when_empty: ClassVar[tuple[str, ...]] = (
         "transforms", "encoding", "classes", "label_bounds"
     )  # fmt: skip
+
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param(
+            "label_bounds",
+            "numbers",
+            "With dp: the label's published bounds (filled in from the owners' schemas; the "
+            "label is scaled into [-1, 1] by them). None without DP.",
+            optional=True,
+        ),
+    )
 
     objective: str = "squared_error"
     label_bounds: tuple[float, float] | None = None

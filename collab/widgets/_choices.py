@@ -87,6 +87,8 @@ class Choices:
     kinds: dict[str, str] = field(default_factory=dict)  # column -> its kind
     categories: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # model -> setting -> (low, high) every lake's policy allows (``Plan.policy_limits``)
+    limits: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
 
     def labels_for(self, model: str | None) -> tuple[str, ...]:
         """The labels a plan of family ``model`` may learn."""
@@ -222,6 +224,10 @@ def choices(
         kinds=kinds,
         categories=categories,
         bounds=bounds,
+        limits={
+            model: families[model].policy_limits([policies[lake] for lake in lakes])
+            for model in allowed
+        },
     )
 
 

@@ -1,16 +1,18 @@
 """One control per setting a plan family describes (``Plan.settings()``): the plan builder
 builds its settings box from these, so a family's settings are never repeated by hand.
 
-``int`` settings are an ``IntText`` (an ``IntSlider`` when the builder bounds them), ``float``
-a ``FloatText``, ``bool`` a ``Checkbox``, text with ``choices`` a ``Dropdown``; lists
+``int`` settings are a ``BoundedIntText`` within the family's range (an ``IntSlider`` when
+the owners' policies bound them), ``float`` a ``FloatText`` (bounded when the family gives
+both ends of its range), ``bool`` a ``Checkbox``, text with ``choices`` a ``Dropdown``; lists
 (``ints``, ``numbers``), free text and every optional setting are a ``Text`` box, where
-numbers are separated by commas and an empty box is ``None``.
+numbers are separated by commas and an empty box is ``None``. A value set from code is
+checked by the family's own parameter check first (the same refusal the plan gives).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -19,6 +21,7 @@ from traitlets import TraitError
 from .._errors import PlanError, PolicyViolation
 
 NONE_TEXT = "(none)"
+LARGEST_INT = 2**31 - 1
 
 
 def kind_of(setting: Mapping[str, Any]) -> str:
@@ -77,6 +80,7 @@ class SettingControl:
         style: Mapping[str, str] | None = None,
         width: str | None = None,
         bounds: tuple[int, int] | None = None,
+        check: Callable[[Any], Any] | None = None,
     ) -> None:
         self.name = str(setting["name"])
         self.kind = kind_of(setting)
@@ -84,6 +88,9 @@ class SettingControl:
         self.choices: Sequence[Any] | None = setting.get("choices") or None
         self.default = setting.get("default")
         self.bounds = bounds
+        self.check = check
+        self.with_dp: Mapping[str, Any] | None = setting.get("with_dp")
+        low, high = setting.get("low"), setting.get("high")
         options: dict[str, Any] = {
             "description": self.name.replace("_", " ").capitalize(),
             "style": dict(style or {}),
@@ -107,7 +114,16 @@ class SettingControl:
                 **options,
             )
         elif self.kind == "int" and not self.optional:
-            self.widget = widgets.IntText(value=int(self.default or 0), **options)
+            self.widget = widgets.BoundedIntText(
+                value=int(self.default or 0),
+                min=int(low) if low is not None else -LARGEST_INT,
+                max=int(high) if high is not None else LARGEST_INT,
+                **options,
+            )
+        elif self.kind == "float" and not self.optional and low is not None and high is not None:
+            self.widget = widgets.BoundedFloatText(
+                value=float(self.default or 0.0), min=low, max=high, **options
+            )
         elif self.kind == "float" and not self.optional:
             self.widget = widgets.FloatText(value=float(self.default or 0.0), **options)
         else:
@@ -157,6 +173,8 @@ class SettingControl:
                 f"{value} {self.name.replace('_', ' ')} is more than a lake allows "
                 f"({self.bounds[1]})"
             )
+        if self.check is not None:
+            self.check(value)  # the family's refusal, before a bounded box would clamp it
         try:
             if self.is_text:
                 self.widget.value = text_of(value)

@@ -35,11 +35,6 @@ COMMON = ("table", "model", "label", "features", "transforms", "secure_aggregati
 # Settings of every family the builder fills itself (the transforms from its editor; the
 # encoding is filled in from the owners' schemas when the plan is sent): no box for them.
 MANAGED = ("transforms", "encoding")
-# The setting the owners' ``max_rounds`` bounds (a slider up to the lowest limit).
-ROUNDS = "rounds"
-# With differential privacy a round is one full-batch step per lake (what the accounting
-# covers): these settings, where a family has them, are fixed while DP is on.
-DP_FIXED: dict[str, Any] = {"local_epochs": 1, "batch_size": None}
 
 
 def _keep(value: Any, options: tuple[str, ...]) -> str | None:
@@ -242,13 +237,20 @@ class PlanBuilder(View):
                 except PlanError:
                     pass
         found = self.choices
-        rounds_max = max(found.max_rounds, 1) if found is not None else None
+        # the ranges the lakes' policies allow (a slider up to the lowest limit)
+        limits = found.limits.get(name or "", {}) if found is not None else {}
+        table = {} if family is None else plans.parameters_of(family)
         self.controls = {}
         for setting in [] if family is None else family.settings():
-            if setting["name"] in MANAGED:
+            if setting["name"] in MANAGED or setting["kind"] == "mapping":
                 continue
-            bounds = (1, rounds_max) if setting["name"] == ROUNDS and rounds_max else None
-            control = SettingControl(setting, style=self._style, width="420px", bounds=bounds)
+            control = SettingControl(
+                setting,
+                style=self._style,
+                width="420px",
+                bounds=limits.get(setting["name"]),
+                check=table[setting["name"]].check,
+            )
             if control.name in kept:
                 try:
                     control.set(kept[control.name])
@@ -319,12 +321,11 @@ class PlanBuilder(View):
     def _privacy_changed(self, change: Any = None) -> None:
         on = bool(self.dp.value)
         self.epsilon.disabled = self.delta.disabled = not on
-        for name, fixed in DP_FIXED.items():
-            control = self.controls.get(name)
-            if control is None:
-                continue
+        for control in self.controls.values():
+            if control.with_dp is None:
+                continue  # a setting DP leaves free
             if on:
-                control.set(fixed)
+                control.set(control.with_dp["value"])
             control.widget.disabled = on
         self._changed()
 
