@@ -144,12 +144,10 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     classes
         The label's values; ``None`` takes the owners' published categories (or 0/1 for a
         binary label).
-    fedprox_mu
-        FedProx's proximal term: local steps are pulled towards the global weights, which
-        steadies training on uneven lakes; 0 is plain FedAvg.
     seed
         Seeds the initial weights (Glorot-uniform, as scikit-learn's).
-    rounds, local_epochs, learning_rate, batch_size, l2, server_optimizer, server_learning_rate
+    rounds, local_epochs, learning_rate, batch_size, l2, fedprox_mu, server_optimizer,
+    server_learning_rate
         How to train (see :class:`collab.plans.RoundPlan`).
     secure_aggregation, secure_threshold, dp
         Privacy (see :class:`collab.plans.Plan`).
@@ -163,7 +161,6 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     hidden: tuple[int, ...] = (32,)
     activation: str = "relu"
     classes: tuple[float, ...] | None = None
-    fedprox_mu: float = 0.0
     seed: int = 0
     rounds: int = 50
     local_epochs: int = 5
@@ -187,12 +184,8 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
             raise PlanError(
                 f"activation must be one of {', '.join(ACTIVATIONS)}, not {self.activation!r}"
             )
-        self._number("fedprox_mu", self.fedprox_mu)
         self._whole("seed", self.seed, least=0)
         super()._validate()
-
-    def proximal_mu(self) -> float:
-        return float(self.fedprox_mu)
 
     @property
     def k(self) -> int:

@@ -30,7 +30,7 @@ from ._update import Update
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class RoundPlan(Plan):
-    """Base of families trained by federated averaging.
+    """Base of families trained by federated averaging (FedAvg), or FedProx with ``fedprox_mu``.
 
     Parameters
     ----------
@@ -44,6 +44,10 @@ class RoundPlan(Plan):
         Rows per local gradient step; ``None`` uses the whole block of rows (full batch).
     l2
         L2 penalty on the weights (not the intercepts).
+    fedprox_mu
+        FedProx's proximal term (Li et al., 2020): local steps are pulled towards the global
+        weights, which keeps lakes whose rows differ from drifting apart over many local
+        epochs; 0 is plain FedAvg.
     server_optimizer
         How the coordinator applies the lakes' mean change: ``"sgd"`` (FedAvg), or the
         adaptive ``"adam"``, ``"yogi"``, ``"adagrad"`` (Reddi et al., 2021).
@@ -67,6 +71,7 @@ class RoundPlan(Plan):
     learning_rate: float = 0.5
     batch_size: int | None = None
     l2: float = 0.0
+    fedprox_mu: float = 0.0
     server_optimizer: str = "sgd"
     server_learning_rate: float | None = None
     validation: float | None = None
@@ -104,6 +109,7 @@ class RoundPlan(Plan):
             raise PlanError(f"batch_size must be None or at least 1, not {self.batch_size!r}")
         self._number("learning_rate", self.learning_rate, positive=True)
         self._number("l2", self.l2)
+        self._number("fedprox_mu", self.fedprox_mu)
         check_server_optimizer(self.server_optimizer, self.server_learning_rate)
         if self.dp is not None and (self.local_epochs != 1 or self.batch_size is not None):
             raise PlanError(
@@ -147,7 +153,7 @@ class RoundPlan(Plan):
 
     def proximal_mu(self) -> float:
         """FedProx's pull towards the global weights during local steps (0 for FedAvg)."""
-        return 0.0
+        return float(self.fedprox_mu)
 
     # --- the protocol ---------------------------------------------------------------------
     @property
