@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -33,3 +34,20 @@ def test_deal_splits_the_training_rows_among_hospitals_and_holds_out_the_test_ro
 def test_deal_names_the_data_sets_it_ships() -> None:
     with pytest.raises(collab.CollabError, match="breast_cancer.*not 'iris'"):
         deal(3, "iris")
+
+
+@pytest.mark.parametrize(("dataset", "column"), [("diabetes", "progression"), ("wine", "proline")])
+def test_a_split_by_a_column_gives_each_hospital_one_range_of_it(dataset, column) -> None:
+    dealt = deal(3, dataset, ("by", column), seed=0)
+    rows = np.concatenate(dealt.parts)
+    assert sorted(rows.tolist()) == list(range(len(dealt.train)))
+    assert max(len(p) for p in dealt.parts) - min(len(p) for p in dealt.parts) <= 1
+    ranges = [dealt.train[column].iloc[p] for p in dealt.parts]
+    for lower, higher in itertools.pairwise(ranges):
+        assert lower.max() <= higher.min()  # the first hospital the lowest values
+
+
+@pytest.mark.parametrize("split", [("by", "height"), ("by",), ("sorted", "bmi"), "by"])
+def test_a_split_by_an_unknown_column_is_refused_naming_the_columns(split) -> None:
+    with pytest.raises(collab.CollabError, match=r"split.*(bmi|'iid')"):
+        deal(3, "diabetes", split)

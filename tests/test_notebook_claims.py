@@ -52,6 +52,15 @@ def same_words(quoted: list[str], shown: list[str]) -> bool:
     return bool(quoted) and set(quoted) <= set(shown)
 
 
+def drift_shown_then_recovered(quoted: list[str], shown: list[str]) -> bool:
+    """The text says many local epochs drift from the pooled fit and FedProx brings the model
+    back: shown as the test RMSE of the pooled fit, 50 local epochs, and FedProx."""
+    if not quoted or len(shown) != 3:
+        return False
+    pooled, drifted, proximal = _numbers(shown)
+    return drifted > pooled + 3 and abs(proximal - pooled) < 1.5
+
+
 def accuracy_grows_with_epsilon(quoted: list[str], shown: list[str]) -> bool:
     """The text says a smaller epsilon means less accuracy: shown as pairs (epsilon, mean)."""
     pairs = sorted(zip(_numbers(shown[0::2]), _numbers(shown[1::2]), strict=True))
@@ -70,6 +79,34 @@ CLAIMS = [
         r"\b0\.\d{3}\b",
         every_quoted_number_is_shown(0.0005),
         "every accuracy quoted is in the table",
+    ),
+    Claim(
+        "03-federated-training.ipynb",
+        "What drift looks like",
+        r"\b(\d{2}\.\d)\b",
+        "drift_table = pd.DataFrame(results)",
+        r"\b(\d{2}\.\d)\b",
+        every_quoted_number_is_shown(0.05),
+        "every RMSE quoted is in the drift table",
+    ),
+    Claim(
+        "03-federated-training.ipynb",
+        "What drift looks like",
+        r"R² (0\.\d{2})",
+        "drift_table = pd.DataFrame(results)",
+        r"\b(0\.\d{2})\b",
+        every_quoted_number_is_shown(0.005),
+        "every R² quoted is in the drift table",
+    ),
+    Claim(
+        "03-federated-training.ipynb",
+        "What drift looks like",
+        r"FedProx with the same 50 local epochs lands at (\d{2}\.\d)",
+        "drift_table = pd.DataFrame(results)",
+        r"^(?:pooled \(exact solver\)|50 local epochs|50 epochs, FedProx mu=3) +(\d{2}\.\d)",
+        drift_shown_then_recovered,
+        "50 local epochs are more than 3 above the pooled fit's test RMSE and FedProx is "
+        "within 1.5 of it",
     ),
     Claim(
         "04-privacy-explained.ipynb",

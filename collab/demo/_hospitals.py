@@ -203,7 +203,21 @@ def split_rows(
         for p, q in zip(np.split(positive, pos_cuts), np.split(negative, neg_cuts), strict=True):
             parts.append(np.sort(np.concatenate([p, q])))
         return parts
-    raise CollabError(f"split must be 'iid' or 'skewed', not {split!r}")
+    raise CollabError(f"split must be 'iid', 'skewed' or ('by', column), not {split!r}")
+
+
+def split_by(values: pd.DataFrame, n: int, split: tuple[str, str]) -> list[np.ndarray]:
+    """Row indices per hospital for ``split=("by", column)``: the rows sorted by ``column``
+    and cut into ``n`` runs of equal size, so each hospital holds one range of it (the first
+    the lowest values), as when a clinic sees the mild cases and a specialist centre the
+    severe ones."""
+    if len(split) != 2 or split[0] != "by" or split[1] not in values.columns:
+        raise CollabError(
+            f"split=('by', column) takes one of the columns {', '.join(values.columns)}, "
+            f"not {split!r}"
+        )
+    order = np.argsort(values[split[1]].to_numpy(), kind="stable")
+    return [np.sort(part) for part in np.array_split(order, n)]
 
 
 @dataclass(frozen=True)
@@ -226,7 +240,7 @@ class Dealt:
 def deal(
     n: int = 3,
     dataset: str = "breast_cancer",
-    split: str = "iid",
+    split: str | tuple[str, str] = "iid",
     seed: int = 0,
     *,
     test_size: float = 0.2,
@@ -248,8 +262,11 @@ def deal(
         stratify=None if data.task == "regression" else frame[label],
     )
     train = train.reset_index(drop=True)
-    parts = split_rows(train[label].to_numpy(), n, split, np.random.default_rng(seed))
     features = [c for c in frame.columns if c not in (data.identifier, label)]
+    if isinstance(split, tuple):  # ("by", column): each hospital one range of the column
+        parts = split_by(train[[*features, label]], n, split)
+    else:
+        parts = split_rows(train[label].to_numpy(), n, split, np.random.default_rng(seed))
     # The owners publish a range per measurement (DP plans clip to it): here each column's
     # range over the whole published study, widened to two significant digits.
     bounds = {c: _published_range(frame[c]) for c in features}
@@ -362,7 +379,7 @@ class HospitalsDemo:
 def hospitals(
     n: int = 3,
     dataset: Literal["breast_cancer", "diabetes", "wine"] = "breast_cancer",
-    split: Literal["iid", "skewed"] = "iid",
+    split: Literal["iid", "skewed"] | tuple[str, str] = "iid",
     seed: int = 0,
     *,
     test_size: float = 0.2,
@@ -380,6 +397,8 @@ def hospitals(
         ``"diabetes"`` (a numeric progression), all shipped with scikit-learn.
     split
         ``"iid"``: rows dealt evenly at random. ``"skewed"``: different sizes and label mixes.
+        ``("by", column)``: equal shares, each hospital one range of ``column`` (a feature or
+        the label), the first hospital the lowest values.
     seed
         Seeds the test split and the deal.
     ports

@@ -144,9 +144,6 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     classes
         The label's values; ``None`` takes the owners' published categories (or 0/1 for a
         binary label).
-    fedprox_mu
-        FedProx's proximal term: local steps are pulled towards the global weights, which
-        steadies training on uneven lakes; 0 is plain FedAvg.
     seed
         Seeds the initial weights (Glorot-uniform, as scikit-learn's).
     rounds, local_epochs, learning_rate, batch_size, l2, server_optimizer, server_learning_rate
@@ -170,13 +167,6 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
             "activation", "text", "relu or tanh for the hidden layers.", choices=ACTIVATIONS
         ),
         Param(
-            "fedprox_mu",
-            "float",
-            "FedProx's proximal term: local steps are pulled towards the global weights, which "
-            "steadies training on uneven lakes; 0 is plain FedAvg.",
-            low=0,
-        ),
-        Param(
             "seed", "int", "Seeds the initial weights (Glorot-uniform, as scikit-learn's).", low=0
         ),
     )
@@ -184,15 +174,11 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     hidden: tuple[int, ...] = (32,)
     activation: str = "relu"
     classes: tuple[float, ...] | None = None
-    fedprox_mu: float = 0.0
     seed: int = 0
     rounds: int = 50
     local_epochs: int = 5
     learning_rate: float = 0.1
     batch_size: int | None = 64
-
-    def proximal_mu(self) -> float:
-        return float(self.fedprox_mu)
 
     @property
     def k(self) -> int:

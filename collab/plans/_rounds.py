@@ -27,7 +27,7 @@ from ._update import Update
 
 @dataclass(frozen=True, eq=False, kw_only=True)
 class RoundPlan(Plan):
-    """Base of families trained by federated averaging.
+    """Base of families trained by federated averaging (FedAvg), or FedProx with ``fedprox_mu``.
 
     Parameters
     ----------
@@ -41,6 +41,10 @@ class RoundPlan(Plan):
         Rows per local gradient step; ``None`` uses the whole block of rows (full batch).
     l2
         L2 penalty on the weights (not the intercepts).
+    fedprox_mu
+        FedProx's proximal term (Li et al., 2020): local steps are pulled towards the global
+        weights, which keeps lakes whose rows differ from drifting apart over many local
+        epochs; 0 is plain FedAvg.
     server_optimizer
         How the coordinator applies the lakes' mean change: ``"sgd"`` (FedAvg), or the
         adaptive ``"adam"``, ``"yogi"``, ``"adagrad"`` (Reddi et al., 2021).
@@ -79,6 +83,13 @@ class RoundPlan(Plan):
             with_dp=None,
         ),
         Param("l2", "float", "L2 penalty on the weights (not the intercepts).", low=0),
+        Param(
+            "fedprox_mu",
+            "float",
+            "FedProx's proximal term: local steps are pulled towards the global weights, which "
+            "keeps lakes whose rows differ from drifting apart; 0 is plain FedAvg.",
+            low=0,
+        ),
         Param(
             "server_optimizer",
             "text",
@@ -128,6 +139,7 @@ class RoundPlan(Plan):
     learning_rate: float = 0.5
     batch_size: int | None = None
     l2: float = 0.0
+    fedprox_mu: float = 0.0
     server_optimizer: str = "sgd"
     server_learning_rate: float | None = None
     validation: float | None = None
@@ -193,7 +205,7 @@ class RoundPlan(Plan):
 
     def proximal_mu(self) -> float:
         """FedProx's pull towards the global weights during local steps (0 for FedAvg)."""
-        return 0.0
+        return float(self.fedprox_mu)
 
     # --- the protocol ---------------------------------------------------------------------
     @property

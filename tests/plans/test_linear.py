@@ -125,3 +125,47 @@ def test_a_text_label_or_a_missing_bound_is_refused_naming_lake_and_column(uneve
         )
     with pytest.raises(collab.PlanError, match="alpha is the exact solver"):
         LinearRegression(table="t", features=["a"], label="y", alpha=1.0, solver="rounds")
+
+
+def _rounds_on(plan: LinearRegression, lakes: list[tuple[np.ndarray, np.ndarray]], rounds: int):
+    """``rounds`` of the plan's own local steps and server step on blocks of standardised
+    rows (no lakes): the weights the coordinator ends with."""
+    from collab.plans import Update
+
+    state = {"weights": np.zeros(plan.n_weights(lakes[0][0].shape[1])).tolist(), "moments": {}}
+    for r in range(1, rounds + 1):
+        request = {**plan.round_request(state, r), "label_mean": 0.0, "label_std": 1.0}
+        updates = [plan.local_update(Z, t, request) for Z, t in lakes]
+        total = Update(
+            sum(u.rows for u in updates),
+            sum(u.metrics for u in updates),
+            sum(u.values for u in updates),
+            0.0,
+        )
+        state = plan.absorb(state, total)
+    return np.asarray(state["weights"])
+
+
+def test_fedprox_recovers_the_pooled_fit_when_lakes_hold_different_ranges_of_the_label():
+    """Client drift: with many local epochs, FedAvg on lakes that each hold one range of
+    the label settles near the average of the lakes' own fits, not the pooled fit;
+    FedProx's pull towards the global weights brings it back."""
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(600, 3))
+    t = Z @ np.array([1.0, -0.5, 0.25]) + rng.normal(scale=1.0, size=600)
+    order = np.argsort(t)
+    lakes = [(Z[part], t[part]) for part in np.array_split(order, 3)]
+    A = np.column_stack([Z, np.ones(len(t))])
+    pooled = np.linalg.lstsq(A, t, rcond=None)[0]
+
+    def gap(**settings) -> float:
+        table = {"table": "t", "features": list("abc"), "label": "y"}
+        plan = LinearRegression(**table, solver="rounds", learning_rate=0.1, **settings)
+        w = _rounds_on(plan, lakes, 20)
+        return float(np.sqrt(np.mean((A @ w - t) ** 2)) - np.sqrt(np.mean((A @ pooled - t) ** 2)))
+
+    drifted, proximal = gap(local_epochs=50), gap(local_epochs=50, fedprox_mu=3.0)
+    assert drifted > 0.1  # the training RMSE is well above the pooled fit's
+    assert proximal < drifted / 4
+    with pytest.raises(collab.PlanError, match="fedprox_mu"):
+        LinearRegression(table="t", features=["a"], label="y", solver="rounds", fedprox_mu=-1)
