@@ -102,9 +102,10 @@ class LinearRegression(RoundPlan):
         Ridge penalty on the coefficients (not the intercept), as scikit-learn's ``Ridge``.
     solver
         ``"auto"``, ``"exact"`` (one round of sufficient statistics) or ``"rounds"``.
-    rounds, local_epochs, learning_rate, batch_size, fedprox_mu, server_optimizer,
-    server_learning_rate
+    rounds, local_epochs, learning_rate, batch_size, fedprox_mu
         How to train with ``solver="rounds"`` (see :class:`collab.plans.RoundPlan`).
+    server_optimizer, server_learning_rate
+        How the coordinator applies each round (see :class:`collab.plans.RoundPlan`).
     secure_aggregation, secure_threshold, dp
         Privacy; with ``dp`` the sufficient statistics get Gaussian noise calibrated to the
         published bounds of the features and the label.

@@ -119,9 +119,10 @@ class LogisticRegression(ClassLabels, ClassifierRoundPlan):
     classes
         The label's two values, the second being the positive class; ``None`` takes 0 and 1,
         or the two categories the owners publish (in sorted order).
-    rounds, local_epochs, learning_rate, batch_size, l2, fedprox_mu, server_optimizer,
-    server_learning_rate
+    rounds, local_epochs, learning_rate, batch_size, l2, fedprox_mu
         How to train (see :class:`collab.plans.RoundPlan`).
+    server_optimizer, server_learning_rate
+        How the coordinator applies each round (see :class:`collab.plans.RoundPlan`).
     secure_aggregation, secure_threshold, dp
         Privacy (see :class:`collab.plans.Plan`).
     """

@@ -92,9 +92,10 @@ class SoftmaxRegression(ClassLabels, ClassifierRoundPlan):
     classes
         The label's values, for example ``[0, 1, 2]``; ``None`` takes the categories the
         owners publish for the label column.
-    rounds, local_epochs, learning_rate, batch_size, l2, fedprox_mu, server_optimizer,
-    server_learning_rate
+    rounds, local_epochs, learning_rate, batch_size, l2, fedprox_mu
         How to train (see :class:`collab.plans.RoundPlan`).
+    server_optimizer, server_learning_rate
+        How the coordinator applies each round (see :class:`collab.plans.RoundPlan`).
     secure_aggregation, secure_threshold, dp
         Privacy (see :class:`collab.plans.Plan`).
     """
