@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..._errors import PlanError
-from .._model import BinaryClassifier, Model, Regressor
+from .._model import BinaryClassifier, Model, Regressor, model_from_document
 from ._arrays import TREE_KEYS, plain_tree, raw_scores
 
 
@@ -187,8 +187,6 @@ class TreeEnsemble(Model):
 
     @classmethod
     def from_json(cls, text: str) -> Model:
-        from ._model import model_from_document
-
         return model_from_document(json.loads(text), "the JSON text")
 
     def report_table(self) -> dict[str, Any]:
@@ -202,7 +200,7 @@ class TreeEnsemble(Model):
         }
 
     def _display_(self) -> tuple[Any, str | None, Any]:
-        from .._display import MODEL_MIME, Section, model_report
+        from ..._display import MODEL_MIME, Section, model_report
 
         payload = self.to_dict()
         report = model_report(payload)
