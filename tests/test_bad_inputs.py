@@ -18,6 +18,7 @@ from lake_processes import SCIENTIST
 import collab
 from collab import features as F
 from collab.plans import (
+    BoostedTreesClassifier,
     GradientBoostedTrees,
     LinearRegression,
     LogisticRegression,
@@ -27,7 +28,6 @@ from collab.plans import (
 from collab.plans._logistic import LogisticModel
 from collab.plans._mlp import MLPModel
 from collab.plans._softmax import SoftmaxModel
-from collab.plans._trees import BoostedTreesClassifier
 
 LAKE = "bad-inputs"
 PW = SCIENTIST[1]

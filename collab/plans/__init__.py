@@ -16,7 +16,8 @@ from ._logistic import LogisticModel, LogisticRegression
 from ._mlp import MLPClassifier, MLPModel
 from ._model import Classifier, Model, ModelCard, Regressor, load_model
 from ._parameters import Param, parameters_of
-from ._plan import Plan, families, register_family
+from ._plan import Plan, register_family
+from ._registry import families
 from ._rounds import ClassifierRoundPlan, RoundPlan
 from ._softmax import SoftmaxModel, SoftmaxRegression
 from ._statistics import PooledStatistics, Statistics

@@ -162,3 +162,50 @@ class ClassLabels:
 
     def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.choice(np.asarray(self.class_values, dtype=np.float64), size=n)
+
+
+class BinaryLabels(ClassLabels):
+    """The label handling of a two-class family: a 0/1 or true/false label, or two published
+    categories (``classes``, the second positive)."""
+
+    # how messages name the family ("": its model name), and what they suggest for a label
+    # of more classes and for one that is not binary
+    binary_name: ClassVar[str] = ""
+    more_classes_hint: ClassVar[str] = ""
+    other_label_hint: ClassVar[str] = ""
+
+    def _validate_classes(self) -> None:
+        object.__setattr__(self, "classes", check_classes(self.classes))
+        if self.classes is not None and len(self.classes) != 2:
+            raise PlanError(
+                f"{self.binary_name or self.model} learns two classes, not {len(self.classes)} "
+                f"({list(self.classes)}){self.more_classes_hint}"
+            )
+
+    @property
+    def model_classes(self) -> np.ndarray:
+        """The classes a trained model predicts: 0 and 1 unless the plan names others."""
+        return super().model_classes if self.classes not in (None, (0, 1)) else np.array([0, 1])
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
+        if self.classes is not None or all(
+            s.column(self.label).kind in ("binary", "boolean") for s in schemas.values()
+        ):
+            return self
+        published = published_classes(self.label, schemas)
+        # other than two categories: the lakes refuse the label, naming themselves
+        return (
+            self if published is None or len(published) != 2 else replace(self, classes=published)  # type: ignore[type-var]
+        )
+
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        two = self.classes is not None or (
+            column.categories is not None and len(column.categories) == 2
+        )
+        if column.kind not in ("binary", "boolean") and not two:
+            raise PlanError(
+                f"{where}: label {self.label!r} is {column.kind} ({column.type}), not binary; "
+                f"{self.binary_name or self.model} needs a label whose values are only 0 and 1 "
+                f"(or true/false, or two published categories). {self.other_label_hint}"
+            )
+        super().check_label(column, where)

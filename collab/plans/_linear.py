@@ -11,7 +11,7 @@ import pandas as pd
 
 from .._errors import PlanError, PolicyViolation
 from .._schema import ColumnSchema
-from ._model import Model, Regressor, coefficient_table
+from ._model import LinearScore, Model, Regressor
 from ._parameters import Param
 from ._plan import register_family
 from ._rounds import RoundPlan
@@ -37,22 +37,13 @@ def _stable(H: np.ndarray, noise: float) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class LinearModel(Regressor):
+class LinearModel(LinearScore, Regressor):
     """A trained linear model: ``coef_`` and ``intercept_`` act on the original features."""
 
-    view: ClassVar[str] = "coefficients"
-
-    coef_: np.ndarray
-    intercept_: float
     alpha: float = 0.0
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
-        object.__setattr__(self, "intercept_", float(self.intercept_))
-
     def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self._matrix(X) @ self.coef_ + self.intercept_
+        return self._linear(X)
 
     def to_sklearn(self) -> Any:
         """An equivalent fitted ``LinearRegression`` (or ``Ridge`` when ``alpha > 0``)."""
@@ -64,23 +55,12 @@ class LinearModel(Regressor):
         sk.intercept_ = self.intercept_
         return self._named(sk)
 
-    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
-        d = len(self.features)
-        return {
-            **super()._learned_shapes(),
-            "coef_": (self.coef_, (d,)),
-            "intercept_": (self.intercept_, ()),
-        }
-
     def _params(self) -> dict[str, Any]:
         return {
             "coef": [float(c) for c in self.coef_],
             "intercept": float(self.intercept_),
             "alpha": self.alpha,
         }
-
-    def report_table(self) -> dict[str, Any]:
-        return coefficient_table(self.features, self.coef_, self.intercept_)
 
 
 @register_family
@@ -354,5 +334,3 @@ class LinearRegression(RoundPlan):
             feature_means_=standardizer.mean,
             **context,
         )
-
-

@@ -9,10 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from .._errors import PlanError
-from .._schema import ColumnSchema, TableSchema
-from ._classes import ClassLabels, published_classes
-from ._model import Classifier, Model, coefficient_table
+from ._classes import BinaryLabels, ClassLabels
+from ._model import BinaryClassifier, LinearScore, Model
 from ._parameters import Param
 from ._plan import register_family
 from ._rounds import ClassifierRoundPlan, sigmoid
@@ -20,22 +18,12 @@ from ._stats import Standardizer
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class LogisticModel(Classifier):
+class LogisticModel(LinearScore, BinaryClassifier):
     """A trained binary logistic model.
 
     ``coef_`` and ``intercept_`` act on the original (unstandardised) features, so the model
     can be used, and exported with :meth:`to_sklearn`, without the federation's statistics.
     """
-
-    view: ClassVar[str] = "coefficients"
-
-    coef_: np.ndarray
-    intercept_: float
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
-        object.__setattr__(self, "intercept_", float(self.intercept_))
 
     @classmethod
     def from_standardised(
@@ -61,15 +49,7 @@ class LogisticModel(Classifier):
         )
 
     def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self._matrix(X) @ self.coef_ + self.intercept_
-
-    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Probabilities of class 0 and class 1, one row per input row."""
-        p = sigmoid(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+        return self._linear(X)
 
     def to_sklearn(self) -> Any:
         """An equivalent fitted ``sklearn.linear_model.LogisticRegression``."""
@@ -81,14 +61,6 @@ class LogisticModel(Classifier):
         sk.classes_ = self.classes_
         return self._named(sk)
 
-    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
-        d = len(self.features)
-        return {
-            **super()._learned_shapes(),
-            "coef_": (self.coef_, (d,)),
-            "intercept_": (self.intercept_, ()),
-        }
-
     def _params(self) -> dict[str, Any]:
         return {
             "classes": self.classes_.tolist(),
@@ -96,13 +68,10 @@ class LogisticModel(Classifier):
             "intercept": float(self.intercept_),
         }
 
-    def report_table(self) -> dict[str, Any]:
-        return coefficient_table(self.features, self.coef_, self.intercept_)
-
 
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
-class LogisticRegression(ClassLabels, ClassifierRoundPlan):
+class LogisticRegression(BinaryLabels, ClassifierRoundPlan):
     """A binary classifier trained across lakes by federated averaging.
 
     Every round each lake starts from the global weights, runs ``local_epochs`` passes of
@@ -130,6 +99,10 @@ class LogisticRegression(ClassLabels, ClassifierRoundPlan):
     model: ClassVar[str] = "logistic_regression"
     model_class: ClassVar[type[Model]] = LogisticModel
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "classes")
+    more_classes_hint: ClassVar[str] = "; for more use SoftmaxRegression"
+    other_label_hint: ClassVar[str] = (
+        "For more classes use SoftmaxRegression; for a number, LinearRegression."
+    )
 
     parameters: ClassVar[tuple[Param, ...]] = (
         replace(
@@ -142,36 +115,8 @@ class LogisticRegression(ClassLabels, ClassifierRoundPlan):
     classes: tuple[Any, ...] | None = None
 
     def _validate(self) -> None:
-        if self.classes is not None and len(self.classes) != 2:
-            raise PlanError(
-                f"{self.model} learns two classes, not {len(self.classes)} "
-                f"({list(self.classes)}); for more use SoftmaxRegression"
-            )
+        self._validate_classes()
         super()._validate()
-
-    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
-        if self.classes is not None or all(
-            s.column(self.label).kind in ("binary", "boolean") for s in schemas.values()
-        ):
-            return self
-        published = published_classes(self.label, schemas)
-        # other than two categories: the lakes refuse the label, naming themselves
-        return (
-            self if published is None or len(published) != 2 else replace(self, classes=published)
-        )
-
-    def check_label(self, column: ColumnSchema, where: str) -> None:
-        two = self.classes is not None or (
-            column.categories is not None and len(column.categories) == 2
-        )
-        if column.kind not in ("binary", "boolean") and not two:
-            raise PlanError(
-                f"{where}: label {self.label!r} is {column.kind} ({column.type}), not binary; "
-                f"{self.model} needs a label whose values are only 0 and 1 (or true/false, or "
-                "two published categories). For more classes use SoftmaxRegression; for a "
-                "number, LinearRegression."
-            )
-        super().check_label(column, where)
 
     def n_weights(self, n_features: int) -> int:
         return n_features + 1
@@ -211,8 +156,6 @@ class LogisticRegression(ClassLabels, ClassifierRoundPlan):
             standardizer.std,
             features=self.input_names,
             label=self.label,
-            classes_=self.model_classes if self.classes not in (None, (0, 1)) else np.array([0, 1]),
+            classes_=self.model_classes,
             **context,
         )
-
-

@@ -19,7 +19,7 @@ from .._errors import PlanError
 from .._version import __version__
 from ..features import Design
 from ..features._design import numeric_rows, numeric_values
-from ._plan import Plan, model_classes
+from ._registry import FamilyPlan, model_classes, plan_from_spec
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -70,9 +70,10 @@ class Model(RichDisplay, ABC):
             object.__setattr__(self, "inputs", json.loads(json.dumps(dict(self.inputs))))
 
     @property
-    def plan(self) -> Plan | None:
-        """The plan this model was trained from; ``None`` for a model made by hand."""
-        return Plan.from_spec(json.loads(self.plan_spec)) if self.plan_spec else None
+    def plan(self) -> FamilyPlan | None:
+        """The plan (a :class:`~collab.plans.Plan`) this model was trained from; ``None``
+        for a model made by hand."""
+        return plan_from_spec(json.loads(self.plan_spec)) if self.plan_spec else None
 
     @property
     def design(self) -> Design | None:
@@ -324,6 +325,62 @@ class Regressor(Model):
         residual = np.sum((truth - self.predict(X)) ** 2)
         total = np.sum((truth - truth.mean()) ** 2)
         return float(1.0 - residual / total) if total > 0 else 0.0
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class BinaryClassifier(Classifier):
+    """A classifier of two classes whose :meth:`decision_function` is the log-odds of
+    ``classes_[1]`` (a logistic model, boosted trees)."""
+
+    @abstractmethod
+    def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """The log-odds of ``classes_[1]`` for each row of ``X``."""
+
+    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """Probabilities of ``classes_[0]`` and ``classes_[1]``, one row per input row."""
+        p = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class LinearScore(Model):
+    """A model whose score is linear in its inputs: ``coef_`` (one per input) and
+    ``intercept_``, on the original (unstandardised) scale of each feature."""
+
+    view: ClassVar[str] = "coefficients"
+
+    coef_: np.ndarray
+    intercept_: float
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "coef_", np.asarray(self.coef_, dtype=float))
+        object.__setattr__(self, "intercept_", float(self.intercept_))
+
+    def _linear(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
+        """The score of each row: its inputs times ``coef_``, plus ``intercept_``."""
+        return self._matrix(X) @ self.coef_ + self.intercept_
+
+    def _learned_shapes(self) -> dict[str, tuple[Any, tuple[int, ...]]]:
+        d = len(self.features)
+        return {
+            **super()._learned_shapes(),
+            "coef_": (self.coef_, (d,)),
+            "intercept_": (self.intercept_, ()),
+        }
+
+    def report_table(self) -> dict[str, Any]:
+        return coefficient_table(self.features, self.coef_, self.intercept_)
+
+
+def expit(z: np.ndarray) -> np.ndarray:
+    """The logistic function ``1 / (1 + exp(-z))`` (scipy's, as scikit-learn's)."""
+    from scipy.special import expit as logistic
+
+    return np.asarray(logistic(z))
 
 
 def coefficient_table(

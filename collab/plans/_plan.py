@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -24,14 +24,13 @@ from .._display import RichDisplay
 from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
-from ..features import Design, Transform
+from ..features import Design, InputColumn, Transform
 from ._contract import LakeStep, Strategy
+from ._model import Model
 from ._parameters import COMMON, Param, check_parameters, undeclared
+from ._registry import MODEL_TASKS, PLAN_FAMILIES, plan_class
 from ._stats import Preprocessing, Standardizer
 from ._update import Update
-
-if TYPE_CHECKING:
-    from ._model import Model
 
 Task = Literal["classification", "regression", "statistics", "evaluation"]
 
@@ -142,14 +141,26 @@ class Plan(LakeStep, Strategy, RichDisplay):
             self._check_dp_fills()
 
     def _check_dp_fills(self) -> None:
-        for column in self.design.columns:
-            if column.impute is not None and column.impute.strategy != "constant":
-                raise PlanError(
-                    f"impute({column.impute.strategy!r}) on {column.name!r} fits its value "
-                    "from exact pooled statistics, which a DP plan never releases; use "
-                    "impute('constant', ..., fill_value=...) (a DP plan fills a missing number "
-                    "with the middle of its published bounds)"
-                )
+        column = self._fitted_fill()
+        if column is not None:
+            raise PlanError(
+                f"impute({column.impute.strategy!r}) on {column.name!r} fits its value "
+                "from exact pooled statistics, which a DP plan never releases; use "
+                "impute('constant', ..., fill_value=...) (a DP plan fills a missing number "
+                "with the middle of its published bounds)"
+            )
+
+    def _fitted_fill(self) -> InputColumn | None:
+        """The first of the design's columns whose missing values are filled from pooled
+        statistics (mean, median, most frequent), or ``None``."""
+        return next(
+            (
+                c
+                for c in self.design.columns
+                if c.impute is not None and c.impute.strategy != "constant"
+            ),
+            None,
+        )
 
     @property
     def design(self) -> Design:
@@ -228,13 +239,7 @@ class Plan(LakeStep, Strategy, RichDisplay):
 
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any]) -> Plan:
-        family = spec.get("model")
-        plan_cls = PLAN_FAMILIES.get(str(family))
-        if plan_cls is None:
-            raise PlanError(
-                f"unknown model family {family!r}; known: {', '.join(sorted(PLAN_FAMILIES))}"
-            )
-        return plan_cls._from_spec(spec)
+        return plan_class(spec.get("model"))._from_spec(spec)  # type: ignore[return-value]
 
     @classmethod
     def _from_spec(cls, spec: Mapping[str, Any]) -> Plan:
@@ -598,10 +603,6 @@ class Plan(LakeStep, Strategy, RichDisplay):
         return plan_report(payload), PLAN_MIME, payload
 
 
-PLAN_FAMILIES: dict[str, type[Plan]] = {}
-MODEL_TASKS = ("classification", "regression")
-
-
 def register_family(cls: type[Plan]) -> type[Plan]:
     """Make ``cls`` a plan family: plans of it can be sent to, recognised and run by lakes,
     and models it trains saved and read back.
@@ -636,8 +637,6 @@ def register_family(cls: type[Plan]) -> type[Plan]:
             "model_class = <its collab.plans.Model subclass>"
         )
     if model_class is not None:
-        from ._model import Model
-
         if not (isinstance(model_class, type) and issubclass(model_class, Model)):
             raise PlanError(
                 f"family {name!r}: model_class must be a collab.plans.Model subclass, not "
@@ -653,28 +652,3 @@ def register_family(cls: type[Plan]) -> type[Plan]:
             model_class.family = name
     PLAN_FAMILIES[name] = cls
     return cls
-
-
-def model_classes() -> dict[str, type[Model]]:
-    """The model class of every saved family name: each registered family's
-    ``model_class``, and those of its variants (subclasses with their own model, such as a
-    regression of a family registered for classification)."""
-    found: dict[str, type[Model]] = {}
-    pending: list[type[Plan]] = list(PLAN_FAMILIES.values())
-    while pending:
-        plan_cls = pending.pop()
-        pending.extend(plan_cls.__subclasses__())
-        model_class = plan_cls.model_class
-        if model_class is not None and model_class.family:
-            found.setdefault(model_class.family, model_class)
-    return found
-
-
-def families() -> dict[str, type[Plan]]:
-    """Every registered family that trains a model, by name (the statistics and evaluation
-    requests the federation sends are families of the protocol too, but train nothing)."""
-    return {
-        name: cls
-        for name, cls in PLAN_FAMILIES.items()
-        if cls.task in MODEL_TASKS
-    }

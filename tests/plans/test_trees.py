@@ -18,7 +18,7 @@ import pytest
 
 import collab
 from collab.plans import BoostedTreesClassifier, BoostedTreesRegressor, GradientBoostedTrees
-from collab.plans._trees import TreeArrays
+from collab.plans._trees._arrays import TreeArrays
 
 N_TREES, MAX_DEPTH = 10, 3
 TABLES = {"binary": "biopsies", "squared_error": "diabetes"}

@@ -1,435 +1,50 @@
-"""Gradient-boosted trees across lakes: per-node gradient histograms summed over lakes.
-
-The job runs in three kinds of rounds, all of them sums over rows:
-
-1. **start**: each lake sums its labels (the coordinator's baseline: the log-odds of the
-   pooled share of positives, or the pooled mean) and, for every numeric input without
-   published bounds, counts its values in fixed log-spaced cells (a DDSketch-like sketch whose
-   cells are the same on every lake, so counts add up under secure aggregation). A lake
-   coarsens its own sketch before release so that every cell it releases holds at least its
-   policy's ``min_rows`` rows. The coordinator turns the pooled sketch into quantile bin edges;
-   inputs with published bounds get uniform edges over them, one-hot columns one edge at 0.5.
-2. **one round per tree level**: the request carries the finished trees and the open nodes of
-   the tree being grown; each lake sums the gradient, hessian and count of its rows per open
-   node, per input, per bin (with one bin for missing values). The coordinator picks each
-   node's split with XGBoost's gain and ``l2``, sends missing values the way that gains most
-   (XGBoost's learned default direction), and sets the children's leaf values
-   ``-G / (H + l2) * learning_rate`` from the same sums, so leaves cost no round. A split that
-   leaves a child with fewer pooled rows than ``min_rows_in_leaf`` is never taken.
-3. **final**: the finished model's training loss and score, so the history ends on it.
-
-Rows are read as they are (``scales_rows = False``): the plan's design (one-hot categories,
-transforms, constant fills) is applied by this family itself, and a missing value stays
-missing and follows the direction its node learned.
-"""
+"""The boosted-trees plan: its settings, the lakes' step (label sums and sketches, then
+per-node gradient histograms) and the coordinator's (bin edges, then each level's splits)."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
-from .._errors import PlanError, PolicyViolation
-from .._policy import DEFAULT_MIN_ROWS, Policy
-from .._schema import ColumnSchema, TableSchema
-from ._classes import ClassLabels, check_classes, published_classes
-from ._model import Classifier, Model, Regressor
-from ._parameters import Param
-from ._plan import Plan, register_family
-from ._stats import Standardizer
-from ._update import Update
+from ..._errors import PlanError, PolicyViolation
+from ..._policy import DEFAULT_MIN_ROWS, Policy
+from ..._schema import TableSchema
+from .._classes import BinaryLabels, ClassLabels
+from .._model import Model, expit
+from .._parameters import Param
+from .._plan import Plan, register_family
+from .._stats import Standardizer
+from .._update import Update
+from ._arrays import TREE_KEYS, TreeArrays, new_tree, plain_tree, raw_scores
+from ._models import BoostedTreesClassifier
+from ._sketch import SKETCH_CELLS, coarsened, quantile_edges, sketch_cells
 
 OBJECTIVES = ("binary", "squared_error")
 MAX_BINS = 255  # as scikit-learn's HistGradientBoosting (one more bin holds missing values)
-
-# The quantile sketch: cells (m * GAMMA**(k-1), m * GAMMA**k] for magnitudes from m = 1e-6 to
-# 1e9 on either side of a zero cell |v| <= m, so a cell's values agree to within 5%.
-SKETCH_GAMMA = 1.1
-SKETCH_SMALLEST = 1e-6
-SKETCH_PER_SIGN = math.ceil(math.log(1e15) / math.log(SKETCH_GAMMA))
-SKETCH_CELLS = 2 * SKETCH_PER_SIGN + 1
+# each setting's name in scikit-learn's HistGradientBoosting (min_rows: min_rows_in_leaf resolved)
+SKLEARN_NAMES = {
+    "n_trees": "max_iter",
+    "max_depth": "max_depth",
+    "learning_rate": "learning_rate",
+    "max_bins": "max_bins",
+    "l2": "l2_regularization",
+    "min_rows": "min_samples_leaf",
+}
 
 # the first value of every update says what the round summed (read by the lake's suppress)
 _LEVEL, _START = 0.0, 1.0
 _STATS = 3  # gradient, hessian, count per (node, input, bin)
 _MIN_HESSIAN = 1e-3  # as scikit-learn's min_hessian_to_split
-_DP_METRIC_BOUND = 1.0  # per-row loss and score terms are clipped to this under DP
+DP_METRIC_BOUND = 1.0  # per-row loss and score terms are clipped to this under DP
 
 
-# --- the sketch -------------------------------------------------------------------------------
-def sketch_cells(values: np.ndarray) -> np.ndarray:
-    """Each (non-missing) value's sketch cell, cells ordered by value."""
-    magnitude = np.abs(values)
-    k = np.ceil(
-        np.log(np.maximum(magnitude, SKETCH_SMALLEST) / SKETCH_SMALLEST) / np.log(SKETCH_GAMMA)
-    )
-    k = np.clip(k, 1, SKETCH_PER_SIGN).astype(np.int64)
-    cell = np.where(values > 0, SKETCH_PER_SIGN + k, SKETCH_PER_SIGN - k)
-    return np.where(magnitude <= SKETCH_SMALLEST, SKETCH_PER_SIGN, cell)
-
-
-def sketch_upper_bounds() -> np.ndarray:
-    """The largest value of each cell (a value at most this lies in the cell or below)."""
-    k = np.arange(1, SKETCH_PER_SIGN + 1, dtype=np.float64)
-    positive = SKETCH_SMALLEST * SKETCH_GAMMA**k
-    negative = -SKETCH_SMALLEST * SKETCH_GAMMA ** (k - 1)
-    return np.concatenate([negative[::-1], [SKETCH_SMALLEST], positive])
-
-
-def coarsened(counts: np.ndarray, min_rows: int) -> np.ndarray:
-    """A lake's sketch with every released cell holding at least ``min_rows`` rows: runs of
-    cells are merged (from the smallest values up) into the run's last cell until they hold
-    ``min_rows``; a remainder joins the last released cell. Totals are kept."""
-    out = np.zeros_like(counts)
-    running, last = 0.0, -1
-    for i in np.flatnonzero(counts):
-        running += counts[i]
-        if running >= min_rows:
-            out[i], running, last = running, 0.0, i
-    if running:
-        if last >= 0:
-            out[last] += running
-        # fewer than min_rows values in all: the lake releases none of them
-    return out
-
-
-def quantile_edges(counts: np.ndarray, max_bins: int) -> list[float]:
-    """Bin edges at the ``k / max_bins`` quantiles of a pooled sketch (distinct, and below
-    its largest value, so that each edge splits)."""
-    total = counts.sum()
-    if total <= 0:
-        return []
-    upper = sketch_upper_bounds()
-    cumulative = np.cumsum(counts)
-    ranks = total * np.arange(1, max_bins) / max_bins
-    cells = np.searchsorted(cumulative, ranks, side="left")
-    top = int(np.flatnonzero(counts > 0)[-1])
-    return sorted({float(upper[c]) for c in cells if c < top})
-
-
-# --- trees as plain data ----------------------------------------------------------------------
-TREE_KEYS = (
-    "feature", "threshold", "missing_left", "left", "right", "value", "count", "gain", "depth"
-)  # fmt: skip
-
-
-def new_tree() -> dict[str, list[Any]]:
-    """A tree with one open node, its root."""
-    return {
-        "feature": [-1], "threshold": [0.0], "missing_left": [True], "left": [-1],
-        "right": [-1], "value": [0.0], "count": [0.0], "gain": [0.0], "depth": [0],
-    }  # fmt: skip
-
-
-def plain_tree(tree: Mapping[str, Sequence[Any]]) -> dict[str, list[Any]]:
-    """``tree`` with exactly :data:`TREE_KEYS`, each a list (as saved models read back)."""
-    return {key: list(tree[key]) for key in TREE_KEYS}
-
-
-@dataclass(frozen=True)
-class TreeArrays:
-    """One tree's nodes as arrays (a node is a leaf where ``left < 0``)."""
-
-    feature: np.ndarray
-    threshold: np.ndarray
-    missing_left: np.ndarray
-    left: np.ndarray
-    right: np.ndarray
-    value: np.ndarray
-    depth: int
-
-    @classmethod
-    def of(cls, tree: Mapping[str, Sequence[Any]]) -> TreeArrays:
-        return cls(
-            feature=np.asarray(tree["feature"], dtype=np.int64),
-            threshold=np.asarray(tree["threshold"], dtype=np.float64),
-            missing_left=np.asarray(tree["missing_left"], dtype=bool),
-            left=np.asarray(tree["left"], dtype=np.int64),
-            right=np.asarray(tree["right"], dtype=np.int64),
-            value=np.asarray(tree["value"], dtype=np.float64),
-            depth=int(max(tree["depth"], default=0)),
-        )
-
-    def nodes_of(self, E: np.ndarray) -> np.ndarray:
-        """The leaf (or open node) each row of ``E`` reaches: ``x <= threshold`` goes left,
-        a missing value the node's learned way (as scikit-learn's predictors)."""
-        node = np.zeros(len(E), dtype=np.int64)
-        rows = np.arange(len(E))
-        for _ in range(self.depth):
-            inner = self.left[node] >= 0
-            if not inner.any():
-                break
-            f = np.where(inner, self.feature[node], 0)
-            x = E[rows, f]
-            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
-            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
-        return node
-
-    def predict(self, E: np.ndarray) -> np.ndarray:
-        return self.value[self.nodes_of(E)]
-
-
-def raw_scores(trees: Sequence[Mapping[str, Any]], baseline: float, E: np.ndarray) -> np.ndarray:
-    """The baseline plus every tree's value, added in order (as scikit-learn adds them)."""
-    F = np.full(len(E), float(baseline))
-    for tree in trees:
-        F += TreeArrays.of(tree).predict(E)
-    return F
-
-
-def _expit(z: np.ndarray) -> np.ndarray:
-    from scipy.special import expit
-
-    return np.asarray(expit(z))
-
-
-# --- the models -------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False, kw_only=True)
-class TreeEnsemble(Model):
-    """What a boosted-trees model holds: its trees as plain data, the baseline score, the bin
-    edges the lakes binned by, and the shrinkage each leaf's value already includes.
-
-    A tree is a dict of per-node lists (as scikit-learn's ``tree_`` arrays): ``feature``,
-    ``threshold`` (a row goes left when its value is at most this), ``missing_left`` (where
-    a missing value goes), ``left`` and ``right`` (child positions; -1 at a leaf), ``value``
-    (a leaf's contribution to the score), ``count`` (pooled training rows), ``gain`` and
-    ``depth``.
-    """
-
-    view: ClassVar[str] = "trees"
-
-    trees_: tuple[dict[str, list[Any]], ...]
-    baseline_: float
-    bin_edges_: tuple[tuple[float, ...], ...]
-    learning_rate: float = 0.1
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "trees_", tuple(plain_tree(t) for t in self.trees_))
-        object.__setattr__(self, "baseline_", float(self.baseline_))
-        object.__setattr__(
-            self, "bin_edges_", tuple(tuple(float(v) for v in e) for e in self.bin_edges_)
-        )
-
-    @property
-    def n_estimators_(self) -> int:
-        """How many trees the model holds."""
-        return len(self.trees_)
-
-    @property
-    def feature_importances_(self) -> np.ndarray:
-        """Each input's total gain over every split on it, normalised to sum to 1."""
-        total = np.zeros(len(self.features))
-        for tree in self.trees_:
-            for f, left, gain in zip(tree["feature"], tree["left"], tree["gain"], strict=True):
-                if left >= 0:
-                    total[f] += gain
-        return total / total.sum() if total.sum() > 0 else total
-
-    def _inputs(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """The model's input columns from ``X``; a missing value stays missing (each split
-        knows where to send it)."""
-        design = self.design
-        fills = (self.inputs or {}).get("fills") or {}
-        return self._inputs_of(X, fills if design is None else {**design.constant_fills(), **fills})
-
-    def decision_function(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """The raw score of each row: the baseline plus every tree's leaf value."""
-        return raw_scores(self.trees_, self.baseline_, self._inputs(X))
-
-    def tree_text(self, i: int = 0) -> str:
-        """Tree ``i`` as indented text, one node a line."""
-        if not 0 <= i < len(self.trees_):
-            raise PlanError(f"the model has {len(self.trees_)} trees; tree {i} is not one")
-        tree = self.trees_[i]
-        lines: list[str] = []
-
-        def walk(node: int, indent: str, prefix: str) -> None:
-            rows = f"{tree['count'][node]:.0f} rows"
-            if tree["left"][node] < 0:
-                lines.append(f"{indent}{prefix}leaf {tree['value'][node]:+.4g} ({rows})")
-                return
-            name = self.features[tree["feature"][node]]
-            missing = "missing left" if tree["missing_left"][node] else "missing right"
-            lines.append(
-                f"{indent}{prefix}{name} <= {tree['threshold'][node]:.6g} "
-                f"({rows}, gain {tree['gain'][node]:.4g}, {missing})"
-            )
-            walk(tree["left"][node], indent + "  ", "yes: ")
-            walk(tree["right"][node], indent + "  ", "no:  ")
-
-        walk(0, "", "")
-        return "\n".join(lines)
-
-    def history_by_tree(self) -> pd.DataFrame:
-        """The training history one row per number of trees: the loss and score of the
-        model holding that many trees (the first round that measured it)."""
-        frame = pd.DataFrame(list(self.history))
-        if frame.empty or "trees" not in frame:
-            return frame
-        frame = frame.groupby("trees", as_index=False).first()
-        frame["trees"] = frame["trees"].astype(int)
-        return frame[["trees", "loss", "score", "rows"]]
-
-    def _sklearn(self, estimator: Any, y: np.ndarray) -> Any:
-        """``estimator`` (a HistGradientBoosting one) holding this model's trees: fitted on
-        two stand-in rows for its bookkeeping, then given our baseline and predictors."""
-        from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
-        from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
-
-        d = len(self.features)
-        estimator.set_params(max_iter=1, early_stopping=False)
-        estimator.fit(np.vstack([np.zeros(d), np.ones(d)]), y)
-        predictors = []
-        for tree in self.trees_:
-            nodes = np.zeros(len(tree["left"]), dtype=PREDICTOR_RECORD_DTYPE)
-            leaf = np.asarray(tree["left"]) < 0
-            nodes["value"] = tree["value"]
-            nodes["count"] = np.asarray(tree["count"]).round().clip(0)
-            nodes["feature_idx"] = np.where(leaf, 0, tree["feature"])
-            nodes["num_threshold"] = tree["threshold"]
-            nodes["missing_go_to_left"] = tree["missing_left"]
-            nodes["left"] = np.where(leaf, 0, tree["left"])
-            nodes["right"] = np.where(leaf, 0, tree["right"])
-            nodes["gain"] = tree["gain"]
-            nodes["depth"] = tree["depth"]
-            nodes["is_leaf"] = leaf
-            empty = np.zeros((0, 8), dtype=np.uint32)
-            predictors.append([TreePredictor(nodes, empty, empty)])
-        estimator._predictors = predictors
-        estimator._baseline_prediction = np.array([[self.baseline_]])
-        # what it holds, not the stand-in fit's single iteration
-        estimator.set_params(max_iter=len(predictors), learning_rate=self.learning_rate)
-        return estimator
-
-    def _named(self, estimator: Any) -> Any:
-        """As for every model, behind the design's ``ColumnTransformer`` when there is one,
-        but leaving a missing number missing (the trees know where it goes)."""
-        design = self.design
-        if design is None:
-            return super()._named(estimator)
-        from sklearn.pipeline import Pipeline
-
-        estimator.n_features_in_ = len(self.features)
-        assert self.inputs is not None
-        fills = {**design.constant_fills(), **(self.inputs.get("fills") or {})}
-        columns = design.to_sklearn(fills, np.full(len(self.features), np.nan))
-        return Pipeline([("inputs", columns), ("model", estimator)])
-
-    def _misfits(self) -> list[str]:
-        problems = super()._misfits()
-        d = len(self.features)
-        if len(self.bin_edges_) != d:
-            problems.append(f"bin_edges_ has {len(self.bin_edges_)} lists for {d} inputs")
-        for t, tree in enumerate(self.trees_):
-            try:
-                arrays = {key: np.asarray(tree[key], dtype=float) for key in TREE_KEYS}
-            except (TypeError, ValueError):
-                problems.append(f"trees_[{t}] holds a value that is not a number")
-                continue
-            nodes = len(arrays["left"])
-            if any(a.shape != (nodes,) for a in arrays.values()):
-                problems.append(f"trees_[{t}] has lists of different lengths")
-                continue
-            tree = {key: arrays[key].astype(int).tolist() for key in ("left", "right", "feature")}
-            for i in range(nodes):
-                left, right = tree["left"][i], tree["right"][i]
-                if left < 0:
-                    continue
-                if not 0 <= tree["feature"][i] < d:
-                    problems.append(f"trees_[{t}] splits on input {tree['feature'][i]} of {d}")
-                if not (0 <= left < nodes and 0 <= right < nodes):
-                    problems.append(f"trees_[{t}] has a child outside its {nodes} nodes")
-        return problems
-
-    def _params(self) -> dict[str, Any]:
-        return {
-            "trees": [plain_tree(t) for t in self.trees_],
-            "baseline": self.baseline_,
-            "bin_edges": [list(e) for e in self.bin_edges_],
-            "feature_importances": self.feature_importances_.tolist(),
-        }
-
-    def to_json(self) -> str:
-        """The model as JSON text (what :meth:`save` writes); :meth:`from_json` reads it."""
-        return json.dumps(self.to_document())
-
-    @classmethod
-    def from_json(cls, text: str) -> Model:
-        from ._model import model_from_document
-
-        return model_from_document(json.loads(text), "the JSON text")
-
-    def report_table(self) -> dict[str, Any]:
-        order = np.argsort(-self.feature_importances_, kind="stable")
-        rows = [[self.features[j], float(self.feature_importances_[j])] for j in order]
-        return {
-            "title": "Feature importance",
-            "header": ["feature", "share of gain"],
-            "rows": rows,
-            "note": f"{self.n_estimators_} trees; total split gain per input, normalised",
-        }
-
-    def _display_(self) -> tuple[Any, str | None, Any]:
-        from .._display import MODEL_MIME, Section, model_report
-
-        payload = self.to_dict()
-        report = model_report(payload)
-        if self.trees_:
-            lines = tuple((line,) for line in self.tree_text(0).splitlines())
-            first = Section("Tree 1", lines, header=("node",), open=False)
-            report = replace(report, sections=(*report.sections, first))
-        return report, MODEL_MIME, payload
-
-
-@dataclass(frozen=True, eq=False, kw_only=True)
-class BoostedTreesClassifier(TreeEnsemble, Classifier):
-    """Gradient-boosted trees predicting one of two classes (``classes_[1]`` positive)."""
-
-    def predict_proba(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        """Probabilities of ``classes_[0]`` and ``classes_[1]``, one row per input row."""
-        p = _expit(self.decision_function(X))
-        return np.column_stack([1.0 - p, p])
-
-    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self.classes_[(self.decision_function(X) > 0).astype(int)]
-
-    def to_sklearn(self) -> Any:
-        """A fitted ``sklearn.ensemble.HistGradientBoostingClassifier`` whose predictors are
-        this model's trees (it predicts the same)."""
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        sk = self._sklearn(HistGradientBoostingClassifier(), np.array([0, 1]))
-        sk.classes_ = self.classes_
-        return self._named(sk)
-
-
-@dataclass(frozen=True, eq=False, kw_only=True)
-class BoostedTreesRegressor(TreeEnsemble, Regressor):
-    """Gradient-boosted trees predicting a number."""
-
-    family: ClassVar[str] = "gradient_boosted_trees_regression"
-
-    def predict(self, X: pd.DataFrame | np.ndarray) -> np.ndarray:
-        return self.decision_function(X)
-
-    def to_sklearn(self) -> Any:
-        """A fitted ``sklearn.ensemble.HistGradientBoostingRegressor`` whose predictors are
-        this model's trees (it predicts the same)."""
-        from sklearn.ensemble import HistGradientBoostingRegressor
-
-        return self._named(self._sklearn(HistGradientBoostingRegressor(), np.array([0.0, 1.0])))
-
-
-# --- the plan ---------------------------------------------------------------------------------
 @register_family
 @dataclass(frozen=True, eq=False, kw_only=True)
-class GradientBoostedTrees(ClassLabels, Plan):
+class GradientBoostedTrees(BinaryLabels, Plan):
     """Gradient-boosted decision trees trained across lakes, one round per tree level.
 
     Each lake sums, for every open node of the level at once, the gradient and hessian of
@@ -541,56 +156,42 @@ class GradientBoostedTrees(ClassLabels, Plan):
         ),
     )
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "classes")
+    binary_name: ClassVar[str] = "objective='binary'"
+    other_label_hint: ClassVar[str] = "For a number use objective='squared_error'."
 
     n_trees: int = 50
     max_depth: int = 4
     learning_rate: float = 0.1
-    max_bins: int = 32
+    max_bins: int = 32  # bins of present values (a missing value has one more)
     min_rows_in_leaf: int | None = None
     l2: float = 1.0
     objective: str = "binary"
     classes: tuple[Any, ...] | None = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> GradientBoostedTrees:
-        # a regression is the same plan with the label handling and task of a regressor
-        if cls is GradientBoostedTrees and kwargs.get("objective") == "squared_error":
-            cls = GradientBoostedTreesRegression
+        # a regression is the same plan with the label handling and task of a regressor: the
+        # variant (a subclass) whose default objective is the one asked for
+        objective = kwargs.get("objective")
+        if cls is GradientBoostedTrees and objective not in (None, cls.objective):
+            cls = next((v for v in cls.__subclasses__() if v.objective == objective), cls)
         return object.__new__(cls)
 
     # --- settings ---------------------------------------------------------------------------
     def _validate(self) -> None:
         self._validate_classes()
-        for column in self.design.columns:
-            if column.impute is not None and column.impute.strategy != "constant":
-                raise PlanError(
-                    f"impute({column.impute.strategy!r}) on {column.name!r}: trees read rows "
-                    "without the statistics phase that fits such a fill, and send missing "
-                    "values down the branch that gains most. Leave the values missing, or "
-                    "use impute('constant', ..., fill_value=...)."
-                )
-
-    def _validate_classes(self) -> None:
-        object.__setattr__(self, "classes", check_classes(self.classes))
-        if self.classes is not None and len(self.classes) != 2:
+        column = self._fitted_fill()
+        if column is not None:
             raise PlanError(
-                f"objective='binary' learns two classes, not {len(self.classes)} "
-                f"({list(self.classes)})"
+                f"impute({column.impute.strategy!r}) on {column.name!r}: trees read rows "
+                "without the statistics phase that fits such a fill, and send missing "
+                "values down the branch that gains most. Leave the values missing, or "
+                "use impute('constant', ..., fill_value=...)."
             )
 
     @property
     def min_rows(self) -> int:
         """The fewest pooled rows a split may leave in a child."""
         return int(self.min_rows_in_leaf or DEFAULT_MIN_ROWS)
-
-    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
-        if self.classes is not None or all(
-            s.column(self.label).kind in ("binary", "boolean") for s in schemas.values()
-        ):
-            return self
-        published = published_classes(self.label, schemas)
-        return (
-            self if published is None or len(published) != 2 else replace(self, classes=published)
-        )
 
     def _resolved_policies(self, policies: Mapping[str, Policy]) -> Any:
         if self.min_rows_in_leaf is not None or not policies:
@@ -633,19 +234,6 @@ class GradientBoostedTrees(ClassLabels, Plan):
                     f"not the ones this lake publishes ({schema.column(name).bounds}); leave "
                     "encoding=None so that they are filled in from the schemas."
                 )
-
-    def check_label(self, column: ColumnSchema, where: str) -> None:
-        two = self.classes is not None or (
-            column.categories is not None and len(column.categories) == 2
-        )
-        if column.kind not in ("binary", "boolean") and not two:
-            raise PlanError(
-                f"{where}: label {self.label!r} is {column.kind} ({column.type}), not binary; "
-                "objective='binary' needs a label whose values are only 0 and 1 (or "
-                "true/false, or two published categories). For a number use "
-                "objective='squared_error'."
-            )
-        super().check_label(column, where)
 
     @property
     def dp_bounded_columns(self) -> tuple[str, ...]:
@@ -709,10 +297,10 @@ class GradientBoostedTrees(ClassLabels, Plan):
         self, t: np.ndarray, F: np.ndarray, request: Mapping[str, Any], dp: bool
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row: gradient, hessian and the (loss, score) terms of the scores ``F``."""
-        p = _expit(F)
+        p = expit(F)
         loss = np.logaddexp(0.0, F) - t * F
         if dp:
-            loss = np.minimum(loss, _DP_METRIC_BOUND)
+            loss = np.minimum(loss, DP_METRIC_BOUND)
         return p - t, p * (1.0 - p), np.column_stack([loss, (F > 0) == (t > 0.5)])
 
     def _step(self, X: np.ndarray, y: np.ndarray, request: Mapping[str, Any], dp: bool) -> Update:
@@ -1057,11 +645,10 @@ class GradientBoostedTrees(ClassLabels, Plan):
     def build_model(
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
     ) -> Model:
-        classes = self.model_classes if self.classes not in (None, (0, 1)) else np.array([0, 1])
         return self.model_class(
             features=self.input_names,
             label=self.label,
-            classes_=classes,
+            classes_=self.model_classes,
             **self._learned(state),
             **context,
         )
@@ -1081,16 +668,8 @@ class GradientBoostedTrees(ClassLabels, Plan):
             if self.task == "regression"
             else HistGradientBoostingClassifier
         )
-        return kind(
-            max_iter=self.n_trees,
-            max_depth=self.max_depth,
-            learning_rate=self.learning_rate,
-            max_bins=self.max_bins,
-            l2_regularization=self.l2,
-            min_samples_leaf=self.min_rows,
-            max_leaf_nodes=None,
-            early_stopping=False,
-        )
+        settings = {name: getattr(self, ours) for ours, name in SKLEARN_NAMES.items()}
+        return kind(**settings, max_leaf_nodes=None, early_stopping=False)
 
     def _learned(self, state: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -1100,147 +679,3 @@ class GradientBoostedTrees(ClassLabels, Plan):
             "bin_edges_": tuple(tuple(e) for e in state.get("edges", ())),
             "learning_rate": float(self.learning_rate),
         }
-
-
-@dataclass(frozen=True, eq=False, kw_only=True)
-class GradientBoostedTreesRegression(GradientBoostedTrees):
-    """:class:`GradientBoostedTrees` with ``objective="squared_error"`` (what
-    ``GradientBoostedTrees(objective="squared_error", ...)`` makes): a numeric label, the
-    squared error's gradient ``F - y`` and hessian 1, the pooled mean as the baseline.
-
-    Parameters
-    ----------
-    label_bounds
-        With ``dp``: the label's published bounds (filled in from the owners' schemas; the
-        label is scaled into [-1, 1] by them). ``None`` without DP.
-    """
-
-    task: ClassVar[str] = "regression"  # type: ignore[misc]
-    model_class: ClassVar[type[Model]] = BoostedTreesRegressor
-    _left_out_when_empty: ClassVar[tuple[str, ...]] = (
-        "transforms", "encoding", "classes", "label_bounds"
-    )  # fmt: skip
-
-    parameters: ClassVar[tuple[Param, ...]] = (
-        Param(
-            "label_bounds",
-            "numbers",
-            "With dp: the label's published bounds (filled in from the owners' schemas; the "
-            "label is scaled into [-1, 1] by them). None without DP.",
-            optional=True,
-        ),
-    )
-
-    objective: str = "squared_error"
-    label_bounds: tuple[float, float] | None = None
-
-    def _validate_classes(self) -> None:
-        if self.classes is not None:
-            raise PlanError("classes are for objective='binary'; a regression has none")
-        if self.label_bounds is not None:
-            low, high = (float(v) for v in self.label_bounds)
-            if not (math.isfinite(low) and math.isfinite(high) and high > low):
-                raise PlanError(f"label_bounds must be (low, high), not {self.label_bounds!r}")
-            object.__setattr__(self, "label_bounds", (low, high))
-
-    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Any:
-        if self.dp is None or self.label_bounds is not None:
-            return self
-        ranges = {s.column(self.label).bounds for s in schemas.values()}
-        if len(ranges) != 1 or None in ranges:
-            return self  # each lake refuses the plan, naming itself (see check_against)
-        return replace(self, label_bounds=next(iter(ranges)))
-
-    def check_against(self, schema: TableSchema, policy: Policy) -> None:
-        super().check_against(schema, policy)
-        published = schema.column(self.label).bounds
-        if (
-            self.dp is not None
-            and published is not None
-            and (self.label_bounds is None or tuple(self.label_bounds) != tuple(published))
-        ):
-            raise PolicyViolation(
-                f"lake {schema.lake!r}, table {schema.name!r}: a DP regression scales label "
-                f"{self.label!r} by its published bounds {list(published)}; the plan's "
-                f"label_bounds are {self.label_bounds}. Leave label_bounds=None (every lake "
-                "must publish the same bounds for it)."
-            )
-
-    def check_label(self, column: ColumnSchema, where: str) -> None:
-        if column.kind != "numeric":
-            raise PlanError(
-                f"{where}: label {self.label!r} is {column.kind} ({column.type}); "
-                "objective='squared_error' needs a numeric label. For a 0/1 label use "
-                "objective='binary'."
-            )
-
-    @property
-    def dp_bounded_columns(self) -> tuple[str, ...]:
-        return (*super().dp_bounded_columns, self.label)
-
-    @property
-    def encodings(self) -> dict[str, tuple[Any, ...]]:
-        return dict(self.design.categories)
-
-    def invalid_labels(self, y: np.ndarray) -> int:
-        return int(np.count_nonzero(~np.isfinite(y)))
-
-    def _valid_mask(self, y: np.ndarray) -> np.ndarray:
-        return np.isfinite(y)
-
-    def prepare_labels(self, y: np.ndarray, request: Mapping[str, Any]) -> np.ndarray:
-        mid, half = self._label_scale()
-        t = (y - mid) / half
-        return np.clip(t, -1.0, 1.0) if self.dp is not None else t
-
-    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
-        return rng.standard_normal(n)
-
-    def _label_scale(self) -> tuple[float, float]:
-        if self.dp is None or self.label_bounds is None:
-            return 0.0, 1.0
-        low, high = self.label_bounds
-        return (low + high) / 2, (high - low) / 2
-
-    def _gradient_bounds(self) -> tuple[float, float]:
-        return 2.0, 1.0
-
-    def _terms(
-        self, t: np.ndarray, F: np.ndarray, request: Mapping[str, Any], dp: bool
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        mid, half = (float(v) for v in request["label_scale"])
-        residual = (F - mid) / half - t
-        if dp:
-            residual = np.clip(residual, -2.0, 2.0)
-        sse = residual * residual
-        if dp:
-            sse = np.minimum(sse, _DP_METRIC_BOUND)
-        return residual, np.ones_like(t), np.column_stack([sse, np.zeros_like(t)])
-
-    def _baseline(self, label_sum: float, rows: float) -> float:
-        return float(label_sum / rows)
-
-    def _label_variance(self, state: Mapping[str, Any]) -> float:
-        rows, label_sum, label_sq = state["label_sums"]
-        rows = max(rows, 1e-12)
-        return max(label_sq / rows - (label_sum / rows) ** 2, 1e-12)
-
-    def _baseline_metrics(
-        self, rows: float, label_sum: float, label_sq: float, state: Mapping[str, Any]
-    ) -> dict[str, float]:
-        half = float(state["label_scale"][1])
-        return {"loss": self._label_variance(state) * half * half, "score": 0.0}
-
-    def _fit_metrics(
-        self, metrics: np.ndarray, rows: float, state: Mapping[str, Any]
-    ) -> dict[str, float]:
-        half = float(state["label_scale"][1])
-        mse = float(metrics[0] / rows)
-        return {"loss": mse * half * half, "score": 1.0 - mse / self._label_variance(state)}
-
-    def build_model(
-        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
-    ) -> Model:
-        return self.model_class(
-            features=self.input_names, label=self.label, **self._learned(state), **context
-        )
