@@ -15,7 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -30,8 +30,9 @@ from .._histograms import (
 )
 from ._update import Update
 
-if TYPE_CHECKING:
-    from ._statistics import Statistics, _Column
+# the plan (a Statistics request) and its columns, typed loosely: this module serves it
+Statistics = Any
+_Column = Any
 
 QUANTILE_REQUEST = "quantiles"
 # rounds after the first that refine a describe request's quantiles (fed.describe's default
@@ -133,10 +134,7 @@ def absorb(plan: Statistics, state: Mapping[str, Any], update: Update) -> dict[s
 
 
 def _moments(plan: Statistics, state: Mapping[str, Any], c: _Column) -> np.ndarray:
-    from ._statistics import PooledStatistics
-
-    values = np.asarray(state["values"], dtype=float)
-    return PooledStatistics(plan, values, 0.0)._part(c.name, "moments", 0)
+    return plan._round_one(state)._part(c.name, "moments", 0)
 
 
 def present(plan: Statistics, state: Mapping[str, Any], c: _Column) -> float | None:
@@ -147,11 +145,8 @@ def present(plan: Statistics, state: Mapping[str, Any], c: _Column) -> float | N
 
 def facts(plan: Statistics, state: Mapping[str, Any], c: _Column, total: float) -> list[Any]:
     """What the released counts say of the pooled rows below thresholds of ``c``."""
-    from ._statistics import PooledStatistics
-
     assert c.bounds is not None
-    round_one = PooledStatistics(plan, np.asarray(state["values"], dtype=float), 0.0)
-    counts = round_one._part(c.name, "histogram", 0)
+    counts = plan._round_one(state)._part(c.name, "histogram", 0)
     edges = np.linspace(c.bounds[0], c.bounds[1], plan.bins + 1)
     out = [histogram_facts(edges, counts, total)]
     asked = state.get("below", {}).get(c.name)

@@ -428,6 +428,10 @@ class Statistics(Plan):
             return {"values": update.values.tolist(), "rows": update.rows, "below": {}}
         return _quantiles.absorb(self, state, update)
 
+    def _round_one(self, state: Mapping[str, Any]) -> PooledStatistics:
+        """The first round's pooled sums, as the coordinator holds them."""
+        return PooledStatistics(self, np.asarray(state["values"], dtype=float), 0.0)
+
     def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
         return {}
 
