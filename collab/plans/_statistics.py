@@ -12,7 +12,6 @@ published bounds, charged to the scientist's ledger like a DP plan.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
@@ -21,34 +20,20 @@ import numpy as np
 import pandas as pd
 
 from .._errors import PlanError, PolicyViolation, PrivacyError
-from .._histograms import (
-    GRID,
-    QUANTILES,
-    THRESHOLDS,
-    histogram_facts,
-    next_thresholds,
-    quantiles_from_counts,
-    quantiles_from_histogram,
-    threshold_facts,
-)
+from .._histograms import GRID, QUANTILES, quantiles_from_counts, quantiles_from_histogram
 from .._policy import Policy
 from .._schema import ColumnSchema, TableSchema
+from . import _quantiles
 from ._classes import class_index
 from ._parameters import Param
 from ._plan import Plan, register_family
+from ._quantiles import QUANTILE_REQUEST, QUANTILE_ROUNDS, SLOTS, THRESHOLD_LIMIT
 from ._stats import Standardizer
 from ._update import Update
 
 KINDS = ("describe", "crosstab")
 REQUEST = {"release": "statistics"}
-QUANTILE_REQUEST = "quantiles"
-# rounds after the first that refine a describe request's quantiles (fed.describe's default
-# and the most a lake answers): each asks at most SLOTS thresholds per column
-QUANTILE_ROUNDS = 3
-SLOTS = len(QUANTILES) * THRESHOLDS
-# distinct thresholds per column whose exact counts a lake releases to one scientist on one
-# table, over all requests (a describe asked again on the same rows asks the same ones)
-THRESHOLD_LIMIT = QUANTILE_ROUNDS * SLOTS
+__all__ = ["GRID", "QUANTILE_ROUNDS", "SLOTS", "THRESHOLD_LIMIT", "Statistics"]
 
 
 @dataclass(frozen=True)
@@ -325,7 +310,7 @@ class Statistics(Plan):
             return dict(REQUEST)
         if round_ > self.total_rounds:
             return None
-        below = self._next_thresholds(state)
+        below = _quantiles.thresholds(self, state)
         return {"release": QUANTILE_REQUEST, "below": below} if below else None
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
@@ -335,29 +320,7 @@ class Statistics(Plan):
             f"a statistics round's request must be {REQUEST}, or (with quantile_rounds) "
             f"{{'release': '{QUANTILE_REQUEST}', 'below': {{column: grid steps}}}}"
         )
-        if not self.quantile_rounds or set(request) != {"release", "below"}:
-            raise PolicyViolation(said)
-        below = request["below"]
-        refined = {c.name for c in self._refined()}
-        if request["release"] != QUANTILE_REQUEST or not isinstance(below, Mapping):
-            raise PolicyViolation(said)
-        for column, steps in below.items():
-            if column not in refined:
-                raise PolicyViolation(
-                    f"thresholds for column {column!r}, which is not a numeric column with "
-                    "published bounds in this request"
-                )
-            if (
-                not isinstance(steps, list)
-                or not 0 < len(steps) <= SLOTS
-                or not all(isinstance(x, int) and not isinstance(x, bool) for x in steps)
-                or any(not 0 < x < GRID for x in steps)
-                or any(a >= b for a, b in itertools.pairwise(steps))
-            ):
-                raise PolicyViolation(
-                    f"column {column!r}: a round asks at most {SLOTS} thresholds per column, "
-                    f"as increasing whole grid steps between 0 and {GRID}"
-                )
+        _quantiles.check_request(self, request, said)
 
     def _groups(self, refine: bool = False) -> list[tuple[str, str, int]]:
         """The released vector's layout: (column, part, length) in order, after a ``layout``
@@ -408,27 +371,8 @@ class Statistics(Plan):
 
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
         if request.get("release") == QUANTILE_REQUEST:
-            return self._below(Z, request["below"])
+            return _quantiles.count_below(self, Z, request["below"])
         return self._sums(Z, clip=False)
-
-    def _below(self, X: np.ndarray, below: Mapping[str, list[int]]) -> Update:
-        """Each lake's rows below each threshold asked (a partition's share; summed)."""
-        values = np.zeros(self.update_size(len(self.features)) - Update.size(0, 0))
-        parts = self._parts(values, refine=True)
-        parts[("", "layout")][0] = 1.0
-        for j, c in enumerate(self._columns):
-            if c.name not in below:
-                continue
-            assert c.bounds is not None
-            x = X[:, j]
-            v = np.sort(x[~np.isnan(x)])
-            low, width = c.bounds[0], c.bounds[1] - c.bounds[0]
-            steps = np.asarray(below[c.name], dtype=float)
-            counts = np.searchsorted(v, low + steps * width / GRID, side="left")
-            parts[(c.name, "below")][: len(steps)] = counts
-            parts[(c.name, "asked")][: len(steps)] = 1.0
-            parts[(c.name, "present")][0] = float(len(v))
-        return Update(rows=float(len(X)), metrics=np.zeros(0), values=values)
 
     def dp_update(
         self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
@@ -483,7 +427,8 @@ class Statistics(Plan):
         ``min_rows`` present values releases no moments."""
         values = update.values.copy()
         if values[0] > 0.5:  # a quantile round's counts below thresholds
-            return self._suppress_below(update, values, max(min_rows, self.blank_below or 0))
+            minimum = max(min_rows, self.blank_below or 0)
+            return _quantiles.suppress_below(self, update, values, minimum)
         parts = self._parts(values)
         for (column, part), cells in parts.items():
             if part == "layout" or part.endswith(":blanked"):
@@ -503,86 +448,14 @@ class Statistics(Plan):
             flags[small] = 1.0
         return Update(rows=update.rows, metrics=update.metrics, values=values)
 
-    def _suppress_below(self, update: Update, values: np.ndarray, minimum: int) -> Update:
-        """Release a count below a threshold only where both it and its complement hold at
-        least ``minimum`` rows; else release 0 (flagged low) or all the lake's rows (flagged
-        high), so that the coordinator knows how far the pooled count may be off. The
-        lake's own row count and which slots were asked never leave it."""
-        parts = self._parts(values, refine=True)
-        values[0] = 0.0
-        for c in self._refined():
-            counts = parts[(c.name, "below")]
-            asked = parts[(c.name, "asked")] > 0
-            n = float(parts[(c.name, "present")][0])
-            low = asked & (counts < minimum)
-            high = asked & ~low & (n - counts < minimum)
-            counts[low] = 0.0
-            counts[high] = n
-            parts[(c.name, "below:low")][:] = low
-            parts[(c.name, "below:high")][:] = high
-            parts[(c.name, "asked")][:] = 0.0
-            parts[(c.name, "present")][:] = 0.0
-        return Update(rows=update.rows, metrics=update.metrics, values=values)
-
     def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
         if "values" not in state:
             return {"values": update.values.tolist(), "rows": update.rows, "below": {}}
-        asked = self._next_thresholds(state)  # the request this update answers
-        parts = self._parts(update.values, refine=True)
-        below = {c: [list(f) for f in facts] for c, facts in state.get("below", {}).items()}
-        for column, steps in asked.items():
-            n = len(steps)
-            released = parts[(column, "below")][:n]
-            low = np.round(parts[(column, "below:low")][:n])
-            high = np.round(parts[(column, "below:high")][:n])
-            below.setdefault(column, []).extend(
-                [int(s), float(r), int(a), int(b)]
-                for s, r, a, b in zip(steps, released, low, high, strict=True)
-            )
-        return {**state, "below": below}
+        return _quantiles.absorb(self, state, update)
 
-    def _facts(self, state: Mapping[str, Any], c: _Column, total: float) -> list[Any]:
-        """What the released counts say of the pooled rows below thresholds of ``c``."""
-        assert c.bounds is not None
-        round_one = PooledStatistics(self, np.asarray(state["values"], dtype=float), 0.0)
-        counts = round_one._part(c.name, "histogram", 0)
-        edges = np.linspace(c.bounds[0], c.bounds[1], self.bins + 1)
-        facts = [histogram_facts(edges, counts, total)]
-        asked = state.get("below", {}).get(c.name)
-        if asked:
-            steps, released, low, high = np.asarray(asked, dtype=float).T
-            low_value, width = c.bounds[0], c.bounds[1] - c.bounds[0]
-            facts.append(
-                threshold_facts(
-                    low_value + steps * width / GRID,
-                    released,
-                    low,
-                    high,
-                    float((self.blank_below or 1) - 1),
-                    total,
-                )
-            )
-        return facts
-
-    def _next_thresholds(self, state: Mapping[str, Any]) -> dict[str, list[int]]:
-        """The thresholds the next quantile round asks, per column: chosen from the pooled
-        counts alone; none for a column whose pooled count was blanked."""
-        out = {}
-        for c in self._refined():
-            total = self._present(state, c)
-            if total is None:
-                continue
-            assert c.bounds is not None
-            steps = next_thresholds(self._facts(state, c, total), c.bounds, total)
-            if steps:
-                out[c.name] = steps[:SLOTS]
-        return out
-
-    def _present(self, state: Mapping[str, Any], c: _Column) -> float | None:
-        values = np.asarray(state["values"], dtype=float)
-        moments = PooledStatistics(self, values, 0.0)._part(c.name, "moments", 0)
-        count = float(moments[0])
-        return count if np.isfinite(count) and count > 1 else None
+    def _round_one(self, state: Mapping[str, Any]) -> PooledStatistics:
+        """The first round's pooled sums, as the coordinator holds them."""
+        return PooledStatistics(self, np.asarray(state["values"], dtype=float), 0.0)
 
     def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
         return {}
@@ -710,7 +583,7 @@ class PooledStatistics:
                 edges = np.linspace(c.bounds[0], c.bounds[1], self.plan.bins + 1)
                 extra["histogram"] = histogram_frame(edges, counts)
                 if c.numeric and np.isfinite(count) and self.state.get("below", {}).get(c.name):
-                    facts = self.plan._facts(self.state, c, count)
+                    facts = _quantiles.facts(self.plan, self.state, c, count)
                     estimates, errors = quantiles_from_counts(facts, c.bounds, count)
                     quantiles.update(estimates)
                     extra["quantile_error"] = errors

@@ -1,0 +1,254 @@
+"""A describe request's quantile rounds: counts of rows below thresholds, blanked at each lake,
+and the coordinator's estimate of the pooled counts from what was released.
+
+After the first round, the coordinator asks every lake how many of its rows lie below
+thresholds chosen from the pooled counts alone. A lake releases a count only where both it
+and its complement hold at least ``blank_below`` rows; else it sends 0 (flagged low) or all
+its rows (flagged high). Under secure aggregation the coordinator sees, per threshold, the
+pooled released count and how many lakes blanked each way: the pooled count lies within
+``blank_below - 1`` rows per flagged lake of what was released (the stated error rests on
+that), and its estimate models each blanked lake's count from where its flags changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from .._errors import PolicyViolation
+from .._histograms import (
+    GRID,
+    QUANTILES,
+    THRESHOLDS,
+    histogram_facts,
+    next_thresholds,
+    threshold_facts,
+)
+from ._update import Update
+
+# the plan (a Statistics request) and its columns, typed loosely: this module serves it
+Statistics = Any
+_Column = Any
+
+QUANTILE_REQUEST = "quantiles"
+# rounds after the first that refine a describe request's quantiles (fed.describe's default
+# and the most a lake answers): each asks at most SLOTS thresholds per column
+QUANTILE_ROUNDS = 3
+SLOTS = len(QUANTILES) * THRESHOLDS
+# distinct thresholds per column whose exact counts a lake releases to one scientist on one
+# table, over all requests (a describe asked again on the same rows asks the same ones)
+THRESHOLD_LIMIT = QUANTILE_ROUNDS * SLOTS
+
+_NORMAL = NormalDist()
+
+
+def check_request(plan: Statistics, request: Mapping[str, Any], said: str) -> None:
+    """Refuse a quantile round's request that is not increasing grid steps of refined
+    columns, at most SLOTS of them per column."""
+    if not plan.quantile_rounds or set(request) != {"release", "below"}:
+        raise PolicyViolation(said)
+    below = request["below"]
+    refined = {c.name for c in plan._refined()}
+    if request["release"] != QUANTILE_REQUEST or not isinstance(below, Mapping):
+        raise PolicyViolation(said)
+    for column, steps in below.items():
+        if column not in refined:
+            raise PolicyViolation(
+                f"thresholds for column {column!r}, which is not a numeric column with "
+                "published bounds in this request"
+            )
+        if (
+            not isinstance(steps, list)
+            or not 0 < len(steps) <= SLOTS
+            or not all(isinstance(x, int) and not isinstance(x, bool) for x in steps)
+            or any(not 0 < x < GRID for x in steps)
+            or any(a >= b for a, b in itertools.pairwise(steps))
+        ):
+            raise PolicyViolation(
+                f"column {column!r}: a round asks at most {SLOTS} thresholds per column, "
+                f"as increasing whole grid steps between 0 and {GRID}"
+            )
+
+
+def count_below(plan: Statistics, X: np.ndarray, below: Mapping[str, list[int]]) -> Update:
+    """Each lake's rows below each threshold asked (a partition's share; summed)."""
+    values = np.zeros(plan.update_size(len(plan.features)) - Update.size(0, 0))
+    parts = plan._parts(values, refine=True)
+    parts[("", "layout")][0] = 1.0
+    for j, c in enumerate(plan._columns):
+        if c.name not in below:
+            continue
+        assert c.bounds is not None
+        x = X[:, j]
+        v = np.sort(x[~np.isnan(x)])
+        low, width = c.bounds[0], c.bounds[1] - c.bounds[0]
+        steps = np.asarray(below[c.name], dtype=float)
+        counts = np.searchsorted(v, low + steps * width / GRID, side="left")
+        parts[(c.name, "below")][: len(steps)] = counts
+        parts[(c.name, "asked")][: len(steps)] = 1.0
+        parts[(c.name, "present")][0] = float(len(v))
+    return Update(rows=float(len(X)), metrics=np.zeros(0), values=values)
+
+
+def suppress_below(plan: Statistics, update: Update, values: np.ndarray, minimum: int) -> Update:
+    """Release a count below a threshold only where both it and its complement hold at
+    least ``minimum`` rows; else release 0 (flagged low) or all the lake's rows (flagged
+    high), so that the coordinator knows how far the pooled count may be off. The
+    lake's own row count and which slots were asked never leave it."""
+    parts = plan._parts(values, refine=True)
+    values[0] = 0.0
+    for c in plan._refined():
+        counts = parts[(c.name, "below")]
+        asked = parts[(c.name, "asked")] > 0
+        n = float(parts[(c.name, "present")][0])
+        low = asked & (counts < minimum)
+        high = asked & ~low & (n - counts < minimum)
+        counts[low] = 0.0
+        counts[high] = n
+        parts[(c.name, "below:low")][:] = low
+        parts[(c.name, "below:high")][:] = high
+        parts[(c.name, "asked")][:] = 0.0
+        parts[(c.name, "present")][:] = 0.0
+    return Update(rows=update.rows, metrics=update.metrics, values=values)
+
+
+def absorb(plan: Statistics, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+    """The state with a quantile round's pooled counts (step, released, low, high) added."""
+    asked = thresholds(plan, state)  # the request this update answers
+    parts = plan._parts(update.values, refine=True)
+    below = {c: [list(f) for f in facts] for c, facts in state.get("below", {}).items()}
+    for column, steps in asked.items():
+        n = len(steps)
+        released = parts[(column, "below")][:n]
+        low = np.round(parts[(column, "below:low")][:n])
+        high = np.round(parts[(column, "below:high")][:n])
+        below.setdefault(column, []).extend(
+            [int(s), float(r), int(a), int(b)]
+            for s, r, a, b in zip(steps, released, low, high, strict=True)
+        )
+    return {**state, "below": below}
+
+
+def _moments(plan: Statistics, state: Mapping[str, Any], c: _Column) -> np.ndarray:
+    return plan._round_one(state)._part(c.name, "moments", 0)
+
+
+def present(plan: Statistics, state: Mapping[str, Any], c: _Column) -> float | None:
+    """The pooled count of a column's present values (None where it was blanked)."""
+    count = float(_moments(plan, state, c)[0])
+    return count if np.isfinite(count) and count > 1 else None
+
+
+def facts(plan: Statistics, state: Mapping[str, Any], c: _Column, total: float) -> list[Any]:
+    """What the released counts say of the pooled rows below thresholds of ``c``."""
+    assert c.bounds is not None
+    counts = plan._round_one(state)._part(c.name, "histogram", 0)
+    edges = np.linspace(c.bounds[0], c.bounds[1], plan.bins + 1)
+    out = [histogram_facts(edges, counts, total)]
+    asked = state.get("below", {}).get(c.name)
+    if asked:
+        steps, released, low, high = np.asarray(asked, dtype=float).T
+        low_value, width = c.bounds[0], c.bounds[1] - c.bounds[0]
+        at = low_value + steps * width / GRID
+        slack = float((plan.blank_below or 1) - 1)
+        t, fewest, most, _ = threshold_facts(at, released, low, high, slack, total)
+        moments = _moments(plan, state, c)
+        spread = width * np.sqrt(max(moments[2] - moments[1] ** 2 / total, 0.0) / (total - 1))
+        estimate = modelled_counts(at, released, low, high, slack, total, c.bounds, spread)
+        out.append((t, fewest, most, np.clip(estimate, fewest, most)))
+    return out
+
+
+def thresholds(plan: Statistics, state: Mapping[str, Any]) -> dict[str, list[int]]:
+    """The thresholds the next quantile round asks, per column: chosen from the pooled
+    counts alone; none for a column whose pooled count was blanked."""
+    out = {}
+    for c in plan._refined():
+        total = present(plan, state, c)
+        if total is None:
+            continue
+        assert c.bounds is not None
+        steps = next_thresholds(facts(plan, state, c, total), c.bounds, total)
+        if steps:
+            out[c.name] = steps[:SLOTS]
+    return out
+
+
+# --- the coordinator's estimate of the blanked counts --------------------------------------
+def _lakes(low: np.ndarray, high: np.ndarray) -> list[tuple[int, int]]:
+    """Each lake's transitions, as indices into the sorted thresholds: the first threshold
+    at which it no longer blanks low, and the first at which it blanks high (0 if already
+    at the first threshold, len if never asked). Lakes are anonymous: a lake that leaves
+    low and turns high between the same two thresholds is one small lake; the others are
+    paired in order."""
+    m = len(low)
+    leaves = [i for i in range(1, m) for _ in range(max(int(low[i - 1] - low[i]), 0))]
+    leaves += [m] * int(low[-1])
+    turns = [0] * int(high[0])
+    turns += [i for i in range(1, m) for _ in range(max(int(high[i] - high[i - 1]), 0))]
+    pairs = []
+    for i in list(leaves):
+        if 0 < i < m and i in turns:
+            leaves.remove(i)
+            turns.remove(i)
+            pairs.append((i, i))
+    leaves.sort()
+    turns.sort()
+    pairs += list(itertools.zip_longest(leaves, turns, fillvalue=None))  # type: ignore[arg-type]
+    return [(0 if a is None else a, m if b is None else b) for a, b in pairs]
+
+
+def modelled_counts(
+    at: np.ndarray,
+    released: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    slack: float,
+    total: float,
+    bounds: tuple[float, float],
+    spread: float,
+) -> np.ndarray:
+    """An estimate of the pooled count below each threshold: the released count, plus each
+    low lake's modelled count, less each high lake's modelled complement.
+
+    Each lake's flags change where its count reaches ``slack + 1`` (it leaves low) and where
+    its complement falls to ``slack`` (it turns high): those are near its
+    ``slack + 1``-th smallest and largest values. A normal distribution through the two
+    (or, for a lake whose count and complement are never both released, one with the
+    column's pooled spread) gives its tails, where it blanked. Only an estimate: the stated
+    error rests on the bounds of the blanked counts alone."""
+    order = np.argsort(at, kind="stable")
+    t, r, lo_flags, hi_flags = (
+        np.asarray(a, dtype=float)[order] for a in (at, released, low, high)
+    )
+    m = len(t)
+
+    def where(i: int) -> float:
+        return bounds[0] if i <= 0 else bounds[1] if i >= m else float(t[i - 1] + t[i]) / 2
+
+    lakes = _lakes(lo_flags, hi_flags)
+    edge = slack + 0.5  # rows at a lake's transition, on the boundary between blanked and not
+    small = [a == b for a, b in lakes]
+    # a lake never released both ways holds fewer than about twice the minimum
+    n_small = 1.5 * edge
+    n_large = max((total - n_small * sum(small)) / max(len(lakes) - sum(small), 1), 2 * edge + 1)
+    estimate = r.copy()
+    for (a, b), is_small in zip(lakes, small, strict=True):
+        ta, tb = where(a), where(b)
+        n = n_small if is_small else n_large
+        if is_small or tb <= ta:
+            sd = max(spread, 1e-9)
+            mu = ta - sd * _NORMAL.inv_cdf(min(edge / n, 0.99))
+        else:
+            z = _NORMAL.inv_cdf(1 - min(edge / n, 0.49))
+            mu, sd = (ta + tb) / 2, (tb - ta) / (2 * z)
+        cdf = np.array([_NORMAL.cdf(float(x)) for x in (t - mu) / sd])
+        estimate += np.where(t < ta, np.minimum(n * cdf, slack), 0.0)
+        estimate -= np.where(t > tb, np.minimum(n * (1 - cdf), slack), 0.0)
+    out = np.empty_like(estimate)
+    out[order] = estimate
+    return out
