@@ -401,9 +401,11 @@ class Federation:
             published bounds, charged to your budget on each lake. Required where an owner
             sets ``max_epsilon``; numeric columns then need published bounds.
         bins
-            Histogram bins over each numeric column's published bounds (quantiles are read
-            off this histogram). Exact histograms of a column always use the bins of the
-            first one released to you.
+            Histogram bins over each numeric column's published bounds. Exact histograms of
+            a column always use the bins of the first one released to you. Without DP (and
+            with secure aggregation) quantiles come from three more rounds of the request,
+            in which the lakes count their rows below thresholds the coordinator chose from
+            the pooled counts; with DP they are read off the noisy histogram.
         secure_aggregation, timeout
             As for a plan; ``timeout`` in seconds for the owners and the lakes.
 
