@@ -153,7 +153,7 @@ class Coordinator:
         message = make(participants)
         slot = message.slot
         answers, failures = self._call(participants, lambda _: message)
-        if not self.plan.secure_aggregation:
+        if not self.schedule.secure:
             if failures:
                 self._fail(failures)
             vectors = {name: np.asarray(a["vector"]) for name, a in answers.items()}
