@@ -122,21 +122,7 @@ def _answer(
                 "its audit log for the owner (they are not sent, as they may quote data)."
             )
         )
-    if _first_of_job(message):
-        entry = state.decision_entry(job_id)
-        if entry is not None:  # the owner's audit entry that approved the job, for its card
-            result = {**result, "approval": entry}
     return {"ok": True, **result}
-
-
-def _first_of_job(message: str) -> bool:
-    """Whether ``message`` is the job's first exchange with this lake: key set-up, or
-    (without secure aggregation) the statistics or the first round."""
-    try:
-        data = json.loads(message)
-        return int(data.get("round", 0)) == 1 and data.get("phase") in ("keys", "stats", "round")
-    except Exception:
-        return False
 
 
 def _error(exc: CollabError) -> dict[str, Any]:
@@ -163,7 +149,7 @@ def _run(
     state: LakeState, data: dict[str, Any], job_id: str, plan_json: str, message: str, via: str
 ) -> dict[str, Any]:
     from ..engine import spark_session, table_rows
-    from ..protocol import PartyHandler, Phase
+    from ..protocol import PartyHandler, Phase, digest
 
     approval = state.approval(job_id)
     plan = Plan.from_spec(json.loads(plan_json))
@@ -230,30 +216,21 @@ def _run(
             {**terms, "lakes": participants},
             job=job_id,
         )
-    stored = state.claim_execution(
-        job_id,
-        msg.phase.value,
-        msg.round,
-        limit=msg.phase.limit(plan.total_rounds),
-        message_hash=hashlib.sha256(message.encode()).hexdigest(),
-        consecutive=msg.phase is not Phase.UNMASK,  # a DP plan has no statistics slot to unmask
-    )
-    if stored is not None:
-        state.log("lake", "release repeated", job=job_id, phase=msg.phase.value, round=msg.round)
-        return stored
     started = time.perf_counter()
-    result = handler.handle(msg)
+    result, replayed = handler.run(msg, digest(message), state)
     seconds = time.perf_counter() - started
-    state.store_result(job_id, msg.phase.value, msg.round, result)
-    state.log(
-        "lake",
-        "release",
-        job=job_id,
-        phase=msg.phase.value,
-        round=msg.round,
-        via=via,
-        seconds=round(seconds, 4),  # the step's own time, for the owner's capacity planning
-    )
+    if replayed:
+        state.log("lake", "release repeated", job=job_id, phase=msg.phase.value, round=msg.round)
+    else:
+        state.log(
+            "lake",
+            "release",
+            job=job_id,
+            phase=msg.phase.value,
+            round=msg.round,
+            via=via,
+            seconds=round(seconds, 4),  # the step's own time, for the owner's capacity planning
+        )
     if handler.blanked:
         state.log(
             "lake",
@@ -263,4 +240,8 @@ def _run(
             cells=handler.blanked,
             min_rows=handler.policy.min_rows,
         )
+    if handler.schedule.is_first_exchange(msg.phase, msg.round):
+        entry = state.decision_entry(job_id)
+        if entry is not None:  # the owner's audit entry that approved the job, for its card
+            result = {**result, "approval": entry}
     return result

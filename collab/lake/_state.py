@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._errors import PolicyViolation
+from ..protocol import Execution, Schedule
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -175,47 +175,22 @@ class LakeState:
 
     # executions ---------------------------------------------------------------------------
     def claim_execution(
-        self,
-        job_id: str,
-        phase: str,
-        round_: int,
-        *,
-        limit: int,
-        message_hash: str,
-        consecutive: bool = True,
+        self, job_id: str, phase: str, round_: int, *, schedule: Schedule, message_hash: str
     ) -> Any:
-        """Record one execution of ``phase`` ``round_``, or refuse it.
-
-        Rounds run once each, in order, and never past ``limit``, whatever PySyft's output
-        policy would allow. The one exception is a retry of the latest round with the very
-        same message (its answer may have been lost with a lake or a connection): that gets
-        the stored result back, or a recomputation if the lake stopped before storing it,
-        and never a new release.
-        """
+        """Record one execution of ``phase`` ``round_`` that the job's ``schedule`` admits
+        (:meth:`collab.protocol.Schedule.admit`: once each, in order, never past the phase's
+        limit, whatever PySyft's output policy would allow), or refuse it. A retry of the
+        latest execution with the very same message gets the stored result back, or ``None``
+        (a recomputation) if the lake stopped before storing it, and never a new release."""
         with self._tx() as db:
             row = db.execute(
                 "SELECT round, message_hash, result FROM executions WHERE job_id=? AND phase=? "
                 "ORDER BY round DESC LIMIT 1",
                 (job_id, phase),
             ).fetchone()
-            last = 0 if row is None else int(row[0])
-            if row is not None and round_ == last:
-                if row[1] != message_hash:
-                    raise PolicyViolation(
-                        f"job {job_id[:8]}: {phase} {round_} was already run with another "
-                        "message; a round cannot be replayed with changed inputs."
-                    )
-                return None if row[2] is None else json.loads(row[2])
-            if round_ > limit:
-                raise PolicyViolation(
-                    f"job {job_id[:8]} was approved for {limit} {phase} execution(s); "
-                    f"{phase} {round_} is past that. Submit a new plan to train longer."
-                )
-            if round_ != last + 1 if consecutive else round_ <= last:
-                raise PolicyViolation(
-                    f"job {job_id[:8]}: {phase} {round_} was asked for, but the next one this "
-                    f"lake will run is {last + 1}; rounds run once each and in order."
-                )
+            last = None if row is None else Execution(int(row[0]), row[1], row[2])
+            if schedule.admit(job_id, phase, round_, message_hash, last):
+                return None if last is None or last.result is None else json.loads(last.result)
             db.execute(
                 "INSERT INTO executions VALUES (?, ?, ?, ?, ?, NULL)",
                 (job_id, phase, round_, time.time(), message_hash),

@@ -21,6 +21,7 @@ from ..plans._evaluation import evaluation_size, evaluation_sums, holdout_mask
 from ..plans._stats import STAT_METRICS, labelled, stats_size, table_stats
 from ..secure import MaskingParty, dp_mod, release, secure_threshold
 from ._messages import Deal, Evaluate, Keys, Message, Receive, Round, Stats, Unmask, parse
+from ._schedule import Executions, Schedule
 
 Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -85,6 +86,7 @@ class PartyHandler:
         bounds: Mapping[str, tuple[float, float] | None],
     ) -> None:
         self.plan = plan
+        self.schedule = Schedule.of(plan)
         self.lake = lake
         self.job_id = job_id
         self._rows = rows
@@ -136,11 +138,7 @@ class PartyHandler:
             if self.lake not in message.roster:
                 raise PolicyViolation(f"job {self.job_id[:8]}: this lake is not in the roster")
         if isinstance(message, Round):
-            if message.round < 1 or message.round > plan.total_rounds:
-                raise PolicyViolation(
-                    f"job {self.job_id[:8]} was approved for {plan.total_rounds} round "
-                    f"execution(s); round {message.round} is outside them"
-                )
+            self.schedule.check_round(self.job_id, message.round)
             try:
                 plan.check_request(message.request, plan.n_inputs)
             except PolicyViolation as exc:
@@ -158,7 +156,7 @@ class PartyHandler:
                     if plan.holdout <= 0
                     else f"job {self.job_id[:8]}: a job's model is evaluated once"
                 )
-            if message.total_rounds != plan.total_rounds:  # its masking slot is the last one
+            if message.slot != self.schedule.evaluation_slot:  # the last masking slot
                 raise PrivacyError(f"job {self.job_id[:8]}: the evaluation names another slot")
             try:
                 plan.check_request(message.request, plan.n_inputs)
@@ -201,8 +199,24 @@ class PartyHandler:
                     "does not impute that way"
                 )
 
+    def run(
+        self, message: Message, message_hash: str, executions: Executions
+    ) -> tuple[dict[str, Any], bool]:
+        """This lake's answer to a checked ``message`` as the job's schedule admits it
+        (:meth:`Schedule.admit`), counted in ``executions``; and whether it is the stored
+        answer of a replay rather than a new release."""
+        phase, round_ = message.phase.value, message.round
+        stored = executions.claim_execution(
+            self.job_id, phase, round_, schedule=self.schedule, message_hash=message_hash
+        )
+        if stored is not None:
+            return stored, True
+        result = self.handle(message)
+        executions.store_result(self.job_id, phase, round_, result)
+        return result, False
+
     def handle(self, message: Message) -> dict[str, Any]:
-        """This lake's answer to ``message``."""
+        """This lake's answer to ``message``, uncounted (:meth:`run` counts it)."""
         self.check(message)
         if isinstance(message, Keys):
             party = MaskingParty.create(self.lake, self.job_id)
@@ -214,7 +228,7 @@ class PartyHandler:
                 message.roster,
                 message.public,
                 message.threshold,
-                slots=self.plan.total_rounds + 2,
+                slots=self.schedule.masking_slots,
             )
             self._masking.save(party)
             return {"sealed": sealed}

@@ -1,4 +1,4 @@
-"""The phases of a job and the typed public messages a coordinator sends to each lake.
+"""The typed public messages a coordinator sends to each lake, one per phase of a job.
 
 Messages travel as JSON; :func:`parse` is the one place a lake reads one, so a malformed or
 unexpected message is refused the same way by a real lake and by ``simulate``'s mock lakes.
@@ -6,36 +6,12 @@ unexpected message is refused the same way by a real lake and by ``simulate``'s 
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .._errors import PolicyViolation
-
-
-class Phase(enum.StrEnum):
-    """One step of the protocol. Secure aggregation adds KEYS, DEAL, RECEIVE and UNMASK."""
-
-    KEYS = "keys"  # each lake makes its key pairs for the job
-    DEAL = "deal"  # each lake Shamir-shares its secrets among the roster
-    RECEIVE = "receive"  # each lake takes the shares dealt to it
-    STATS = "stats"  # feature statistics for standardisation, summed across lakes
-    ROUND = "round"  # one step of the family's training, summed across lakes
-    EVALUATE = "evaluate"  # the finished model on the lakes' held-out rows, summed
-    UNMASK = "unmask"  # shares that let the coordinator read a slot's sum
-
-    @property
-    def secure_only(self) -> bool:
-        return self in (Phase.KEYS, Phase.DEAL, Phase.RECEIVE, Phase.UNMASK)
-
-    def limit(self, total_rounds: int) -> int:
-        """How many executions of this phase one approved job may make."""
-        if self is Phase.ROUND:
-            return total_rounds
-        if self is Phase.UNMASK:
-            return total_rounds + 2
-        return 1
+from ._schedule import STATS_SLOT, Phase, evaluation_slot
 
 
 @dataclass(frozen=True)
@@ -76,7 +52,7 @@ class Stats(Message):
 
     @property
     def slot(self) -> int:
-        return 0
+        return STATS_SLOT
 
 
 @dataclass(frozen=True)
@@ -109,7 +85,7 @@ class Evaluate(Message):
 
     @property
     def slot(self) -> int:
-        return self.total_rounds + 1
+        return evaluation_slot(self.total_rounds)
 
 
 @dataclass(frozen=True)

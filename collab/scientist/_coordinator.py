@@ -20,7 +20,7 @@ from .._errors import CollabError, LakeError, PlanError
 from ..plans import Model, Plan, Standardizer, Update
 from ..plans._evaluation import evaluation_metrics
 from ..plans._stats import STAT_METRICS
-from ..protocol import Deal, Evaluate, Keys, Receive, Round, Stats, Unmask
+from ..protocol import Deal, Evaluate, Keys, Receive, Round, Schedule, Stats, Unmask, unmask_round
 from ..secure import secure_threshold
 from ._parties import Party
 
@@ -85,6 +85,7 @@ class Coordinator:
         if not parties:
             raise PlanError("a federated job needs at least one lake")
         self.plan = plan
+        self.schedule = Schedule.of(plan)
         self.job_id = job_id
         self.parties = {p.name: p for p in parties}
         self.progress = Progress(lake_states={p.name: "waiting" for p in parties})
@@ -145,15 +146,14 @@ class Coordinator:
             self._fail(failures)
         self.progress.secure = {"roster": roster, "public": public, "threshold": self.threshold}
 
-    def _aggregate(
-        self, make: Callable[[list[str]], Stats | Round | Evaluate], slot: int
-    ) -> np.ndarray:
+    def _aggregate(self, make: Callable[[list[str]], Stats | Round | Evaluate]) -> np.ndarray:
         """The sum over the lakes still taking part of their vectors for the message
-        ``make(participants)``."""
+        ``make(participants)``, masked in the message's slot of the job's schedule."""
         participants = self._alive()
         message = make(participants)
+        slot = message.slot
         answers, failures = self._call(participants, lambda _: message)
-        if not self.plan.secure_aggregation:
+        if not self.schedule.secure:
             if failures:
                 self._fail(failures)
             vectors = {name: np.asarray(a["vector"]) for name, a in answers.items()}
@@ -168,7 +168,9 @@ class Coordinator:
         assert secure is not None
         if len(answers) < secure["threshold"]:
             self._abort(failures, len(answers), secure["threshold"])
-        reveal_request = Unmask(self.plan.hash, slot + 1, slot, sorted(answers), participants)
+        reveal_request = Unmask(
+            self.plan.hash, unmask_round(slot), slot, sorted(answers), participants
+        )
         reveals, late = self._call(sorted(answers), lambda _: reveal_request)
         hard = {n: e for n, e in late.items() if not isinstance(e, LakeError)}
         if hard:
@@ -217,7 +219,7 @@ class Coordinator:
             return fixed
         if self.preset is not None:
             return self.preset
-        stats = self._aggregate(lambda names: Stats(plan.hash, 1, names), 0)
+        stats = self._aggregate(lambda names: Stats(plan.hash, 1, names))
         update = Update.from_flat(stats, len(STAT_METRICS))
         if update.rows <= 0:
             raise PlanError(f"no lake has labelled rows in table {plan.table!r}")
@@ -225,10 +227,10 @@ class Coordinator:
 
     def fit(self) -> Model:
         """Train from scratch, or from the last completed round recorded in ``progress``."""
-        plan, progress = self.plan, self.progress
+        plan, progress, schedule = self.plan, self.progress, self.schedule
         try:
             self._set_all("running")
-            if plan.secure_aggregation and progress.secure is None:
+            if schedule.secure and progress.secure is None:
                 self._setup_secure()
             if progress.standardizer is None or progress.state is None:
                 standardizer = self._prepare()
@@ -237,10 +239,12 @@ class Coordinator:
             standardizer = Standardizer.from_dict(progress.standardizer)
             shared = plan.round_standardizer(progress.standardizer)
             state = progress.state
-            r = progress.rounds_done + 1
+            r = schedule.resume_round(progress.rounds_done)
             size = plan.update_size(plan.n_inputs)
             while (
-                not progress.stopped_early and (request := plan.round_request(state, r)) is not None
+                schedule.runs_round(r)
+                and not progress.stopped_early
+                and (request := plan.round_request(state, r)) is not None
             ):
                 if self._stop():
                     raise CollabError(f"the job was cancelled after {r - 1} rounds")
@@ -249,8 +253,7 @@ class Coordinator:
                 total = self._aggregate(
                     lambda names, r=r, request=request, evaluate=evaluate: Round(
                         plan.hash, r, names, request, shared, evaluate
-                    ),
-                    r,
+                    )
                 )
                 update = Update.from_flat(total[:size], len(plan.metric_sums))
                 entering = state
@@ -275,7 +278,7 @@ class Coordinator:
             if progress.stopped_early and progress.best is not None:
                 state = progress.best["state"]  # the best model, not the last
             validation: dict[str, Any] = {}
-            if plan.holdout > 0:
+            if schedule.evaluates:
                 validation = self._final_validation(state, standardizer)
             self._set_all("done")
         finally:
@@ -325,8 +328,7 @@ class Coordinator:
         plan = self.plan
         request = plan.evaluation_request(state)
         sent = standardizer.to_dict()
-        sums = self._aggregate(
-            lambda names: Evaluate(plan.hash, 1, names, request, sent, plan.total_rounds),
-            plan.total_rounds + 1,
-        )
+        rounds = self.schedule.rounds
+        assert rounds is not None  # the evaluation's slot comes after the last round's
+        sums = self._aggregate(lambda names: Evaluate(plan.hash, 1, names, request, sent, rounds))
         return evaluation_metrics(*self._model_shape(request, standardizer), sums)

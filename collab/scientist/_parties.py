@@ -12,7 +12,7 @@ from .._errors import CollabError, LakeError, reported_by
 from .._policy import Policy
 from .._schema import TableSchema, category_codes
 from ..plans import Plan
-from ..protocol import ArrayRows, MemoryMasking, PartyHandler, Rows
+from ..protocol import ArrayRows, MemoryExecutions, MemoryMasking, PartyHandler, Rows, digest
 from ..transport import ChannelLost, RoundChannel, ScientistSession, open_channel
 
 
@@ -74,7 +74,8 @@ class RemoteParty:
 
 class LocalParty:
     """A lake's phase handler run here, over rows given as :class:`collab.protocol.Rows`:
-    the same checks, arithmetic, masking and DP noise as the lake itself."""
+    the same checks, arithmetic, masking and DP noise as the lake itself, and the same
+    schedule, its executions counted in memory as a lake counts them in its records."""
 
     def __init__(
         self,
@@ -96,10 +97,14 @@ class LocalParty:
             policy=policy or Policy(min_rows=1),
             bounds=dict(bounds or {}),
         )
+        self._executions = MemoryExecutions()
 
     def compute(self, message: dict[str, Any]) -> Any:
+        handler = self._handler
         try:
-            return self._handler.handle(self._handler.parse(message))
+            parsed = handler.parse(message)
+            handler.check(parsed)  # before the execution is counted: a bad message spends nothing
+            return handler.run(parsed, digest(json.dumps(message)), self._executions)[0]
         except CollabError as exc:  # as a real lake's refusal reaches the scientist
             raise reported_by(self.name, type(exc).__name__, str(exc)) from None
 

@@ -83,13 +83,10 @@ def _messages(plan, lakes):
     )
 
 
-@pytest.fixture(scope="module")
-def approved(uneven):
-    """One softmax plan approved on every lake, whose rounds the test drives by hand."""
-    table = uneven.tables["wine"]
-    plan = uneven.federation.check(
-        SoftmaxRegression(table="wine", features=table.features, label=table.label, rounds=3)
-    )
+def _approve(uneven, plan):
+    """``plan`` checked, sent to every lake as a job and approved there; its rounds are left
+    for the test to drive by hand."""
+    plan = uneven.federation.check(plan)
     job_id = uuid.uuid4().hex
     for session in uneven.federation._sessions.values():
         session.submit(function_name(job_id), render(job_id, plan), plan.table)
@@ -98,6 +95,16 @@ def approved(uneven):
             if request.job_id == job_id and request.status == "pending":
                 request.approve()
     return plan, job_id
+
+
+@pytest.fixture(scope="module")
+def approved(uneven):
+    """One softmax plan approved on every lake, whose rounds the test drives by hand."""
+    table = uneven.tables["wine"]
+    return _approve(
+        uneven,
+        SoftmaxRegression(table="wine", features=table.features, label=table.label, rounds=3),
+    )
 
 
 @pytest.mark.parametrize(
@@ -127,6 +134,86 @@ def test_bad_round_messages_are_refused_alike_by_a_mock_lake_and_a_real_one(unev
     # a refused message spends nothing: the lake counts no execution for it
     log = lake.audit
     assert not ((log["action"] == "release") & log["detail"].str.contains(job_id)).any()
+
+
+def _out_of_schedule(plan, lake):
+    """Messages the job's schedule refuses once its statistics and first round have run:
+    (case, message)."""
+    weights = [0.0] * plan.n_weights(len(plan.features))
+    std = {"mean": [0.0] * len(plan.features), "std": [1.0] * len(plan.features)}
+    request = {"weights": weights, "label_mean": 0.0, "label_std": 1.0}
+    good = {"plan": plan.hash, "phase": "round", "participants": [lake], "standardizer": std}
+    stats = {"plan": plan.hash, "phase": "stats", "round": 1, "participants": [lake]}
+    yield "the statistics", stats
+    yield "the first round", {**good, "round": 1, "request": request}
+    changed = {**request, "weights": [0.5] * len(weights)}
+    yield "a round replayed with changes", {**good, "round": 1, "request": changed}
+    yield "a skipped round", {**good, "round": 3, "request": request}
+    yield "an extra round", {**good, "round": plan.total_rounds + 1, "request": request}
+    yield "an extra statistics exchange", {**stats, "round": 2}
+
+
+REFUSED_OUT_OF_SCHEDULE = {  # each case and what its refusal says
+    "a round replayed with changes": "round 1 was already run with another message",
+    "a skipped round": "round 3 was asked for, but the next one this lake will run is 2",
+    "an extra round": "approved for 3 round execution(s); round 4 is outside them",
+    "an extra statistics exchange": "approved for 1 stats execution(s); stats 2 is past that",
+}
+
+
+@pytest.fixture(scope="module")
+def driven(uneven):
+    """A plain three-round plan approved on every lake, and its first lake driven through
+    its statistics and first round both as a mock lake and as the real one: (plan, lake,
+    mock, real, the job's id)."""
+    table = uneven.tables["biopsies"]
+    plan, job_id = _approve(
+        uneven,
+        LogisticRegression(
+            table="biopsies",
+            features=table.features,
+            label=table.label,
+            rounds=3,
+            secure_aggregation=False,
+        ),
+    )
+    lake = uneven.lakes[0]
+    schema = uneven.federation.table_schemas("biopsies")[lake.name]
+    policy = uneven.federation.policies("biopsies")[lake.name]
+    mock = MockParty(schema, policy, plan, rows=50, seed=0, job_id=job_id)
+    real = RemoteParty(uneven.federation._sessions[lake.name], function_name(job_id), "biopsies")
+    for _, message in list(_out_of_schedule(plan, lake.name))[:2]:
+        first = mock.compute(message), real.compute(message)
+        # the very same message again: each answers what it released, and releases nothing
+        assert mock.compute(message) == first[0]
+        assert real.compute(message)["vector"] == first[1]["vector"]
+    log = lake.audit
+    repeated = log[(log["action"] == "release repeated") & log["detail"].str.contains(job_id)]
+    assert len(repeated) == 2
+    return plan, lake, mock, real, job_id
+
+
+@pytest.mark.parametrize("case", REFUSED_OUT_OF_SCHEDULE)
+def test_replayed_skipped_and_extra_rounds_are_refused_alike_by_a_mock_lake_and_a_real_one(
+    driven, case
+):
+    plan, lake, mock, real, job_id = driven
+    message = dict(_out_of_schedule(plan, lake.name))[case]
+    released = _releases(lake, job_id)
+    with pytest.raises(collab.CollabError) as simulated:
+        mock.compute(message)
+    with pytest.raises(collab.CollabError) as executed:
+        real.compute(message)
+    assert type(simulated.value) is type(executed.value), (simulated.value, executed.value)
+    assert _text(simulated.value) == _text(executed.value)
+    assert REFUSED_OUT_OF_SCHEDULE[case] in str(executed.value)
+    assert simulated.value.lake == executed.value.lake == lake.name
+    assert _releases(lake, job_id) == released == 2  # the statistics and the first round
+
+
+def _releases(lake, job_id):
+    log = lake.audit
+    return int(((log["action"] == "release") & log["detail"].str.contains(job_id)).sum())
 
 
 def test_a_dp_plan_never_gets_exact_statistics_from_either(uneven):
