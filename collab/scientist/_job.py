@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -44,6 +45,8 @@ class Job(RichDisplay):
         self._cancel = threading.Event()
         self._changed = threading.Condition()
         self._resume: Callable[[Job], Model] | None = None
+        self._end_callbacks: list[Callable[[Job], None]] = []
+        self._ended = threading.Event()  # set once the job ended and its callbacks ran
         self._start(run)
 
     def _start(self, run: Callable[[Job], Model]) -> None:
@@ -63,6 +66,7 @@ class Job(RichDisplay):
         if isinstance(self.error, RequestDenied) or self._resume is None:
             raise CollabError(f"this job cannot resume: {self.error}")
         self.error, self.status = None, "running"
+        self._ended.clear()
         self._start(self._resume)
         return self
 
@@ -106,7 +110,18 @@ class Job(RichDisplay):
         except BaseException as exc:
             self.error = exc
             self.status = "failed"
+        for callback in list(self._end_callbacks):
+            with contextlib.suppress(Exception):  # a view that fails never hides the job's end
+                callback(self)
+        self._ended.set()
         self._notify()
+
+    def on_end(self, callback: Callable[[Job], None]) -> None:
+        """Call ``callback(job)`` when the job ends (done or failed), before :meth:`result`
+        returns; at once if it already ended."""
+        self._end_callbacks.append(callback)
+        if self._ended.is_set():
+            callback(self)
 
     def cancel(self) -> None:
         """Stop after the round in progress; lakes keep what they logged."""
@@ -132,7 +147,7 @@ class Job(RichDisplay):
         what = "statistics" if self.plan.task == "statistics" else "training"
         shown = _RoundsShown.for_output(self.plan.total_rounds, what) if progress else None
         try:
-            while not self.done:
+            while not self._ended.is_set():
                 if shown is not None:
                     shown.show(self.rounds_done, self.lake_states)
                 with self._changed:

@@ -5,6 +5,7 @@ refreshed from a background thread so the kernel stays free while the job runs."
 from __future__ import annotations
 
 import io
+import threading
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
@@ -95,6 +96,8 @@ class TrainingDashboard(View):
         self.footer = widgets.HTML()
         self._drawn = -1
         self._last: dict[str, Any] | None = None
+        # the poller and the job's end both refresh: one at a time, each reading the job anew
+        self._refreshing = threading.Lock()
         super().__init__(
             [
                 self.header,
@@ -106,6 +109,9 @@ class TrainingDashboard(View):
         )
         self.refresh()
         self._poller = Poller(self._step, poll, f"collab-dashboard-{job.job_id[:8]}")
+        # the stored fallback shows how the job ended before job.result() returns, while
+        # the cell that waits for it still runs
+        job.on_end(lambda _: self._show_end())
 
     @property
     def state(self) -> dict[str, Any]:
@@ -123,8 +129,16 @@ class TrainingDashboard(View):
             self._update_display()
         return not self.finished
 
+    def _show_end(self) -> None:
+        self.refresh()
+        self._update_display()
+
     def refresh(self) -> None:
         """Read the job once and update what changed."""
+        with self._refreshing:
+            self._refresh()
+
+    def _refresh(self) -> None:
         payload = _display.job_payload(self.job)
         previous, self._last = self._last, payload
         report = _display.job_report(payload)
