@@ -2,6 +2,15 @@
 
 from ._spark import check_java, spark_session
 from ._step import TableRows, table_rows
+from ._streams import (
+    STREAM,
+    STREAM_FORMATS,
+    Landed,
+    StreamQuery,
+    delta_missing,
+    landing_schema,
+    stream_source,
+)
 from ._tables import (
     CATALOG,
     CATALOG_PREFIX,
@@ -20,15 +29,22 @@ __all__ = [
     "CATALOG",
     "CATALOG_PREFIX",
     "FORMATS",
+    "STREAM",
+    "STREAM_FORMATS",
     "VIEW",
+    "Landed",
+    "StreamQuery",
     "TableFacts",
     "TableRows",
     "check_java",
     "define_view",
+    "delta_missing",
     "guess_format",
     "inspect",
+    "landing_schema",
     "read",
     "spark_session",
+    "stream_source",
     "table_rows",
     "view_lineage",
     "view_source",

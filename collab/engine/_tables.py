@@ -23,7 +23,8 @@ from .._errors import CollabError
 from .._publication import Publication
 from .._schema import NUMERIC_TYPES, category_text
 from ._rows import row_cache
-from ._spark import spark_session
+from ._spark import spark_message, spark_session
+from ._streams import STREAM, read_kept, same_stream
 
 FORMATS = ("parquet", "csv", "json", "orc", "delta")
 CATALOG = "catalog"  # the format of a catalog table, whose source is ``catalog:db.table``
@@ -95,6 +96,8 @@ def read(
         A view's definition (:func:`define_view`); needed when ``fmt`` is ``view``.
     """
     spark = spark_session()
+    if fmt == STREAM:
+        return read_kept(spark, source)
     if fmt == VIEW:
         if view is None:
             raise CollabError(f"{source!r} is a view, and its definition was not given")
@@ -168,15 +171,6 @@ def _nanosecond_timestamps(frame: Any, source: str) -> Any:
             )
         columns.append(f"{instant} AS {quoted}")
     return frame.selectExpr(*columns)
-
-
-def spark_message(exc: BaseException) -> str:
-    """The line of a Spark error that says what went wrong (not the JVM's call stack)."""
-    for line in str(exc).splitlines():
-        line = re.sub(r"^:?\s*(?:[\w$]+\.)+[\w$]*(?:Exception|Error):", "", line).strip()
-        if line and not line.startswith("An error occurred while calling"):
-            return line[:400]
-    return type(exc).__name__
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -601,6 +595,9 @@ class TableCache:
         with self._lock:
             entry = self._tables.get(key)
             if entry is None:
+                # a stream's newer rows replace what is kept of its earlier ones
+                for stale in [k for k in self._tables if same_stream(k[0], key[0])]:
+                    self._drop(self._tables.pop(stale))
                 entry = self._tables[key] = CachedTable(frame(), columns, uuid.uuid4().hex)
             return entry
 
@@ -615,10 +612,13 @@ class TableCache:
         """Drop what is cached of ``source`` (Spark's cache and the rows kept for rounds)."""
         with self._lock:
             for key in [k for k in self._tables if k[0] == source]:
-                entry = self._tables.pop(key)
-                if entry.persisted:
-                    entry.df.unpersist()
-                row_cache().drop(entry.token)
+                self._drop(self._tables.pop(key))
+
+    @staticmethod
+    def _drop(entry: CachedTable) -> None:
+        if entry.persisted:
+            entry.df.unpersist()
+        row_cache().drop(entry.token)
 
     def forget_after_fork(self) -> None:
         # a forked child starts its own Spark; the parent's DataFrames are not its to use
