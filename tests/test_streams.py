@@ -19,6 +19,7 @@ from collab import engine
 from collab._errors import CollabError, PlanError
 from collab.lake._config import load_config
 from collab.lake._serve import publish
+from collab.lake._streams import job_source
 
 LAKE = "harbour"
 
@@ -291,3 +292,47 @@ def test_add_stream_refuses_what_it_cannot_read(setup, tmp_path):
     with pytest.raises(CollabError, match="already hosts a table 'readings'"):
         setup.lake.add_stream("readings", empty, schema="a INT")
     assert "ghost" not in setup.lake.tables
+
+
+def test_a_job_reads_the_rows_that_had_arrived_when_it_started(setup):
+    state = setup.lake._state
+    record = state.table("readings")
+    started = job_source(state, "job-a", record)
+    more = readings(25, 4000, 9)
+    land(setup.folder, "day-007.parquet", more)
+    setup.lake.stream_status("readings", wait=True)
+    setup.landed.append(more)
+    now = state.table("readings")
+    assert now["source"] != started and now["rows"] == record["rows"] + 25
+    assert job_source(state, "job-a", now) == started  # its later rounds: the same rows
+    assert job_source(state, "job-b", now) == now["source"]  # a new job: every row arrived
+    assert len(engine.read(started, "stream").toPandas()) == record["rows"]
+
+
+@pytest.mark.http
+@pytest.mark.slow
+def test_a_served_lake_hosts_a_stream_its_jobs_read_as_rows_arrive(ports, tmp_path):
+    folder = tmp_path / "landing"
+    folder.mkdir()
+    first = readings(60, 0, 21)
+    land(folder, "f1.parquet", first)
+    lake = collab.Lake.launch("pier", port=ports())
+    try:
+        lake.add_stream(
+            "feed",
+            folder,
+            bounds={"x1": (-5, 5)},
+            policy=collab.Policy(min_rows=20, auto_approve_statistics=True),
+        )
+        lake.add_scientist(*SCIENTIST)
+        fed = collab.connect([lake.url], email=SCIENTIST[0], password=SCIENTIST[1])
+        assert fed.streams == {"pier": ["feed"]}
+        lake.stream_status("feed", wait=True)
+        assert fed.describe("feed", ["x1"], timeout=300).loc["x1", "count"] == 60
+        land(folder, "f2.parquet", readings(45, 100, 22))
+        lake.stream_status("feed", wait=True)
+        # the Datasite's own process reads the rows the owner's process admitted
+        described = fed.describe("feed", ["x2"], timeout=300)
+        assert described.loc["x2", "count"] == 105
+    finally:
+        lake.stop()

@@ -26,6 +26,20 @@ from ._hosting import Hosting
 from ._records import OWNER
 
 
+def job_source(state: Any, job_id: str, record: dict[str, Any]) -> str:
+    """Where job ``job_id`` reads a table's rows: for a stream, the rows that had arrived
+    when the job first read it (every round of a job reads the same rows), else the
+    table's source."""
+    if not record.get("stream"):
+        return str(record["source"])
+    key = f"stream-rows:{job_id}:{record['schema']['name']}"
+    pinned = state.setting(key)
+    if pinned is None:
+        pinned = str(record["source"])
+        state.set_setting(key, pinned)
+    return str(pinned)
+
+
 def model_hash(model: Model) -> str:
     """The SHA-256 of the model's saved document (what ``model.save`` writes)."""
     document = json.dumps(model.to_document(), sort_keys=True, separators=(",", ":"))
