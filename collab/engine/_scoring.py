@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._spark import spark_session
-from ._streams import POLL_SECONDS
+from ._streams import KEEP_LOOKING, POLL_SECONDS
 
 PREDICTION = "prediction"
 
@@ -107,6 +107,7 @@ class ScoreQuery:
         source = (
             spark.readStream.schema(schema)
             .option("pathGlobFilter", "*.parquet")
+            .option("maxFileAge", KEEP_LOOKING)
             .parquet(kept)
         )
         self._query = (
@@ -133,7 +134,10 @@ class ScoreQuery:
 
     def process_available(self) -> None:
         if self._query.isActive:
-            self._query.processAllAvailable()
+            try:
+                self._query.processAllAvailable()
+            except Exception:  # the query stopped: error() says why
+                pass
 
     def stop(self) -> None:
         try:

@@ -34,6 +34,9 @@ STREAM_FORMATS = ("parquet", "csv", "json", "delta")
 SCHEMA_FILE = "schema.parquet"  # no rows: the kept rows' schema before any file lands
 POLL_SECONDS = 1.0  # how often a stream's folder is listed for new files
 FILES_PER_BATCH = 100  # maxFilesPerTrigger
+# Spark's file source skips a file older than its newest by 7 days; a file copied in with its
+# old modification time is new to the stream all the same
+KEEP_LOOKING = "36500d"
 
 # the file source's own columns (only ``path`` is read: a file's bytes are never loaded here)
 _LISTING = "path STRING, modificationTime TIMESTAMP, length BIGINT, content BINARY"
@@ -299,6 +302,7 @@ class StreamQuery:
                     spark.readStream.format("binaryFile")
                     .schema(_LISTING)
                     .option("maxFilesPerTrigger", str(FILES_PER_BATCH))
+                    .option("maxFileAge", KEEP_LOOKING)
                     .load(self.path)
                     .select("path")
                 )
@@ -332,7 +336,10 @@ class StreamQuery:
         """Return once every file landed so far has been admitted or set aside."""
         query = self._query
         if query is not None and query.isActive:
-            query.processAllAvailable()
+            try:
+                query.processAllAvailable()
+            except Exception:  # the query stopped: error() says why
+                pass
 
     def stop(self) -> None:
         with self._lock:

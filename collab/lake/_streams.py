@@ -21,6 +21,7 @@ import pandas as pd
 from .._args import names
 from .._errors import CollabError
 from .._publication import Publication, Settings
+from .._schema import coarse_rows
 from ..plans import Classifier, Model, load_model
 from ._hosting import Hosting
 from ._records import OWNER
@@ -87,7 +88,24 @@ class Scoring:
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
             raise ValueError(f"rows must be a whole number of rows, not {rows!r}")
         where = f"lake {self.lake!r}: scoring {self.table!r}"
-        return wait_for_rows(lambda: self.rows, rows, timeout, where)
+        query = self._query
+
+        def count() -> int:
+            have = self.rows
+            if have < rows and not query.running:
+                why = query.error()
+                raise CollabError(
+                    f"{where}: scoring has stopped at {have} rows"
+                    + (f": {why}" if why else "; score again into the same path to carry on")
+                )
+            return have
+
+        return wait_for_rows(count, rows, timeout, where)
+
+    @property
+    def error(self) -> str | None:
+        """Why scoring a stream stopped, when it failed."""
+        return None if self._query is None else self._query.error()
 
     def stop(self) -> None:
         """Stop scoring (a stream); score again into the same ``into`` to carry on."""
@@ -258,6 +276,7 @@ class Streams(Hosting):
             taken = [f for f in status["files"].values() if f["taken"]]
             record["source"] = stream_source(kept, max(last, batch))
             record["rows"] = sum(f["rows"] for f in taken)
+            record["schema"] = {**record["schema"], "rows_at_least": coarse_rows(record["rows"])}
             self._state.put_table(name, record)
         took = [item for item in landed if item.taken]
         if took:
