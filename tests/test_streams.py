@@ -245,7 +245,9 @@ def test_a_stream_and_its_scoring_take_every_row_once_across_a_restart(model, tm
     land(folder, "f1.parquet", readings(50, 0, 11))
     lake = collab.Lake.launch("quay", data_dir=data_dir)
     try:
-        lake.add_stream("feed", folder)
+        schema = lake.add_stream("feed", folder)
+        # a 0/1 column of the files present is a yes/no label, as in a table
+        assert [c.kind for c in schema.columns] == ["numeric", "numeric", "numeric", "binary"]
         scoring = lake.score(model, "feed", into=into, keep=["id", "y"])
         assert scoring.wait(rows=50, timeout=300) == 50
         land(folder, "f2.parquet", readings(70, 100, 12))

@@ -429,7 +429,7 @@ def inspect(
             unmatched = unmatched.collect()[0].asDict()
     else:
         rows, non_binary, non_null, unmatched = _counts_in_spark(df, numeric, outside)
-    binary = frozenset(n for n in numeric if non_binary[n] == 0 and non_null[n] > 0)
+    binary = _zero_one(numeric, non_binary, non_null)
     return TableFacts(
         types=types,
         nullable={f.name: f.nullable for f in df.schema.fields},
@@ -437,6 +437,21 @@ def inspect(
         binary=binary,
         unmatched={k.removeprefix("uc__"): int(v or 0) for k, v in unmatched.items()},
     )
+
+
+def _zero_one(
+    numeric: list[str], non_binary: dict[str, int], non_null: dict[str, int]
+) -> frozenset[str]:
+    return frozenset(n for n in numeric if non_binary[n] == 0 and non_null[n] > 0)
+
+
+def binary_columns(df: Any) -> frozenset[str]:
+    """The numeric columns of ``df`` that hold only 0 and 1 (and hold a value), as
+    :func:`inspect` finds them."""
+    types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+    numeric = sorted(n for n, t in types.items() if t.split("(")[0] in NUMERIC_TYPES)
+    _, non_binary, non_null, _ = _counts_in_spark(df, numeric)
+    return _zero_one(numeric, non_binary, non_null)
 
 
 def _outside_sql(column: str, categories: Sequence[Any], numeric: bool) -> str:

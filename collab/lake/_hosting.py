@@ -209,10 +209,17 @@ class Hosting(LakeRecords):
         engine.spark_session(spark.get("master"), spark.get("conf"))
 
     def _publish(
-        self, kind: str, name: str, where: dict[str, Any], publication: Publication
+        self,
+        kind: str,
+        name: str,
+        where: dict[str, Any],
+        publication: Publication,
+        binary: frozenset[str] | None = None,
     ) -> TableSchema:
         """Read a table or view (``where``: its ``source``, ``format`` and ``view``), check the
-        owner's settings against it, keep its record and publish its schema and policy."""
+        owner's settings against it, keep its record and publish its schema and policy.
+        ``binary``: the 0/1-only columns, when not those of the rows read (a stream's come
+        from the files present when it is added)."""
         from .. import engine
 
         label = f"lake {self.name!r}: {kind} {name!r}"
@@ -231,7 +238,11 @@ class Hosting(LakeRecords):
                 name=column,
                 type=spark_type,
                 nullable=facts.nullable[column],
-                kind=column_kind(spark_type, column in facts.binary, column in published),
+                kind=column_kind(
+                    spark_type,
+                    column in (facts.binary if binary is None else binary),
+                    column in published,
+                ),
                 description=publication.column_descriptions.get(column, ""),
                 private=column in publication.private_columns,
                 bounds=publication.bounds.get(column),

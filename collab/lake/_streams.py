@@ -205,9 +205,30 @@ class Streams(Hosting):
                 "schema": struct.json(),
             },
         }
-        published = self._publish("stream", name, where, publication)
+        published = self._publish(
+            "stream", name, where, publication, self._binary_present(folder, fmt, struct)
+        )
         self._start_stream(name)
         return published
+
+    @staticmethod
+    def _binary_present(folder: Path, fmt: str, struct: Any) -> frozenset[str]:
+        """The columns holding only 0 and 1 in the files present (a yes/no label), read as
+        the stream will read them; none when the folder is empty or a file does not fit
+        (publish a label's ``categories`` then)."""
+        from .. import engine
+
+        if fmt == "delta" or not any(
+            not p.name.startswith(("_", ".")) for p in folder.iterdir()
+        ):
+            return frozenset()
+        try:
+            frame = engine.spark_session().read.format(fmt).schema(struct)
+            if fmt == "csv":
+                frame = frame.option("header", "true")
+            return engine.binary_columns(frame.option("mode", "FAILFAST").load(str(folder)))
+        except Exception:
+            return frozenset()
 
     def _stream_home(self, name: str) -> Path:
         return self.data_dir / "streams" / name
