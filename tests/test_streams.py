@@ -291,6 +291,8 @@ def test_add_stream_refuses_what_it_cannot_read(setup, tmp_path):
         setup.lake.add_stream("ghost", empty, format="orc", schema="a INT")
     with pytest.raises(CollabError, match="is not a column list Spark reads"):
         setup.lake.add_stream("ghost", empty, schema="a NOTATYPE")
+    with pytest.raises(CollabError, match="Delta table as a stream needs delta-spark"):
+        setup.lake.add_stream("ghost", empty, format="delta")  # delta-spark is not installed
     with pytest.raises(CollabError, match="already hosts a table 'readings'"):
         setup.lake.add_stream("readings", empty, schema="a INT")
     assert "ghost" not in setup.lake.tables
@@ -338,3 +340,21 @@ def test_a_served_lake_hosts_a_stream_its_jobs_read_as_rows_arrive(ports, tmp_pa
         assert described.loc["x2", "count"] == 105
     finally:
         lake.stop()
+
+
+def test_a_json_stream_reads_its_columns_from_the_files_present(setup, tmp_path):
+    folder = tmp_path / "events"
+    folder.mkdir()
+    land(folder, "e1.json", pd.DataFrame({"id": [1, 2], "score": [0.5, 1.5]}))
+    schema = setup.lake.add_stream("events", folder, format="json")
+    assert [(c.name, c.type) for c in schema.columns] == [("id", "bigint"), ("score", "double")]
+    land(folder, "e2.json", pd.DataFrame({"id": [3], "score": ["high"]}))  # text: set aside
+    land(folder, "e3.json", pd.DataFrame({"id": [4], "score": [2.5], "note": ["x"]}))
+    land(folder, "e4.json", pd.DataFrame({"id": [5], "score": [3.5]}))
+    status = setup.lake.stream_status("events", wait=True)
+    assert (status["files_taken"], status["rows_taken"], status["files_set_aside"]) == (2, 3, 2)
+    files = status["files"]
+    reasons = dict(zip(files["file"].map(lambda f: Path(f).name), files["reason"], strict=True))
+    assert reasons["e2.json"].startswith("unreadable:")
+    assert reasons["e3.json"] == "the file has column(s) the stream does not: note"
+    assert sorted(kept(setup.lake, "events")["id"]) == [1, 2, 5]

@@ -49,6 +49,7 @@ class Lake(Streams, Decisions, RichDisplay):
         self._reported: dict[str, dict[str, Any]] = {}  # scientist -> figures last sent
         self._report_lock = threading.Lock()
         listen_to_spending(state.path, self._spent)
+        self._runs_streams = watch  # a handle on a lake another process serves runs none
         self._queries: dict[str, Any] = {}  # stream -> its query
         self._scorings: list[Scoring] = []
         self._watcher = threading.Thread(

@@ -121,6 +121,7 @@ class Streams(Hosting):
     """The owner's streams and scoring (part of :class:`collab.Lake`)."""
 
     _stop: threading.Event
+    _runs_streams: bool
     _queries: dict[str, Any]
     _scorings: list[Scoring]
 
@@ -169,8 +170,7 @@ class Streams(Hosting):
         label = f"lake {self.name!r}: stream {name!r}"
         if not isinstance(format, str) or format.lower() not in engine.STREAM_FORMATS:
             raise CollabError(
-                f"{label}: format must be one of {', '.join(engine.STREAM_FORMATS)}, not "
-                f"{format!r}"
+                f"{label}: format must be one of {', '.join(engine.STREAM_FORMATS)}, not {format!r}"
             )
         fmt = format.lower()
         folder = Path(path)
@@ -218,9 +218,7 @@ class Streams(Hosting):
         (publish a label's ``categories`` then)."""
         from .. import engine
 
-        if fmt == "delta" or not any(
-            not p.name.startswith(("_", ".")) for p in folder.iterdir()
-        ):
+        if fmt == "delta" or not any(not p.name.startswith(("_", ".")) for p in folder.iterdir()):
             return frozenset()
         try:
             frame = engine.spark_session().read.format(fmt).schema(struct)
@@ -316,7 +314,8 @@ class Streams(Hosting):
                 )
 
     def stream_status(self, name: str, *, wait: bool = False) -> dict[str, Any]:
-        """What stream ``name`` has taken and set aside: ``running``, ``files_taken``,
+        """What stream ``name`` has taken and set aside: ``running`` (its query, in the
+        process that serves the lake), ``files_taken``,
         ``rows_taken``, ``files_set_aside`` and ``files``, a DataFrame of every landed file
         (``file``, ``taken``, ``rows``, ``reason`` it was set aside, ``batch``). With
         ``wait``, first admit every file landed so far."""
@@ -347,7 +346,8 @@ class Streams(Hosting):
         return {
             "stream": name,
             "path": record["stream"]["path"],
-            "running": bool(query is not None and query.running),
+            # None on a handle attached to a lake another process serves (which runs it)
+            "running": bool(query is not None and query.running) if self._runs_streams else None,
             "error": None if query is None else query.error(),
             "files_taken": len(taken),
             "rows_taken": int(taken["rows"].sum()) if len(taken) else 0,
