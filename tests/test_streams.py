@@ -358,3 +358,17 @@ def test_a_json_stream_reads_its_columns_from_the_files_present(setup, tmp_path)
     assert reasons["e2.json"].startswith("unreadable:")
     assert reasons["e3.json"] == "the file has column(s) the stream does not: note"
     assert sorted(kept(setup.lake, "events")["id"]) == [1, 2, 5]
+
+
+def test_a_stream_reads_pandas_datetimes_as_timestamps_as_a_table_does(setup, tmp_path):
+    folder = tmp_path / "visits"
+    folder.mkdir()
+    seen = pd.to_datetime(["2024-03-01 08:30:00.123456789", "2024-03-02 09:00:00.5"])
+    land(folder, "v1.parquet", pd.DataFrame({"id": [1, 2], "seen": seen}))  # nanoseconds
+    schema = setup.lake.add_stream("visits", folder)
+    types = [(c.name, c.type) for c in schema.columns]
+    assert types == [("id", "bigint"), ("seen", "timestamp_ntz")]
+    land(folder, "v2.parquet", pd.DataFrame({"id": [3, 4], "seen": seen}))
+    assert setup.lake.stream_status("visits", wait=True)["rows_taken"] == 4
+    rows = kept(setup.lake, "visits").sort_values("id")
+    assert rows["seen"].tolist() == [*seen.floor("us"), *seen.floor("us")]

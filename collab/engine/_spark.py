@@ -138,3 +138,8 @@ def spark_message(exc: BaseException) -> str:
         if line and not line.startswith("An error occurred while calling"):
             return line[:400]
     return type(exc).__name__
+
+
+def quoted(name: str) -> str:
+    """A column name quoted for Spark SQL."""
+    return "`" + name.replace("`", "``") + "`"

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import CollabError
+from ._parquet import nanosecond_timestamps
 from ._spark import spark_message, spark_session
 
 STREAM = "stream"  # the format of a stream's kept rows, whose source is stream:<folder>#<batch>
@@ -125,7 +126,8 @@ def landing_schema(path: str, fmt: str, schema: Any = None) -> Any:
     if fmt == "csv":
         reader = reader.option("inferSchema", "true")
     try:
-        return reader.load(path).schema
+        frame = reader.load(path)
+        return (nanosecond_timestamps(frame, path) if fmt == "parquet" else frame).schema
     except Exception as exc:
         raise CollabError(
             f"Spark could not read the files in {path!r} as {fmt}: {spark_message(exc)}; give "
@@ -185,7 +187,8 @@ def _fitted(spark: Any, path: str, fmt: str, schema: Any) -> tuple[Any, str | No
     from pyspark.sql.types import StructType
 
     if fmt == "parquet":
-        frame = spark.read.parquet(path)
+        local = path.removeprefix("file:") if path.startswith("file:/") else path
+        frame = nanosecond_timestamps(spark.read.parquet(path), local)
         reason = _misfit(frame.schema, schema)
         if reason:
             return None, reason

@@ -22,7 +22,9 @@ from typing import Any
 from .._errors import CollabError
 from .._publication import Publication
 from .._schema import NUMERIC_TYPES, category_text
+from ._parquet import nanosecond_timestamps
 from ._rows import row_cache
+from ._spark import quoted as _quoted
 from ._spark import spark_message, spark_session
 from ._streams import STREAM, read_kept, same_stream
 
@@ -115,7 +117,7 @@ def _load(spark: Any, source: str, fmt: str, options: dict[str, str] | None = No
         for key, value in (options or {}).items():
             reader = reader.option(key, value)
         frame = reader.load(source)
-        return _nanosecond_timestamps(frame, source) if fmt == "parquet" else frame
+        return nanosecond_timestamps(frame, source) if fmt == "parquet" else frame
     except Exception as exc:
         message = spark_message(exc)
         if fmt == "delta" and "DATA_SOURCE_NOT_FOUND" in message:
@@ -126,51 +128,6 @@ def _load(spark: Any, source: str, fmt: str, options: dict[str, str] | None = No
             f"{message}. Check the path and format (parquet, csv, json, orc, delta, or "
             "catalog:db.table)."
         ) from exc
-
-
-def _nanosecond_columns(source: str) -> dict[str, bool]:
-    """Per column of a Parquet file or folder stored as nanosecond timestamps (as pandas
-    writes datetimes), whether it holds instants (a time zone) rather than wall-clock times;
-    empty where pyarrow cannot read the footer (a store only Spark is configured for)."""
-    try:
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-
-        schema = ds.dataset(source, format="parquet").schema
-    except Exception:
-        return {}
-    return {
-        field.name: field.type.tz is not None
-        for field in schema
-        if pa.types.is_timestamp(field.type) and field.type.unit == "ns"
-    }
-
-
-def _nanosecond_timestamps(frame: Any, source: str) -> Any:
-    """``frame`` with the nanosecond timestamp columns Spark read as longs (its setting
-    ``spark.sql.legacy.parquet.nanosAsLong``) cast back to timestamps, to the microsecond:
-    ``timestamp`` for instants, ``timestamp_ntz`` for wall-clock times (as Spark reads
-    microsecond ones)."""
-    types = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
-    longs = [name for name, kind in types.items() if kind == "bigint"]
-    if not longs:
-        return frame
-    nanos = {c: zoned for c, zoned in _nanosecond_columns(source).items() if c in longs}
-    if not nanos:
-        return frame
-    columns = []
-    for name in types:
-        quoted = _quoted(name)
-        if name not in nanos:
-            columns.append(quoted)
-            continue
-        instant = f"timestamp_micros({quoted} DIV 1000)"
-        if not nanos[name]:  # the same wall-clock time, whatever the session's time zone
-            instant = (
-                f"convert_timezone(current_timezone(), 'UTC', CAST({instant} AS TIMESTAMP_NTZ))"
-            )
-        columns.append(f"{instant} AS {quoted}")
-    return frame.selectExpr(*columns)
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -198,10 +155,6 @@ def _unwrapped(message: str) -> str:
     message = re.sub(r"\bline (\d+)", line, message)
     message = re.sub(r";?\s*'?(?:Project|SubqueryAlias)\b.*$", "", message)
     return message.replace("collab_view", "the view").rstrip(" ;")
-
-
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def _isolated(spark: Any, where: str) -> Any:
