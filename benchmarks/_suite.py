@@ -18,6 +18,7 @@ WORKLOADS = (
     "encoding",
     "round_cost",
     "trees",
+    "streams",
 )
 SERVER_OPTIMISERS = (
     ("sgd", 1.0),
@@ -72,6 +73,9 @@ class Suite:
     trees_depth: int = 4
     trees_shares: tuple[float, ...] = (0.5, 0.3, 0.2)
     trees_test_rows: int = 50_000
+    stream_rows: int = 1_000  # rows per file landing on each of 3 lakes
+    stream_updates: int = 5  # files landed (and models retrained) per lake
+    stream_rounds: int = 3  # rounds of each retraining
     driver_memory: str = "8g"
     workloads: tuple[str, ...] = WORKLOADS
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -113,6 +117,9 @@ SMOKE = Suite(
     trees_large_trees=2,
     trees_depth=2,
     trees_test_rows=2_000,
+    stream_rows=200,
+    stream_updates=1,
+    stream_rounds=1,
     driver_memory="2g",
     workloads=(
         "yardsticks",
@@ -124,5 +131,6 @@ SMOKE = Suite(
         "encoding",
         "round_cost",
         "trees",
+        "streams",
     ),
 )

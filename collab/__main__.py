@@ -212,8 +212,9 @@ def _lake(args: argparse.Namespace) -> int:
         print(f"lake {lake.name!r} at {lake.url}, records in {lake.data_dir}")
         for table in lake.tables:
             schema, policy = lake.schema(table), lake.policy(table)
+            kind = "stream" if schema.extra.get("stream") else "table"
             print(
-                f"  table {table}: {len(schema.columns)} columns, at least "
+                f"  {kind} {table}: {len(schema.columns)} columns, at least "
                 f"{schema.rows_at_least} rows; models "
                 f"{', '.join(policy.allowed_models or ['any installed'])}, "
                 f"max epsilon {policy.max_epsilon}, auto-approve {policy.auto_approve}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,3 +129,17 @@ def _forget_inherited_session() -> None:
 
 def active_settings() -> dict[str, Any] | None:
     return None if _settings is None else dict(_settings)
+
+
+def spark_message(exc: BaseException) -> str:
+    """The line of a Spark error that says what went wrong (not the JVM's call stack)."""
+    for line in str(exc).splitlines():
+        line = re.sub(r"^:?\s*(?:[\w$]+\.)+[\w$]*(?:Exception|Error):", "", line).strip()
+        if line and not line.startswith("An error occurred while calling"):
+            return line[:400]
+    return type(exc).__name__
+
+
+def quoted(name: str) -> str:
+    """A column name quoted for Spark SQL."""
+    return "`" + name.replace("`", "``") + "`"

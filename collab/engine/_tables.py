@@ -22,8 +22,11 @@ from typing import Any
 from .._errors import CollabError
 from .._publication import Publication
 from .._schema import NUMERIC_TYPES, category_text
+from ._parquet import nanosecond_timestamps
 from ._rows import row_cache
-from ._spark import spark_session
+from ._spark import quoted as _quoted
+from ._spark import spark_message, spark_session
+from ._streams import STREAM, read_kept, same_stream
 
 FORMATS = ("parquet", "csv", "json", "orc", "delta")
 CATALOG = "catalog"  # the format of a catalog table, whose source is ``catalog:db.table``
@@ -95,6 +98,8 @@ def read(
         A view's definition (:func:`define_view`); needed when ``fmt`` is ``view``.
     """
     spark = spark_session()
+    if fmt == STREAM:
+        return read_kept(spark, source)
     if fmt == VIEW:
         if view is None:
             raise CollabError(f"{source!r} is a view, and its definition was not given")
@@ -112,7 +117,7 @@ def _load(spark: Any, source: str, fmt: str, options: dict[str, str] | None = No
         for key, value in (options or {}).items():
             reader = reader.option(key, value)
         frame = reader.load(source)
-        return _nanosecond_timestamps(frame, source) if fmt == "parquet" else frame
+        return nanosecond_timestamps(frame, source) if fmt == "parquet" else frame
     except Exception as exc:
         message = spark_message(exc)
         if fmt == "delta" and "DATA_SOURCE_NOT_FOUND" in message:
@@ -123,60 +128,6 @@ def _load(spark: Any, source: str, fmt: str, options: dict[str, str] | None = No
             f"{message}. Check the path and format (parquet, csv, json, orc, delta, or "
             "catalog:db.table)."
         ) from exc
-
-
-def _nanosecond_columns(source: str) -> dict[str, bool]:
-    """Per column of a Parquet file or folder stored as nanosecond timestamps (as pandas
-    writes datetimes), whether it holds instants (a time zone) rather than wall-clock times;
-    empty where pyarrow cannot read the footer (a store only Spark is configured for)."""
-    try:
-        import pyarrow as pa
-        import pyarrow.dataset as ds
-
-        schema = ds.dataset(source, format="parquet").schema
-    except Exception:
-        return {}
-    return {
-        field.name: field.type.tz is not None
-        for field in schema
-        if pa.types.is_timestamp(field.type) and field.type.unit == "ns"
-    }
-
-
-def _nanosecond_timestamps(frame: Any, source: str) -> Any:
-    """``frame`` with the nanosecond timestamp columns Spark read as longs (its setting
-    ``spark.sql.legacy.parquet.nanosAsLong``) cast back to timestamps, to the microsecond:
-    ``timestamp`` for instants, ``timestamp_ntz`` for wall-clock times (as Spark reads
-    microsecond ones)."""
-    types = {f.name: f.dataType.simpleString() for f in frame.schema.fields}
-    longs = [name for name, kind in types.items() if kind == "bigint"]
-    if not longs:
-        return frame
-    nanos = {c: zoned for c, zoned in _nanosecond_columns(source).items() if c in longs}
-    if not nanos:
-        return frame
-    columns = []
-    for name in types:
-        quoted = _quoted(name)
-        if name not in nanos:
-            columns.append(quoted)
-            continue
-        instant = f"timestamp_micros({quoted} DIV 1000)"
-        if not nanos[name]:  # the same wall-clock time, whatever the session's time zone
-            instant = (
-                f"convert_timezone(current_timezone(), 'UTC', CAST({instant} AS TIMESTAMP_NTZ))"
-            )
-        columns.append(f"{instant} AS {quoted}")
-    return frame.selectExpr(*columns)
-
-
-def spark_message(exc: BaseException) -> str:
-    """The line of a Spark error that says what went wrong (not the JVM's call stack)."""
-    for line in str(exc).splitlines():
-        line = re.sub(r"^:?\s*(?:[\w$]+\.)+[\w$]*(?:Exception|Error):", "", line).strip()
-        if line and not line.startswith("An error occurred while calling"):
-            return line[:400]
-    return type(exc).__name__
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -204,10 +155,6 @@ def _unwrapped(message: str) -> str:
     message = re.sub(r"\bline (\d+)", line, message)
     message = re.sub(r";?\s*'?(?:Project|SubqueryAlias)\b.*$", "", message)
     return message.replace("collab_view", "the view").rstrip(" ;")
-
-
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
 
 
 def _isolated(spark: Any, where: str) -> Any:
@@ -435,7 +382,7 @@ def inspect(
             unmatched = unmatched.collect()[0].asDict()
     else:
         rows, non_binary, non_null, unmatched = _counts_in_spark(df, numeric, outside)
-    binary = frozenset(n for n in numeric if non_binary[n] == 0 and non_null[n] > 0)
+    binary = _zero_one(numeric, non_binary, non_null)
     return TableFacts(
         types=types,
         nullable={f.name: f.nullable for f in df.schema.fields},
@@ -443,6 +390,21 @@ def inspect(
         binary=binary,
         unmatched={k.removeprefix("uc__"): int(v or 0) for k, v in unmatched.items()},
     )
+
+
+def _zero_one(
+    numeric: list[str], non_binary: dict[str, int], non_null: dict[str, int]
+) -> frozenset[str]:
+    return frozenset(n for n in numeric if non_binary[n] == 0 and non_null[n] > 0)
+
+
+def binary_columns(df: Any) -> frozenset[str]:
+    """The numeric columns of ``df`` that hold only 0 and 1 (and hold a value), as
+    :func:`inspect` finds them."""
+    types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
+    numeric = sorted(n for n, t in types.items() if t.split("(")[0] in NUMERIC_TYPES)
+    _, non_binary, non_null, _ = _counts_in_spark(df, numeric)
+    return _zero_one(numeric, non_binary, non_null)
 
 
 def _outside_sql(column: str, categories: Sequence[Any], numeric: bool) -> str:
@@ -601,6 +563,9 @@ class TableCache:
         with self._lock:
             entry = self._tables.get(key)
             if entry is None:
+                # a stream's newer rows replace what is kept of its earlier ones
+                for stale in [k for k in self._tables if same_stream(k[0], key[0])]:
+                    self._drop(self._tables.pop(stale))
                 entry = self._tables[key] = CachedTable(frame(), columns, uuid.uuid4().hex)
             return entry
 
@@ -615,10 +580,13 @@ class TableCache:
         """Drop what is cached of ``source`` (Spark's cache and the rows kept for rounds)."""
         with self._lock:
             for key in [k for k in self._tables if k[0] == source]:
-                entry = self._tables.pop(key)
-                if entry.persisted:
-                    entry.df.unpersist()
-                row_cache().drop(entry.token)
+                self._drop(self._tables.pop(key))
+
+    @staticmethod
+    def _drop(entry: CachedTable) -> None:
+        if entry.persisted:
+            entry.df.unpersist()
+        row_cache().drop(entry.token)
 
     def forget_after_fork(self) -> None:
         # a forked child starts its own Spark; the parent's DataFrames are not its to use

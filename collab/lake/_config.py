@@ -38,6 +38,17 @@ class ViewConfig:
 
 
 @dataclass(frozen=True)
+class StreamConfig:
+    """A ``[[streams]]`` entry: a folder new files land in, read as a stream."""
+
+    name: str
+    publication: Publication
+    path: str
+    format: str = "parquet"
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
 class ScientistConfig:
     email: str
     name: str
@@ -55,6 +66,7 @@ class LakeConfig:
     spark_conf: dict[str, str] = field(default_factory=dict)
     tables: tuple[TableConfig, ...] = ()
     views: tuple[ViewConfig, ...] = ()
+    streams: tuple[StreamConfig, ...] = ()
     scientists: tuple[ScientistConfig, ...] = ()
     source: Path | None = None
 
@@ -129,7 +141,9 @@ def load_config(path: str | Path) -> LakeConfig:
         raise CollabError(f"no config file at {source}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CollabError(f"{source} is not valid TOML: {exc}") from exc
-    _check_keys(str(source), data, {"lake", "spark", "tables", "views", "scientists"})
+    _check_keys(
+        str(source), data, {"lake", "spark", "tables", "views", "streams", "scientists"}
+    )
     lake = data.get("lake", {})
     _check_keys(f"{source} [lake]", lake, {"name", "port", "host", "data_dir"})
     if "name" not in lake:
@@ -157,7 +171,26 @@ def load_config(path: str | Path) -> LakeConfig:
         if not isinstance(view["sql"], str) or not view["sql"].strip():
             raise CollabError(f"{where}: 'sql' must be one Spark SQL query, as text")
         views.append(ViewConfig(str(view["name"]), _published(where, view), view["sql"]))
-    names = [t.name for t in tables] + [v.name for v in views]
+    streams = []
+    for i, stream in enumerate(data.get("streams", [])):
+        where = f"{source} [[streams]] #{i + 1}"
+        _check_keys(where, stream, {"name", "path", "format", "schema", *_PUBLISHED})
+        for required in ("name", "path"):
+            if required not in stream:
+                raise CollabError(f"{where}: {required!r} is required")
+        given = stream.get("schema")
+        if given is not None and not isinstance(given, str):
+            raise CollabError(f"{where}: 'schema' must be text, e.g. \"age INT, grade STRING\"")
+        streams.append(
+            StreamConfig(
+                str(stream["name"]),
+                _published(where, stream),
+                str(stream["path"]),
+                str(stream.get("format", "parquet")),
+                given,
+            )
+        )
+    names = [t.name for t in tables] + [v.name for v in views] + [s.name for s in streams]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise CollabError(f"{source}: {', '.join(map(repr, twice))} named more than once")
@@ -179,6 +212,7 @@ def load_config(path: str | Path) -> LakeConfig:
         spark_conf={str(k): str(v) for k, v in spark.get("conf", {}).items()},
         tables=tuple(tables),
         views=tuple(views),
+        streams=tuple(streams),
         scientists=tuple(scientists),
         source=source,
     )

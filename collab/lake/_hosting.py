@@ -135,6 +135,11 @@ class Hosting(LakeRecords):
 
         def base(table: str) -> dict[str, Any] | None:
             record = self._state.table(table)
+            if record is not None and record.get("stream"):
+                raise CollabError(
+                    f"{where}: its SQL reads {table!r}, a stream, whose rows keep changing; "
+                    "a view reads the lake's tables (train on the stream itself)"
+                )
             return None if record is None else {k: record.get(k) for k in _SOURCE_KEYS}
 
         try:
@@ -204,10 +209,17 @@ class Hosting(LakeRecords):
         engine.spark_session(spark.get("master"), spark.get("conf"))
 
     def _publish(
-        self, kind: str, name: str, where: dict[str, Any], publication: Publication
+        self,
+        kind: str,
+        name: str,
+        where: dict[str, Any],
+        publication: Publication,
+        binary: frozenset[str] | None = None,
     ) -> TableSchema:
         """Read a table or view (``where``: its ``source``, ``format`` and ``view``), check the
-        owner's settings against it, keep its record and publish its schema and policy."""
+        owner's settings against it, keep its record and publish its schema and policy.
+        ``binary``: the 0/1-only columns, when not those of the rows read (a stream's come
+        from the files present when it is added)."""
         from .. import engine
 
         label = f"lake {self.name!r}: {kind} {name!r}"
@@ -226,7 +238,11 @@ class Hosting(LakeRecords):
                 name=column,
                 type=spark_type,
                 nullable=facts.nullable[column],
-                kind=column_kind(spark_type, column in facts.binary, column in published),
+                kind=column_kind(
+                    spark_type,
+                    column in (facts.binary if binary is None else binary),
+                    column in published,
+                ),
                 description=publication.column_descriptions.get(column, ""),
                 private=column in publication.private_columns,
                 bounds=publication.bounds.get(column),
@@ -240,7 +256,10 @@ class Hosting(LakeRecords):
             columns=columns,
             description=publication.description,
             rows_at_least=coarse_rows(facts.rows),
-            extra={"meets_min_rows": facts.rows >= policy.min_rows},
+            # a stream's rows are still to come: the lake checks its minimum at every step
+            extra={"stream": True}
+            if kind == "stream"
+            else {"meets_min_rows": facts.rows >= policy.min_rows},
         )
         unmatched = {c: facts.unmatched.get(c, 0) for c in published}
         record = {
@@ -262,6 +281,8 @@ class Hosting(LakeRecords):
         if kind == "view":
             view = where["view"]
             detail = {"sql": view["sql"], "reads": [t["name"] for t in view["tables"]]}
+        elif kind == "stream":
+            detail = {"path": where["stream"]["path"], "format": where["stream"]["format"]}
         private = list(publication.private_columns)
         self._state.log(
             OWNER, f"{kind} added", table=name, rows=facts.rows, private=private, **detail
@@ -284,7 +305,9 @@ class Hosting(LakeRecords):
                 f"not {policy!r}"
             )
         schema = TableSchema.from_dict(record["schema"])
-        extra = dict(schema.extra, meets_min_rows=record["rows"] >= policy.min_rows)
+        extra = dict(schema.extra)
+        if not record.get("stream"):
+            extra["meets_min_rows"] = record["rows"] >= policy.min_rows
         record["schema"] = TableSchema.from_dict({**schema.to_dict(), "extra": extra}).to_dict()
         record["policy"] = policy.to_dict()
         self._state.put_table(table, record)

@@ -14,16 +14,16 @@ from .._args import text, whole
 from .._display import RichDisplay
 from .._errors import CollabError
 from ..transport import Datasite
-from ._hosting import Hosting
 from ._records import NAME, OWNER
 from ._requests import Decisions, Request
 from ._served import ServedProcess
 from ._state import LakeState, listen_to_spending, stop_listening
+from ._streams import Scoring, Streams
 
-__all__ = ["Lake", "Request"]
+__all__ = ["Lake", "Request", "Scoring"]
 
 
-class Lake(Hosting, Decisions, RichDisplay):
+class Lake(Streams, Decisions, RichDisplay):
     """A data owner's lake: a PySyft Datasite with tables that Spark reads where they live.
 
     Use :meth:`launch` to start one, in this process (``port=None``) or served over HTTP.
@@ -49,11 +49,15 @@ class Lake(Hosting, Decisions, RichDisplay):
         self._reported: dict[str, dict[str, Any]] = {}  # scientist -> figures last sent
         self._report_lock = threading.Lock()
         listen_to_spending(state.path, self._spent)
+        self._runs_streams = watch  # a handle on a lake another process serves runs none
+        self._queries: dict[str, Any] = {}  # stream -> its query
+        self._scorings: list[Scoring] = []
         self._watcher = threading.Thread(
             target=self._watch, name=f"collab-lake-{name}", daemon=True
         )
         if watch:
             self._watcher.start()
+            self._start_streams()  # streams run in the process that watches the lake
 
     # lifecycle ----------------------------------------------------------------------------
     @classmethod
@@ -153,6 +157,7 @@ class Lake(Hosting, Decisions, RichDisplay):
         if self._stop.is_set():
             return
         self._stop.set()
+        self._stop_streams()
         stop_listening(self._state.path, self._spent)
         self._datasite.stop()
         self._state.log(OWNER, "lake stopped")

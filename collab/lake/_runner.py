@@ -24,6 +24,7 @@ from .._schema import TableSchema
 from ..plans import Plan
 from ..transport import PROCESS_ID, Ticket, new_token, serve_in_process
 from ._state import LakeState
+from ._streams import job_source
 
 MAX_MESSAGE_CHARS = 8_000_000  # a 100,000-parameter round is about 4 MB of JSON
 
@@ -181,7 +182,7 @@ def _run(
         spark_session(spark.get("master"), spark.get("conf"))
         try:
             return table_rows(
-                record["source"],
+                job_source(state, job_id, record),  # a stream: the rows arrived at its start
                 record["format"],
                 plan.columns,
                 plan.encodings,

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from .._errors import CollabError
 from ._config import (
     LakeConfig,
+    StreamConfig,
     ViewConfig,
     admin_password,
     database_url,
@@ -51,9 +52,9 @@ def open_lake(config: LakeConfig) -> Lake:
 
 
 def publish(lake: Lake, config: LakeConfig) -> None:
-    """Host the configured tables, then its views (in the file's order), that ``lake`` does
-    not host yet; for those it hosts, apply the configured policy."""
-    for entry in (*config.tables, *config.views):
+    """Host the configured tables, then its views (in the file's order), then its streams,
+    that ``lake`` does not host yet; for those it hosts, apply the configured policy."""
+    for entry in (*config.tables, *config.views, *config.streams):
         publication = entry.publication
         if entry.name in lake.tables:
             if lake.policy(entry.name) != publication.policy:
@@ -61,6 +62,14 @@ def publish(lake: Lake, config: LakeConfig) -> None:
             continue
         if isinstance(entry, ViewConfig):
             lake.add_view(entry.name, entry.sql, **publication.settings())
+        elif isinstance(entry, StreamConfig):
+            lake.add_stream(
+                entry.name,
+                entry.path,
+                format=entry.format,
+                schema=entry.schema,
+                **publication.settings(),
+            )
         else:
             lake.add_table(entry.name, entry.path, format=entry.format, **publication.settings())
 

@@ -154,6 +154,19 @@ class Federation:
         """Table names, per lake."""
         return {name: session.tables() for name, session in self._sessions.items()}
 
+    @property
+    def streams(self) -> dict[str, list[str]]:
+        """Per lake, the tables that are streams: their rows keep arriving, and what you
+        compute on one reads the rows that have arrived."""
+        return {
+            lake: [
+                t
+                for t in session.tables()
+                if TableSchema.from_dict(self._published(lake, t)["schema"]).extra.get("stream")
+            ]
+            for lake, session in self._sessions.items()
+        }
+
     def _published(self, lake: str, table: str) -> dict[str, Any]:
         key = (lake, table)
         if key not in self._public:
@@ -211,7 +224,10 @@ class Federation:
             }
             row.update(presence({lake: present.get(lake) for lake in self._sessions}, name))
             rows.append(row)
-        return pd.DataFrame(rows)
+        frame = pd.DataFrame(rows)
+        # the lakes where the table is a stream (its rows keep arriving)
+        frame.attrs["stream"] = [k for k, s in present.items() if s.extra.get("stream")]
+        return frame
 
     def budget(self, table: str) -> pd.Series:
         """The differential-privacy budget (epsilon) you have left on ``table``, per lake.
