@@ -44,6 +44,10 @@ SLOTS = len(QUANTILES) * THRESHOLDS
 THRESHOLD_LIMIT = QUANTILE_ROUNDS * SLOTS
 
 _NORMAL = NormalDist()
+# the narrowest spread a lake is modelled with, as a share of the column's pooled spread: a
+# lake whose flags change at close thresholds is more often a small lake (its smallest and
+# largest rows meet near its middle) than one whose values are packed tight
+_NARROWEST = 0.4
 
 
 def check_request(plan: Statistics, request: Mapping[str, Any], said: str) -> None:
@@ -219,7 +223,8 @@ def modelled_counts(
     its complement falls to ``slack`` (it turns high): those are near its
     ``slack + 1``-th smallest and largest values. A normal distribution through the two
     (or, for a lake whose count and complement are never both released, one with the
-    column's pooled spread) gives its tails, where it blanked. Only an estimate: the stated
+    column's pooled spread; never narrower than ``_NARROWEST`` of it) gives its tails,
+    where it blanked. Only an estimate: the stated
     error rests on the bounds of the blanked counts alone."""
     order = np.argsort(at, kind="stable")
     t, r, lo_flags, hi_flags = (
@@ -245,7 +250,7 @@ def modelled_counts(
             mu = ta - sd * _NORMAL.inv_cdf(min(edge / n, 0.99))
         else:
             z = _NORMAL.inv_cdf(1 - min(edge / n, 0.49))
-            mu, sd = (ta + tb) / 2, (tb - ta) / (2 * z)
+            mu, sd = (ta + tb) / 2, max((tb - ta) / (2 * z), _NARROWEST * spread)
         cdf = np.array([_NORMAL.cdf(float(x)) for x in (t - mu) / sd])
         estimate += np.where(t < ta, np.minimum(n * cdf, slack), 0.0)
         estimate -= np.where(t > tb, np.minimum(n * (1 - cdf), slack), 0.0)
