@@ -35,7 +35,7 @@ def gbsg2() -> pd.DataFrame:
     frame["cens"] = frame["cens"].astype(int)
     # a clinic with too few patients to show on its own
     frame["patient_id"] = np.arange(len(frame))
-    frame["clinic"] = np.where(np.arange(len(frame)) % 100 == 7, "small", "large")
+    frame["clinic"] = np.where(np.arange(len(frame)) % 150 == 7, "small", "large")
     return frame
 
 
@@ -163,7 +163,10 @@ def test_kaplan_meier_pooled_and_by_group_match_lifelines(uneven, survival):
     )
     for level in CATEGORIES["horTh"]:
         ours = grouped.loc[grouped["group"] == level, "survival"].to_numpy()
-        assert np.abs(ours - lifelines_km(train[train["horTh"] == level])).max() < 0.03
+        # within a group each lake merges bins holding fewer than min_rows of its own events
+        # into the next: the smallest lake holds about 15 events of a group here, so its
+        # events move by up to two of the five times asked for
+        assert np.abs(ours - lifelines_km(train[train["horTh"] == level])).max() < 0.12
     clinics = fed.kaplan_meier(
         "gbsg2_times", duration="time", event="cens", times=TIMES, by="clinic"
     )
