@@ -18,6 +18,7 @@ WORKLOADS = (
     "encoding",
     "round_cost",
     "trees",
+    "survival",
 )
 SERVER_OPTIMISERS = (
     ("sgd", 1.0),
@@ -72,6 +73,7 @@ class Suite:
     trees_depth: int = 4
     trees_shares: tuple[float, ...] = (0.5, 0.3, 0.2)
     trees_test_rows: int = 50_000
+    survival_rows: int = 1_000_000  # Cox over 3 uneven lakes against lifelines' pooled fit
     driver_memory: str = "8g"
     workloads: tuple[str, ...] = WORKLOADS
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -113,6 +115,7 @@ SMOKE = Suite(
     trees_large_trees=2,
     trees_depth=2,
     trees_test_rows=2_000,
+    survival_rows=3_000,
     driver_memory="2g",
     workloads=(
         "yardsticks",
@@ -124,5 +127,6 @@ SMOKE = Suite(
         "encoding",
         "round_cost",
         "trees",
+        "survival",
     ),
 )

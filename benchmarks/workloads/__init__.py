@@ -18,6 +18,7 @@ from .memory import memory
 from .round_cost import round_cost
 from .server_optimisers import server_optimisers
 from .sizes import sizes
+from .survival import survival
 from .trees import trees
 from .yardsticks import yardsticks
 
@@ -35,6 +36,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "encoding": encoding,
     "round_cost": round_cost,
     "trees": trees,
+    "survival": survival,
 }
 
 __all__ = ["RUNNERS"]
