@@ -303,6 +303,25 @@ class KaplanMeier(pd.DataFrame):
     def _constructor(self) -> type[pd.DataFrame]:
         return pd.DataFrame
 
+    def at(self, times: Sequence[float]) -> pd.DataFrame:
+        """Survival, numbers at risk and events at ``times`` (per group), read off the
+        curves: the values at the last time of the grid at or before each."""
+        times = [float(t) for t in times]
+        grouped = self.groupby("group", sort=False) if "group" in self.columns else [(None, self)]
+        rows = []
+        for name, part in grouped:
+            grid = part["time"].to_numpy()
+            for t in times:
+                i = int(np.searchsorted(grid, t, side="right")) - 1
+                values = (
+                    part.iloc[i][["survival", "at_risk", "events"]]
+                    if i >= 0
+                    else pd.Series({"survival": 1.0, "at_risk": np.nan, "events": 0.0})
+                )
+                rows.append({"group": name, "time": t, **values.to_dict()})
+        frame = pd.DataFrame(rows)
+        return frame.drop(columns="group") if "group" not in self.columns else frame
+
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         import matplotlib.pyplot as plt
 
