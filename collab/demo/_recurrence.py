@@ -8,12 +8,16 @@ treatment, age and tumour size, and follow-up ends early for some (censoring).
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from ..lake import Lake
     from ._hospitals import HospitalsDemo
 
 RECURRENCE_TABLE = "recurrence"
@@ -60,18 +64,28 @@ def recurrence_frame(patients: int = 1500, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def host_recurrence(demo: HospitalsDemo, patients: int = 1500, seed: int = 0) -> pd.DataFrame:
-    """Each of ``demo``'s hospitals hosts its share of :func:`recurrence_frame` (uneven: the
-    first the most) as table ``recurrence``, its statistics approved by policy; returns the
-    pooled rows (the instructor's view, never the scientist's)."""
+def host_recurrence(
+    lakes: HospitalsDemo | Sequence[Lake],
+    patients: int = 1500,
+    seed: int = 0,
+    *,
+    folder: str | Path | None = None,
+) -> pd.DataFrame:
+    """Each lake (a demo's hospitals, or any lakes) hosts its share of
+    :func:`recurrence_frame` (uneven: the first the most) as table ``recurrence``, its
+    statistics approved by policy; returns the pooled rows (the instructor's view, never the
+    scientist's). The Parquet files go to ``folder`` (the demo's, or a temporary one)."""
     from .._policy import Policy
 
+    hosts = list(getattr(lakes, "lakes", lakes))
+    if folder is None:
+        folder = getattr(lakes, "data_dir", None) or tempfile.mkdtemp(prefix="collab-recurrence-")
     frame = recurrence_frame(patients, seed)
-    n = len(demo.lakes)
+    n = len(hosts)
     shares = np.arange(n, 0, -1, dtype=float)
     lake_of = np.random.default_rng(seed + 1).choice(n, size=len(frame), p=shares / shares.sum())
-    for i, lake in enumerate(demo.lakes):
-        path = demo.data_dir / f"{lake.name}-{RECURRENCE_TABLE}.parquet"
+    for i, lake in enumerate(hosts):
+        path = Path(folder) / f"{lake.name}-{RECURRENCE_TABLE}.parquet"
         frame[lake_of == i].to_parquet(path, index=False)
         lake.add_table(
             RECURRENCE_TABLE,
