@@ -265,3 +265,15 @@ def test_update_layout_is_fixed_by_the_plan():
     }
     assert sizes == {plan.update_size(plan.n_inputs)}
     assert Update.size(0, 0) == 2
+
+
+def test_a_cox_plan_and_curves_simulate_on_synthetic_rows(uneven, survival):
+    fed = uneven.federation
+    plan = CoxPH(table="gbsg2", duration="time", event="cens", features=["age", "tgrade"])
+    job = fed.simulate(plan)
+    model = job.result(progress=False)
+    assert isinstance(model, CoxModel) and list(model.params_.index) == [
+        "age",
+        "tgrade=II",
+        "tgrade=III",
+    ]

@@ -215,8 +215,8 @@ class SurvivalCounts(Plan):
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
         t = Z[:, -1]
         g = Z[:, 0] if self.group else np.zeros(len(t))
-        present = np.isfinite(t) & np.isfinite(y) & np.isfinite(g)
-        bad = present & ((t < 0) | ((y != 0) & (y != 1)))
+        present = np.isfinite(t) & np.isfinite(y) & np.isfinite(g) & (t >= 0)
+        bad = present & (y != 0) & (y != 1)
         keep = present & ~bad & (g >= 0) & (g < self.n_groups)
         t, e, g = t[keep], y[keep], g[keep].astype(np.int64)
         values = np.zeros(self.update_size(0) - Update.size(0, 0))

@@ -140,11 +140,12 @@ class SurvivalRows:
 
 def usable_rows(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """The features, durations and events of the rows a survival step uses (every value
-    present), and how many rows hold a value no survival request can use (a negative
-    duration, an event other than 0/1: the lake refuses and releases nothing)."""
+    present, the duration not negative: the owner's schema check refuses published bounds
+    below 0, and a row below them is left out), and how many rows hold an event other than
+    0/1 (the lake refuses and releases nothing)."""
     X, t = Z[:, :-1], Z[:, -1]
-    present = np.isfinite(t) & np.isfinite(y) & np.all(np.isfinite(X), axis=1)
-    bad = present & ((t < 0) | ((y != 0) & (y != 1)))
+    present = np.isfinite(t) & np.isfinite(y) & np.all(np.isfinite(X), axis=1) & (t >= 0)
+    bad = present & (y != 0) & (y != 1)
     keep = present & ~bad
     return X[keep], t[keep], y[keep], int(np.count_nonzero(bad))
 
