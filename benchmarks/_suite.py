@@ -19,6 +19,7 @@ WORKLOADS = (
     "round_cost",
     "trees",
     "streams",
+    "survival",
 )
 SERVER_OPTIMISERS = (
     ("sgd", 1.0),
@@ -76,6 +77,7 @@ class Suite:
     stream_rows: int = 1_000  # rows per file landing on each of 3 lakes
     stream_updates: int = 5  # files landed (and models retrained) per lake
     stream_rounds: int = 3  # rounds of each retraining
+    survival_rows: int = 1_000_000  # Cox over 3 uneven lakes against lifelines' pooled fit
     driver_memory: str = "8g"
     workloads: tuple[str, ...] = WORKLOADS
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -120,6 +122,7 @@ SMOKE = Suite(
     stream_rows=200,
     stream_updates=1,
     stream_rounds=1,
+    survival_rows=3_000,
     driver_memory="2g",
     workloads=(
         "yardsticks",
@@ -132,5 +135,6 @@ SMOKE = Suite(
         "round_cost",
         "trees",
         "streams",
+        "survival",
     ),
 )

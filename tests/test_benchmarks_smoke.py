@@ -93,3 +93,14 @@ def test_round_cost_and_trees_write_fixed_costs_accuracy_and_their_targets(tmp_p
     assert any(n.startswith("trees RMSE / scikit-learn") for n in names)
     table = (tmp_path / "results.md").read_text()
     assert "## A round's fixed cost" in table and "## Gradient-boosted trees vs" in table
+
+
+def test_the_survival_workload_fits_cox_beside_lifelines(tmp_path):
+    suite = replace(SMOKE, workloads=("survival",))
+    run(suite, tmp_path)
+
+    result = json.loads((tmp_path / "survival.json").read_text())
+    assert result["rows"] == suite.survival_rows and result["bins"] >= 2
+    assert set(result["coef"]) == set(result["lifelines_coef"])
+    assert result["max_deviation_in_se"] < 1.0 and 0.5 < result["concordance"] < 1
+    assert isinstance(result["collab_seconds"], float)  # a timing, not checked

@@ -19,6 +19,7 @@ from .round_cost import round_cost
 from .server_optimisers import server_optimisers
 from .sizes import sizes
 from .streams import streams
+from .survival import survival
 from .trees import trees
 from .yardsticks import yardsticks
 
@@ -37,6 +38,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "round_cost": round_cost,
     "trees": trees,
     "streams": streams,
+    "survival": survival,
 }
 
 __all__ = ["RUNNERS"]

@@ -253,7 +253,14 @@ class LakeState:
                     continue
                 if term in fixed and fixed[term] != value:
                     what = term.split(":", 1)
-                    if what[0] == "grid":
+                    if what[0] == "survival":
+                        said = (
+                            f"counts of column {what[1]!r} per bin of the time grid "
+                            f"{fixed[term]} were released to you; counts on another grid "
+                            "could be subtracted from them to isolate patients. Ask on the same "
+                            "grid (times=None, or the times asked before)"
+                        )
+                    elif what[0] == "grid":
                         said = (
                             f"an exact histogram of column {what[1]!r} was released to you "
                             f"with {fixed[term]} bins; one with {value} bins would overlap it "

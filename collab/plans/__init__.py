@@ -22,6 +22,7 @@ from ._rounds import ClassifierRoundPlan, RoundPlan
 from ._softmax import SoftmaxModel, SoftmaxRegression
 from ._statistics import PooledStatistics, Statistics
 from ._stats import Standardizer
+from ._survival import CoxEvaluation, CoxModel, CoxPH, SurvivalCounts
 from ._trees import BoostedTreesClassifier, BoostedTreesRegressor, GradientBoostedTrees
 from ._update import Update
 
@@ -31,6 +32,9 @@ __all__ = [
     "ClassLabels",
     "Classifier",
     "ClassifierRoundPlan",
+    "CoxEvaluation",
+    "CoxModel",
+    "CoxPH",
     "Evaluation",
     "GradientBoostedTrees",
     "LakeStep",
@@ -52,6 +56,7 @@ __all__ = [
     "Standardizer",
     "Statistics",
     "Strategy",
+    "SurvivalCounts",
     "Update",
     "families",
     "load_model",

@@ -524,6 +524,61 @@ class Federation:
         result.attrs.update(note=_release_note(pooled, self._min_rows(table)))
         return result
 
+    def kaplan_meier(
+        self,
+        table: str,
+        *,
+        duration: str,
+        event: str,
+        times: Sequence[float] | None = None,
+        by: str | None = None,
+        dp: DP | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Kaplan-Meier survival of ``table``'s rows at ``times`` (or at the end of each bin of
+        a grid with at least the owners' ``min_rows`` events per bin), per category of ``by``.
+
+        Approved like :meth:`describe`. Each lake merges its bins, per group, into runs of at
+        least its ``min_rows`` events before its counts leave it (a group with fewer: none);
+        a group with fewer pooled rows than the owners' minimum shows NaN. Returns a
+        DataFrame (``group``, ``time``, ``survival``, ``at_risk``, ``events``) whose
+        ``.plot()`` draws the curves.
+        """
+        from ..plans._survival._curves import kaplan_meier_frame
+
+        result = self._survival_counts(table, duration, event, times, by, dp, timeout)
+        frame = kaplan_meier_frame(result, self._min_rows(table))
+        frame.attrs.update(duration=duration, event=event, by=by, lakes=result["lakes"])
+        return frame
+
+    def logrank(
+        self, table: str, *, duration: str, event: str, group: str, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """The log-rank test of equal survival across the categories of ``group``:
+        ``test_statistic``, ``degrees_of_freedom``, ``p_value`` (from the counts
+        :meth:`kaplan_meier` pools, on the same grid)."""
+        from ..plans._survival._curves import logrank_test
+
+        result = self._survival_counts(table, duration, event, None, group, None, timeout)
+        return logrank_test(result, self._min_rows(table))
+
+    def _survival_counts(
+        self,
+        table: str,
+        duration: str,
+        event: str,
+        times: Sequence[float] | None,
+        by: str | None,
+        dp: DP | None,
+        timeout: float | None,
+    ) -> dict[str, Any]:
+        from ..plans._survival import SurvivalCounts
+
+        request = SurvivalCounts(
+            table=table, duration=duration, event=event, group=by, times=times, dp=dp
+        )
+        return self.submit(request).result(timeout=timeout)  # type: ignore[no-any-return]
+
     def evaluate(self, model: Model, table: str, *, timeout: float | None = None) -> dict[str, Any]:
         """``model``'s metrics on every row of ``table`` (lakes that took no part in training:
         the external validation a study needs; ``model.evaluate(fed, table)`` is the same).

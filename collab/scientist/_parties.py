@@ -124,10 +124,11 @@ class MockParty(LocalParty):
         frame = schema.synthetic(n, seed=seed)
         rng = np.random.default_rng(seed)
         coded = plan.encodings
+        inputs = plan.columns[:-1] if plan.label else plan.columns  # all but the label
         X = np.column_stack(
             [
                 category_codes(frame[f], coded[f]) if f in coded else frame[f].astype(float)
-                for f in plan.features
+                for f in inputs
             ]
         )
         if plan.label:

@@ -1,0 +1,604 @@
+"""Cox proportional hazards across lakes: Newton's method on sums over a shared time grid.
+
+Rounds:
+
+1. ``grid``: each lake counts its event times in the cells of the quantile sketch, coarsened
+   so that each released cell holds at least its ``min_rows`` events; the coordinator cuts
+   the pooled counts into bins of at least the owners' ``min_rows`` events
+   (:func:`~collab.plans._survival._time.grid_edges`).
+2. ``newton`` (until the step is small): at the request's coefficients, each lake sums per
+   bin over the rows leaving its risk set there, ``exp(x b)``, ``x exp(x b)`` and
+   ``x x' exp(x b)``, and over the events there the count, ``x``, and the same three
+   weighted sums (Efron's correction for ties needs them). Before release the lake merges its
+   bins into runs of at least ``min_rows`` of its events
+   (:func:`~collab.plans._survival._time.lake_groups`). The coordinator accumulates the risk
+   sets from the last bin down and takes the Newton step of the (binned) partial likelihood,
+   halving it when the likelihood falls.
+3. ``concordance``: per bin and per bin of the risk score, counts of events and of rows
+   leaving, for Harrell's concordance index on the training rows.
+
+No single patient's event time or covariates is ever a pooled figure: every released bin of
+a lake holds its own events in groups of at least ``min_rows``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..._errors import PlanError, PolicyViolation
+from ..._policy import DEFAULT_MIN_ROWS, Policy
+from ..._schema import ColumnSchema, TableSchema
+from .._model import Model
+from .._parameters import Param
+from .._plan import Plan, register_family
+from .._stats import Standardizer
+from .._update import Update
+from ._concordance import SCORE_BINS, concordance, score_bins
+from ._model import CoxModel
+from ._time import (
+    SKETCH_CELLS,
+    SurvivalRows,
+    bin_index,
+    check_edges,
+    coarsened,
+    event_sketch,
+    grid_edges,
+    lake_groups,
+    merge_bins,
+    usable_rows,
+)
+
+GRID, NEWTON, CONCORDANCE = 1.0, 2.0, 3.0
+TIES = ("efron", "breslow")
+TOLERANCE = 1e-7
+
+
+def check_duration(column: ColumnSchema, where: str) -> None:
+    """Raise unless ``column`` can be a duration: a number whose published range (if any)
+    starts at 0 or above."""
+    if column.kind != "numeric" or column.categories is not None:
+        raise PlanError(
+            f"{where}: duration column {column.name!r} is {column.kind} ({column.type}); a "
+            "duration must be a non-negative number (for example days from treatment to the "
+            "event or to the end of follow-up)"
+        )
+    if column.bounds is not None and column.bounds[0] < 0:
+        raise PlanError(
+            f"{where}: duration column {column.name!r} is published with bounds "
+            f"{list(column.bounds)}, below 0; a duration must be a non-negative number. Ask "
+            "the owner, or use a view with the time since the start of follow-up."
+        )
+
+
+def check_event(column: ColumnSchema, where: str) -> None:
+    """Raise unless ``column`` can be an event indicator: boolean, or numbers 0/1."""
+    if column.kind in ("boolean", "binary"):
+        return
+    if column.kind == "numeric" and column.categories is None:
+        if column.bounds is None or (column.bounds[0] >= 0 and column.bounds[1] <= 1):
+            return
+    raise PlanError(
+        f"{where}: event column {column.name!r} is {column.kind} ({column.type})"
+        + (f" with bounds {list(column.bounds)}" if column.bounds is not None else "")
+        + "; an event must be 0/1 or boolean (1: the event happened, 0: follow-up ended "
+        "without it)"
+    )
+
+
+def _sym(upper: np.ndarray, p: int) -> np.ndarray:
+    """Symmetric matrices from their upper triangles (last axis)."""
+    out = np.zeros((*upper.shape[:-1], p, p))
+    i, j = np.triu_indices(p)
+    out[..., i, j] = upper
+    out[..., j, i] = upper
+    return out
+
+
+def efron_terms(
+    risk: tuple[np.ndarray, np.ndarray, np.ndarray],
+    tied: tuple[np.ndarray, np.ndarray, np.ndarray],
+    events: np.ndarray,
+    ties: str,
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Per bin with ``events`` events: the partial log-likelihood's ``-sum log(denominator)``
+    part, its gradient and Hessian parts, and the baseline hazard's increment (Breslow's),
+    from the risk sets' and the events' weighted sums (each: sum, first, second moments)."""
+    R0, R1, R2 = risk
+    E0, E1, E2 = tied
+    p = R1.shape[1]
+    ll, grad, hess = 0.0, np.zeros(p), np.zeros((p, p))
+    hazard = np.zeros(len(events))
+    for b in np.flatnonzero(events > 0.5):
+        d = int(np.rint(events[b]))
+        f = np.arange(d) / d if ties == "efron" else np.zeros(d)
+        den = R0[b] - f * E0[b]
+        den = np.maximum(den, 1e-300)
+        inv, inv2 = 1.0 / den, 1.0 / (den * den)
+        ll -= float(np.log(den).sum())
+        s0, s1 = inv.sum(), (f * inv).sum()
+        grad -= s0 * R1[b] - s1 * E1[b]
+        a0, a1, a2 = inv2.sum(), (f * inv2).sum(), (f * f * inv2).sum()
+        cross = np.outer(R1[b], E1[b])
+        hess -= s0 * R2[b] - s1 * E2[b]
+        hess += a0 * np.outer(R1[b], R1[b]) - a1 * (cross + cross.T) + a2 * np.outer(E1[b], E1[b])
+        hazard[b] = events[b] / R0[b] if R0[b] > 0 else 0.0
+    return ll, grad, hess, hazard
+
+
+@register_family
+@dataclass(frozen=True, eq=False, kw_only=True)
+class CoxPH(Plan):
+    """Cox proportional hazards across lakes, fitted by Newton's method on pooled sums.
+
+    A first round builds a time grid from the lakes' coarsened event-time sketches, with at
+    least the owners' ``min_rows`` events in every bin; each Newton round the lakes sum the
+    risk-set and event statistics of the partial likelihood per bin (securely aggregated)
+    and the coordinator takes the step. Events inside one bin count as tied (Efron's or
+    Breslow's correction). Categorical features are coded against their first published
+    category (no intercept: the baseline hazard takes its place); a row missing a value is
+    not used. A last round counts events and rows by bin and by risk score for the
+    concordance index on the training rows.
+
+    Parameters
+    ----------
+    table
+        The table.
+    duration
+        The time from the start of follow-up to the event or to censoring (a non-negative
+        number).
+    event
+        1 (or true) when the event happened at ``duration``, 0 when follow-up ended without it.
+    features
+        The covariates: numbers, booleans, or columns with published categories.
+    label
+        Leave it empty: a Cox plan's label is its ``event`` column.
+    ties
+        ``"efron"`` (as lifelines) or ``"breslow"``: how events inside one bin are counted.
+    alpha
+        Ridge penalty ``alpha / 2 * sum(coef ** 2)`` on the partial log-likelihood.
+    max_iter
+        The most Newton rounds.
+    max_bins
+        The most bins of the time grid.
+    min_events
+        The fewest pooled events in a bin of the grid; ``None`` takes the owners' largest
+        ``min_rows``.
+    secure_aggregation, secure_threshold
+        Privacy (see :class:`collab.plans.Plan`); differential privacy is not offered yet.
+    transforms, encoding
+        As for every plan (see :class:`collab.plans.Plan`).
+    """
+
+    model: ClassVar[str] = "cox_ph"
+    model_class: ClassVar[type[Model]] = CoxModel
+    task: ClassVar[str] = "survival"  # type: ignore[misc]
+    history_metrics: ClassVar[tuple[str, ...]] = ("log_likelihood", "step")
+    primary_metric: ClassVar[str] = "log_likelihood"
+    scales_rows: ClassVar[bool] = False
+    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding")
+
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param("duration", "text", "The time to the event or to censoring (a number >= 0)."),
+        Param("event", "text", "1 (or true) when the event happened, 0 when censored."),
+        Param("ties", "text", "efron (as lifelines) or breslow.", choices=TIES),
+        Param("alpha", "float", "Ridge penalty alpha / 2 * sum(coef ** 2).", low=0),
+        Param("max_iter", "int", "The most Newton rounds.", low=1, high=100),
+        Param("max_bins", "int", "The most bins of the time grid.", low=2, high=500),
+        Param(
+            "min_events",
+            "int",
+            "The fewest pooled events in a bin; None takes the owners' largest min_rows.",
+            low=1,
+            optional=True,
+        ),
+    )
+
+    duration: str
+    event: str
+    label: str = ""
+    ties: str = "efron"
+    alpha: float = 0.0
+    max_iter: int = 20
+    max_bins: int = 100
+    min_events: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("duration", "event"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise PlanError(f"{name} must be a column name, not {value!r}")
+        if self.label and self.label != self.event:
+            raise PlanError(
+                f"a Cox plan's label is its event column ({self.event!r}); leave label out"
+            )
+        object.__setattr__(self, "label", self.event)
+        super().__post_init__()
+
+    def _validate(self) -> None:
+        if self.duration == self.event or self.duration in self.features:
+            raise PlanError(
+                f"duration {self.duration!r} must be a column of its own, not the event or a "
+                "feature"
+            )
+        if self.dp is not None:
+            raise PlanError(
+                "a Cox plan does not take differential privacy yet; its sums are released "
+                "exactly, each bin of a lake holding at least the owner's min_rows events"
+            )
+        column = self._fitted_fill()
+        if column is not None:
+            raise PlanError(
+                f"impute({column.impute.strategy!r}) on {column.name!r}: a Cox plan reads rows "
+                "without the statistics phase that fits such a fill; use impute('constant', "
+                "..., fill_value=...) or leave the rows with a missing value out"
+            )
+
+    # --- columns and checks -----------------------------------------------------------------
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.features, self.duration, self.event)
+
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        check_event(column, where)
+
+    def check_against(self, schema: TableSchema, policy: Policy) -> None:
+        where = f"lake {schema.lake!r}, table {schema.name!r}"
+        check_duration(schema.column(self.duration), where)
+        super().check_against(schema, policy)
+        if self.min_events is not None and self.min_events < policy.min_rows:
+            raise PolicyViolation(
+                f"{where}: min_events is {self.min_events}, below the owner's minimum of "
+                f"{policy.min_rows} rows; set min_events={policy.min_rows} or more (None takes "
+                "the owners' largest minimum)."
+            )
+
+    def _resolved_policies(self, policies: Mapping[str, Policy]) -> Any:
+        if self.min_events is not None or not policies:
+            return self
+        return replace(self, min_events=max(p.min_rows for p in policies.values()))
+
+    @property
+    def least_events(self) -> int:
+        return int(self.min_events or DEFAULT_MIN_ROWS)
+
+    def invalid_labels(self, y: np.ndarray) -> int:
+        y = y[np.isfinite(y)]
+        return int(np.count_nonzero((y != 0) & (y != 1)))
+
+    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.integers(0, 2, size=n).astype(np.float64)
+
+    def row_scaling(self, standardizer: Any) -> Any:
+        return SurvivalRows(self.design, self.design.constant_fills(), self.kept)
+
+    def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """Sums per bin of a time grid fix that grid for every later survival release of the
+        same duration column (a second grid's difference could isolate patients)."""
+        if request is None or request.get("kind") == "grid":
+            return {}
+        return {f"survival:{self.duration}": [float(e) for e in request["edges"]]}
+
+    # --- the lake's step ----------------------------------------------------------------------
+    @property
+    def kept(self) -> list[int]:
+        """The input positions with a coefficient: all but each categorical feature's first
+        category (its reference, absorbed in the baseline hazard as a formula would)."""
+        kept, offset = [], 0
+        for c in self.design.columns:
+            width = len(c.outputs)
+            first = offset if c.levels else -1
+            kept.extend(i for i in range(offset, offset + width) if i != first)
+            offset += width
+        return kept
+
+    @property
+    def n_coef(self) -> int:
+        return len(self.kept)
+
+    def _bin_size(self) -> int:
+        p = self.n_coef
+        q = p * (p + 1) // 2
+        return 3 + 3 * p + 2 * q
+
+    def update_size(self, n_features: int) -> int:
+        body = max(SKETCH_CELLS, self.max_bins * self._bin_size(), self.max_bins * 2 * SCORE_BINS)
+        return Update.size(0, 2 + body)
+
+    def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
+        try:
+            kind = request["kind"]
+            if kind == "grid":
+                if set(request) != {"kind"}:
+                    raise ValueError("a grid request carries nothing else")
+                return
+            if kind not in ("newton", "concordance"):
+                raise ValueError(f"unknown kind {kind!r}")
+            check_edges(request["edges"], self.max_bins)
+            p = self.n_coef
+            for name in ("beta", "centre"):
+                v = np.asarray(request[name], dtype=np.float64)
+                if v.shape != (p,) or not np.all(np.isfinite(v)):
+                    raise ValueError(f"{name} must be {p} finite numbers")
+            if kind == "concordance":
+                scale = float(request["scale"])
+                if not (np.isfinite(scale) and scale > 0):
+                    raise ValueError("the score's scale must be positive")
+        except PolicyViolation:
+            raise
+        except Exception as exc:
+            raise PolicyViolation(
+                f"a Cox round's request is not one this plan sends ({exc})"
+            ) from exc
+
+    def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
+        X, t, e, invalid = usable_rows(Z, y)
+        size = self.update_size(self.n_inputs) - Update.size(0, 0)
+        values = np.zeros(size)
+        kind = request["kind"]
+        if kind == "grid":
+            values[0] = GRID
+            values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
+            return Update(float(len(t)), np.zeros(0), values, float(invalid))
+        edges = np.asarray(request["edges"], dtype=np.float64)
+        n_bins = len(edges) + 1
+        k = bin_index(t, edges)
+        beta = np.asarray(request["beta"], dtype=np.float64)
+        Xc = X - np.asarray(request["centre"], dtype=np.float64)
+        eta = Xc @ beta
+        values[1] = n_bins
+        if kind == "concordance":
+            values[0] = CONCORDANCE
+            s = score_bins(eta, float(request["scale"]))
+            counts = np.zeros((n_bins, 2, SCORE_BINS))
+            np.add.at(counts, (k, 0, s), e)
+            np.add.at(counts, (k, 1, s), 1.0)
+            values[2 : 2 + counts.size] = counts.ravel()
+            return Update(float(len(t)), np.zeros(0), values, float(invalid))
+        values[0] = NEWTON
+        w = np.exp(np.minimum(eta, 700.0))
+        p = self.n_coef
+        iu = np.triu_indices(p)
+        out = np.zeros((n_bins, self._bin_size()))
+        order = np.argsort(k, kind="stable")
+        bounds = np.searchsorted(k[order], np.arange(n_bins + 1))
+        for b in range(n_bins):
+            rows = order[bounds[b] : bounds[b + 1]]
+            if not len(rows):
+                continue
+            xb, wb, eb = Xc[rows], w[rows], e[rows]
+            xw = xb * wb[:, None]
+            ev = eb > 0.5
+            xe, xwe = xb[ev], xw[ev]
+            out[b] = np.concatenate(
+                [
+                    [wb.sum()],
+                    xw.sum(axis=0),
+                    (xw.T @ xb)[iu],
+                    [float(ev.sum())],
+                    xe.sum(axis=0),
+                    [wb[ev].sum()],
+                    xwe.sum(axis=0),
+                    (xwe.T @ xe)[iu],
+                ]
+            )
+        values[2 : 2 + out.size] = out.ravel()
+        return Update(float(len(t)), np.zeros(0), values, float(invalid))
+
+    def suppress(self, update: Update, min_rows: int) -> Update:
+        """The grid round's sketch coarsened to cells of at least ``min_rows`` events; a
+        later round's bins merged into runs of at least ``min_rows`` of this lake's events
+        (all blanked when it has fewer)."""
+        values = update.values.copy()
+        kind = values[0] if len(values) else 0.0
+        if kind == GRID:
+            cells = values[2 : 2 + SKETCH_CELLS]
+            values[2 : 2 + SKETCH_CELLS] = coarsened(cells, min_rows)
+        elif kind in (NEWTON, CONCORDANCE):
+            n_bins = int(values[1])
+            width = self._bin_size() if kind == NEWTON else 2 * SCORE_BINS
+            per_bin = values[2 : 2 + n_bins * width].reshape(n_bins, width)
+            if kind == NEWTON:
+                events = per_bin[:, 1 + self.n_coef + self.n_coef * (self.n_coef + 1) // 2]
+            else:
+                events = per_bin[:, :SCORE_BINS].sum(axis=1)
+            merged = merge_bins(per_bin, lake_groups(events, min_rows))
+            values[2 : 2 + merged.size] = merged.ravel()
+        return replace(update, values=values)
+
+    # --- the coordinator ----------------------------------------------------------------------
+    @property
+    def total_rounds(self) -> int:
+        return 1 + int(self.max_iter) + 1
+
+    def start(self, standardizer: Standardizer) -> dict[str, Any]:
+        return {"phase": "grid", "iteration": 0}
+
+    def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
+        phase = state["phase"]
+        if phase == "grid":
+            return {"kind": "grid"}
+        if phase == "done":
+            return None
+        common = {"edges": state["edges"], "beta": state["beta"], "centre": state["centre"]}
+        if phase == "newton":
+            return {"kind": "newton", **common}
+        return {"kind": "concordance", **common, "scale": state["scale"]}
+
+    def _per_bin(self, update: Update, width: int, n_bins: int) -> np.ndarray:
+        return update.values[2 : 2 + n_bins * width].reshape(n_bins, width)
+
+    def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        phase = state["phase"]
+        if update.rows <= 0:
+            raise PlanError(f"no lake has usable rows in table {self.table!r}")
+        if phase == "grid":
+            counts = update.values[2 : 2 + SKETCH_CELLS]
+            edges, last = grid_edges(counts, self.least_events, self.max_bins)
+            if float(np.maximum(counts, 0).sum()) < self.least_events:
+                raise PlanError(
+                    f"table {self.table!r}: the lakes released fewer than {self.least_events} "
+                    "events in all; a Cox model needs more events than the owners' minimum"
+                )
+            p = self.n_coef
+            return {
+                "phase": "newton",
+                "iteration": 0,
+                "edges": edges,
+                "last_time": last,
+                "beta": [0.0] * p,
+                "centre": [0.0] * p,
+                "rows": update.rows,
+                "fit": {"log_likelihood": float("nan"), "step": float("nan")},
+            }
+        if phase == "newton":
+            return self._newton(state, update)
+        n_bins = len(state["edges"]) + 1
+        counts = self._per_bin(update, 2 * SCORE_BINS, n_bins).reshape(n_bins, 2, SCORE_BINS)
+        c_index, error = concordance(counts[:, 0], counts[:, 1])
+        return {**state, "phase": "done", "concordance": [c_index, error]}
+
+    def _sums(self, update: Update, n_bins: int) -> dict[str, np.ndarray]:
+        p = self.n_coef
+        q = p * (p + 1) // 2
+        per_bin = self._per_bin(update, self._bin_size(), n_bins)
+        parts, at = {}, 0
+        for name, size in (
+            ("L0", 1), ("L1", p), ("L2", q), ("D", 1), ("Dx", p), ("E0", 1), ("E1", p), ("E2", q)
+        ):  # fmt: skip
+            parts[name] = per_bin[:, at : at + size]
+            at += size
+        return parts
+
+    def _newton(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        p = self.n_coef
+        n_bins = len(state["edges"]) + 1
+        s = self._sums(update, n_bins)
+        beta = np.asarray(state["beta"], dtype=np.float64)
+        centre = np.asarray(state["centre"], dtype=np.float64)
+
+        def at_risk(a: np.ndarray) -> np.ndarray:
+            return np.cumsum(a[::-1], axis=0)[::-1]
+
+        R0, R1, R2 = at_risk(s["L0"])[:, 0], at_risk(s["L1"]), _sym(at_risk(s["L2"]), p)
+        E0, E1, E2 = s["E0"][:, 0], s["E1"], _sym(s["E2"], p)
+        events = s["D"][:, 0]
+        part, grad, hess, hazard = efron_terms((R0, R1, R2), (E0, E1, E2), events, self.ties)
+        dx = s["Dx"].sum(axis=0)
+        ll = float(dx @ beta) + part - 0.5 * self.alpha * float(beta @ beta)
+        grad = grad + dx - self.alpha * beta
+        hess = hess - self.alpha * np.eye(p)
+        iteration = int(state["iteration"]) + 1
+        new: dict[str, Any] = {**state, "iteration": iteration}
+        if iteration == 1:  # at zero coefficients and no centre: the rows' mean and spread
+            n = float(s["L0"].sum())
+            mean = s["L1"].sum(axis=0) / n
+            cov = _sym(s["L2"].sum(axis=0), p) / n - np.outer(mean, mean)
+            new["mean"], new["cov"] = mean.tolist(), cov.tolist()
+            new["centre"] = mean.tolist()
+        previous = state.get("previous")
+        if previous is not None and ll < previous["ll"] - 1e-9 * abs(previous["ll"]):
+            half = np.asarray(previous["step"]) / 2  # the step overshot: take half of it
+            new["beta"] = (np.asarray(previous["beta"]) + half).tolist()
+            new["previous"] = {**previous, "step": half.tolist()}
+            new["fit"] = {"log_likelihood": previous["ll"], "step": float(np.abs(half).max())}
+            return self._stop_if_spent(new)
+        try:
+            step = np.linalg.solve(-hess, grad)
+        except np.linalg.LinAlgError as exc:
+            raise PlanError(
+                f"the Cox model's information matrix is singular ({exc}): a feature is "
+                "constant or a combination of others; drop it, or set alpha > 0"
+            ) from exc
+        size = float(np.abs(step).max()) if p else 0.0
+        new["fit"] = {"log_likelihood": ll, "step": size}
+        new["solution"] = {
+            "beta": beta.tolist(),
+            "information": (-hess).tolist(),
+            "hazard": hazard.tolist(),
+            "centre": centre.tolist(),
+            "log_likelihood": ll,
+            "converged": size < TOLERANCE,
+        }
+        if size < TOLERANCE or (
+            previous is not None and abs(ll - previous["ll"]) < 1e-12 * max(1.0, abs(ll))
+        ):
+            return self._finish(new)
+        new["previous"] = {"beta": beta.tolist(), "ll": ll, "step": step.tolist()}
+        new["beta"] = (beta + step).tolist()
+        return self._stop_if_spent(new)
+
+    def _stop_if_spent(self, state: dict[str, Any]) -> dict[str, Any]:
+        if int(state["iteration"]) >= int(self.max_iter):
+            return self._finish(state)
+        return state
+
+    def _finish(self, state: dict[str, Any]) -> dict[str, Any]:
+        solution = state["solution"]
+        beta = np.asarray(solution["beta"])
+        cov = np.asarray(state["cov"])
+        spread = float(np.sqrt(max(beta @ cov @ beta, 0.0)))
+        return {
+            **state,
+            "phase": "concordance",
+            "beta": solution["beta"],
+            "centre": solution["centre"],
+            "scale": spread if spread > 0 else 1.0,
+        }
+
+    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
+        return dict(state.get("fit") or {})
+
+    def build_model(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> CoxModel:
+        solution = state["solution"]
+        information = np.asarray(solution["information"])
+        try:
+            covariance = np.linalg.inv(information)
+        except np.linalg.LinAlgError:
+            covariance = np.linalg.pinv(information)
+        kept, d = self.kept, self.n_inputs
+        coef, full_cov = np.zeros(d), np.zeros((d, d))
+        coef[kept] = solution["beta"]
+        full_cov[np.ix_(kept, kept)] = covariance
+        centre = np.asarray(solution["centre"])
+        means = np.zeros(d)
+        means[kept] = centre
+        edges = list(state["edges"])
+        times = np.asarray([*edges, max(float(state["last_time"]), edges[-1] if edges else 0.0)])
+        hazard = np.asarray(solution["hazard"])
+        c_index, c_error = state.get("concordance", [float("nan"), float("nan")])
+        context.pop("per_lake", None)
+        return CoxModel(
+            features=self.input_names,
+            label=self.event,
+            duration=self.duration,
+            coef_=coef,
+            covariance_=full_cov,
+            feature_means_=means,
+            score_scale_=float(state["scale"]),
+            reference=tuple(n for i, n in enumerate(self.input_names) if i not in kept),
+            baseline_times_=times,
+            baseline_hazard_=hazard,
+            concordance_index_=float(c_index),
+            concordance_error_=float(c_error),
+            log_likelihood_=float(solution["log_likelihood"]),
+            converged=bool(solution["converged"]),
+            ties=self.ties,
+            **context,
+        )
+
+    def model_from(
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> Model:
+        model = self.build_model(state, standardizer, **context)
+        if self.design.plain:
+            return model
+        return replace(model, inputs={**self.design.to_spec(), "fills": {}, "fill_errors": {}})
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Plan:
+        return self

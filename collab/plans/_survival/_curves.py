@@ -1,0 +1,410 @@
+"""Kaplan-Meier curves and the log-rank test from counts per bin of a shared time grid.
+
+:class:`SurvivalCounts` is the statistics request ``fed.kaplan_meier`` and ``fed.logrank``
+send: per group of a categorical column and per bin, each lake counts its events and the rows
+whose follow-up ends there. Before release it merges its bins, per group, into runs of at
+least its ``min_rows`` events (a group with fewer events in all is blanked), as a Cox plan's
+sums are merged (:func:`~collab.plans._survival._time.lake_groups`). The bins are the times
+asked for, or a grid built in a first round from the lakes' coarsened event-time sketches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from ..._errors import PlanError, PolicyViolation
+from ..._policy import DEFAULT_MIN_ROWS, Policy
+from ..._schema import ColumnSchema, TableSchema
+from .._parameters import Param
+from .._plan import Plan, register_family
+from .._stats import Standardizer
+from .._update import Update
+from ._cox import check_duration, check_event
+from ._time import (
+    SKETCH_CELLS,
+    bin_index,
+    check_edges,
+    coarsened,
+    event_sketch,
+    grid_edges,
+    lake_groups,
+    merge_bins,
+)
+
+GRID, COUNTS = 1.0, 4.0
+MAX_GROUPS = 50
+
+
+def _times(value: Any) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        times = tuple(sorted(float(v) for v in np.atleast_1d(np.asarray(value, dtype=float))))
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"times must be numbers, not {value!r}") from exc
+    if not times or not all(np.isfinite(times)) or times[0] < 0 or len(set(times)) < len(times):
+        raise PlanError(f"times must be distinct non-negative numbers, not {value!r}")
+    return times
+
+
+@register_family
+@dataclass(frozen=True, eq=False, kw_only=True)
+class SurvivalCounts(Plan):
+    """Counts of events and of rows leaving follow-up per bin of time (and per group), for
+    Kaplan-Meier curves and the log-rank test (``fed.kaplan_meier``, ``fed.logrank``).
+
+    Parameters
+    ----------
+    table, duration, event
+        The table, its time to event or censoring, and its 0/1 event column.
+    group
+        A column with published categories (or a boolean) to count per group; ``None``:
+        one group.
+    groups
+        The group's categories, filled in from the owners' schemas; leave it ``None``.
+    times
+        The times to count up to (bins end there); ``None``: a grid from a first round with
+        at least the owners' ``min_rows`` events per bin.
+    max_bins, min_events
+        The grid's most bins and fewest pooled events per bin (``None``: the owners' largest
+        ``min_rows``).
+    features, label
+        Filled in from ``group``, ``duration`` and ``event``; leave them out.
+    secure_aggregation, secure_threshold, dp, transforms, encoding
+        As for a statistics request; ``dp`` is not offered yet.
+    """
+
+    model: ClassVar[str] = "survival_counts"
+    task: ClassVar[str] = "statistics"  # type: ignore[misc]
+    history_metrics: ClassVar[tuple[str, ...]] = ()
+    scales_rows: ClassVar[bool] = False
+
+    parameters: ClassVar[tuple[Param, ...]] = (
+        Param("duration", "text", "The time to the event or to censoring (a number >= 0)."),
+        Param("event", "text", "1 (or true) when the event happened, 0 when censored."),
+        Param("group", "text", "A categorical column to count per group.", optional=True),
+        Param("groups", "mapping", "The group's categories, from the owners' schemas."),
+        Param("times", "numbers", "The times bins end at; None: a grid.", optional=True),
+        Param("max_bins", "int", "The most bins of the grid.", low=2, high=500),
+        Param("min_events", "int", "The fewest events per bin of the grid.", low=1, optional=True),
+    )
+
+    features: Sequence[str] = ()
+    label: str = ""
+    duration: str
+    event: str
+    group: str | None = None
+    groups: tuple[Any, ...] | None = None
+    times: tuple[float, ...] | None = None
+    max_bins: int = 100
+    min_events: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("duration", "event"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value:
+                raise PlanError(f"{name} must be a column name, not {value!r}")
+        if self.group is not None and (not isinstance(self.group, str) or not self.group):
+            raise PlanError(f"by must be a column name, not {self.group!r}")
+        if self.group in (self.duration, self.event):
+            raise PlanError(f"by {self.group!r} must be a column other than duration and event")
+        object.__setattr__(self, "label", self.event)
+        object.__setattr__(self, "features", (self.group,) if self.group else (self.duration,))
+        object.__setattr__(self, "times", _times(self.times))
+        if self.groups is not None:
+            object.__setattr__(self, "groups", tuple(self.groups))
+        super().__post_init__()
+        if self.dp is not None:
+            raise PlanError(
+                "Kaplan-Meier and log-rank counts are released exactly (each lake's runs of "
+                "bins hold at least its min_rows events); dp is not offered for them yet"
+            )
+        if self.times is not None and len(self.times) > self.max_bins - 1:
+            raise PlanError(f"ask for at most {self.max_bins - 1} times")
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        group = (self.group,) if self.group else ()
+        return (*group, self.duration, self.event)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.groups) if self.groups else 1
+
+    # --- checks -----------------------------------------------------------------------------
+    def check_label(self, column: ColumnSchema, where: str) -> None:
+        check_event(column, where)
+
+    def check_feature(self, column: ColumnSchema, where: str) -> None:
+        if self.group is None:
+            return check_duration(column, where)
+        if column.categories is None and column.kind not in ("boolean", "binary"):
+            raise PlanError(
+                f"{where}: column {column.name!r} to group by is {column.kind} with no "
+                "published categories; group by a column whose categories the owners publish"
+            )
+        return super().check_feature(column, where) if column.categories is not None else None
+
+    def check_against(self, schema: TableSchema, policy: Policy) -> None:
+        where = f"lake {schema.lake!r}, table {schema.name!r}"
+        check_duration(schema.column(self.duration), where)
+        super().check_against(schema, policy)
+
+    def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Plan:
+        if self.group is None or self.groups is not None:
+            return self
+        first = next(iter(schemas.values()))
+        column = first.column(self.group)
+        groups = column.categories if column.categories is not None else (False, True)
+        if len(groups) > MAX_GROUPS:
+            raise PlanError(f"column {self.group!r} has more than {MAX_GROUPS} categories")
+        return replace(self, groups=tuple(groups))
+
+    def _resolved_policies(self, policies: Mapping[str, Policy]) -> Plan:
+        if self.min_events is not None or not policies:
+            return self
+        return replace(self, min_events=max(p.min_rows for p in policies.values()))
+
+    def invalid_labels(self, y: np.ndarray) -> int:
+        y = y[np.isfinite(y)]
+        return int(np.count_nonzero((y != 0) & (y != 1)))
+
+    def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.integers(0, 2, size=n).astype(np.float64)
+
+    def row_scaling(self, standardizer: Any) -> Any:
+        return None
+
+    def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        """Counts on a time grid fix that grid for every later survival release of the
+        same duration column (the difference of two grids' counts could isolate patients)."""
+        if request is None or request.get("kind") == "grid":
+            return {}
+        return {f"survival:{self.duration}": [float(e) for e in request["edges"]]}
+
+    # --- the lake's step ----------------------------------------------------------------------
+    @property
+    def total_rounds(self) -> int:
+        return 1 if self.times is not None else 2
+
+    def update_size(self, n_features: int) -> int:
+        return Update.size(0, 2 + max(SKETCH_CELLS, self.n_groups * self.max_bins * 2))
+
+    def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
+        try:
+            kind = request["kind"]
+            if kind == "grid" and set(request) == {"kind"} and self.times is None:
+                return
+            if kind != "counts" or set(request) != {"kind", "edges"}:
+                raise ValueError("not a grid or counts request")
+            edges = check_edges(request["edges"], self.max_bins)
+            if self.times is not None and tuple(edges) != self.times:
+                raise ValueError("the bins are not the times the owners approved")
+        except PolicyViolation:
+            raise
+        except Exception as exc:
+            raise PolicyViolation(
+                f"a survival counts request is not one this request sends ({exc})"
+            ) from exc
+
+    def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
+        t = Z[:, -1]
+        g = Z[:, 0] if self.group else np.zeros(len(t))
+        present = np.isfinite(t) & np.isfinite(y) & np.isfinite(g) & (t >= 0)
+        bad = present & (y != 0) & (y != 1)
+        keep = present & ~bad & (g >= 0) & (g < self.n_groups)
+        t, e, g = t[keep], y[keep], g[keep].astype(np.int64)
+        values = np.zeros(self.update_size(0) - Update.size(0, 0))
+        if request["kind"] == "grid":
+            values[0] = GRID
+            values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
+        else:
+            edges = np.asarray(request["edges"], dtype=np.float64)
+            n_bins = len(edges) + 1
+            k = bin_index(t, edges)
+            counts = np.zeros((self.n_groups, n_bins, 2))
+            np.add.at(counts, (g, k, 0), e)
+            np.add.at(counts, (g, k, 1), 1.0)
+            values[0], values[1] = COUNTS, n_bins
+            values[2 : 2 + counts.size] = counts.ravel()
+        return Update(float(len(t)), np.zeros(0), values, float(np.count_nonzero(bad)))
+
+    def suppress(self, update: Update, min_rows: int) -> Update:
+        """The grid round's sketch coarsened; per group, bins merged into runs of at least
+        ``min_rows`` of this lake's events (a group with fewer blanked)."""
+        values = update.values.copy()
+        if values[0] == GRID:
+            values[2 : 2 + SKETCH_CELLS] = coarsened(values[2 : 2 + SKETCH_CELLS], min_rows)
+        elif values[0] == COUNTS:
+            n_bins = int(values[1])
+            size = self.n_groups * n_bins * 2
+            counts = values[2 : 2 + size].reshape(self.n_groups, n_bins, 2)
+            merged = np.stack([merge_bins(c, lake_groups(c[:, 0], min_rows)) for c in counts])
+            values[2 : 2 + size] = merged.ravel()
+        return replace(update, values=values)
+
+    # --- the coordinator ----------------------------------------------------------------------
+    def start(self, standardizer: Standardizer) -> dict[str, Any]:
+        if self.times is not None:
+            return {"phase": "counts", "edges": list(self.times), "last_time": None}
+        return {"phase": "grid"}
+
+    def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
+        if state["phase"] == "grid":
+            return {"kind": "grid"}
+        if state["phase"] == "counts":
+            return {"kind": "counts", "edges": list(state["edges"])}
+        return None
+
+    def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        if state["phase"] == "grid":
+            least = int(self.min_events or DEFAULT_MIN_ROWS)
+            edges, last = grid_edges(update.values[2 : 2 + SKETCH_CELLS], least, self.max_bins)
+            return {"phase": "counts", "edges": edges, "last_time": last}
+        n_bins = len(state["edges"]) + 1
+        counts = update.values[2 : 2 + self.n_groups * n_bins * 2]
+        return {**state, "phase": "done", "counts": counts.tolist(), "rows": update.rows}
+
+    def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
+        return {}
+
+    def build_model(  # type: ignore[override]
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> dict[str, Any]:
+        n_bins = len(state["edges"]) + 1
+        return {
+            "edges": list(state["edges"]),
+            "last_time": state.get("last_time"),
+            "groups": list(self.groups) if self.groups else None,
+            "counts": np.asarray(state["counts"]).reshape(self.n_groups, n_bins, 2),
+            "lakes": list(context.get("lakes", ())),
+        }
+
+    def model_from(  # type: ignore[override]
+        self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
+    ) -> dict[str, Any]:
+        return self.build_model(state, standardizer, **context)
+
+
+# --- what the scientist sees ------------------------------------------------------------------
+
+
+class KaplanMeier(pd.DataFrame):
+    """Kaplan-Meier survival per time (and group): ``survival``, ``at_risk`` (rows still
+    followed after the time) and ``events`` (up to the time); NaN for a group with fewer rows
+    than the owners' minimum. ``.plot()`` draws the curves."""
+
+    @property
+    def _constructor(self) -> type[pd.DataFrame]:
+        return pd.DataFrame
+
+    def at(self, times: Sequence[float]) -> pd.DataFrame:
+        """Survival, numbers at risk and events at ``times`` (per group), read off the
+        curves: the values at the last time of the grid at or before each."""
+        times = [float(t) for t in times]
+        grouped = self.groupby("group", sort=False) if "group" in self.columns else [(None, self)]
+        rows = []
+        for name, part in grouped:
+            grid = part["time"].to_numpy()
+            for t in times:
+                i = int(np.searchsorted(grid, t, side="right")) - 1
+                values = (
+                    part.iloc[i][["survival", "at_risk", "events"]]
+                    if i >= 0
+                    else pd.Series({"survival": 1.0, "at_risk": np.nan, "events": 0.0})
+                )
+                rows.append({"group": name, "time": t, **values.to_dict()})
+        frame = pd.DataFrame(rows)
+        return frame.drop(columns="group") if "group" not in self.columns else frame
+
+    def plot(self, ax: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        grouped = self.groupby("group", sort=False) if "group" in self.columns else [("all", self)]
+        for name, part in grouped:
+            times = np.r_[0.0, part["time"].to_numpy()]
+            survival = np.r_[1.0, part["survival"].to_numpy()]
+            ax.step(times, survival, where="post", label=str(name), **kwargs)
+        ax.set_xlabel(self.attrs.get("duration", "time"))
+        ax.set_ylabel("survival")
+        ax.set_ylim(0, 1.02)
+        if "group" in self.columns:
+            ax.legend(title=self.attrs.get("by"))
+        return ax
+
+
+def kaplan_meier_frame(result: Mapping[str, Any], min_rows: int) -> KaplanMeier:
+    """The curves from a :class:`SurvivalCounts` result."""
+    edges = list(result["edges"])
+    times = [*edges]
+    if result.get("last_time") is not None:
+        times.append(max(float(result["last_time"]), edges[-1] if edges else 0.0))
+    counts = np.asarray(result["counts"], dtype=np.float64)
+    groups = result["groups"]
+    frames = []
+    for i, counted in enumerate(counts):
+        events, leaving = counted[: len(times), 0], counted[:, 1]
+        at_start = np.cumsum(leaving[::-1])[::-1]
+        rows = float(leaving.sum())
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(at_start[: len(times)] > 0, 1 - events / at_start[: len(times)], 1.0)
+        frame = pd.DataFrame(
+            {
+                "time": times,
+                "survival": np.cumprod(factor),
+                "at_risk": np.r_[at_start[1:], 0.0][: len(times)],
+                "events": np.cumsum(events),
+            }
+        )
+        if rows < min_rows:
+            frame[["survival", "at_risk", "events"]] = np.nan
+        if groups is not None:
+            frame.insert(0, "group", groups[i])
+        frames.append(frame)
+    return KaplanMeier(pd.concat(frames, ignore_index=True))
+
+
+def logrank_test(result: Mapping[str, Any], min_rows: int) -> dict[str, Any]:
+    """The log-rank statistic over the groups of a :class:`SurvivalCounts` result (those
+    with at least ``min_rows`` rows), its degrees of freedom and p-value."""
+    from scipy.stats import chi2
+
+    counts = np.asarray(result["counts"], dtype=np.float64)
+    shown = [i for i, c in enumerate(counts) if c[:, 1].sum() >= min_rows]
+    if len(shown) < 2:
+        raise PlanError(
+            "the log-rank test needs two groups with at least the owners' minimum of rows; "
+            f"fewer than two have {min_rows} or more"
+        )
+    c = counts[shown]
+    d = c[:, :, 0]
+    n = np.cumsum(c[:, ::-1, 1], axis=1)[:, ::-1]
+    d_all, n_all = d.sum(axis=0), n.sum(axis=0)
+    live = n_all > 0
+    d, n, d_all, n_all = d[:, live], n[:, live], d_all[live], n_all[live]
+    expected = (d_all * n / n_all).sum(axis=1)
+    observed = d.sum(axis=1)
+    factor = np.where(n_all > 1, d_all * (n_all - d_all) / (n_all - 1), 0.0) / n_all
+    share = n / n_all
+    variance = np.diag((factor * n_all * share).sum(axis=1)) - np.einsum(
+        "b,gb,hb->gh", factor * n_all, share, share
+    )
+    diff = (observed - expected)[:-1]
+    statistic = float(diff @ np.linalg.solve(variance[:-1, :-1], diff))
+    dof = len(shown) - 1
+    groups = result["groups"]
+    return {
+        "test_statistic": statistic,
+        "degrees_of_freedom": dof,
+        "p_value": float(chi2.sf(statistic, dof)),
+        "groups": [groups[i] for i in shown] if groups is not None else None,
+        "observed": observed.tolist(),
+        "expected": expected.tolist(),
+    }

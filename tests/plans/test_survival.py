@@ -1,0 +1,279 @@
+"""Survival analysis across three uneven lakes, against lifelines on the pooled rows.
+
+The public GBSG2 breast-cancer trial (686 patients, recurrence-free survival, categorical
+hormone therapy, menopausal status and tumour grade), split unevenly over the lakes: a Cox
+model, Kaplan-Meier curves pooled and by group, the log-rank test, the concordance index on
+an external lake, and the attacks the time grid must resist.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from lake_processes import SCIENTIST
+
+import collab
+from collab.plans import CoxModel, CoxPH
+from collab.plans._survival._curves import SurvivalCounts
+from collab.plans._survival._time import bin_index
+from collab.plans._update import Update
+
+lifelines = pytest.importorskip("lifelines")
+
+CATEGORIES = {"horTh": ["no", "yes"], "menostat": ["Pre", "Post"], "tgrade": ["I", "II", "III"]}
+FEATURES = ["horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"]
+MIN_ROWS = 5
+TIMES = [365.0, 730.0, 1095.0, 1460.0, 1825.0]
+
+
+def gbsg2() -> pd.DataFrame:
+    from lifelines.datasets import load_gbsg2
+
+    frame = load_gbsg2()
+    frame["time"] = frame["time"].astype(float)
+    frame["cens"] = frame["cens"].astype(int)
+    # a clinic with too few patients to show on its own
+    frame["patient_id"] = np.arange(len(frame))
+    frame["clinic"] = np.where(np.arange(len(frame)) % 150 == 7, "small", "large")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def survival(uneven):
+    frame = gbsg2()
+    rng = np.random.default_rng(1)
+    external = rng.random(len(frame)) < 0.25
+    train, held = frame[~external].reset_index(drop=True), frame[external].reset_index(drop=True)
+    lake_of = rng.choice(3, size=len(train), p=[0.5, 0.3, 0.2])
+    parts = [np.flatnonzero(lake_of == i) for i in range(3)]
+    categories = {**CATEGORIES, "clinic": ["large", "small"]}
+    bounds = {"time": (0.0, 3000.0)}
+    policy = {"min_rows": MIN_ROWS, "auto_approve_statistics": True}
+    for name in ("gbsg2", "gbsg2_times", "gbsg2_attack"):
+        uneven.host(name, train, parts, bounds, None, categories=categories, **policy)
+    south = uneven.lakes[2]
+    if "gbsg2_external" not in south.tables:
+        path = south.data_dir / "gbsg2_external.parquet"
+        held.to_parquet(path, index=False)
+        south.add_table(
+            "gbsg2_external",
+            path,
+            private_columns=["patient_id"],
+            bounds=bounds,
+            categories=categories,
+            policy=collab.Policy(**policy),
+        )
+    return train, held
+
+
+def pooled_design(frame: pd.DataFrame) -> pd.DataFrame:
+    data = frame[[*FEATURES, "time", "cens"]].copy()
+    for column, levels in CATEGORIES.items():
+        data[column] = pd.Categorical(data[column], categories=levels)
+    data = pd.get_dummies(data, columns=list(CATEGORIES), drop_first=True, dtype=float)
+    return data.rename(columns=lambda c: c.replace("_", "=", 1) if "_" in c else c)
+
+
+@pytest.fixture(scope="module")
+def cox(uneven, survival):
+    train, _ = survival
+    plan = CoxPH(table="gbsg2", duration="time", event="cens", features=FEATURES)
+    job, model = uneven.train(plan)
+    reference = lifelines.CoxPHFitter().fit(pooled_design(train), "time", "cens")
+    return job, model, reference
+
+
+def test_cox_matches_lifelines_on_the_pooled_rows(cox):
+    _, model, reference = cox
+    assert isinstance(model, CoxModel) and model.converged
+    ours, se = model.params_, model.standard_errors_
+    assert sorted(ours.index) == sorted(reference.params_.index)
+    deviation = (ours[reference.params_.index] - reference.params_) / reference.standard_errors_
+    assert deviation.abs().max() < 0.25, deviation
+    ratio = se[reference.params_.index] / reference.standard_errors_
+    assert ((ratio - 1).abs() < 0.15).all(), ratio
+    assert abs(model.concordance_index_ - reference.concordance_index_) < 0.01
+    assert model.reference == ("horTh=no", "menostat=Pre", "tgrade=I")
+
+
+def test_cox_model_predicts_saves_and_reports(cox, survival, tmp_path):
+    job, model, reference = cox
+    train, _ = survival
+    summary = model.summary
+    for column in ("coef", "exp(coef)", "se(coef)", "z", "p", "coef lower 95%"):
+        assert column in summary.columns
+    assert np.allclose(summary["exp(coef)"], np.exp(summary["coef"]))
+    rows = train.head(5)
+    hazard = model.predict_partial_hazard(rows)
+    expected = reference.predict_partial_hazard(pooled_design(rows))
+    assert np.allclose(np.log(hazard), np.log(expected), atol=0.3)
+    curves = model.predict_survival_function(rows, times=TIMES)
+    assert curves.shape == (5, 5) and (np.diff(curves.to_numpy(), axis=0) <= 1e-12).all()
+    theirs = reference.predict_survival_function(pooled_design(rows), times=TIMES)
+    assert np.abs(curves.to_numpy() - theirs.to_numpy()).max() < 0.06
+    baseline = model.baseline_survival_.iloc[:, 0]
+    assert baseline.is_monotonic_decreasing and 0 < baseline.iloc[-1] < 1
+    medians = model.predict_median(rows)
+    assert len(medians) == 5 and (medians > 0).all()
+    path = model.save(tmp_path / "cox.json")
+    again = collab.load_model(path)
+    assert np.allclose(again.predict_partial_hazard(rows), hazard)
+    card = model.card().to_dict()
+    assert card["model"] == "cox_ph" and "concordance_index" in card["training_metrics"]
+    assert "Cox proportional hazards" in model._repr_html_()
+    assert job.history["log_likelihood"].notna().any()
+
+
+def test_external_concordance_within_its_stated_error(cox, survival, uneven):
+    _, model, _ = cox
+    _, held = survival
+    south = collab.connect([uneven.lakes[2]], email=SCIENTIST[0], password=SCIENTIST[1])
+    job = south.submit(model_evaluation(model, "gbsg2_external"))
+    for request in uneven.lakes[2].requests:
+        if request.job_id == job.job_id and request.status == "pending":
+            request.approve()
+    scores = job.result(progress=False, timeout=600)
+    truth = lifelines.utils.concordance_index(
+        held["time"], -model.predict_partial_hazard(held), held["cens"]
+    )
+    assert 0 < scores["concordance_index_error"] < 0.1
+    assert abs(scores["concordance_index"] - truth) <= scores["concordance_index_error"]
+
+
+def model_evaluation(model, table):
+    from collab.plans import CoxEvaluation
+
+    return CoxEvaluation.of(model, table)
+
+
+def lifelines_km(frame: pd.DataFrame) -> np.ndarray:
+    fitter = lifelines.KaplanMeierFitter().fit(frame["time"], frame["cens"])
+    return fitter.survival_function_at_times(TIMES).to_numpy()
+
+
+def test_kaplan_meier_pooled_and_by_group_match_lifelines(uneven, survival):
+    train, _ = survival
+    fed = uneven.federation
+    pooled = fed.kaplan_meier("gbsg2_times", duration="time", event="cens", times=TIMES)
+    assert np.abs(pooled["survival"].to_numpy() - lifelines_km(train)).max() < 0.03
+    assert pooled["at_risk"].iloc[0] == pytest.approx((train["time"] > TIMES[0]).sum(), rel=0.1)
+    grouped = fed.kaplan_meier(
+        "gbsg2_times", duration="time", event="cens", times=TIMES, by="horTh"
+    )
+    for level in CATEGORIES["horTh"]:
+        ours = grouped.loc[grouped["group"] == level, "survival"].to_numpy()
+        # within a group each lake merges bins holding fewer than min_rows of its own events
+        # into the next: the smallest lake holds about 15 events of a group here, so its
+        # events move by up to two of the five times asked for
+        assert np.abs(ours - lifelines_km(train[train["horTh"] == level])).max() < 0.12
+    clinics = fed.kaplan_meier(
+        "gbsg2_times", duration="time", event="cens", times=TIMES, by="clinic"
+    )
+    small = clinics[clinics["group"] == "small"]
+    assert (train["clinic"] == "small").sum() < MIN_ROWS
+    assert small[["survival", "at_risk", "events"]].isna().all().all()
+    assert clinics.loc[clinics["group"] == "large", "survival"].notna().all()
+    ax = grouped.plot()
+    assert len(ax.get_lines()) == 2
+
+
+def test_logrank_matches_lifelines(uneven, survival, cox):
+    train, _ = survival
+    from lifelines.statistics import logrank_test
+
+    ours = uneven.federation.logrank("gbsg2", duration="time", event="cens", group="horTh")
+    yes, no = train[train["horTh"] == "yes"], train[train["horTh"] == "no"]
+    theirs = logrank_test(yes["time"], no["time"], yes["cens"], no["cens"])
+    assert ours["degrees_of_freedom"] == 1
+    assert ours["test_statistic"] == pytest.approx(theirs.test_statistic, rel=0.1)
+    assert ours["p_value"] < 0.01
+    # the Cox model's grid and the curves' are one: both were released
+    curves = uneven.federation.kaplan_meier("gbsg2", duration="time", event="cens")
+    assert len(curves) == len(cox[1].baseline_times_)
+
+
+def test_a_grid_isolating_one_patient_is_coarsened_by_every_lake(uneven, survival):
+    train, _ = survival
+    # one patient's event time, alone in a bin of its own
+    events = np.sort(train.loc[train["cens"] == 1, "time"].unique())
+    lone = next(t for t in events if ((train["time"] == t) & (train["cens"] == 1)).sum() == 1)
+    times = [lone - 0.5, lone]
+    curves = uneven.federation.kaplan_meier(
+        "gbsg2_attack", duration="time", event="cens", times=times
+    )
+    counted = np.diff(np.r_[0.0, curves["events"].to_numpy()])
+    assert ((counted == 0) | (counted >= MIN_ROWS)).all(), counted
+    # the same at the lake's own step: a Cox round asked on that grid
+    plan = CoxPH(table="gbsg2", duration="time", event="cens", features=["age"])
+    X = np.column_stack([train["age"], train["time"]]).astype(float)
+    request = {"kind": "newton", "edges": times, "beta": [0.0], "centre": [0.0]}
+    released = plan.suppress(plan.local_update(X, train["cens"].to_numpy(float), request), 10)
+    per_bin = released.values[2 : 2 + 3 * plan._bin_size()].reshape(3, -1)
+    exact = np.bincount(bin_index(train["time"][train["cens"] == 1].to_numpy(), times))
+    assert exact[1] == 1
+    assert ((per_bin[:, 4] == 0) | (per_bin[:, 4] >= MIN_ROWS)).all()
+
+
+def test_a_differencing_pair_of_kaplan_meier_requests_is_refused(uneven, survival):
+    fed = uneven.federation
+    fed.kaplan_meier("gbsg2_times", duration="time", event="cens", times=TIMES)  # as before
+    shifted = [*TIMES[:-1], TIMES[-1] + 1.0]
+    with pytest.raises(collab.PrivacyError, match="time grid"):
+        fed.kaplan_meier("gbsg2_times", duration="time", event="cens", times=shifted)
+    refusals = uneven.lakes[0].audit
+    assert refusals["detail"].str.contains("time grid").any()
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"duration": "horTh"}, r"lake 'north', table 'gbsg2'.*duration column 'horTh'"),
+        ({"event": "tgrade"}, r"lake 'north', table 'gbsg2'.*event column 'tgrade'"),
+        ({"event": "time"}, r"duration 'time' must be a column of its own"),
+        ({"duration": "follow_up"}, r"lake 'north'.*table 'gbsg2'.*'follow_up'"),
+        ({"features": ["patient_id"]}, r"table 'gbsg2'.*'patient_id' is private"),
+    ],
+)
+def test_bad_survival_inputs_name_lake_table_and_column(uneven, survival, change, match):
+    settings = {"table": "gbsg2", "duration": "time", "event": "cens", "features": ["age"]}
+    with pytest.raises(collab.CollabError, match=match):
+        uneven.federation.check(CoxPH(**{**settings, **change}))
+
+
+def test_a_negative_duration_bound_is_refused(uneven, survival):
+    train, _ = survival
+    frame = train.assign(time=train["time"] - 100.0)
+    parts = [np.arange(len(frame))[i::3] for i in range(3)]
+    uneven.host("gbsg2_negative", frame, parts, {"time": (-100.0, 3000.0)}, None,
+                categories=CATEGORIES, min_rows=MIN_ROWS)  # fmt: skip
+    request = SurvivalCounts(table="gbsg2_negative", duration="time", event="cens")
+    with pytest.raises(collab.CollabError, match=r"lake 'north', table 'gbsg2_negative'.*below 0"):
+        uneven.federation.check(request)
+
+
+def test_update_layout_is_fixed_by_the_plan():
+    plan = CoxPH(table="t", duration="time", event="cens", features=["age", "tsize"])
+    X = np.column_stack([np.arange(30.0), np.arange(30.0) % 7, np.arange(30.0) + 1])
+    y = (np.arange(30) % 2).astype(float)
+    sizes = {
+        len(plan.local_update(X, y, request).flat())
+        for request in (
+            {"kind": "grid"},
+            {"kind": "newton", "edges": [10.0], "beta": [0.0, 0.0], "centre": [0.0, 0.0]},
+        )
+    }
+    assert sizes == {plan.update_size(plan.n_inputs)}
+    assert Update.size(0, 0) == 2
+
+
+def test_a_cox_plan_and_curves_simulate_on_synthetic_rows(uneven, survival):
+    fed = uneven.federation
+    plan = CoxPH(table="gbsg2", duration="time", event="cens", features=["age", "tgrade"])
+    job = fed.simulate(plan)
+    model = job.result(progress=False)
+    assert isinstance(model, CoxModel) and list(model.params_.index) == [
+        "age",
+        "tgrade=II",
+        "tgrade=III",
+    ]
