@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +103,18 @@ def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_lear
     setup.approve(job)
     seed = 0
     for update in range(1, 6):
+        if update == 3:  # north stops mid-stream; a file lands while it is down
+            north = setup.lakes[0]
+            north.stop()
+            seed += 1
+            setup.land("steady", 0, rows(EVERY, 1000 * seed, seed))
+            time.sleep(2)
+            reopened = collab.Lake.launch(north.name, data_dir=north.data_dir)
+            setup.lakes[0] = reopened
+            setup.fed._logins[north.name] = partial(reopened._datasite.login, *SCIENTIST)
         for lake in range(3):  # files land in turns; an update waits for all three
+            if update == 3 and lake == 0:
+                continue
             seed += 1
             setup.land("steady", lake, rows(EVERY + 20 * lake, 1000 * seed, seed))
             if lake < 2:

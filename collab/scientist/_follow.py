@@ -253,6 +253,16 @@ class FollowJob(RichDisplay):
             for name, s in sessions.items()
         }
 
+    def _reconnect(self, name: str) -> Party | None:
+        """The lake ``name`` logged in to again (after it reopened), or ``None`` while down."""
+        if self._relogin is None:
+            return None
+        try:
+            session = self._relogin(name)
+        except Exception:
+            return None
+        return self._parties({name: session})[name]
+
     def _follow(self) -> None:
         terms, plan = self.terms, self.plan
         parties = self._parties(self._sessions)
@@ -273,8 +283,13 @@ class FollowJob(RichDisplay):
             message = {"phase": READY, "plan": plan.hash, "round": 0, "update": update}
             landed: list[float] = []
             joined = []
-            for name, party in parties.items():
-                answer = party.compute(message)
+            for name, party in list(parties.items()):
+                try:
+                    answer = party.compute(message)
+                except LakeError:  # a lake that stopped: asked again (logged in anew) later
+                    self.progress.lake_states[name] = "unreachable"
+                    parties[name] = self._reconnect(name) or party
+                    continue
                 if answer.get("ready"):
                     joined.append(name)
                     landed.append(float(answer.get("landed") or 0.0))
@@ -295,8 +310,8 @@ class FollowJob(RichDisplay):
                     if attempt == RETRIES or self._relogin is None:
                         raise
                     time.sleep(self._poll)  # the same update again: the lakes pinned its rows
-                    fresh = {n: self._relogin(n) for n in self._sessions}
-                    parties = self._parties(fresh)
+                    for name in joined:
+                        parties[name] = self._reconnect(name) or parties[name]
             update += 1
 
     def _update(
