@@ -112,6 +112,9 @@ def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_lear
             reopened = collab.Lake.launch(north.name, data_dir=north.data_dir)
             setup.lakes[0] = reopened
             setup.fed._logins[north.name] = partial(reopened._datasite.login, *SCIENTIST)
+        if update == 4:  # a file with another schema: set aside, and the job goes on
+            misfit = rows(50, 77_000, 77).drop(columns=["x2"])
+            land(setup.folders[("south", "steady")], "export.parquet", misfit)
         for lake in range(3):  # files land in turns; an update waits for all three
             if update == 3 and lake == 0:
                 continue
@@ -140,6 +143,8 @@ def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_lear
         ]
         assert all(ranges[str(k)]["after"] == ranges[str(k - 1)]["upto"] for k in range(2, 6))
     assert len(job.models) == 5 and job.model is job.models[-1]
+    status = setup.lakes[1].stream_status("steady")
+    assert status["files_set_aside"] == 1 and status["rows_taken"] == len(landed["south"])
     everything = pd.concat(landed.values())
     from sklearn.linear_model import LogisticRegression
 
