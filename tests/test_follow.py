@@ -209,3 +209,30 @@ def test_page_hinkley_flags_a_jump_not_the_noise():
     jumping = PageHinkley()
     flags = [jumping.update(v) for v in [0.3, 0.32, 0.29, 0.31, 0.3, 1.4]]
     assert flags == [False] * 5 + [True]
+
+
+def test_an_update_pins_its_new_rows_and_a_window_reaches_back_for_more(tmp_path):
+    from collab.lake._follow import pinned_sources, ready
+    from collab.lake._state import LakeState
+
+    state = LakeState(tmp_path / "state.db")
+    files = {f"f{b}": {"batch": b, "taken": b != 2, "rows": 10, "at": 100.0 + b} for b in range(5)}
+    state.set_setting("stream:t", {"files": files})
+    record = {"stream": {"path": "landing"}, "source": "stream:/kept#4"}
+    windowed = plan("t").__class__(
+        table="t", features=["x1"], label="y", follow={"every_rows": 15, "window": 35}
+    )
+    spent = []
+    first = ready(state, "j" * 32, windowed, record, 1, lambda *a: spent.append(a))
+    assert first == {"ready": True, "landed": 104.0}
+    train, test = pinned_sources(state, "j" * 32, windowed, record, 1)
+    assert (train, test) == ("stream:/kept#-1..4", "stream:/kept#-1..4")
+    assert ready(state, "j" * 32, windowed, record, 2, None) == {"ready": False}
+    files["f5"] = {"batch": 5, "taken": True, "rows": 20, "at": 105.0}
+    state.set_setting("stream:t", {"files": files})
+    record["source"] = "stream:/kept#5"
+    assert ready(state, "j" * 32, windowed, record, 2, None)["ready"]
+    train, test = pinned_sources(state, "j" * 32, windowed, record, 2)
+    # the new rows are batch 5's; the window of 35 rows reaches back to batches 3 and 4
+    assert (train, test) == ("stream:/kept#2..5", "stream:/kept#4..5")
+    assert spent == []  # no DP: nothing charged

@@ -238,6 +238,9 @@ class FollowJob(RichDisplay):
             what = "budget" if isinstance(exc, BudgetExceeded) else "denial"
             self.reason = f"stopped by a lake's {what}: {exc}"
         except CollabError as exc:
+            if self._stop.is_set():  # stopped while waiting for approvals
+                self.status, self.reason = "stopped", "stopped by the scientist"
+                return
             revoked = "denied job" in str(exc)
             self.status, self.error = ("stopped" if revoked else "failed"), exc
             self.reason = f"{'revoked' if revoked else 'failed'}: {exc}"
