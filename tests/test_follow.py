@@ -46,7 +46,7 @@ class Setup:
         land(self.folders[key], f"f{len(self.landed[key]):03d}.parquet", frame)
         self.landed[key].append(frame)
 
-    def approve(self, job: collab.scientist._follow.FollowJob) -> None:
+    def approve(self, job: collab.FollowJob) -> None:
         for lake in self.lakes:
             for request in lake.requests:
                 if request.job_id == job.job_id:
@@ -143,6 +143,7 @@ def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_lear
         ]
         assert all(ranges[str(k)]["after"] == ranges[str(k - 1)]["upto"] for k in range(2, 6))
     assert len(job.models) == 5 and job.model is job.models[-1]
+    assert "made its 5 update(s)" in job._repr_html_() and "before_accuracy" in job._repr_html_()
     status = setup.lakes[1].stream_status("steady")
     assert status["files_set_aside"] == 1 and status["rows_taken"] == len(landed["south"])
     everything = pd.concat(landed.values())

@@ -22,7 +22,6 @@ from typing import Any
 import pandas as pd
 
 from .._args import whole
-from .._display import RichDisplay
 from .._errors import BudgetExceeded, CollabError, LakeError, PlanError, RequestDenied
 from ..plans import Model, Plan, Standardizer
 from ..plans._drift import DriftWarning, PageHinkley
@@ -105,7 +104,7 @@ class _UpdateParty:
         return self._party.compute({**message, "update": self._update})
 
 
-class FollowJob(RichDisplay):
+class FollowJob:
     """A standing job over streams: ``updates`` (a DataFrame, a row an update), ``model``
     (the latest), ``models`` (every update's), ``wait``, ``stop`` and ``status``
     (``waiting``, ``running``, ``done``, ``stopped`` or ``failed``; ``reason`` says why it
@@ -145,11 +144,12 @@ class FollowJob(RichDisplay):
     # what the scientist reads ---------------------------------------------------------------
     @property
     def updates(self) -> pd.DataFrame:
-        """One row an update: ``update``, ``new_rows`` (pooled over the lakes), ``lakes``,
+        """One row an update: ``update``, ``new_rows`` (pooled over the lakes; with a
+        ``window``, the rows trained on), ``lakes``,
         ``before_*`` (the current model tested on the new rows before training on them;
-        NaN for the first update and under DP), the rounds' training metrics after
-        (``loss``, ...), ``drift``, ``seconds`` and ``latency`` (seconds from the arrival
-        of the update's newest file to the updated model)."""
+        NaN for the first update, and under DP, whose updates are not tested), the rounds'
+        training metrics after (``loss``, ...), ``drift``, ``seconds`` and ``latency``
+        (seconds from the arrival of the update's newest file to the updated model)."""
         self._warn()
         return pd.DataFrame(list(self._rows))
 
