@@ -17,7 +17,6 @@ from test_streams import land
 
 import collab
 from collab._errors import BudgetExceeded, RequestDenied
-from collab.lake._follow import book_key
 from collab.plans._drift import DriftWarning, PageHinkley
 
 LAKES = ("north", "south", "east")
@@ -90,10 +89,6 @@ def plan(table: str, **settings) -> collab.plans.LogisticRegression:
     )
 
 
-def book(lake: collab.Lake, job_id: str, table: str) -> dict:
-    return lake._state.setting(book_key(job_id, table))
-
-
 def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_learn(setup):
     job = setup.fed.follow(plan("steady"), every_rows=EVERY, max_updates=5)
     assert job.status == "waiting"
@@ -137,11 +132,12 @@ def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_lear
     assert (updates["latency"] > 0).all() and (updates["seconds"] > 0).all()
     # each lake's records: contiguous ranges of batches, every taken row in one update
     for lake in setup.lakes:
-        ranges = book(lake, job.job_id, "steady")["updates"]
-        assert [ranges[str(k)]["rows"] for k in range(1, 6)] == [
-            len(f) for f in setup.landed[(lake.name, "steady")]
-        ]
-        assert all(ranges[str(k)]["after"] == ranges[str(k - 1)]["upto"] for k in range(2, 6))
+        ranges = lake.followed(job.job_id)
+        assert list(ranges["rows"]) == [len(f) for f in setup.landed[(lake.name, "steady")]]
+        assert list(ranges["after"].iloc[1:]) == list(ranges["upto"].iloc[:-1])
+        assert ranges["after"].iloc[0] == -1
+        approved = lake.audit[lake.audit["action"] == "approve"]["detail"].iloc[-1]
+        assert "every 100 new rows, at most 5 updates" in approved
     assert len(job.models) == 5 and job.model is job.models[-1]
     assert "made its 5 update(s)" in job._repr_html_() and "before_accuracy" in job._repr_html_()
     status = setup.lakes[1].stream_status("steady")

@@ -188,6 +188,7 @@ class Decisions(LakeRecords):
                 scientist=raw.scientist,
                 table=plan.table,
                 rounds=plan.total_rounds,
+                **({"follow": describe_terms(plan)} if plan.follow else {}),
             )
 
     def _deny(
