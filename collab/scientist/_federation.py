@@ -397,42 +397,14 @@ class Federation:
         window: int | None = None,
         min_lakes: int | None = None,
     ) -> FollowJob:
-        """Follow a stream: a standing job that updates ``plan``'s model as rows land.
+        """Follow a stream with ``plan`` (a family trained by rounds): a standing job the
+        owners approve once, updated whenever every lake (or ``min_lakes``) holds
+        ``every_rows`` rows it has not trained on, at most ``max_updates`` times, until
+        ``until``; on the ``window`` most recent rows, if given. See :func:`._follow.follow`
+        and :class:`collab.FollowJob`."""
+        from ._follow import follow
 
-        Each lake's owner approves it once, seeing its terms. An update starts when each lake
-        (or ``min_lakes`` of them) holds at least ``every_rows`` rows the job has not
-        trained on: the current model is first tested on those new rows (test-then-train,
-        pooled), then the plan's rounds run on them from the current model (or on the
-        ``window`` most recent rows). At most ``max_updates`` updates, until ``until`` (a
-        datetime or epoch seconds). With DP, each update costs the plan's epsilon. The plan
-        must be a family trained by rounds; its held-out validation is replaced by the
-        test-then-train metrics. Returns a :class:`FollowJob` at once.
-        """
-        from dataclasses import replace
-
-        from ._follow import FollowJob, follow_terms
-
-        terms = follow_terms(
-            plan, every_rows, max_updates, until, window, min_lakes, len(self.lakes)
-        )
-        if getattr(plan, "validation", None) != 0:
-            plan = replace(plan, validation=0)  # type: ignore[call-arg]
-        plan = self.check(replace(plan, follow=terms))
-        self._check_budget(plan)
-        job_id = uuid.uuid4().hex
-        source = render(job_id, plan)
-        function = function_name(job_id)
-        for session in self._sessions.values():
-            session.submit(function, source, plan.table)
-        return FollowJob(
-            plan,
-            job_id,
-            dict(self._sessions),
-            function,
-            preset=self._preset(plan),
-            relogin=self._relogin,
-            channel=self.round_channel,
-        )
+        return follow(self, plan, every_rows, max_updates, until, window, min_lakes)
 
     # --- statistics -----------------------------------------------------------------------
     def describe(

@@ -15,8 +15,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -28,7 +30,7 @@ from ..plans._drift import DriftWarning, PageHinkley
 from ..plans._evaluation import evaluation_metrics
 from ..plans._rounds import RoundPlan
 from ..protocol import STATS_SLOT, Evaluate
-from ..transport import ScientistSession
+from ..transport import ScientistSession, function_name, render
 from ._coordinator import Coordinator, Progress
 from ._job import await_approvals
 from ._parties import Party, RemoteParty
@@ -78,6 +80,47 @@ def follow_terms(
                 f"fed.follow: min_lakes {min_lakes} is more than the federation's {lakes} lakes"
             )
     return terms
+
+
+def follow(
+    fed: Any,  # the Federation whose lakes are asked
+    plan: Plan,
+    every_rows: int,
+    max_updates: int,
+    until: Any = None,
+    window: int | None = None,
+    min_lakes: int | None = None,
+) -> FollowJob:
+    """Follow a stream: a standing job that updates ``plan``'s model as rows land.
+
+    Each lake's owner approves it once, seeing its terms. An update starts when each lake
+    (or ``min_lakes`` of them) holds at least ``every_rows`` rows the job has not trained
+    on: the current model is first tested on those new rows (test-then-train, pooled), then
+    the plan's rounds run on them from the current model (or on the ``window`` most recent
+    rows). At most ``max_updates`` updates, until ``until`` (a datetime or epoch seconds).
+    With DP, each update costs the plan's epsilon. The plan must be a family trained by
+    rounds; its held-out validation is replaced by the test-then-train metrics. Returns a
+    :class:`FollowJob` at once.
+    """
+    terms = follow_terms(plan, every_rows, max_updates, until, window, min_lakes, len(fed.lakes))
+    if getattr(plan, "validation", None) != 0:
+        plan = replace(plan, validation=0)  # type: ignore[call-arg]
+    plan = fed.check(replace(plan, follow=terms))
+    fed._check_budget(plan)
+    job_id = uuid.uuid4().hex
+    source = render(job_id, plan)
+    function = function_name(job_id)
+    for session in fed._sessions.values():
+        session.submit(function, source, plan.table)
+    return FollowJob(
+        plan,
+        job_id,
+        dict(fed._sessions),
+        function,
+        preset=fed._preset(plan),
+        relogin=fed._relogin,
+        channel=fed.round_channel,
+    )
 
 
 def _tested(
