@@ -16,6 +16,7 @@ from lake_processes import SCIENTIST
 from test_streams import land
 
 import collab
+from collab._display import html, request_report
 from collab._errors import BudgetExceeded, RequestDenied
 from collab.plans._drift import DriftWarning, PageHinkley
 
@@ -95,6 +96,8 @@ def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_lear
     (request,) = [r for r in setup.lakes[0].requests if r.job_id == job.job_id]
     summary = request.summary()
     assert summary["follow"] == "every 100 new rows, at most 5 updates, no expiry"
+    card = html(request_report(summary))
+    assert "follows the stream" in card and "every 100 new rows, at most 5 updates" in card
     setup.approve(job)
     seed = 0
     for update in range(1, 6):
