@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,9 @@ from test_streams import land
 
 import collab
 from collab._display import html, request_report
-from collab._errors import BudgetExceeded, RequestDenied
+from collab._errors import BudgetExceeded, LakeError, RequestDenied
 from collab.plans._drift import DriftWarning, PageHinkley
+from collab.scientist._parties import RemoteParty
 
 LAKES = ("north", "south", "east")
 SCHEMA = "id BIGINT, x1 DOUBLE, x2 DOUBLE, y BIGINT"
@@ -182,7 +184,25 @@ def test_inverted_labels_are_flagged_as_drift_and_a_revoked_job_stops(setup):
     assert "revoked" in job.reason and "labels changed meaning" in job.reason
 
 
-def test_dp_updates_spend_the_budget_and_stop_at_it(setup):
+class LosesOneAnswer(RemoteParty):
+    """South's answer to update 2's third round is lost on the way back (after the lake
+    computed and recorded it)."""
+
+    lost: ClassVar[list[str]] = []
+
+    def compute(self, message):
+        answer = super().compute(message)
+        key = f"{message.get('update')}:{message['phase']}:{message['round']}"
+        if self.name == "south" and key == "2:round:3" and not self.lost:
+            self.lost.append(key)
+            raise LakeError(self.name, "the connection dropped before the answer arrived")
+        return answer
+
+
+def test_dp_updates_spend_the_budget_and_stop_at_it_and_a_failed_update_runs_again(
+    setup, monkeypatch
+):
+    monkeypatch.setattr("collab.scientist._follow.RemoteParty", LosesOneAnswer)
     dp_plan = plan("private", dp=collab.DP(epsilon=1.0, delta=1e-5), secure_aggregation=False)
     job = setup.fed.follow(dp_plan, every_rows=EVERY, max_updates=10)
     setup.approve(job)
@@ -200,6 +220,15 @@ def test_dp_updates_spend_the_budget_and_stop_at_it(setup):
     budget = setup.lakes[0].budget(SCIENTIST[0]).set_index("table")
     assert budget.loc["private", "epsilon spent"] == 2.0
     assert not isinstance(job.error, RequestDenied)
+    # update 2 ran again after the lost answer: south replayed its recorded round (no new
+    # noisy release, nothing charged twice), and every row still trained once
+    assert LosesOneAnswer.lost == ["2:round:3"]
+    for lake in setup.lakes:  # (new_rows is a DP-noised count here; the lakes' records)
+        assert list(lake.followed(job.job_id)["rows"]) == [EVERY, EVERY]
+    south = setup.lakes[1]
+    assert south._state.executions(f"{job.job_id}-u2", "round") == 8
+    repeated = south.audit[south.audit["action"] == "release repeated"]["detail"]
+    assert any(f'"job": "{job.job_id}"' in d and '"round": 3' in d for d in repeated)
 
 
 def test_page_hinkley_flags_a_jump_not_the_noise():

@@ -188,7 +188,7 @@ class FollowJob:
     @property
     def updates(self) -> pd.DataFrame:
         """One row an update: ``update``, ``new_rows`` (pooled over the lakes; with a
-        ``window``, the rows trained on), ``lakes``,
+        ``window``, the rows trained on; under DP, a noisy count), ``lakes``,
         ``before_*`` (the current model tested on the new rows before training on them;
         NaN for the first update, and under DP, whose updates are not tested), the rounds'
         training metrics after (``loss``, ...), ``drift``, ``seconds`` and ``latency``
@@ -346,10 +346,11 @@ class FollowJob:
             if len(joined) < need:
                 self._stop.wait(self._poll)
                 continue
+            done: dict[str, Any] = {}  # what the update's attempts completed
             for attempt in range(RETRIES + 1):
                 try:
                     state, standardizer = self._update(
-                        update, [parties[n] for n in joined], state, standardizer, max(landed)
+                        update, [parties[n] for n in joined], state, standardizer, max(landed), done
                     )
                     break
                 except LakeError:
@@ -367,25 +368,35 @@ class FollowJob:
         state: dict[str, Any] | None,
         standardizer: Standardizer | None,
         landed: float,
+        done: dict[str, Any],
     ) -> tuple[dict[str, Any], Standardizer]:
+        """Run update ``update``; an attempt after a failed one continues from what ``done``
+        records (its set-up, its test, its completed rounds): each lake answers a message it
+        ran already with its recorded answer, so the update is the one an uninterrupted
+        attempt gives."""
         plan = self.plan
-        started = time.perf_counter()
         joined = [_UpdateParty(p, update) for p in parties]
         coordinator = Coordinator(
             plan, joined, job_id=f"{self.job_id}-u{update}", preset=self._preset
         )
-        coordinator.progress.approvals = self.progress.approvals
-        if plan.secure_aggregation:
-            coordinator._setup_secure()
-        before: dict[str, float] = {}
-        if state is not None and standardizer is not None and plan.dp is None:
-            scores = _tested(coordinator, state, standardizer)
-            before = {f"before_{k}": v for k, v in scores.items() if isinstance(v, float)}
-        if state is not None and standardizer is not None:  # warm start
-            coordinator.progress.standardizer = standardizer.to_dict()
-            coordinator.progress.state = dict(state)
-        model = coordinator.fit()
+        if "progress" in done:
+            coordinator.progress = done["progress"]
+        else:
+            done["progress"], done["started"] = coordinator.progress, time.perf_counter()
+            coordinator.progress.approvals = self.progress.approvals
         progress = coordinator.progress
+        if plan.secure_aggregation and progress.secure is None:
+            coordinator._setup_secure()
+        if "before" not in done:
+            scores: dict[str, Any] = {}
+            if state is not None and standardizer is not None and plan.dp is None:
+                scores = _tested(coordinator, state, standardizer)
+            done["before"] = {f"before_{k}": v for k, v in scores.items() if isinstance(v, float)}
+        before = done["before"]
+        if progress.state is None and state is not None and standardizer is not None:
+            progress.standardizer = standardizer.to_dict()  # warm start
+            progress.state = dict(state)
+        model = coordinator.fit()
         assert progress.state is not None and progress.standardizer is not None
         history = progress.history
         loss = before.get("before_log_loss", before.get("before_rmse", math.nan))
@@ -398,7 +409,7 @@ class FollowJob:
             **before,
             **after,
             "drift": drift,
-            "seconds": time.perf_counter() - started,
+            "seconds": time.perf_counter() - done["started"],
             "latency": time.time() - landed if landed else math.nan,
         }
         self._models.append(model)
