@@ -141,7 +141,9 @@ def load_config(path: str | Path) -> LakeConfig:
         raise CollabError(f"no config file at {source}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise CollabError(f"{source} is not valid TOML: {exc}") from exc
-    _check_keys(str(source), data, {"lake", "spark", "tables", "views", "streams", "scientists"})
+    _check_keys(
+        str(source), data, {"lake", "spark", "tables", "views", "streams", "scientists"}
+    )
     lake = data.get("lake", {})
     _check_keys(f"{source} [lake]", lake, {"name", "port", "host", "data_dir"})
     if "name" not in lake:

@@ -61,6 +61,7 @@ class LakeRecords:
     def policy(self, table: str) -> Policy:
         return Policy.from_dict(self._record(table)["policy"])
 
+
     # scientists ---------------------------------------------------------------------------
     def add_scientist(self, email: str, password: str, name: str | None = None) -> None:
         """Register a data scientist who may browse schemas and submit plans."""
