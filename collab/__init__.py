@@ -18,7 +18,8 @@ from ._schema import ColumnSchema, TableSchema
 from ._version import __version__
 from .lake import Lake, Request
 from .plans import load_model
-from .scientist import Federation, Job, connect
+from .plans._drift import DriftWarning
+from .scientist import Federation, FollowJob, Job, connect
 from .secure import DP
 
 __all__ = [
@@ -27,7 +28,9 @@ __all__ = [
     "BudgetExceeded",
     "CollabError",
     "ColumnSchema",
+    "DriftWarning",
     "Federation",
+    "FollowJob",
     "Job",
     "Lake",
     "LakeError",

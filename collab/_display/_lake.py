@@ -151,9 +151,12 @@ def request_report(summary: Mapping[str, Any], budget: str = "") -> Report:
             "privacy cost",
             "no DP: spends no epsilon"
             if summary.get("epsilon") is None
-            else f"epsilon {fmt(summary['epsilon'])}",
+            else f"epsilon {fmt(summary['epsilon'])}"
+            + (" per update" if summary.get("follow") else ""),
         ),
     ]
+    if summary.get("follow"):  # a standing job (fed.follow), approved once for its updates
+        rows.insert(5, ("follows the stream", str(summary["follow"])))
     if budget:
         rows.append(("budget after", budget))
     status = str(summary["status"])

@@ -51,31 +51,48 @@ def stream_source(kept: str | Path, batch: int) -> str:
     return f"{STREAM_PREFIX}{kept}#{batch}"
 
 
+def stream_range_source(kept: str | Path, after: int, batch: int) -> str:
+    """The source of a stream's kept rows of the batches after ``after`` up to ``batch``: the
+    rows one update of a followed job reads."""
+    return f"{STREAM_PREFIX}{kept}#{after}{RANGE}{batch}"
+
+
+RANGE = ".."  # between the batch a range starts after and its last
+
+
+def stream_range(source: str) -> tuple[str, int, int]:
+    """The kept folder, the batch a stream's source starts after (``-1``: from the first) and
+    the last batch it names."""
+    kept, _, batches = source.removeprefix(STREAM_PREFIX).rpartition("#")
+    after, _, batch = batches.rpartition(RANGE)
+    return kept, int(after or -1), int(batch)
+
+
 def stream_batch(source: str) -> tuple[str, int]:
     """The kept folder and the last batch a stream's source names."""
-    kept, _, batch = source.removeprefix(STREAM_PREFIX).rpartition("#")
-    return kept, int(batch)
+    kept, _, batch = stream_range(source)
+    return kept, batch
 
 
 def _kept_name(batch: int, index: int) -> str:
     return f"b{batch:010d}-{index:05d}.parquet"
 
 
-def kept_files(kept: str | Path, batch: int) -> list[str]:
-    """The kept files of batches up to ``batch``, in the order they were admitted, after the
-    schema file."""
+def kept_files(kept: str | Path, batch: int, after: int = -1) -> list[str]:
+    """The kept files of batches after ``after`` up to ``batch``, in the order they were
+    admitted, after the schema file."""
     folder = Path(kept)
     files = [str(folder / SCHEMA_FILE)]
     for path in sorted(folder.glob("b*.parquet")):
-        if int(path.name[1:11]) <= batch:
+        if after < int(path.name[1:11]) <= batch:
             files.append(str(path))
     return files
 
 
 def read_kept(spark: Any, source: str) -> Any:
     """A stream's kept rows up to the batch its ``source`` names, as a DataFrame."""
-    kept, batch = stream_batch(source)
-    return spark.read.parquet(*kept_files(kept, batch))
+    kept, after, batch = stream_range(source)
+    return spark.read.parquet(*kept_files(kept, batch, after))
 
 
 def same_stream(a: str, b: str) -> bool:

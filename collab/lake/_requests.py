@@ -12,6 +12,7 @@ from typing import Any
 from .._errors import AlreadyDecided, BudgetExceeded, CollabError, PlanError, PrivacyError
 from ..plans import Plan
 from ..transport import CodeRequest, recognise
+from ._follow import describe_terms
 from ._records import OWNER, LakeRecords
 from ._state import Approval
 
@@ -54,6 +55,7 @@ class Request:
             "features": ", ".join(spec["features"]),
             "label": spec["label"],
             "rounds": self.plan.total_rounds,
+            **({"follow": describe_terms(self.plan)} if self.plan.follow else {}),
             "secure aggregation": spec.get("secure_aggregation"),
             "epsilon": None if dp is None else dp["epsilon"],
             "status": self.status,
@@ -80,7 +82,6 @@ class Request:
             self.id, self.job_id, reason, actor=OWNER, scientist=self.scientist, request=self
         )
         self.status, self.reason = "denied", reason
-
 
 
 class Decisions(LakeRecords):
@@ -187,6 +188,7 @@ class Decisions(LakeRecords):
                 scientist=raw.scientist,
                 table=plan.table,
                 rounds=plan.total_rounds,
+                **({"follow": describe_terms(plan)} if plan.follow else {}),
             )
 
     def _deny(

@@ -177,12 +177,13 @@ def _run(
         raise PolicyViolation(f"this lake no longer hosts table {data['table']!r}")
     schema = TableSchema.from_dict(record["schema"])
 
-    def rows() -> Any:
+    def rows(source: str | None = None) -> Any:
         spark = state.setting("spark", {}) or {}
         spark_session(spark.get("master"), spark.get("conf"))
         try:
             return table_rows(
-                job_source(state, job_id, record),  # a stream: the rows arrived at its start
+                # a stream: the rows arrived at the job's start (or an update's, given)
+                source or job_source(state, job_id, record),
                 record["format"],
                 plan.columns,
                 plan.encodings,
@@ -197,15 +198,36 @@ def _run(
                 "in its audit log for the owner"
             ) from None
 
-    handler = PartyHandler(
-        plan,
-        lake=data["lake"],
-        job_id=job_id,
-        rows=rows,
-        masking=_StoredMasking(state, job_id),
-        policy=Policy.from_dict(record["policy"]),
-        bounds={c.name: c.bounds for c in schema.columns},
-    )
+    policy = Policy.from_dict(record["policy"])
+    common = {
+        "lake": data["lake"],
+        "policy": policy,
+        "bounds": {c.name: c.bounds for c in schema.columns},
+    }
+    if plan.follow is not None:  # a followed job's update (lake/_follow.py)
+        from ._follow import READY, FollowHandler, pinned_sources, ready, update_id, update_of
+
+        update = update_of(job_id, plan, raw)
+        if raw.get("phase") == READY:
+            spend = lambda key, epsilon: state.spend(  # noqa: E731
+                approval.scientist, plan.table, key, epsilon, policy
+            )
+            return ready(state, job_id, plan, record, update, spend)
+        run_id = update_id(job_id, update)
+        train, test = pinned_sources(state, job_id, plan, record, update)
+        handler: PartyHandler = FollowHandler(
+            plan,
+            job_id=run_id,
+            update=update,
+            rows=lambda: rows(train),
+            test_rows=lambda: rows(test),
+            masking=_StoredMasking(state, run_id),
+            **common,
+        )
+    else:
+        handler = PartyHandler(
+            plan, job_id=job_id, rows=rows, masking=_StoredMasking(state, job_id), **common
+        )
     msg = handler.parse(raw)
     handler.check(msg)  # before the execution is counted: a bad message spends nothing
     terms = plan.release_terms(msg.request) if msg.phase is Phase.ROUND else None

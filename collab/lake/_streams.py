@@ -355,6 +355,26 @@ class Streams(Hosting):
             "files": frame,
         }
 
+    def followed(self, job: str) -> pd.DataFrame:
+        """The updates of followed job ``job`` (its id) on this lake, from its records: per
+        update, the stream's batches it read (``after``, exclusive, to ``upto``), its new
+        ``rows``, the newest file's arrival (``landed``) and when the rows were pinned
+        (``at``). Every taken row of the stream falls in one update's range."""
+        from ._follow import book_key
+
+        approval = self._state.approval(job)
+        if approval is None:
+            raise CollabError(f"lake {self.name!r} has no job {job!r}")
+        book = self._state.setting(book_key(job, approval.table)) or {"updates": {}}
+        columns = ["update", "after", "upto", "train_after", "rows", "landed", "at"]
+        return pd.DataFrame(
+            [
+                {"update": int(k), **v}
+                for k, v in sorted(book["updates"].items(), key=lambda i: int(i[0]))
+            ],
+            columns=columns,
+        )
+
     # scoring --------------------------------------------------------------------------------
     def score(
         self,

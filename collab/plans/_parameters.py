@@ -29,6 +29,7 @@ COMMON = (
     "dp",
     "transforms",
     "encoding",
+    "follow",
 )
 
 

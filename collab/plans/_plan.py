@@ -99,7 +99,7 @@ class Plan(LakeStep, Strategy, RichDisplay):
     # where a plan builder lists the family among those of its task (lower first, then by name)
     offer_order: ClassVar[int] = 0
     # settings written into the spec only when given (specs from before them hash the same)
-    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding")
+    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "follow")
     # the settings checked one by one (features, label, dp and transforms: by _validate_common)
     parameters: ClassVar[tuple[Param, ...]] = (
         Param("table", "text", "The table's name on every lake.", must="a table's name"),
@@ -122,6 +122,9 @@ class Plan(LakeStep, Strategy, RichDisplay):
     dp: Any = None
     transforms: Sequence[Any] = ()
     encoding: Mapping[str, Any] | None = field(default=None, repr=False)
+    # a standing job's terms (``fed.follow``: cadence, cap, expiry, window), which the owners
+    # approve with the plan; ``None`` for a plan trained once
+    follow: Mapping[str, Any] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         try:

@@ -23,6 +23,7 @@ from ._releases import StatisticsRequests
 if TYPE_CHECKING:
     from .._connections import Role
     from ..lake import Lake
+    from ._follow import FollowJob
 
 SIMULATION_ROWS = 200
 
@@ -383,6 +384,25 @@ class Federation(StatisticsRequests):
                 channel=self.round_channel,
             ),
         )
+
+    def follow(
+        self,
+        plan: Plan,
+        *,
+        every_rows: int,
+        max_updates: int,
+        until: Any = None,
+        window: int | None = None,
+        min_lakes: int | None = None,
+    ) -> FollowJob:
+        """Follow a stream with ``plan`` (a family trained by rounds): a standing job the
+        owners approve once, updated whenever every lake (or ``min_lakes``) holds
+        ``every_rows`` rows it has not trained on, at most ``max_updates`` times, until
+        ``until``; on the ``window`` most recent rows, if given. See :func:`._follow.follow`
+        and :class:`collab.FollowJob`."""
+        from ._follow import follow
+
+        return follow(self, plan, every_rows, max_updates, until, window, min_lakes)
 
     def evaluate(self, model: Model, table: str, *, timeout: float | None = None) -> dict[str, Any]:
         """``model``'s metrics on every row of ``table`` (lakes that took no part in training:

@@ -277,25 +277,7 @@ def run_remote(
     def run(job: Job) -> Model:
         if relogin is not None:
             job._resume = resume
-        pending = set(sessions)
-        while pending:
-            if job.cancelled:
-                raise CollabError("the job was cancelled while waiting for approvals")
-            for name in sorted(pending):
-                try:
-                    status, reason = sessions[name].request_state(function)
-                except LakeError:
-                    job.progress.lake_states[name] = "failed"
-                    raise
-                if status == "approved":
-                    job.progress.lake_states[name] = "approved"
-                    pending.discard(name)
-                elif status == "denied":
-                    job.progress.lake_states[name] = "denied"
-                    raise denial_error(name, reason or "no reason given")
-            job._notify()
-            if pending:
-                time.sleep(POLL_SECONDS)
+        await_approvals(sessions, function, job.progress, lambda: job.cancelled, job._notify)
         job.status = "running"
         parties: list[Party] = [
             RemoteParty(session, function, job.plan.table, channel=channel)
@@ -304,6 +286,35 @@ def run_remote(
         return train(job, parties, preset, facts)
 
     return run
+
+
+def await_approvals(
+    sessions: dict[str, ScientistSession],
+    function: str,
+    progress: Progress,
+    cancelled: Callable[[], bool],
+    notify: Callable[[], None],
+) -> None:
+    """Wait until every lake approved the request ``function`` (raises on a denial)."""
+    pending = set(sessions)
+    while pending:
+        if cancelled():
+            raise CollabError("the job was cancelled while waiting for approvals")
+        for name in sorted(pending):
+            try:
+                status, reason = sessions[name].request_state(function)
+            except LakeError:
+                progress.lake_states[name] = "failed"
+                raise
+            if status == "approved":
+                progress.lake_states[name] = "approved"
+                pending.discard(name)
+            elif status == "denied":
+                progress.lake_states[name] = "denied"
+                raise denial_error(name, reason or "no reason given")
+        notify()
+        if pending:
+            time.sleep(POLL_SECONDS)
 
 
 def train(
