@@ -237,12 +237,13 @@ class TableRows:
     partitions: tuple[tuple[int, int], ...] = ()  # (pid, labelled rows)
     raw_bytes: int = 0
     z_bytes: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    job_bytes: dict[str, int] = field(default_factory=dict)  # jobs' state (``_job_state``)
     filled: bool = False
     too_big: bool = False
 
     @property
     def nbytes(self) -> int:
-        return self.raw_bytes + sum(self.z_bytes.values())
+        return self.raw_bytes + sum(self.z_bytes.values()) + sum(self.job_bytes.values())
 
 
 def _physical_memory() -> int:
@@ -257,8 +258,11 @@ class RowCache:
 
     Z_SETS_PER_TABLE = 2
 
-    def __init__(self, max_bytes: int | None = None, root: str | None = None) -> None:
+    def __init__(
+        self, max_bytes: int | None = None, root: str | None = None, keep_job_state: bool = True
+    ) -> None:
         self.max_bytes = _physical_memory() // 4 if max_bytes is None else int(max_bytes)
+        self.keep_job_state = keep_job_state  # else a job's state is rebuilt every round
         self._root = root
         self._owner = os.getpid()  # a forked child must never remove its parent's files
         self._lock = threading.RLock()
@@ -319,6 +323,24 @@ class RowCache:
             entry.z_bytes[z_key] += nbytes
             self._fit(token)
 
+    def job_state(self, token: str, job: str, nbytes: int) -> None:
+        """Count ``nbytes`` of ``job``'s state beside the table's rows (within the budget)."""
+        with self._lock:
+            entry = self._tables.get(token)
+            if entry is None or not entry.filled:
+                self._remove(os.path.join(self.root, token, f"job-{job}"))
+                return
+            entry.job_bytes[job] = nbytes
+            self._fit(token)
+
+    def drop_job(self, job: str) -> None:
+        """Remove ``job``'s state beside every table's rows."""
+        with self._lock:
+            for token, entry in self._tables.items():
+                entry.job_bytes.pop(job, None)
+                if self._root is not None and os.getpid() == self._owner:
+                    self._remove(os.path.join(self._root, token, f"job-{job}"))
+
     def missed(self, token: str) -> None:
         """Some files were gone: the next pass refills them."""
         with self._lock:
@@ -337,6 +359,7 @@ class RowCache:
         if entry is not None and total > self.max_bytes:
             self._remove(os.path.join(self.root, current))
             entry.raw_bytes, entry.z_bytes, entry.filled = 0, OrderedDict(), False
+            entry.job_bytes = {}
             entry.too_big = True
 
     def drop(self, token: str) -> None:
@@ -363,21 +386,25 @@ class RowCache:
 
 
 ROW_CACHE_CONF = "spark.collab.rowCacheBytes"
+JOB_STATE_CONF = "spark.collab.keepJobState"
 _row_cache: RowCache | None = None
 _row_cache_lock = threading.Lock()
 
 
 def row_cache() -> RowCache:
     """This process's kept rows; the budget is Spark setting ``spark.collab.rowCacheBytes``
-    (a quarter of the machine's memory by default; ``0`` turns keeping rows off)."""
+    (a quarter of the machine's memory by default; ``0`` turns keeping rows off), and
+    ``spark.collab.keepJobState=false`` keeps no job's state beside them."""
     global _row_cache
     from ._spark import active_settings
 
     with _row_cache_lock:
         if _row_cache is None:
             settings = active_settings() or {}
-            value = (settings.get("conf") or {}).get(ROW_CACHE_CONF)
-            _row_cache = RowCache(None if value is None else int(value))
+            conf = settings.get("conf") or {}
+            value = conf.get(ROW_CACHE_CONF)
+            keep = str(conf.get(JOB_STATE_CONF, "true")).lower() != "false"
+            _row_cache = RowCache(None if value is None else int(value), keep_job_state=keep)
             atexit.register(_row_cache.clear)
         return _row_cache
 
