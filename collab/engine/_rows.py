@@ -29,6 +29,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -267,6 +268,8 @@ class RowCache:
         self._owner = os.getpid()  # a forked child must never remove its parent's files
         self._lock = threading.RLock()
         self._tables: OrderedDict[str, TableRows] = OrderedDict()
+        self._ended_jobs: set[str] = set()
+        self._job_used: dict[tuple[str, str], float] = {}
 
     @property
     def root(self) -> str:
@@ -274,7 +277,10 @@ class RowCache:
             if self._root is None:
                 shm = "/dev/shm"
                 base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-                self._root = tempfile.mkdtemp(prefix="collab-rows-", dir=base)
+                _remove_orphans(base or tempfile.gettempdir())
+                # the owner's pid in the name: a process killed without its exit handlers
+                # leaves its folder, and the next process to keep rows removes it
+                self._root = tempfile.mkdtemp(prefix=f"collab-rows-{os.getpid()}-", dir=base)
                 self._owner = os.getpid()
             return self._root
 
@@ -323,23 +329,40 @@ class RowCache:
             entry.z_bytes[z_key] += nbytes
             self._fit(token)
 
+    JOB_STATE_IDLE_SECONDS = 900.0  # a job's state unused this long is dropped (a job that
+    # failed elsewhere sends this lake no end; its state is only ever a cache)
+
     def job_state(self, token: str, job: str, nbytes: int) -> None:
-        """Count ``nbytes`` of ``job``'s state beside the table's rows (within the budget)."""
+        """Count ``nbytes`` of ``job``'s state beside the table's rows (within the budget);
+        remove it if the job ended meanwhile, and drop other jobs' states left idle."""
         with self._lock:
             entry = self._tables.get(token)
-            if entry is None or not entry.filled:
+            if entry is None or not entry.filled or job in self._ended_jobs:
                 self._remove(os.path.join(self.root, token, f"job-{job}"))
                 return
             entry.job_bytes[job] = nbytes
+            now = time.monotonic()
+            self._job_used[(token, job)] = now
+            for (t, j), used in list(self._job_used.items()):
+                if now - used > self.JOB_STATE_IDLE_SECONDS:
+                    self._drop_job_state(t, j)
             self._fit(token)
 
     def drop_job(self, job: str) -> None:
-        """Remove ``job``'s state beside every table's rows."""
+        """Remove ``job``'s state beside every table's rows (the job ended: a step still
+        running for it removes what it wrote)."""
         with self._lock:
-            for token, entry in self._tables.items():
-                entry.job_bytes.pop(job, None)
-                if self._root is not None and os.getpid() == self._owner:
-                    self._remove(os.path.join(self._root, token, f"job-{job}"))
+            self._ended_jobs.add(job)
+            for token in list(self._tables):
+                self._drop_job_state(token, job)
+
+    def _drop_job_state(self, token: str, job: str) -> None:
+        self._job_used.pop((token, job), None)
+        entry = self._tables.get(token)
+        if entry is not None:
+            entry.job_bytes.pop(job, None)
+        if self._root is not None and os.getpid() == self._owner:
+            self._remove(os.path.join(self._root, token, f"job-{job}"))
 
     def missed(self, token: str) -> None:
         """Some files were gone: the next pass refills them."""
@@ -383,6 +406,24 @@ class RowCache:
     @staticmethod
     def _remove(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_orphans(base: str) -> None:
+    """Remove the kept-row folders of processes that no longer run."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) < 4 or parts[:2] != ["collab", "rows"] or not parts[2].isdigit():
+            continue
+        try:
+            os.kill(int(parts[2]), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+        except OSError:  # another user's process, alive
+            continue
 
 
 ROW_CACHE_CONF = "spark.collab.rowCacheBytes"

@@ -113,10 +113,12 @@ class CodedTree:
     def advance(self, node: np.ndarray, codes: np.ndarray, missing: int) -> np.ndarray:
         """Each row's node moved down from ``node`` to the leaf (or open node) it reaches."""
         node = node.astype(np.int64)
+        n = len(node)
+        flat = codes.ravel(order="F")  # (row, input) at row + input * n; a view when F-ordered
         rows = np.flatnonzero(self.left[node] >= 0)
         while rows.size:
             at = node[rows]
-            c = codes[rows, self.feature[at]]
+            c = flat[self.feature[at] * n + rows]
             go_left = np.where(c == missing, self.missing_left[at], c <= self.bin[at])
             node[rows] = np.where(go_left, self.left[at], self.right[at])
             rows = rows[self.left[node[rows]] >= 0]
@@ -124,12 +126,16 @@ class CodedTree:
 
 
 class TreeState:
-    """One block's job state for a trees request (see the module's docstring)."""
+    """One block's job state for a trees request (see the module's docstring).
+
+    ``labelled()`` gives the block's usable-row mask, their labels as the arithmetic uses
+    them and the count of unusable labels; ``inputs(keep)`` the usable rows' inputs."""
 
     def __init__(
         self,
         state: dict[str, np.ndarray],
-        inputs: Callable[[], np.ndarray],
+        labelled: Callable[[], tuple[np.ndarray, np.ndarray, int]],
+        inputs: Callable[[np.ndarray], np.ndarray],
         rows: int,
         request: Mapping[str, Any],
         missing: int,
@@ -137,39 +143,52 @@ class TreeState:
         self.state, self.missing = state, missing
         self.edges = request["edges"]
         self.baseline = float(request["baseline"])
-        key = digest(self.edges, self.baseline)
-        codes = state.get("codes")
-        if not _same(state, "key", key) or codes is None or codes.shape != (rows, len(self.edges)):
+        key = digest(self.edges, self.baseline, request["label_scale"], rows)
+        if not (_same(state, "key", key) and {"codes", "labels", "invalid"} <= state.keys()):
             state.clear()
+            keep, t, invalid = labelled()
             state["key"] = key
-            state["codes"] = bin_codes(inputs(), self.edges, missing)
+            state["labels"] = t
+            state["invalid"] = np.array([invalid], dtype=np.int64)
+            # column by column in memory: a histogram reads one input at a time
+            state["codes"] = np.asfortranarray(bin_codes(inputs(keep), self.edges, missing))
         self.key = key
-        self.codes = state["codes"]
+        self.codes, self.labels = state["codes"], state["labels"]
+        self.invalid = int(state["invalid"][0])
 
     def _trees_key(self, trees: Sequence[Any]) -> np.ndarray:
         return digest(bytes(self.key).hex(), list(trees))
 
-    def scores(self, trees: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """The raw score of every row: the baseline plus every tree's value, added in order
-        (as :func:`~._arrays.raw_scores`), from the kept score when it is one of them."""
+    def gradients(
+        self,
+        trees: Sequence[Mapping[str, Any]],
+        terms: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every row's gradient and hessian at its raw score (the baseline plus every tree's
+        value, added in order as :func:`~._arrays.raw_scores` adds them), and the sums of
+        ``terms``' metric terms; from the kept score when it holds some of the trees, and
+        kept as they are until the next tree."""
         state = self.state
         done = int(state["scored"][0]) if "scored" in state else -1
         if (
-            "score" in state
+            {"score", "grad", "hess", "metrics"} <= state.keys()
             and 0 <= done <= len(trees)
             and _same(state, "score_key", self._trees_key(trees[:done]))
         ):
             F = state["score"]
         else:
             F, done = np.full(len(self.codes), self.baseline), 0
+        if done == len(trees) and "grad" in state:
+            return state["grad"], state["hess"], state["metrics"]
         for tree in trees[done:]:
             coded = CodedTree.of(tree, self.edges)
             F = F + coded.value[coded.advance(np.zeros(len(F), np.int64), self.codes, self.missing)]
-        if done != len(trees) or "score" not in state:
-            state["score"] = F
-            state["scored"] = np.array([len(trees)], dtype=np.int64)
-            state["score_key"] = self._trees_key(trees)
-        return F
+        g, h, each = terms(F)
+        metrics = each.sum(axis=0) if len(F) else np.zeros(each.shape[1])
+        state.update(score=F, grad=g, hess=h, metrics=metrics)
+        state["scored"] = np.array([len(trees)], dtype=np.int64)
+        state["score_key"] = self._trees_key(trees)
+        return g, h, metrics
 
     def histograms(
         self,
@@ -231,21 +250,23 @@ class _Level:
         return self._at[depth]
 
     def direct(self, nodes: Sequence[int], depth: int) -> dict[int, np.ndarray]:
-        """Each of ``nodes``' histogram summed over its rows, in one pass over the block."""
+        """Each of ``nodes``' histogram summed over its rows: per input, one ``bincount`` of
+        gradient, hessian and rows over node x bin."""
         d, S = self.codes.shape[1], self.slots
         slot_of = np.full(len(self.tree.left), -1, dtype=np.int64)
         slot_of[np.asarray(nodes, dtype=np.int64)] = np.arange(len(nodes))
         slot = slot_of[self.at(depth)]
-        rows = np.flatnonzero(slot >= 0)
-        size = len(nodes) * d * S
-        base = (slot[rows] * d)[:, None] + np.arange(d)[None, :]
-        cell = (base * S + self.codes[rows]).ravel()
-        out = np.empty((size, _STATS))
-        out[:, 0] = np.bincount(cell, weights=np.repeat(self.g[rows], d), minlength=size)
-        out[:, 1] = np.bincount(cell, weights=np.repeat(self.h[rows], d), minlength=size)
-        out[:, 2] = np.bincount(cell, minlength=size)
-        sums = out.reshape(len(nodes), d, S, _STATS)
-        return {n: sums[i] for i, n in enumerate(nodes)}
+        every = bool((slot >= 0).all())
+        rows = slice(None) if every else np.flatnonzero(slot >= 0)
+        base, g, h = slot[rows] * S, self.g[rows], self.h[rows]
+        size = len(nodes) * S
+        out = np.empty((len(nodes), d, S, _STATS))
+        for j in range(d):
+            cell = base + self.codes[:, j][rows]
+            out[:, j, :, 0] = np.bincount(cell, weights=g, minlength=size).reshape(-1, S)
+            out[:, j, :, 1] = np.bincount(cell, weights=h, minlength=size).reshape(-1, S)
+            out[:, j, :, 2] = np.bincount(cell, minlength=size).reshape(-1, S)
+        return {n: out[i] for i, n in enumerate(nodes)}
 
     def of(
         self, depth: int, nodes: Sequence[int], stored: Mapping[int, np.ndarray]

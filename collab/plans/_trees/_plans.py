@@ -314,17 +314,12 @@ class GradientBoostedTrees(BinaryLabels, Plan):
     ) -> Update:
         """A block's sums; with the block's job ``state`` (see ``_level``), what it keeps is
         reused and what it lacks is rebuilt, to the same sums."""
-        keep, t, invalid = self._targets(y, request)
-
-        def inputs() -> np.ndarray:
-            return self._inputs(X[keep] if not keep.all() else X)
-
         n_metrics, n_values = len(self.metric_sums), self.update_size(self.n_inputs) - 2 - 2
         values = np.zeros(n_values)
-        metrics = np.zeros(n_metrics)
         kind = request.get("kind")
         if kind == "start":
-            E = inputs()
+            keep, t, invalid = self._targets(y, request)
+            E = self._inputs(X[keep] if not keep.all() else X)
             values[0] = _START
             values[1], values[2] = float(t.sum()), float((t * t).sum())
             for k, i in enumerate(self._sketched()):
@@ -332,18 +327,21 @@ class GradientBoostedTrees(BinaryLabels, Plan):
                 cells = sketch_cells(v[~np.isnan(v)])
                 offset = 3 + k * SKETCH_CELLS
                 values[offset : offset + SKETCH_CELLS] = np.bincount(cells, minlength=SKETCH_CELLS)
-            return Update(float(len(t)), metrics, values, float(invalid))
+            return Update(float(len(t)), np.zeros(n_metrics), values, float(invalid))
         block = TreeState(
-            {} if state is None else state, inputs, len(t), request, missing=self._slots - 1
+            {} if state is None else state,
+            lambda: self._targets(y, request),
+            lambda keep: self._inputs(X[keep] if not keep.all() else X),
+            len(y),
+            request,
+            missing=self._slots - 1,
         )
-        trees = request["trees"]
-        F = block.scores(trees)
-        g, h, terms = self._terms(t, F, request, dp)
-        metrics = terms.sum(axis=0) if len(t) else metrics
+        t, trees = block.labels, request["trees"]
+        g, h, metrics = block.gradients(trees, lambda F: self._terms(t, F, request, dp))
         if kind == "level":
             hist = block.histograms(g, h, trees, request["tree"], request["open"], self._slots)
             values[1 : 1 + hist.size] = hist.ravel()
-        return Update(float(len(t)), metrics, values, float(invalid))
+        return Update(float(len(t)), np.array(metrics), values, float(block.invalid))
 
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
         """One lake's sums over a block of raw rows (see the module's rounds)."""
