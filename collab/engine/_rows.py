@@ -418,12 +418,23 @@ def _remove_orphans(base: str) -> None:
         parts = name.split("-")
         if len(parts) < 4 or parts[:2] != ["collab", "rows"] or not parts[2].isdigit():
             continue
-        try:
-            os.kill(int(parts[2]), 0)
-        except ProcessLookupError:
+        if not _runs(int(parts[2])):
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-        except OSError:  # another user's process, alive
-            continue
+
+
+def _runs(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (killed, not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 ROW_CACHE_CONF = "spark.collab.rowCacheBytes"
