@@ -41,10 +41,12 @@ class PeakMemory:
         roots: Callable[[], list[psutil.Process]],
         interval: float = 0.25,
         exclude: Callable[[psutil.Process], bool] | None = None,
+        shared: Callable[[list[psutil.Process]], int] | None = None,
     ) -> None:
         self._roots = roots
         self._interval = interval
         self._exclude = exclude or (lambda p: False)
+        self._shared = shared  # bytes the processes hold in shared memory beside their PSS
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bench-memory", daemon=True)
         self.peak_total = 0
@@ -53,11 +55,13 @@ class PeakMemory:
     def _sample(self) -> None:
         parts: dict[str, int] = {}
         seen: set[int] = set()
+        procs: list[psutil.Process] = []
         for root in self._roots():
             for proc in _tree(root):
                 if proc.pid in seen or self._exclude(proc):
                     continue
                 seen.add(proc.pid)
+                procs.append(proc)
                 try:
                     info = proc.memory_full_info()
                     size = int(getattr(info, "pss", 0) or info.rss)
@@ -65,6 +69,8 @@ class PeakMemory:
                     continue
                 kind = _kind(proc)
                 parts[kind] = parts.get(kind, 0) + size
+        if self._shared is not None:
+            parts["kept_rows_shm"] = self._shared(procs)
         total = sum(parts.values())
         if total > self.peak_total:
             self.peak_total, self.peak_parts = total, parts
@@ -99,6 +105,34 @@ def shm_bytes(prefix: str = "collab-rows-", skip: str | None = None) -> int:
             except OSError:
                 continue
     return total
+
+
+class MappedRows:
+    """The bytes of the kept-row folders (``/dev/shm/collab-rows-*``) that the sampled
+    processes have mapped at any sample so far: theirs, not another program's on the same
+    machine. A callable for :class:`PeakMemory`'s ``shared``."""
+
+    def __init__(self, prefix: str = "/dev/shm/collab-rows-") -> None:
+        self._prefix = prefix
+        self.folders: set[str] = set()
+
+    def __call__(self, procs: list[psutil.Process]) -> int:
+        for proc in procs:
+            try:
+                maps = proc.memory_maps(grouped=True)
+            except psutil.Error:
+                continue
+            for m in maps:
+                if m.path.startswith(self._prefix):
+                    self.folders.add(m.path[: m.path.index("/", len(self._prefix))])
+        total = 0
+        for folder in self.folders:
+            for path in Path(folder).rglob("*.npy"):
+                try:
+                    total += path.stat().st_size
+                except OSError:
+                    continue
+        return total
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:

@@ -18,7 +18,7 @@ from ._format import (
     time_to_mllib,
 )
 from ._plots import plots
-from ._report_rounds import round_cost_lines, trees_lines
+from ._report_rounds import demo_kernel_lines, mlp_step_lines, round_cost_lines, trees_lines
 
 # --- markdown ----------------------------------------------------------------------------------
 
@@ -249,7 +249,9 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
             "Spark Python workers | kept rows in /dev/shm (MiB) |",
             "|---|---|---|---|---|---|---|",
         ]
-        for e in mem.values():
+        for key, e in mem.items():
+            if key == "demo_kernel":
+                continue
             parts = e["peak_pss_parts"]
             lines.append(
                 f"| {e['rows']:,} | {mib(e['table_bytes_as_float64'])} | "
@@ -257,6 +259,8 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
                 f"{mib(parts.get('jvm'))} | {mib(parts.get('spark_python_workers'))} | "
                 f"{mib(e['kept_rows_shm_bytes'])} |"
             )
+    lines += demo_kernel_lines((mem or {}).get("demo_kernel"))
+    lines += mlp_step_lines(results.get("mlp_step"))
     lines += ["", "## Plots", ""]
     for png in sorted(PLOTS):
         lines.append(f"![{png}]({png})")

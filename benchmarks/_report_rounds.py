@@ -101,6 +101,27 @@ def trees_targets(trees: dict[str, Any] | None, add: Add) -> None:
                 "points",
                 f"scikit-learn - collab test accuracy, {shape}",
             )
+            if key != "demo" and "job_to_mllib_read_fit_ratio" in entry:
+                load = entry["load_average"]["start"][0]
+                add(
+                    f"trees whole job vs MLlib GBTClassifier read + fit ({size})",
+                    entry["job_to_mllib_read_fit_ratio"],
+                    1.0,
+                    "x",
+                    f"collab job from its first call to its model / MLlib reading, caching and "
+                    f"fitting the pooled rows, same run, {shape} (load average {load:.1f})",
+                )
+                passes = entry["numpy_histogram_pass"]
+                add(
+                    f"trees level round vs one numpy histogram pass ({size})",
+                    entry["level_round_to_numpy_pass_ratio"],
+                    3.0,
+                    "x",
+                    "median level round (wall, 3 lakes, secure aggregation) / one bincount of "
+                    "gradient, hessian and count per node x input x bin over kept uint8 codes "
+                    f"of the same {passes['rows']:,} x {passes['inputs']} rows in memory "
+                    f"({passes['nodes']} nodes)",
+                )
         else:
             add(
                 f"trees RMSE / scikit-learn HistGradientBoostingRegressor ({size})",
@@ -210,4 +231,67 @@ def trees_lines(trees: dict[str, Any] | None) -> list[str]:
             f"{fmt(run['total_seconds'])} | {fmt(e['rounds_per_tree'])} | "
             f"{fmt(e['round_seconds_median'], 3)} |"
         )
+    for key, e in trees.items():
+        if "job_to_mllib_read_fit_ratio" not in e:
+            continue
+        passes, load = e["numpy_histogram_pass"], e["load_average"]
+        lines += [
+            "",
+            f"{_data_name(key)}, {e['rows']:,} rows: the whole job {fmt(e['job_seconds'])} s "
+            f"against MLlib's read and fit {fmt(e['mllib_read_fit_seconds'])} s "
+            f"({fmt(e['job_to_mllib_read_fit_ratio'])}x); a level round (median) "
+            f"{fmt(e['level_round_seconds_median'], 3)} s against one numpy histogram pass over "
+            f"the same {passes['rows']:,} x {passes['inputs']} rows in memory "
+            f"{fmt(passes['seconds'], 3)} s ({fmt(e['level_round_to_numpy_pass_ratio'])}x). "
+            f"Load average {load['start'][0]:.1f} at the start, {load['end'][0]:.1f} at the end.",
+        ]
     return lines
+
+
+def mlp_step_lines(step: dict[str, Any] | None) -> list[str]:
+    """A perceptron's local step against one numpy forward and backward pass."""
+    if not step:
+        return []
+    load = step["load_average"]
+    return [
+        "",
+        "## A perceptron's step vs one numpy pass",
+        "",
+        f"`MLPClassifier` (hidden {step['hidden']}, batches of {step['batch_size']}: "
+        f"{step['batches']:,} mini-batch updates) over {step['rows']:,} x {step['features']} "
+        "standardised rows in memory, one epoch: the lake's step without Spark. Against one "
+        "full-batch forward and backward pass in numpy over the same rows. Medians; load "
+        f"average {load['start'][0]:.1f} at the start, {load['end'][0]:.1f} at the end.",
+        "",
+        "| step (s) | numpy pass (s) | step / pass |",
+        "|---|---|---|",
+        f"| {fmt(step['step_seconds'], 3)} | {fmt(step['numpy_pass_seconds'], 3)} | "
+        f"{fmt(step['ratio_step_to_numpy_pass'])} |",
+    ]
+
+
+def demo_kernel_lines(kernel: dict[str, Any] | None) -> list[str]:
+    """The peak memory of the demo notebook's kernel."""
+    if not kernel:
+        return []
+    parts = kernel["peak_parts"]
+
+    def mib(value: float | None) -> str:
+        return "–" if value is None else f"{value / 2**20:,.0f}"
+
+    return [
+        "",
+        f"## The demo kernel's peak memory ({kernel['notebook']})",
+        "",
+        "The notebook run by `nbclient` in a kernel of its own (its three lakes in that "
+        "kernel), sampled every 0.5 s: PSS of the kernel, its Spark JVM and Spark's Python "
+        "workers, plus the kept rows it maps in /dev/shm (pages of them a process maps count "
+        "in its PSS too, so the total is an upper bound). "
+        f"The notebook ran {fmt(kernel['seconds'])} s.",
+        "",
+        "| peak total (MiB) | kernel | Spark JVM | Spark Python workers | kept rows (MiB) |",
+        "|---|---|---|---|---|",
+        f"| {mib(kernel['peak_total_bytes'])} | {mib(parts.get('python'))} | "
+        f"{mib(parts.get('jvm'))} | {mib(parts.get('spark_python_workers'))} | "
+        f"{mib(parts.get('kept_rows_shm'))} |",
+    ]

@@ -20,6 +20,7 @@ WORKLOADS = (
     "trees",
     "streams",
     "survival",
+    "mlp_step",
 )
 SERVER_OPTIMISERS = (
     ("sgd", 1.0),
@@ -60,6 +61,9 @@ class Suite:
     mlp_batch_size: int = 64
     mlp_learning_rate: float = 0.1
     sklearn_mlp_epochs: int = 10
+    mlp_step_rows: int = 1_000_000  # a perceptron's step vs one numpy pass, in memory
+    mlp_step_repeats: int = 3
+    demo_kernel_notebook: str | None = "03-federated-training.ipynb"  # its kernel's peak memory
     server_optimisers: tuple[tuple[str, float], ...] = SERVER_OPTIMISERS
     server_optimiser_rounds: int = 50
     encoding_rows: int = 1_000_000  # one lake, 5 text categories and 10 numbers with gaps
@@ -103,6 +107,9 @@ SMOKE = Suite(
     family_sizes=(3_000,),
     family_rounds=1,
     sklearn_mlp_epochs=2,
+    mlp_step_rows=3_000,
+    mlp_step_repeats=1,
+    demo_kernel_notebook=None,
     server_optimisers=(("sgd", 1.0), ("adam", 0.1)),
     server_optimiser_rounds=2,
     warm_runs=False,
@@ -136,5 +143,6 @@ SMOKE = Suite(
         "trees",
         "streams",
         "survival",
+        "mlp_step",
     ),
 )

@@ -61,8 +61,8 @@ def test_the_encoding_workload_times_both_tables_side_by_side(tmp_path):
     assert "## Categories and transforms in a lake's step" in table
 
 
-def test_round_cost_and_trees_write_fixed_costs_accuracy_and_their_targets(tmp_path):
-    suite = replace(SMOKE, workloads=("round_cost", "trees"))
+def test_round_cost_trees_and_mlp_step_write_fixed_costs_accuracy_and_their_targets(tmp_path):
+    suite = replace(SMOKE, workloads=("round_cost", "trees", "mlp_step"))
     summary = run(suite, tmp_path)
 
     cost = json.loads((tmp_path / "round_cost.json").read_text())
@@ -84,15 +84,25 @@ def test_round_cost_and_trees_write_fixed_costs_accuracy_and_their_targets(tmp_p
             else:  # the steps signal: RMSE 1 at best, its label's spread about 2.6
                 assert 1 <= entry[method]["rmse"] <= 3, method
         assert entry["rounds_per_tree"] <= entry["settings"]["max_depth"]
+        for key in ("job_to_mllib_read_fit_ratio", "level_round_to_numpy_pass_ratio"):
+            assert isinstance(entry[key], float)  # a number; its value is a timing, not checked
+        assert entry["numpy_histogram_pass"]["rows"] == entry["rows"]
     # two shallow trees of the same settings: collab's RMSE is scikit-learn's, near enough
     assert trees["regression_3000"]["rmse_ratio_vs_sklearn"] <= 1.05
 
+    step = json.loads((tmp_path / "mlp_step.json").read_text())
+    assert step["rows"] == suite.mlp_step_rows
+    assert isinstance(step["ratio_step_to_numpy_pass"], float)
+
     names = [t["target"] for t in summary["targets"]]
+    for start in ("trees whole job vs MLlib", "trees level round vs one numpy", "MLP step vs"):
+        assert any(n.startswith(start) for n in names), start
     assert any(n.startswith("round fixed cost, 3 in-process lakes") for n in names)
     assert any(n.startswith("trees accuracy gap to scikit-learn") for n in names)
     assert any(n.startswith("trees RMSE / scikit-learn") for n in names)
     table = (tmp_path / "results.md").read_text()
     assert "## A round's fixed cost" in table and "## Gradient-boosted trees vs" in table
+    assert "## A perceptron's step vs one numpy pass" in table
 
 
 def test_the_survival_workload_fits_cox_beside_lifelines(tmp_path):

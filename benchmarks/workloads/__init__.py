@@ -15,6 +15,7 @@ from .first_run import first_run
 from .lakes import lakes
 from .large import large
 from .memory import memory
+from .mlp_step import mlp_step
 from .round_cost import round_cost
 from .server_optimisers import server_optimisers
 from .sizes import sizes
@@ -39,6 +40,7 @@ RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "trees": trees,
     "streams": streams,
     "survival": survival,
+    "mlp_step": mlp_step,
 }
 
 __all__ = ["RUNNERS"]

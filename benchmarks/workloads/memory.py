@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 from .. import _collab, _data
 from .._context import Context, free_ports
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def demo_kernel(notebook: str) -> dict[str, Any]:
+    """The peak memory of a notebook's kernel as the notebook runs (the demo's three lakes in
+    one kernel): the kernel process, its Spark JVM and Python workers (PSS), and the kept rows
+    it maps in shared memory, sampled every 0.5 s."""
+    import nbformat
+    import psutil
+    from nbclient import NotebookClient
+
+    from .._memory import MappedRows, PeakMemory
+
+    path = NOTEBOOKS / notebook
+    nb = nbformat.read(path, as_version=4)
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    kept = MappedRows()
+    client = NotebookClient(
+        nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+    )
+    started = time.perf_counter()
+    with PeakMemory(
+        lambda: [p for p in me.children() if p.pid not in before], interval=0.5, shared=kept
+    ) as peak:
+        client.execute()
+    return {
+        "notebook": notebook,
+        "seconds": time.perf_counter() - started,
+        "peak_total_bytes": peak.peak_total,
+        "peak_parts": peak.peak_parts,
+        "kept_row_folders": len(kept.folders),
+    }
 
 
 def memory(ctx: Context) -> dict[str, Any]:
@@ -58,4 +94,7 @@ def memory(ctx: Context) -> dict[str, Any]:
             "kept_rows_shm_bytes": kept,
             "accuracy": acc,
         }
+    if s.demo_kernel_notebook:
+        ctx.log(f"memory: the kernel of notebook {s.demo_kernel_notebook}")
+        out["demo_kernel"] = demo_kernel(s.demo_kernel_notebook)
     return out

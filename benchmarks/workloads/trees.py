@@ -3,6 +3,8 @@ non-linear signals split unevenly over 3 lakes."""
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,36 @@ def tree_yardsticks(ctx: Context, data: _data.Dataset, settings: dict[str, Any])
     return {"mllib": mllib.to_dict(), "sklearn": sk.to_dict()}
 
 
+def numpy_histogram_pass(data: _data.Dataset, max_depth: int, max_bins: int) -> dict[str, Any]:
+    """One numpy histogram pass over the same rows, all in memory: each row's bin codes kept
+    (``uint8``), one ``bincount`` of gradient, hessian and count per node x input x bin over
+    every row and input, rows spread over the deepest level's open nodes (the yardstick a
+    level round is measured against). Median of 3 passes."""
+    X = np.concatenate([X for X, _ in data.lake_arrays()])
+    n, d = X.shape
+    rng = np.random.default_rng(0)
+    codes = np.empty((n, d), dtype=np.uint8)
+    for j in range(d):
+        edges = np.unique(np.nanquantile(X[:, j], np.linspace(0, 1, max_bins + 1)[1:-1]))
+        codes[:, j] = np.searchsorted(edges, X[:, j])
+    del X
+    nodes, slots = 2 ** (max_depth - 1), max_bins + 1
+    node = rng.integers(0, nodes, n)
+    g, h = rng.standard_normal(n), rng.random(n)
+    size = nodes * d * slots
+    seconds = []
+    for _ in range(3):
+        started = time.perf_counter()
+        cell = ((node[:, None] * d + np.arange(d)[None, :]) * slots + codes).ravel()
+        out = np.empty((size, 3))
+        out[:, 0] = np.bincount(cell, weights=np.repeat(g, d), minlength=size)
+        out[:, 1] = np.bincount(cell, weights=np.repeat(h, d), minlength=size)
+        out[:, 2] = np.bincount(cell, minlength=size)
+        seconds.append(time.perf_counter() - started)
+        del cell, out
+    return {"rows": n, "inputs": d, "nodes": nodes, "seconds": float(np.median(seconds))}
+
+
 def tree_case(
     ctx: Context, data: _data.Dataset, table: str, settings: dict[str, Any]
 ) -> dict[str, Any]:
@@ -39,6 +71,7 @@ def tree_case(
 
     # no published bounds: bin edges come from the lakes' federated quantile sketch, as both
     # yardsticks bin by quantiles
+    load_start = os.getloadavg()
     ctx.lakes(3).add(data, table, with_bounds=False)
     central = tree_yardsticks(ctx, data, settings)
     metric = _data.METRICS[data.task]
@@ -54,6 +87,9 @@ def tree_case(
         )
     result = run.to_dict(target)
     seconds = [split["round"] for split in run.round_splits]
+    levels = seconds[1:-1]  # the start round (labels, sketch) and the final one are not levels
+    numpy_pass = numpy_histogram_pass(data, settings["max_depth"], settings["max_bins"])
+    mllib_read_fit = central["mllib"]["load_seconds"] + central["mllib"]["fit_seconds"]
     to_target = result["seconds_to_target"]
     if metric == "accuracy":
         gaps = {
@@ -77,6 +113,17 @@ def tree_case(
         ),
         "rounds_per_tree": (run.rounds - 2) / settings["n_trees"],
         "round_seconds_median": float(np.median(seconds)) if seconds else None,
+        # the whole job (its first call to its model) against MLlib reading and fitting the
+        # pooled rows, in the same run
+        "job_seconds": result["total_seconds"],
+        "mllib_read_fit_seconds": mllib_read_fit,
+        "job_to_mllib_read_fit_ratio": result["total_seconds"] / mllib_read_fit,
+        "level_round_seconds_median": float(np.median(levels)) if levels else None,
+        "numpy_histogram_pass": numpy_pass,
+        "level_round_to_numpy_pass_ratio": (
+            float(np.median(levels)) / numpy_pass["seconds"] if levels else None
+        ),
+        "load_average": {"start": load_start, "end": os.getloadavg()},
     }
 
 

@@ -1,5 +1,6 @@
 """Where a lake computes: Spark jobs over the owner's tables (never imported by scientists)."""
 
+from ._job_state import drop_job_state
 from ._spark import check_java, spark_session
 from ._step import TableRows, table_rows
 from ._streams import (
@@ -41,6 +42,7 @@ __all__ = [
     "check_java",
     "define_view",
     "delta_missing",
+    "drop_job_state",
     "guess_format",
     "inspect",
     "landing_schema",

@@ -29,6 +29,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -237,12 +238,13 @@ class TableRows:
     partitions: tuple[tuple[int, int], ...] = ()  # (pid, labelled rows)
     raw_bytes: int = 0
     z_bytes: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    job_bytes: dict[str, int] = field(default_factory=dict)  # jobs' state (``_job_state``)
     filled: bool = False
     too_big: bool = False
 
     @property
     def nbytes(self) -> int:
-        return self.raw_bytes + sum(self.z_bytes.values())
+        return self.raw_bytes + sum(self.z_bytes.values()) + sum(self.job_bytes.values())
 
 
 def _physical_memory() -> int:
@@ -257,12 +259,17 @@ class RowCache:
 
     Z_SETS_PER_TABLE = 2
 
-    def __init__(self, max_bytes: int | None = None, root: str | None = None) -> None:
+    def __init__(
+        self, max_bytes: int | None = None, root: str | None = None, keep_job_state: bool = True
+    ) -> None:
         self.max_bytes = _physical_memory() // 4 if max_bytes is None else int(max_bytes)
+        self.keep_job_state = keep_job_state  # else a job's state is rebuilt every round
         self._root = root
         self._owner = os.getpid()  # a forked child must never remove its parent's files
         self._lock = threading.RLock()
         self._tables: OrderedDict[str, TableRows] = OrderedDict()
+        self._ended_jobs: set[str] = set()
+        self._job_used: dict[tuple[str, str], float] = {}
 
     @property
     def root(self) -> str:
@@ -270,7 +277,10 @@ class RowCache:
             if self._root is None:
                 shm = "/dev/shm"
                 base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-                self._root = tempfile.mkdtemp(prefix="collab-rows-", dir=base)
+                _remove_orphans(base or tempfile.gettempdir())
+                # the owner's pid in the name: a process killed without its exit handlers
+                # leaves its folder, and the next process to keep rows removes it
+                self._root = tempfile.mkdtemp(prefix=f"collab-rows-{os.getpid()}-", dir=base)
                 self._owner = os.getpid()
             return self._root
 
@@ -319,6 +329,41 @@ class RowCache:
             entry.z_bytes[z_key] += nbytes
             self._fit(token)
 
+    JOB_STATE_IDLE_SECONDS = 900.0  # a job's state unused this long is dropped (a job that
+    # failed elsewhere sends this lake no end; its state is only ever a cache)
+
+    def job_state(self, token: str, job: str, nbytes: int) -> None:
+        """Count ``nbytes`` of ``job``'s state beside the table's rows (within the budget);
+        remove it if the job ended meanwhile, and drop other jobs' states left idle."""
+        with self._lock:
+            entry = self._tables.get(token)
+            if entry is None or not entry.filled or job in self._ended_jobs:
+                self._remove(os.path.join(self.root, token, f"job-{job}"))
+                return
+            entry.job_bytes[job] = nbytes
+            now = time.monotonic()
+            self._job_used[(token, job)] = now
+            for (t, j), used in list(self._job_used.items()):
+                if now - used > self.JOB_STATE_IDLE_SECONDS:
+                    self._drop_job_state(t, j)
+            self._fit(token)
+
+    def drop_job(self, job: str) -> None:
+        """Remove ``job``'s state beside every table's rows (the job ended: a step still
+        running for it removes what it wrote)."""
+        with self._lock:
+            self._ended_jobs.add(job)
+            for token in list(self._tables):
+                self._drop_job_state(token, job)
+
+    def _drop_job_state(self, token: str, job: str) -> None:
+        self._job_used.pop((token, job), None)
+        entry = self._tables.get(token)
+        if entry is not None:
+            entry.job_bytes.pop(job, None)
+        if self._root is not None and os.getpid() == self._owner:
+            self._remove(os.path.join(self._root, token, f"job-{job}"))
+
     def missed(self, token: str) -> None:
         """Some files were gone: the next pass refills them."""
         with self._lock:
@@ -337,6 +382,7 @@ class RowCache:
         if entry is not None and total > self.max_bytes:
             self._remove(os.path.join(self.root, current))
             entry.raw_bytes, entry.z_bytes, entry.filled = 0, OrderedDict(), False
+            entry.job_bytes = {}
             entry.too_big = True
 
     def drop(self, token: str) -> None:
@@ -362,22 +408,55 @@ class RowCache:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _remove_orphans(base: str) -> None:
+    """Remove the kept-row folders of processes that no longer run."""
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return
+    for name in names:
+        parts = name.split("-")
+        if len(parts) < 4 or parts[:2] != ["collab", "rows"] or not parts[2].isdigit():
+            continue
+        if not _runs(int(parts[2])):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+
+
+def _runs(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (killed, not yet reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 ROW_CACHE_CONF = "spark.collab.rowCacheBytes"
+JOB_STATE_CONF = "spark.collab.keepJobState"
 _row_cache: RowCache | None = None
 _row_cache_lock = threading.Lock()
 
 
 def row_cache() -> RowCache:
     """This process's kept rows; the budget is Spark setting ``spark.collab.rowCacheBytes``
-    (a quarter of the machine's memory by default; ``0`` turns keeping rows off)."""
+    (a quarter of the machine's memory by default; ``0`` turns keeping rows off), and
+    ``spark.collab.keepJobState=false`` keeps no job's state beside them."""
     global _row_cache
     from ._spark import active_settings
 
     with _row_cache_lock:
         if _row_cache is None:
             settings = active_settings() or {}
-            value = (settings.get("conf") or {}).get(ROW_CACHE_CONF)
-            _row_cache = RowCache(None if value is None else int(value))
+            conf = settings.get("conf") or {}
+            value = conf.get(ROW_CACHE_CONF)
+            keep = str(conf.get(JOB_STATE_CONF, "true")).lower() != "false"
+            _row_cache = RowCache(None if value is None else int(value), keep_job_state=keep)
             atexit.register(_row_cache.clear)
         return _row_cache
 

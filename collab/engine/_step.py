@@ -25,7 +25,8 @@ import numpy as np
 
 from .._schema import category_text
 from ..plans import Standardizer
-from . import _rows
+from . import _job_state, _rows
+from ._job_state import StateWhere
 from ._rows import row_cache
 from ._spark import active_settings, spark_session
 from ._tables import TABLE_CACHE, CachedTable, as_double_struct, read
@@ -65,6 +66,28 @@ def _timed(compute: Compute, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, 
     return vector, time.perf_counter() - started
 
 
+class _Job:
+    """A step that takes a block's job state (``_job_state``) as its third argument; where
+    the state is kept (``None``: built afresh in every round)."""
+
+    def __init__(self, compute: Callable[..., np.ndarray], where: StateWhere | None) -> None:
+        self.compute, self.where = compute, where
+
+    def block(self, pid: int, block: int) -> Compute:
+        def compute(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+            state = _job_state.load_state(self.where, pid, block)
+            before = dict(state)
+            vector = self.compute(X, y, state)
+            _job_state.save_state(self.where, pid, block, before, state)
+            return vector
+
+        return compute
+
+
+def _of_block(compute: Compute | _Job, pid: int, block: int) -> Compute:
+    return compute.block(pid, block) if isinstance(compute, _Job) else compute
+
+
 def _block_row(pa: Any, pid: int, block: int, vector: Any, seconds: float, kept: int) -> Any:
     return pa.RecordBatch.from_arrays(
         [
@@ -99,7 +122,7 @@ def _vectors(rows: list[Any]) -> list[tuple[int, int, np.ndarray | None, float, 
 
 def _stream(
     table: CachedTable,
-    compute: Compute,
+    compute: Compute | _Job,
     standardizer: Standardizer | None,
     where: _rows.Where | None,
     wanted: frozenset[tuple[int, int]] | None,
@@ -130,7 +153,7 @@ def _stream(
                 Xb, z_kept = _rows.standardised(
                     where or _rows.Where("", ""), pid, block, Xb, standardizer, where is not None
                 )
-            vector, seconds = _timed(compute, Xb, yb)
+            vector, seconds = _timed(_of_block(compute, pid, block), Xb, yb)
             yield _block_row(pa, pid, block, vector, seconds, z_kept)
         _rows.settle_worker()
 
@@ -139,7 +162,7 @@ def _stream(
 
 def _from_kept(
     blocks: list[Block],
-    compute: Compute,
+    compute: Compute | _Job,
     standardizer: Standardizer | None,
     where: _rows.Where,
     tasks: int,
@@ -165,7 +188,7 @@ def _from_kept(
             z_kept = 0
             if standardizer is not None:
                 X, z_kept = _rows.standardised(where, pid, block, X, standardizer, True)
-            vector, seconds = _timed(compute, X, y)
+            vector, seconds = _timed(_of_block(compute, pid, block), X, y)
             out.append((pid, block, vector, seconds, z_kept))
         return out
 
@@ -199,6 +222,7 @@ def _over_partitions(
     compute: Compute,
     size: int,
     standardizer: Standardizer | None = None,
+    job: str | None = None,
 ) -> np.ndarray:
     """The sum of ``compute(rows)`` over the table's blocks, in (partition, block) order.
 
@@ -206,7 +230,9 @@ def _over_partitions(
     result does not depend on what was kept.
 
     With ``standardizer``, ``compute`` receives standardised features (transformed once per
-    block and standardisation, then kept beside the rows).
+    block and standardisation, then kept beside the rows). With ``job``, ``compute`` also
+    receives each block's state of that job (``_job_state``), kept beside the rows when they
+    are kept.
     """
     started = time.perf_counter()
     times = StepTimes()
@@ -218,6 +244,10 @@ def _over_partitions(
         z_key = _rows.standardizer_key(standardizer)
         cache.use_z(table.token, z_key)
     where = cache.where(table.token, z_key) if entry is not None else None
+    state_where = None
+    if job is not None and entry is not None and not entry.too_big and cache.keep_job_state:
+        state_where = StateWhere(where.root, table.token, job)  # type: ignore[union-attr]
+    job_compute: Compute | _Job = compute
 
     def take(results: list[tuple[int, int, np.ndarray | None, float, int]]) -> None:
         for pid, block, vector, seconds, kept in results:
@@ -235,17 +265,22 @@ def _over_partitions(
             for pid, n in entry.partitions
             for i, (start, stop) in enumerate(_rows.blocks_of(n))
         ]
-        take(_from_kept(blocks, compute, standardizer, where, _parallelism()))
+        if job is not None:
+            job_compute = _Job(compute, state_where)
+        take(_from_kept(blocks, job_compute, standardizer, where, _parallelism()))
         times.kept_blocks = len(parts)
         missing = frozenset((b[0], b[1]) for b in blocks) - set(parts)
         if not missing:
+            _count_state(state_where)
             return _finish(parts, size, started, times)
         cache.missed(table.token)
         wanted = missing
     write = where if entry is not None and not entry.too_big else None
     if write is None:  # every round will stream: let Spark keep the rows instead
         TABLE_CACHE.persist(table)
-    streamed = _stream(table, compute, standardizer, write, wanted)
+    if job is not None:  # the state is kept only beside kept rows
+        job_compute = _Job(compute, state_where if write is not None else None)
+    streamed = _stream(table, job_compute, standardizer, write, wanted)
     times.spark_jobs += 1
     take(streamed)
     partitions = tuple((pid, int(rows)) for pid, block, _, rows, _ in streamed if block < 0)
@@ -253,7 +288,13 @@ def _over_partitions(
     if write is not None:
         kept = sum(k for _, block, _, _, k in streamed if block < 0)
         cache.filled(table.token, partitions, kept)
+        _count_state(state_where)
     return _finish(parts, size, started, times)
+
+
+def _count_state(where: StateWhere | None) -> None:
+    if where is not None:
+        row_cache().job_state(where.token, where.job, _job_state.state_bytes(where))
 
 
 def _finish(
@@ -284,15 +325,21 @@ class TableRows:
 
     def total(
         self,
-        compute: Compute,
+        compute: Callable[..., np.ndarray],
         size: int,
         standardizer: Standardizer | None,
+        job: str | None = None,
     ) -> np.ndarray:
         """The sum of ``compute(X, y)`` over the table's blocks of labelled rows; with
-        ``standardizer``, ``X`` arrives standardised (transformed once per block and kept)."""
-        if standardizer is None:
+        ``standardizer``, ``X`` arrives standardised (transformed once per block and kept);
+        with ``job``, ``compute(X, y, state)`` takes each block's state of that job."""
+        if standardizer is None and job is None:
             return _over_partitions(self._table, compute, size)
-        return _over_partitions(self._table, compute, size, standardizer)
+        return _over_partitions(self._table, compute, size, standardizer, job)
+
+    def drop_job(self, job: str) -> None:
+        """Remove ``job``'s state (the job ended)."""
+        _job_state.drop_job_state(job)
 
 
 def table_rows(

@@ -207,6 +207,9 @@ class Decisions(LakeRecords):
                 self._check_undecided(raw, job_id, "deny", actor, request)
                 plan = recognise(raw.source).plan
                 self._record_decision(job_id, request_id, scientist, plan, "denied", reason)
+                from ..engine import drop_job_state
+
+                drop_job_state(job_id)  # state kept for its rounds, if it ran any here
             self._decide(
                 actor,
                 "deny",

@@ -149,12 +149,13 @@ class _StoredMasking:
 def _run(
     state: LakeState, data: dict[str, Any], job_id: str, plan_json: str, message: str, via: str
 ) -> dict[str, Any]:
-    from ..engine import spark_session, table_rows
+    from ..engine import drop_job_state, spark_session, table_rows
     from ..protocol import PartyHandler, Phase, digest
 
     approval = state.approval(job_id)
     plan = Plan.from_spec(json.loads(plan_json))
     if approval is not None and approval.status == "denied":
+        drop_job_state(job_id)  # the job's state on this lake goes with its approval
         raise PolicyViolation(
             f"the owner of lake {data['lake']!r} denied job {job_id[:8]}"
             f"{': ' + approval.reason if approval.reason else ''}; it runs no further rounds"

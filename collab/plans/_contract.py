@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -96,6 +96,37 @@ class LakeStep(ABC):
     def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
         """Labels for a lake's synthetic rows that this plan accepts (``simulate``)."""
         return rng.standard_normal(n)
+
+    # --- optional: state kept on the lake for the life of a job -----------------------------
+    keeps_job_state: ClassVar[bool] = False
+    """Whether the lake keeps state per block of rows for the life of a job and hands it to
+    :meth:`job_update` (a family whose step would otherwise redo work every round)."""
+
+    def job_update(
+        self,
+        Z: np.ndarray,
+        y: np.ndarray,
+        request: Mapping[str, Any],
+        state: dict[str, np.ndarray],
+        clip_norm: float | None,
+    ) -> Update:
+        """The step of :meth:`local_update` (``clip_norm`` ``None``) or :meth:`dp_update`
+        on a block, with the block's job ``state``: named arrays the family reads and
+        replaces (never changes in place), kept by the lake between rounds when it can.
+
+        ``state`` is a cache, never an input: it may come empty (the first round, a lake
+        that restarted, rows not kept) or from an earlier round, and the family rebuilds
+        what is missing or stale from the rows and the request, so that the result equals
+        that of an empty ``state``. Nothing of it leaves the lake."""
+        if clip_norm is None:
+            return self.local_update(Z, y, request)
+        return self.dp_update(Z, y, request, clip_norm)
+
+    def ends_job_state(self, request: Mapping[str, Any]) -> bool:
+        """Whether the round of ``request`` is the last to use the job's state (the lake
+        drops it after; it also drops it after the job's last round, its evaluation, or a
+        denial)."""
+        return False
 
     def row_scaling(self, standardizer: Callable[[], Standardizer]) -> Any:
         """What a lake applies to a block of raw rows before the step, given the job's

@@ -241,6 +241,47 @@ class MLPClassifier(ClassLabels, ClassifierRoundPlan):
     def gradient(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
         return self._backward(Z, t, w, per_row=False)
 
+    def descend(
+        self, Z: np.ndarray, t: np.ndarray, w0: np.ndarray, mask: np.ndarray, mu: float
+    ) -> np.ndarray:
+        """:meth:`RoundPlan.descend` with each layer's weights updated in place, as views of
+        one vector: the arithmetic of :meth:`gradient` and the step, per layer, without
+        building the flat gradient of every mini-batch."""
+        sizes = self.sizes(Z.shape[1])
+        w = w0.copy()
+        layers = unpack(w, sizes)
+        # per parameter array (each layer's weights, then its biases): the array (a view of
+        # w), its L2 penalty (None: none) and its start for the proximal term (None: no term)
+        params = [
+            (param, None if not penalty.any() else penalty, start if mu else None)
+            for layer, penalties, starts in zip(
+                layers, unpack(mask, sizes), unpack(w0, sizes), strict=True
+            )
+            for param, penalty, start in zip(layer, penalties, starts, strict=True)
+        ]
+        rate, binary, act = float(self.learning_rate), self.k == 2, self.activation
+        targets = t[:, None] if binary else one_hot(t, self.k)
+        n, batch = len(t), self.batch_size or len(t)
+        last = len(layers) - 1
+        for _ in range(self.local_epochs):
+            for begin in range(0, n, batch):
+                Zb, Tb = Z[begin : begin + batch], targets[begin : begin + batch]
+                m = len(Zb)
+                acts, out = forward(Zb, layers, act)
+                delta = (sigmoid(out) if binary else softmax(out)) - Tb
+                for i in range(last, -1, -1):
+                    grads = ((acts[i].T @ delta) / m, np.add.reduce(delta, axis=0) / m)
+                    if i:
+                        delta = (delta @ layers[i][0].T) * _act_grad(act, acts[i])
+                    step = zip(params[2 * i : 2 * i + 2], grads, strict=True)
+                    for (param, penalty, start), g in step:
+                        if penalty is not None:
+                            g = g + penalty * param
+                        if start is not None:
+                            g = g + mu * (param - start)
+                        param -= rate * g
+        return w
+
     def row_gradients(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
         return self._backward(Z, t, w, per_row=True)
 

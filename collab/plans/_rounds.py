@@ -301,10 +301,16 @@ class RoundPlan(Plan):
         if n == 0:
             return Update(0.0, np.zeros(len(self.metric_sums)), np.zeros(len(w0)), invalid)
         metrics = self.metric_totals(Z, t, w0)
+        w = self.descend(Z, t, w0, self.penalised(d) * self.l2, self.proximal_mu())
+        return Update(float(n), metrics, n * (w - w0), float(invalid))
+
+    def descend(
+        self, Z: np.ndarray, t: np.ndarray, w0: np.ndarray, mask: np.ndarray, mu: float
+    ) -> np.ndarray:
+        """The weights after ``local_epochs`` of mini-batch gradient descent from ``w0``
+        (``mask``: each weight's L2 penalty; ``mu``: the proximal term's)."""
         w = w0.copy()
-        mask = self.penalised(d) * self.l2
-        mu = self.proximal_mu()
-        batch = self.batch_size or n
+        n, batch = len(t), self.batch_size or len(t)
         for _ in range(self.local_epochs):
             for start in range(0, n, batch):
                 Zb, tb = Z[start : start + batch], t[start : start + batch]
@@ -312,7 +318,7 @@ class RoundPlan(Plan):
                 if mu:
                     g = g + mu * (w - w0)
                 w -= self.learning_rate * g
-        return Update(float(n), metrics, n * (w - w0), float(invalid))
+        return w
 
     def dp_update(
         self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float

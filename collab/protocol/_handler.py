@@ -29,9 +29,20 @@ Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
 class Rows(Protocol):
     """A lake's rows of the plan's columns, as the handler computes over them."""
 
-    def total(self, compute: Compute, size: int, standardizer: Standardizer | None) -> np.ndarray:
+    def total(
+        self,
+        compute: Callable[..., np.ndarray],
+        size: int,
+        standardizer: Standardizer | None,
+        job: str | None = None,
+    ) -> np.ndarray:
         """The sum of ``compute(X, y)`` over blocks of labelled rows; with ``standardizer``,
-        ``X`` arrives standardised."""
+        ``X`` arrives standardised; with ``job``, ``compute(X, y, state)`` also takes the
+        block's state of that job (:meth:`collab.plans.LakeStep.job_update`)."""
+        ...
+
+    def drop_job(self, job: str) -> None:
+        """Remove ``job``'s state (the job ended)."""
         ...
 
 
@@ -49,13 +60,26 @@ class ArrayRows:
     def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
         keep = ~np.isnan(y)
         self.X, self.y = np.asarray(X, dtype=np.float64)[keep], np.asarray(y, np.float64)[keep]
+        self.states: dict[str, dict[str, np.ndarray]] = {}  # per job, in memory
 
-    def total(self, compute: Compute, size: int, standardizer: Standardizer | None) -> np.ndarray:
+    def total(
+        self,
+        compute: Callable[..., np.ndarray],
+        size: int,
+        standardizer: Standardizer | None,
+        job: str | None = None,
+    ) -> np.ndarray:
         X = self.X if standardizer is None else standardizer.transform(self.X)
-        vector = compute(X, self.y)
+        if job is None:
+            vector = compute(X, self.y)
+        else:
+            vector = compute(X, self.y, self.states.setdefault(job, {}))
         if vector.shape != (size,):
             raise ValueError(f"a step returned {vector.shape[0]} values, not {size}")
         return vector
+
+    def drop_job(self, job: str) -> None:
+        self.states.pop(job, None)
 
 
 class MemoryMasking:
@@ -245,9 +269,14 @@ class PartyHandler:
         if isinstance(message, Evaluate):
             vector = self._evaluation(message.request, self._standardizer(message))
             masking = self._party() if self.plan.secure_aggregation else None
+            if self._ends_job_state(message):
+                self._rows().drop_job(self.job_id)
             return release(lambda: vector, masking, message.slot, message.participants)
         assert isinstance(message, Stats | Round)
-        return self._compute(message)
+        answer = self._compute(message)
+        if self._ends_job_state(message):
+            self._rows().drop_job(self.job_id)
+        return answer
 
     def _held_out(self) -> Callable[[np.ndarray], np.ndarray] | None:
         """Which rows of a block the plan holds out for validation (``None``: none)."""
@@ -304,17 +333,34 @@ class PartyHandler:
             return Update.from_flat(total, len(STAT_METRICS))
         request, dp = message.request, plan.dp
 
-        def step(Z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        def step(Z: np.ndarray, y: np.ndarray, state: dict[str, np.ndarray] | None = None) -> Any:
             if held_out is not None:
                 train = ~held_out(y)
                 Z, y = Z[train], y[train]
-            if dp is None:
+            clip = None if dp is None else float(dp.clip_norm)
+            if state is not None:
+                return plan.job_update(Z, y, request, state, clip).flat()
+            if clip is None:
                 return plan.local_update(Z, y, request).flat()
-            return plan.dp_update(Z, y, request, float(dp.clip_norm)).flat()
+            return plan.dp_update(Z, y, request, clip).flat()
 
         scaling = plan.row_scaling(lambda: self._standardizer(message))
-        total = rows.total(step, plan.update_size(d), scaling)
+        if plan.keeps_job_state:
+            total = rows.total(step, plan.update_size(d), scaling, self.job_id)
+        else:
+            total = rows.total(step, plan.update_size(d), scaling)
         return Update.from_flat(total, len(plan.metric_sums))
+
+    def _ends_job_state(self, message: Message) -> bool:
+        """Whether the job's state on this lake is of no further use after ``message``."""
+        if not self.plan.keeps_job_state:
+            return False
+        if isinstance(message, Evaluate):
+            return True
+        return isinstance(message, Round) and (
+            self.plan.ends_job_state(message.request)
+            or (self.schedule.rounds is not None and message.round >= self.schedule.rounds)
+        )
 
     def _compute(self, message: Stats | Round) -> dict[str, Any]:
         plan = self.plan

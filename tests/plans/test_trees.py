@@ -9,7 +9,10 @@ values, DP, governance, and what the coordinator sees of one round.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import itertools
+import os
+import time
 import uuid
 
 import numpy as np
@@ -145,6 +148,67 @@ def test_node_counts_are_the_pooled_rows_and_no_split_leaves_fewer_than_the_mini
         splits = [i for i, left in enumerate(tree["left"]) if left >= 0]
         assert splits and all(tree["gain"][i] > 0 for i in splits)
         assert max(tree["depth"]) <= MAX_DEPTH
+
+
+def job_state_folders(job_id: str) -> list[str]:
+    """The folders of ``job_id``'s state beside this process's kept rows (the lakes here run
+    in this process)."""
+    from collab.engine._rows import row_cache
+
+    cache = row_cache()
+    if cache._root is None:
+        return []
+    return glob.glob(os.path.join(cache.root, "*", f"job-{job_id}"))
+
+
+def test_trees_trained_with_job_state_equal_trees_trained_without_it(uneven, binary):
+    """The lakes keep each row's bin codes, score and node between rounds and derive half
+    of each level's histograms by subtraction; without kept state every round rebuilds it
+    from the rows, to the same trees. The state is gone once the job ended."""
+    from collab.engine._rows import row_cache
+
+    table, plan, job, model = binary
+    assert job_state_folders(job.job_id) == []  # dropped after the final round
+    assert all(job.job_id not in e.job_bytes for e in row_cache()._tables.values())
+    cache = row_cache()
+    cache.keep_job_state = False
+    try:
+        _job, rebuilt = uneven.train(plan)
+    finally:
+        cache.keep_job_state = True
+    assert len(model.trees_) == len(rebuilt.trees_) == N_TREES
+    for kept, fresh in zip(model.trees_, rebuilt.trees_, strict=True):
+        for key in ("feature", "threshold", "missing_left", "left", "right", "depth"):
+            assert kept[key] == fresh[key], key
+        for key in ("value", "count", "gain"):
+            np.testing.assert_allclose(kept[key], fresh[key], rtol=0, atol=1e-12)
+    X = table.test[table.features]
+    np.testing.assert_allclose(model.predict_proba(X), rebuilt.predict_proba(X), rtol=0, atol=1e-12)
+
+
+def test_a_denied_job_leaves_no_state_on_the_lake(uneven):
+    table = uneven.tables["biopsies"]
+    plan = GradientBoostedTrees(
+        table=table.name, features=table.features, label=table.label, n_trees=50, max_depth=3
+    )
+    job = uneven.federation.submit(plan)
+    for lake in uneven.lakes:
+        for request in lake.requests:
+            if request.job_id == job.job_id:
+                request.approve()
+    while job.rounds_done < 3 and not job.done:
+        time.sleep(0.005)
+    assert len(job_state_folders(job.job_id)) == len(uneven.lakes)  # one table's per lake
+    owner = uneven.lakes[0]
+    request = next(r for r in owner.all_requests("approved") if r.job_id == job.job_id)
+    request.deny("enough")
+    with pytest.raises(collab.CollabError, match="denied"):
+        job.result(progress=False, timeout=300)
+    # a step already running on another lake when the owner denied removes what it wrote
+    deadline = time.monotonic() + 120
+    while job_state_folders(job.job_id) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job_state_folders(job.job_id) == []
 
 
 def test_history_is_readable_per_tree_and_every_round_is_audited(uneven, trained):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import socket
 import time
@@ -59,6 +60,9 @@ def test_a_killed_lake_is_named_and_the_job_resumes_to_the_uninterrupted_model(
         assert reopened._state.approval(job.job_id).status == "approved"
         model = job.resume().result(progress=False, timeout=900)
         rounds = job.rounds_done
+        # the trees' state each lake kept for the job (rebuilt by the reopened lake) is gone
+        # after the last round, and so is what the killed process left in shared memory
+        assert glob.glob(f"/dev/shm/collab-rows-*/*/job-{job.job_id}") == []
         assert rounds > done_before and list(job.history["round"]) == list(range(1, rounds + 1))
         log = reopened.audit
         assert "lake reopened" in set(log["action"]) and reopened.verify_audit()

@@ -19,7 +19,8 @@ from .._parameters import Param
 from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
-from ._arrays import TREE_KEYS, TreeArrays, new_tree, plain_tree, raw_scores
+from ._arrays import TREE_KEYS, new_tree, plain_tree
+from ._level import TreeState
 from ._models import BoostedTreesClassifier
 from ._sketch import SKETCH_CELLS, coarsened, quantile_edges, sketch_cells
 
@@ -303,14 +304,22 @@ class GradientBoostedTrees(BinaryLabels, Plan):
             loss = np.minimum(loss, DP_METRIC_BOUND)
         return p - t, p * (1.0 - p), np.column_stack([loss, (F > 0) == (t > 0.5)])
 
-    def _step(self, X: np.ndarray, y: np.ndarray, request: Mapping[str, Any], dp: bool) -> Update:
-        keep, t, invalid = self._targets(y, request)
-        E = self._inputs(X[keep] if not keep.all() else X)
+    def _step(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        request: Mapping[str, Any],
+        dp: bool,
+        state: dict[str, np.ndarray] | None = None,
+    ) -> Update:
+        """A block's sums; with the block's job ``state`` (see ``_level``), what it keeps is
+        reused and what it lacks is rebuilt, to the same sums."""
         n_metrics, n_values = len(self.metric_sums), self.update_size(self.n_inputs) - 2 - 2
         values = np.zeros(n_values)
-        metrics = np.zeros(n_metrics)
         kind = request.get("kind")
         if kind == "start":
+            keep, t, invalid = self._targets(y, request)
+            E = self._inputs(X[keep] if not keep.all() else X)
             values[0] = _START
             values[1], values[2] = float(t.sum()), float((t * t).sum())
             for k, i in enumerate(self._sketched()):
@@ -318,43 +327,41 @@ class GradientBoostedTrees(BinaryLabels, Plan):
                 cells = sketch_cells(v[~np.isnan(v)])
                 offset = 3 + k * SKETCH_CELLS
                 values[offset : offset + SKETCH_CELLS] = np.bincount(cells, minlength=SKETCH_CELLS)
-            return Update(float(len(t)), metrics, values, float(invalid))
-        F = raw_scores(request["trees"], request["baseline"], E)
-        g, h, terms = self._terms(t, F, request, dp)
-        metrics = terms.sum(axis=0) if len(t) else metrics
+            return Update(float(len(t)), np.zeros(n_metrics), values, float(invalid))
+        block = TreeState(
+            {} if state is None else state,
+            lambda: self._targets(y, request),
+            lambda keep: self._inputs(X[keep] if not keep.all() else X),
+            len(y),
+            request,
+            missing=self._slots - 1,
+        )
+        t, trees = block.labels, request["trees"]
+        g, h, metrics = block.gradients(trees, lambda F: self._terms(t, F, request, dp))
         if kind == "level":
-            values[1 : 1 + self._histogram_size(E.shape[1])] = self._histograms(E, g, h, request)
-        return Update(float(len(t)), metrics, values, float(invalid))
-
-    def _histograms(
-        self, E: np.ndarray, g: np.ndarray, h: np.ndarray, request: Mapping[str, Any]
-    ) -> np.ndarray:
-        """Per open node, input and bin: the sums of gradient, hessian and rows."""
-        d = E.shape[1]
-        S, nodes = self._slots, self._nodes_per_level
-        tree = request["tree"]
-        slot_of = np.full(len(tree["left"]), -1, dtype=np.int64)
-        slot_of[np.asarray(request["open"], dtype=np.int64)] = np.arange(len(request["open"]))
-        slot = slot_of[TreeArrays.of(tree).nodes_of(E)]
-        at = slot >= 0
-        E, g, h, slot = E[at], g[at], h[at], slot[at]
-        bins = np.empty(E.shape, dtype=np.int64)
-        for j, edges in enumerate(request["edges"]):
-            x = E[:, j]
-            bins[:, j] = np.where(
-                np.isnan(x), S - 1, np.searchsorted(np.asarray(edges, dtype=np.float64), x)
-            )
-        cell = ((slot[:, None] * d + np.arange(d)[None, :]) * S + bins).ravel()
-        size = nodes * d * S
-        out = np.empty((size, _STATS))
-        out[:, 0] = np.bincount(cell, weights=np.repeat(g, d), minlength=size)
-        out[:, 1] = np.bincount(cell, weights=np.repeat(h, d), minlength=size)
-        out[:, 2] = np.bincount(cell, minlength=size)
-        return out.ravel()
+            hist = block.histograms(g, h, trees, request["tree"], request["open"], self._slots)
+            values[1 : 1 + hist.size] = hist.ravel()
+        return Update(float(len(t)), np.array(metrics), values, float(block.invalid))
 
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
         """One lake's sums over a block of raw rows (see the module's rounds)."""
         return self._step(Z, y, request, dp=False)
+
+    keeps_job_state: ClassVar[bool] = True  # bin codes, scores, nodes and histograms
+
+    def job_update(
+        self,
+        Z: np.ndarray,
+        y: np.ndarray,
+        request: Mapping[str, Any],
+        state: dict[str, np.ndarray],
+        clip_norm: float | None,
+    ) -> Update:
+        """:meth:`local_update` (or :meth:`dp_update`) with the block's job state."""
+        return self._step(Z, y, request, dp=clip_norm is not None, state=state)
+
+    def ends_job_state(self, request: Mapping[str, Any]) -> bool:
+        return request.get("kind") == "final"
 
     def dp_update(
         self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
