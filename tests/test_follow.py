@@ -21,6 +21,7 @@ from collab._display import html, request_report
 from collab._errors import BudgetExceeded, LakeError, RequestDenied
 from collab.plans._drift import DriftWarning, PageHinkley
 from collab.scientist._parties import RemoteParty
+from collab.widgets import FollowDashboard
 
 LAKES = ("north", "south", "east")
 SCHEMA = "id BIGINT, x1 DOUBLE, x2 DOUBLE, y BIGINT"
@@ -95,6 +96,8 @@ def plan(table: str, **settings) -> collab.plans.LogisticRegression:
 def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_learn(setup):
     job = setup.fed.follow(plan("steady"), every_rows=EVERY, max_updates=5)
     assert job.status == "waiting"
+    dashboard = FollowDashboard(job, poll=0.2)
+    assert dashboard.progress.value == 0 and dashboard.count.value == "0 / 5 updates"
     (request,) = [r for r in setup.lakes[0].requests if r.job_id == job.job_id]
     summary = request.summary()
     assert summary["follow"] == "every 100 new rows, at most 5 updates, no expiry"
@@ -144,7 +147,17 @@ def test_a_followed_model_trains_on_each_landed_row_once_and_matches_scikit_lear
         approved = lake.audit[lake.audit["action"] == "approve"]["detail"].iloc[-1]
         assert "every 100 new rows, at most 5 updates" in approved
     assert len(job.models) == 5 and job.model is job.models[-1]
-    assert "made its 5 update(s)" in job._repr_html_() and "before_accuracy" in job._repr_html_()
+    shown = job._repr_html_()
+    assert "made its 5 update(s)" in shown and "before_accuracy" in shown
+    assert "5 of 5 updates, every 100 new rows" in shown
+    # the dashboard followed the updates and shows how the job ended
+    assert dashboard.wait(timeout=30)
+    assert dashboard.progress.value == 5 and dashboard.progress.bar_style == "success"
+    assert (
+        dashboard.count.value == "5 / 5 updates"
+        and "made its 5 update(s)" in dashboard.header.value
+    )
+    assert dashboard.curves.value[:4] == b"\x89PNG" and dashboard.table.value.count("<tr>") == 6
     status = setup.lakes[1].stream_status("steady")
     assert status["files_set_aside"] == 1 and status["rows_taken"] == len(landed["south"])
     everything = pd.concat(landed.values())
@@ -168,6 +181,7 @@ def test_inverted_labels_are_flagged_as_drift_and_a_revoked_job_stops(setup):
                 seed += 1
                 setup.land("shifting", lake, rows(EVERY, 1000 * seed, seed, inverted=update >= 6))
             job.wait(updates=update, timeout=300)
+    assert "drift at update 6" in collab._display.text(collab._display.follow_report(job))
     drift = job.updates.set_index("update")["drift"]
     assert not drift.loc[:5].any()  # the steady part
     assert drift.loc[6]

@@ -23,10 +23,12 @@ Every value that reaches HTML goes through :func:`html.escape`. The stylesheet i
 The package: :mod:`._kit`, the rendering kit (reports, text, HTML, the MIME bundle and
 :class:`RichDisplay`), which names no type it renders; then each type's report, built from
 plain data and typed by what it reads (protocols, so that the package still imports none
-of the types it renders): :mod:`._schema`, :mod:`._plan`, :mod:`._job`, :mod:`._model`
+of the types it renders): :mod:`._schema`, :mod:`._plan`, :mod:`._job`, :mod:`._follow`
+(followed jobs), :mod:`._model`
 (models and model cards) and :mod:`._lake` (lakes and the requests their owners review).
 """
 
+from ._follow import follow_report, update_columns
 from ._job import HISTORY_SHOWN, JOB_MIME, job_payload, job_report
 from ._kit import (
     Cell,
@@ -81,6 +83,7 @@ __all__ = [
     "css",
     "esc",
     "fmt",
+    "follow_report",
     "frame_section",
     "grid_html",
     "header_html",
@@ -104,5 +107,6 @@ __all__ = [
     "style",
     "table_schema_payload",
     "text",
+    "update_columns",
     "with_published_categories",
 ]

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from .._args import whole
+from .._display import Report, RichDisplay, follow_report
 from .._errors import BudgetExceeded, CollabError, LakeError, PlanError, RequestDenied
 from ..plans import Model, Plan, Standardizer
 from ..plans._drift import DriftWarning, PageHinkley
@@ -147,7 +148,7 @@ class _UpdateParty:
         return self._party.compute({**message, "update": self._update})
 
 
-class FollowJob:
+class FollowJob(RichDisplay):
     """A standing job over streams: ``updates`` (a DataFrame, a row an update), ``model``
     (the latest), ``models`` (every update's), ``wait``, ``stop`` and ``status``
     (``waiting``, ``running``, ``done``, ``stopped`` or ``failed``; ``reason`` says why it
@@ -194,7 +195,12 @@ class FollowJob:
         training metrics after (``loss``, ...), ``drift``, ``seconds`` and ``latency``
         (seconds from the arrival of the update's newest file to the updated model)."""
         self._warn()
-        return pd.DataFrame(list(self._rows))
+        return pd.DataFrame(self.history)
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """:attr:`updates` as a list of dicts, without warning of drift (for views)."""
+        return [dict(row) for row in self._rows]
 
     @property
     def model(self) -> Model:
@@ -263,10 +269,8 @@ class FollowJob:
             f"{self.terms.get('max_updates')} updates, lakes={self.lake_states}>"
         )
 
-    def _repr_html_(self) -> str:
-        head = f"<b>{self!r}</b>".replace("<F", "&lt;F").replace("}>", "}&gt;")
-        reason = f"<br>{self.reason}" if self.reason else ""
-        return head + reason + self.updates.to_html(index=False)
+    def _display_(self) -> tuple[Report, None, None]:
+        return follow_report(self), None, None
 
     # the job ---------------------------------------------------------------------------------
     def _main(self) -> None:
