@@ -4,8 +4,13 @@
 send: per group of a categorical column and per bin, each lake counts its events and the rows
 whose follow-up ends there. Before release it merges its bins, per group, into runs of at
 least its ``min_rows`` events (a group with fewer events in all is blanked), as a Cox plan's
-sums are merged (:func:`~collab.plans._survival._time.lake_groups`). The bins are the times
-asked for, or a grid built in a first round from the lakes' coarsened event-time sketches.
+sums are merged (:func:`~collab.plans._survival._time.lake_groups`). A second round on the
+same runs spreads each run's totals back over its bins as the first round's counts, pooled
+over lakes and groups, share them (:func:`spread_runs`): what leaves a lake still depends on
+its rows only through its runs' totals, and a small lake's events are no longer all moved to
+the last bin of their runs. The curves read the spread counts; the log-rank test the first
+round's. The bins are the times asked for, or a grid built in a first round from the lakes'
+coarsened event-time sketches.
 """
 
 from __future__ import annotations
