@@ -365,7 +365,9 @@ class SurvivalCounts(Plan):
 class KaplanMeier(pd.DataFrame):
     """Kaplan-Meier survival per time (and group): ``survival``, ``at_risk`` (rows still
     followed after the time) and ``events`` (up to the time); NaN for a group with fewer rows
-    than the owners' minimum. ``.plot()`` draws the curves."""
+    than the owners' minimum. Where a lake's run of bins spans several of the times, its
+    counts are spread over them (:func:`spread_runs`), so ``at_risk`` and ``events`` are
+    estimates and need not be whole. ``.plot()`` draws the curves."""
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
