@@ -167,7 +167,6 @@ def test_kaplan_meier_pooled_and_by_group_match_lifelines(uneven, survival):
         # into runs (the smallest lake holds about 15 events of a group here) and spreads
         # each run's counts over its bins as the pooled counts of a first round share them
         deviation = np.abs(ours - lifelines_km(train[train["horTh"] == level])).max()
-        print("KM by group", level, deviation)
         assert deviation < 0.06
     clinics = fed.kaplan_meier(
         "gbsg2_times", duration="time", event="cens", times=TIMES, by="clinic"
