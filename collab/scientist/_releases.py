@@ -184,10 +184,11 @@ class StatisticsRequests:
         a grid with at least the owners' ``min_rows`` events per bin), per category of ``by``.
 
         Approved like :meth:`describe`. Each lake merges its bins, per group, into runs of at
-        least its ``min_rows`` events before its counts leave it (a group with fewer: none);
-        a group with fewer pooled rows than the owners' minimum shows NaN. Returns a
-        DataFrame (``group``, ``time``, ``survival``, ``at_risk``, ``events``) whose
-        ``.plot()`` draws the curves.
+        least its ``min_rows`` events before its counts leave it (a group with fewer: none),
+        and a second round spreads each run's counts over its bins as the first round's
+        counts, pooled over lakes and groups, share them; a group with fewer pooled rows
+        than the owners' minimum shows NaN. Returns a DataFrame (``group``, ``time``,
+        ``survival``, ``at_risk``, ``events``) whose ``.plot()`` draws the curves.
         """
         from ..plans._survival._curves import kaplan_meier_frame
 

@@ -164,9 +164,10 @@ def test_kaplan_meier_pooled_and_by_group_match_lifelines(uneven, survival):
     for level in CATEGORIES["horTh"]:
         ours = grouped.loc[grouped["group"] == level, "survival"].to_numpy()
         # within a group each lake merges bins holding fewer than min_rows of its own events
-        # into the next: the smallest lake holds about 15 events of a group here, so its
-        # events move by up to two of the five times asked for
-        assert np.abs(ours - lifelines_km(train[train["horTh"] == level])).max() < 0.12
+        # into runs (the smallest lake holds about 15 events of a group here) and spreads
+        # each run's counts over its bins as the pooled counts of a first round share them
+        deviation = np.abs(ours - lifelines_km(train[train["horTh"] == level])).max()
+        assert deviation < 0.06
     clinics = fed.kaplan_meier(
         "gbsg2_times", duration="time", event="cens", times=TIMES, by="clinic"
     )

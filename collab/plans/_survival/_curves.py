@@ -4,8 +4,13 @@
 send: per group of a categorical column and per bin, each lake counts its events and the rows
 whose follow-up ends there. Before release it merges its bins, per group, into runs of at
 least its ``min_rows`` events (a group with fewer events in all is blanked), as a Cox plan's
-sums are merged (:func:`~collab.plans._survival._time.lake_groups`). The bins are the times
-asked for, or a grid built in a first round from the lakes' coarsened event-time sketches.
+sums are merged (:func:`~collab.plans._survival._time.lake_groups`). A second round on the
+same runs spreads each run's totals back over its bins as the first round's counts, pooled
+over lakes and groups, share them (:func:`spread_runs`): what leaves a lake still depends on
+its rows only through its runs' totals, and a small lake's events are no longer all moved to
+the last bin of their runs. The curves read the spread counts; the log-rank test the first
+round's. The bins are the times asked for, or a grid built in a first round from the lakes'
+coarsened event-time sketches.
 """
 
 from __future__ import annotations
@@ -36,8 +41,29 @@ from ._time import (
     merge_bins,
 )
 
-GRID, COUNTS = 1.0, 4.0
+GRID, COUNTS, SPREAD = 1.0, 4.0, 5.0
 MAX_GROUPS = 50
+
+
+def spread_runs(per_bin: np.ndarray, groups: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Sums per bin (rows of ``per_bin``) totalled over each run of bins (``groups``, as
+    :func:`~collab.plans._survival._time.lake_groups` gives) and spread back over the run's
+    bins in proportion to ``shares`` (public pooled counts, rows as ``per_bin``, column by
+    column); a run whose shares are all 0 keeps its total in its last bin, as
+    :func:`~collab.plans._survival._time.merge_bins` leaves it. What leaves depends on the
+    rows only through the runs' totals, each of at least ``min_rows`` events."""
+    merged = merge_bins(per_bin, groups)
+    out = np.zeros_like(per_bin)
+    for end in np.unique(groups[groups >= 0]):
+        run = np.flatnonzero(groups == end)
+        weights = np.maximum(shares[run], 0.0)
+        total = weights.sum(axis=0)
+        for j in range(per_bin.shape[1]):
+            if total[j] > 0:
+                out[run, j] = merged[end, j] * weights[:, j] / total[j]
+            else:
+                out[end, j] = merged[end, j]
+    return out
 
 
 def _times(value: Any) -> tuple[float, ...] | None:
@@ -190,19 +216,27 @@ class SurvivalCounts(Plan):
     # --- the lake's step ----------------------------------------------------------------------
     @property
     def total_rounds(self) -> int:
-        return 1 if self.times is not None else 2
+        return 2 if self.times is not None else 3
 
     def update_size(self, n_features: int) -> int:
-        return Update.size(0, 2 + max(SKETCH_CELLS, self.n_groups * self.max_bins * 2))
+        # a spread round carries the public shares beside the counts, for suppress to use
+        return Update.size(0, 2 + max(SKETCH_CELLS, self.n_groups * self.max_bins * 4))
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
         try:
             kind = request["kind"]
             if kind == "grid" and set(request) == {"kind"} and self.times is None:
                 return
-            if kind != "counts" or set(request) != {"kind", "edges"}:
-                raise ValueError("not a grid or counts request")
+            keys = {"kind", "edges", "shares"} if kind == "spread" else {"kind", "edges"}
+            if kind not in ("counts", "spread") or set(request) != keys:
+                raise ValueError("not a grid, counts or spread request")
             edges = check_edges(request["edges"], self.max_bins)
+            if kind == "spread":
+                shares = np.asarray(request["shares"], dtype=np.float64)
+                if shares.shape != (self.n_groups * (len(edges) + 1) * 2,) or not np.all(
+                    np.isfinite(shares)
+                ):
+                    raise ValueError("the shares are not one number per group, bin and count")
             if self.times is not None and tuple(edges) != self.times:
                 raise ValueError("the bins are not the times the owners approved")
         except PolicyViolation:
@@ -232,6 +266,11 @@ class SurvivalCounts(Plan):
             np.add.at(counts, (g, k, 1), 1.0)
             values[0], values[1] = COUNTS, n_bins
             values[2 : 2 + counts.size] = counts.ravel()
+            if request["kind"] == "spread":
+                # public pooled counts of the round before: suppress spreads each run by
+                # them (blocks' copies add up to a multiple; only their ratios are used)
+                values[0] = SPREAD
+                values[2 + counts.size : 2 + 2 * counts.size] = request["shares"]
         return Update(float(len(t)), np.zeros(0), values, float(np.count_nonzero(bad)))
 
     def suppress(self, update: Update, min_rows: int) -> Update:
@@ -240,11 +279,23 @@ class SurvivalCounts(Plan):
         values = update.values.copy()
         if values[0] == GRID:
             values[2 : 2 + SKETCH_CELLS] = coarsened(values[2 : 2 + SKETCH_CELLS], min_rows)
-        elif values[0] == COUNTS:
+        elif values[0] in (COUNTS, SPREAD):
             n_bins = int(values[1])
             size = self.n_groups * n_bins * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_bins, 2)
-            merged = np.stack([merge_bins(c, lake_groups(c[:, 0], min_rows)) for c in counts])
+            if values[0] == COUNTS:
+                merged = np.stack(
+                    [merge_bins(c, lake_groups(c[:, 0], min_rows)) for c in counts]
+                )
+            else:
+                shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_bins, 2)
+                merged = np.stack(
+                    [
+                        spread_runs(c, lake_groups(c[:, 0], min_rows), w)
+                        for c, w in zip(counts, shares, strict=True)
+                    ]
+                )
+                values[2 + size : 2 + 2 * size] = 0.0
             values[2 : 2 + size] = merged.ravel()
         return replace(update, values=values)
 
@@ -259,6 +310,8 @@ class SurvivalCounts(Plan):
             return {"kind": "grid"}
         if state["phase"] == "counts":
             return {"kind": "counts", "edges": list(state["edges"])}
+        if state["phase"] == "spread":
+            return {"kind": "spread", "edges": list(state["edges"]), "shares": state["shares"]}
         return None
 
     def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
@@ -268,6 +321,18 @@ class SurvivalCounts(Plan):
             return {"phase": "counts", "edges": edges, "last_time": last}
         n_bins = len(state["edges"]) + 1
         counts = update.values[2 : 2 + self.n_groups * n_bins * 2]
+        if state["phase"] == "counts":
+            # each lake's runs merged into their last bins, pooled over lakes and groups: the
+            # shares by which a second round spreads every lake's runs back over their bins
+            # (a group's own pooled counts may be 0 where every lake merged a bin away)
+            merged = counts.reshape(self.n_groups, n_bins, 2)
+            shares = np.broadcast_to(merged.sum(axis=0), merged.shape)
+            return {
+                **state,
+                "phase": "spread",
+                "merged": counts.tolist(),
+                "shares": shares.ravel().tolist(),
+            }
         return {**state, "phase": "done", "counts": counts.tolist(), "rows": update.rows}
 
     def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
@@ -282,6 +347,9 @@ class SurvivalCounts(Plan):
             "last_time": state.get("last_time"),
             "groups": list(self.groups) if self.groups else None,
             "counts": np.asarray(state["counts"]).reshape(self.n_groups, n_bins, 2),
+            "merged": np.asarray(state.get("merged", state["counts"])).reshape(
+                self.n_groups, n_bins, 2
+            ),
             "lakes": list(context.get("lakes", ())),
         }
 
@@ -297,7 +365,9 @@ class SurvivalCounts(Plan):
 class KaplanMeier(pd.DataFrame):
     """Kaplan-Meier survival per time (and group): ``survival``, ``at_risk`` (rows still
     followed after the time) and ``events`` (up to the time); NaN for a group with fewer rows
-    than the owners' minimum. ``.plot()`` draws the curves."""
+    than the owners' minimum. Where a lake's run of bins spans several of the times, its
+    counts are spread over them (:func:`spread_runs`), so ``at_risk`` and ``events`` are
+    estimates and need not be whole. ``.plot()`` draws the curves."""
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
@@ -373,10 +443,12 @@ def kaplan_meier_frame(result: Mapping[str, Any], min_rows: int) -> KaplanMeier:
 
 def logrank_test(result: Mapping[str, Any], min_rows: int) -> dict[str, Any]:
     """The log-rank statistic over the groups of a :class:`SurvivalCounts` result (those
-    with at least ``min_rows`` rows), its degrees of freedom and p-value."""
+    with at least ``min_rows`` rows), its degrees of freedom and p-value: from the counts of
+    each lake's runs in their last bins (spreading the runs by shares pooled over the groups
+    would draw the groups' hazards together within a run and shrink the statistic)."""
     from scipy.stats import chi2
 
-    counts = np.asarray(result["counts"], dtype=np.float64)
+    counts = np.asarray(result.get("merged", result["counts"]), dtype=np.float64)
     shown = [i for i, c in enumerate(counts) if c[:, 1].sum() >= min_rows]
     if len(shown) < 2:
         raise PlanError(
