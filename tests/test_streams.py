@@ -372,3 +372,34 @@ def test_a_stream_reads_pandas_datetimes_as_timestamps_as_a_table_does(setup, tm
     assert setup.lake.stream_status("visits", wait=True)["rows_taken"] == 4
     rows = kept(setup.lake, "visits").sort_values("id")
     assert rows["seen"].tolist() == [*seen.floor("us"), *seen.floor("us")]
+
+
+def test_a_parquet_file_is_kept_as_it_is_only_when_read_to_its_end(setup, tmp_path):
+    from collab.engine._streams import admit_file, read_kept, write_schema_file
+
+    spark = engine.spark_session()
+    schema = spark.read.parquet(str(setup.folder / "day-001.parquet")).schema
+    store = tmp_path / "kept"
+    write_schema_file(store, schema)
+    whole, narrow, damaged = (tmp_path / n for n in ("whole.parquet", "narrow.parquet", "bad"))
+    readings(50, 0, 7).to_parquet(whole, index=False)
+    readings(40, 100, 8).astype({"id": "int32"}).to_parquet(narrow, index=False)  # widened
+    data = bytearray(whole.read_bytes())
+    data[4:400] = bytes(396)  # the pages' bytes lost, the footer (its columns) intact
+    damaged.write_bytes(bytes(data))
+
+    outcomes = [
+        admit_file(spark, f"file:{path}", "parquet", schema, store, 7, i)
+        for i, path in enumerate((whole, narrow, damaged))
+    ]
+    assert [(o.taken, o.rows) for o in outcomes] == [(True, 50), (True, 40), (False, 0)]
+    assert outcomes[2].reason.startswith("unreadable")
+    assert sorted(p.name for p in store.iterdir()) == [
+        "b0000000007-00000.parquet",
+        "b0000000007-00001.parquet",
+        "schema.parquet",
+    ]
+    assert not list((tmp_path / "staging").iterdir())
+    rows = read_kept(spark, engine.stream_source(store, 7)).toPandas()
+    assert sorted(rows["id"]) == [*range(50), *range(100, 140)]
+    assert rows.dtypes["id"] == "int64"

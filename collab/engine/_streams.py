@@ -4,10 +4,11 @@ A stream's files are found by a Structured Streaming query over its folder (Spar
 source, listing paths only, ``maxFilesPerTrigger`` at a time); each micro-batch's files are
 checked one by one against the stream's schema in ``foreachBatch`` and a file that fits is
 written whole to the stream's kept rows (one Parquet file per landed file, moved into place
-once written). A file that does not fit, or cannot be read to its end, is set aside: none of
-its rows are kept. The query's checkpoint makes every landed file count once across a stop
-and a restart; a micro-batch replayed after a crash writes the same kept files again, under
-the same names.
+once written; a Parquet file of the stream's very columns and types is copied as it is, after
+the copy is read to its end, with no Spark job). A file that does not fit, or cannot be read
+to its end, is set aside: none of its rows are kept. The query's checkpoint makes every
+landed file count once across a stop and a restart; a micro-batch replayed after a crash
+writes the same kept files again, under the same names.
 
 Jobs read a stream's kept rows as a table whose source names the last batch admitted
 (:func:`stream_source`): the rows that have arrived, the same rows for every read of that
@@ -33,7 +34,7 @@ STREAM = "stream"  # the format of a stream's kept rows, whose source is stream:
 STREAM_PREFIX = "stream:"
 STREAM_FORMATS = ("parquet", "csv", "json", "delta")
 SCHEMA_FILE = "schema.parquet"  # no rows: the kept rows' schema before any file lands
-POLL_SECONDS = 1.0  # how often a stream's folder is listed for new files
+POLL_SECONDS = 0.2  # how often a stream's folder is listed for new files
 FILES_PER_BATCH = 100  # maxFilesPerTrigger
 # Spark's file source skips a file older than its newest by 7 days; a file copied in with its
 # old modification time is new to the stream all the same
@@ -178,6 +179,22 @@ def _write_one(frame: Any, staging: Path, target: Path) -> int:
     return rows
 
 
+def _copy_one(source: str, staging: Path, target: Path) -> int:
+    """Keep a Parquet file that holds the stream's columns as they are: its bytes copied, the
+    copy read to its end (a file that cannot be is set aside whole), then moved to ``target``;
+    its rows. No Spark job: the copy is what Spark would have written."""
+    import pyarrow.parquet as pq
+
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    copy = staging / "part-00000.parquet"
+    shutil.copyfile(source, copy)
+    rows = int(pq.read_table(copy).num_rows)
+    os.replace(copy, target)
+    shutil.rmtree(staging, ignore_errors=True)
+    return rows
+
+
 # --- admitting one file -------------------------------------------------------------------------
 
 
@@ -198,28 +215,37 @@ def _misfit(found: Any, schema: Any) -> str | None:
     return None
 
 
-def _fitted(spark: Any, path: str, fmt: str, schema: Any) -> tuple[Any, str | None]:
-    """The file's rows in the stream's columns and types, or why it does not fit."""
+def _fitted(spark: Any, path: str, fmt: str, schema: Any) -> tuple[Any, str | None, bool]:
+    """The file's rows in the stream's columns and types, or why it does not fit; and whether
+    the file holds them as they are (a Parquet file of the stream's very columns and types,
+    in its order), so that its bytes can be kept."""
     from pyspark.sql.functions import col
     from pyspark.sql.types import StructType
 
     if fmt == "parquet":
         local = path.removeprefix("file:") if path.startswith("file:/") else path
-        frame = nanosecond_timestamps(spark.read.parquet(path), local)
+        read = spark.read.parquet(path)
+        frame = nanosecond_timestamps(read, local)
         reason = _misfit(frame.schema, schema)
         if reason:
-            return None, reason
-        return frame.select(*(col(f"`{f.name}`").cast(f.dataType) for f in schema.fields)), None
+            return None, reason, False
+        as_is = frame is read and _columns(frame.schema) == _columns(schema)
+        cast = frame.select(*(col(f"`{f.name}`").cast(f.dataType) for f in schema.fields))
+        return cast, None, as_is
     # CSV and JSON: the same column names, then the rows read with the stream's own types,
     # failing on the first value that does not fit (the whole file is then set aside)
     found = [str(c) for c in _file_reader(spark, fmt).load(path).columns]
     reason = _names_misfit(found, [f.name for f in schema.fields])
     if reason:
-        return None, reason
+        return None, reason, False
     by_name = {f.name: f for f in schema.fields}
     in_file_order = StructType([by_name[c] for c in found])
     frame = _file_reader(spark, fmt).schema(in_file_order).option("mode", "FAILFAST").load(path)
-    return frame.select(*(col(f"`{f.name}`") for f in schema.fields)), None
+    return frame.select(*(col(f"`{f.name}`") for f in schema.fields)), None, False
+
+
+def _columns(schema: Any) -> list[tuple[str, str]]:
+    return [(f.name, f.dataType.simpleString()) for f in schema.fields]
 
 
 def _names_misfit(have: list[str], want: list[str]) -> str | None:
@@ -254,11 +280,15 @@ def admit_file(
     aside (its rows none of the kept rows)."""
     shown = path.removeprefix("file:") if path.startswith("file:/") else path
     try:
-        frame, reason = _fitted(spark, path, fmt, schema)
+        frame, reason, as_is = _fitted(spark, path, fmt, schema)
         if reason is not None:
             return Landed(shown, batch, False, reason=reason)
         staging = kept.parent / "staging" / f"{batch}-{index}"
-        rows = _write_one(frame, staging, kept / _kept_name(batch, index))
+        target = kept / _kept_name(batch, index)
+        if as_is and path.startswith("file:/"):
+            rows = _copy_one(shown, staging, target)
+        else:
+            rows = _write_one(frame, staging, target)
         return Landed(shown, batch, True, rows=rows)
     except Exception as exc:
         shutil.rmtree(kept.parent / "staging" / f"{batch}-{index}", ignore_errors=True)
