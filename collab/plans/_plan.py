@@ -225,7 +225,8 @@ class Plan(LakeStep, Strategy, RichDisplay):
         spec: dict[str, Any] = {"model": self.model}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in self._left_out_when_empty and not value:
+            left_out = f.name in self._left_out_when_empty or f.name in Plan._left_out_when_empty
+            if left_out and not value:
                 continue  # absent from the spec of a plan without them (its hash unchanged)
             if f.name == "transforms":
                 value = [t.to_spec() for t in value]
