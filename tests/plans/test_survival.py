@@ -234,6 +234,30 @@ def test_a_grid_isolating_one_patient_is_coarsened_by_every_lake(uneven, surviva
     assert ((per_bin[:, 4] == 0) | (per_bin[:, 4] >= MIN_ROWS)).all()
 
 
+def test_a_lone_censored_patient_is_never_the_gap_between_rows_and_events():
+    # a run of twelve events and one patient censored among them: the run's rows less its
+    # events would be that patient's covariates, unless censored rows have runs of their own
+    t = np.r_[np.linspace(1.0, 10.0, 12), 5.0, np.linspace(200.0, 300.0, 6)]
+    event = np.r_[np.ones(12), 0.0, np.zeros(6)]
+    age = np.r_[np.full(12, 50.0), 71.0, np.full(6, 60.0)]
+    edges = [50.0, 150.0]
+    plan = CoxPH(table="t", duration="time", event="cens", features=["age"])
+    request = {"kind": "newton", "edges": edges, "beta": [0.0], "centre": [0.0]}
+    released = plan.suppress(plan.local_update(np.column_stack([age, t]), event, request), 5)
+    per_bin = released.values[2 : 2 + 3 * plan._bin_size()].reshape(3, -1)
+    # columns: rows leaving (sum, x, x x), events (count, x, sum, x, x x), rows leaving
+    censored_rows = per_bin[:, 8] - per_bin[:, 3]
+    censored_age = per_bin[:, 1] - per_bin[:, 6]
+    assert ((censored_rows == 0) | (censored_rows >= 5)).all(), censored_rows
+    assert censored_rows.sum() == 7 and censored_age.sum() == pytest.approx(71.0 + 6 * 60.0)
+    assert censored_age[0] == 0.0
+    counts = SurvivalCounts(table="t", duration="time", event="cens")
+    request = {"kind": "counts", "edges": edges}
+    update = counts.suppress(counts.local_update(t[:, None], event, request), 5)
+    events, leaving = update.values[2:8].reshape(3, 2).T
+    assert ((leaving - events == 0) | (leaving - events >= 5)).all(), leaving - events
+
+
 def test_a_differencing_pair_of_kaplan_meier_requests_is_refused(uneven, survival):
     fed = uneven.federation
     fed.kaplan_meier("gbsg2_times", duration="time", event="cens", times=TIMES)  # as before
