@@ -4,21 +4,28 @@ Rounds:
 
 1. ``grid``: each lake counts its event times in the cells of the quantile sketch, coarsened
    so that each released cell holds at least its ``min_rows`` events; the coordinator cuts
-   the pooled counts into bins of at least the owners' ``min_rows`` events
-   (:func:`~collab.plans._survival._time.grid_edges`).
+   the pooled counts into spans of at least the owners' ``min_rows`` events, and each span
+   evenly into finer bins (:func:`~collab.plans._survival._time.grid_edges`).
 2. ``newton`` (until the step is small): at the request's coefficients, each lake sums per
    bin over the rows leaving its risk set there, ``exp(x b)``, ``x exp(x b)`` and
    ``x x' exp(x b)``, and over the events there the count, ``x``, and the same three
-   weighted sums (Efron's correction for ties needs them). Before release the lake merges its
-   bins into runs of at least ``min_rows`` of its events
-   (:func:`~collab.plans._survival._time.lake_groups`). The coordinator accumulates the risk
-   sets from the last bin down and takes the Newton step of the (binned) partial likelihood,
-   halving it when the likelihood falls.
+   weighted sums (Efron's correction for ties needs them), and the count of rows leaving.
+   Before release the lake merges its bins into runs: the events' sums on runs of at least
+   ``min_rows`` of its events, the censored rows' sums (the rows leaving less the events) on
+   runs of at least ``min_rows`` censored rows
+   (:func:`~collab.plans._survival._time.split_runs`). From the second round on, each lake
+   spreads every run's sums back over its bins in proportion to the events and censored rows
+   the first round pooled per bin (public by then;
+   :func:`~collab.plans._survival._time.spread_runs`), so that a small lake's events are not
+   all placed at the ends of its runs; what leaves it still depends on its rows only through
+   its runs' totals. The coordinator accumulates the risk sets from the last bin down and
+   takes the Newton step of the (binned) partial likelihood, halving it when the likelihood
+   falls.
 3. ``concordance``: per bin and per bin of the risk score, counts of events and of rows
    leaving, for Harrell's concordance index on the training rows.
 
 No single patient's event time or covariates is ever a pooled figure: every released bin of
-a lake holds its own events in groups of at least ``min_rows``.
+a lake holds its own events, and its own censored rows, in groups of at least ``min_rows``.
 """
 
 from __future__ import annotations
@@ -47,12 +54,13 @@ from ._time import (
     coarsened,
     event_sketch,
     grid_edges,
-    lake_groups,
     merge_bins,
+    split_runs,
+    spread_runs,
     usable_rows,
 )
 
-GRID, NEWTON, CONCORDANCE = 1.0, 2.0, 3.0
+GRID, NEWTON, CONCORDANCE, SPREAD = 1.0, 2.0, 3.0, 4.0
 TIES = ("efron", "breslow")
 TOLERANCE = 1e-7
 
@@ -106,19 +114,23 @@ def efron_terms(
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Per bin with ``events`` events: the partial log-likelihood's ``-sum log(denominator)``
     part, its gradient and Hessian parts, and the baseline hazard's increment (Breslow's),
-    from the risk sets' and the events' weighted sums (each: sum, first, second moments)."""
+    from the risk sets' and the events' weighted sums (each: sum, first, second moments).
+    Where a lake's run of bins was spread over them, a bin's events need not be whole:
+    Efron's terms are then taken for the nearest whole count (at least 1), each weighted by
+    the events per term, which is Efron's correction itself for whole counts."""
     R0, R1, R2 = risk
     E0, E1, E2 = tied
     p = R1.shape[1]
     ll, grad, hess = 0.0, np.zeros(p), np.zeros((p, p))
     hazard = np.zeros(len(events))
-    for b in np.flatnonzero(events > 0.5):
-        d = int(np.rint(events[b]))
+    for b in np.flatnonzero(events > 1e-9):
+        d = max(1, int(np.rint(events[b])))
+        scale = float(events[b]) / d
         f = np.arange(d) / d if ties == "efron" else np.zeros(d)
         den = R0[b] - f * E0[b]
         den = np.maximum(den, 1e-300)
-        inv, inv2 = 1.0 / den, 1.0 / (den * den)
-        ll -= float(np.log(den).sum())
+        inv, inv2 = scale / den, scale / (den * den)
+        ll -= scale * float(np.log(den).sum())
         s0, s1 = inv.sum(), (f * inv).sum()
         grad -= s0 * R1[b] - s1 * E1[b]
         a0, a1, a2 = inv2.sum(), (f * inv2).sum(), (f * f * inv2).sum()
@@ -134,8 +146,9 @@ def efron_terms(
 class CoxPH(Plan):
     """Cox proportional hazards across lakes, fitted by Newton's method on pooled sums.
 
-    A first round builds a time grid from the lakes' coarsened event-time sketches, with at
-    least the owners' ``min_rows`` events in every bin; each Newton round the lakes sum the
+    A first round builds a time grid from the lakes' coarsened event-time sketches: spans of
+    at least the owners' ``min_rows`` events, cut evenly into finer bins (each lake merges
+    them into runs of at least its ``min_rows`` events); each Newton round the lakes sum the
     risk-set and event statistics of the partial likelihood per bin (securely aggregated)
     and the coordinator takes the step. Events inside one bin count as tied (Efron's or
     Breslow's correction). Categorical features are coded against their first published
@@ -165,8 +178,8 @@ class CoxPH(Plan):
     max_bins
         The most bins of the time grid.
     min_events
-        The fewest pooled events in a bin of the grid; ``None`` takes the owners' largest
-        ``min_rows``.
+        The fewest pooled events in a span of the grid (each cut evenly into finer bins);
+        ``None`` takes the owners' largest ``min_rows``.
     secure_aggregation, secure_threshold
         Privacy (see :class:`collab.plans.Plan`); differential privacy is not offered yet.
     transforms, encoding
@@ -191,7 +204,7 @@ class CoxPH(Plan):
         Param(
             "min_events",
             "int",
-            "The fewest pooled events in a bin; None takes the owners' largest min_rows.",
+            "The fewest pooled events in a span of the grid; None: the owners' largest min_rows.",
             low=1,
             optional=True,
         ),
@@ -302,10 +315,13 @@ class CoxPH(Plan):
     def _bin_size(self) -> int:
         p = self.n_coef
         q = p * (p + 1) // 2
-        return 3 + 3 * p + 2 * q
+        return 4 + 3 * p + 2 * q
 
     def update_size(self, n_features: int) -> int:
-        body = max(SKETCH_CELLS, self.max_bins * self._bin_size(), self.max_bins * 2 * SCORE_BINS)
+        # a spread Newton round carries the public shares (events, censored rows) per bin
+        body = max(
+            SKETCH_CELLS, self.max_bins * (self._bin_size() + 2), self.max_bins * 2 * SCORE_BINS
+        )
         return Update.size(0, 2 + body)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
@@ -317,7 +333,11 @@ class CoxPH(Plan):
                 return
             if kind not in ("newton", "concordance"):
                 raise ValueError(f"unknown kind {kind!r}")
-            check_edges(request["edges"], self.max_bins)
+            edges = check_edges(request["edges"], self.max_bins)
+            if kind == "newton" and request.get("shares") is not None:
+                shares = np.asarray(request["shares"], dtype=np.float64)
+                if shares.shape != (2 * (len(edges) + 1),) or not np.all(np.isfinite(shares)):
+                    raise ValueError("the shares are not two numbers per bin")
             p = self.n_coef
             for name in ("beta", "centre"):
                 v = np.asarray(request[name], dtype=np.float64)
@@ -383,29 +403,59 @@ class CoxPH(Plan):
                     [wb[ev].sum()],
                     xwe.sum(axis=0),
                     (xwe.T @ xe)[iu],
+                    [float(len(rows))],
                 ]
             )
         values[2 : 2 + out.size] = out.ravel()
+        if request.get("shares") is not None:
+            # public pooled counts of an earlier round: suppress spreads each run by them
+            # (blocks' copies add up to a multiple; only their ratios are used)
+            values[0] = SPREAD
+            values[2 + out.size : 2 + out.size + 2 * n_bins] = request["shares"]
         return Update(float(len(t)), np.zeros(0), values, float(invalid))
 
     def suppress(self, update: Update, min_rows: int) -> Update:
         """The grid round's sketch coarsened to cells of at least ``min_rows`` events; a
-        later round's bins merged into runs of at least ``min_rows`` of this lake's events
-        (all blanked when it has fewer)."""
+        later round's bins merged into runs of at least ``min_rows`` of this lake's events for
+        the events' sums, and of at least ``min_rows`` of its censored rows for theirs (each
+        blanked when the lake has fewer)."""
         values = update.values.copy()
         kind = values[0] if len(values) else 0.0
         if kind == GRID:
             cells = values[2 : 2 + SKETCH_CELLS]
             values[2 : 2 + SKETCH_CELLS] = coarsened(cells, min_rows)
-        elif kind in (NEWTON, CONCORDANCE):
+        elif kind in (NEWTON, SPREAD):
             n_bins = int(values[1])
-            width = self._bin_size() if kind == NEWTON else 2 * SCORE_BINS
-            per_bin = values[2 : 2 + n_bins * width].reshape(n_bins, width)
+            p = self.n_coef
+            q = p * (p + 1) // 2
+            per_bin = values[2 : 2 + n_bins * self._bin_size()].reshape(n_bins, -1)
+            # columns: the leaving rows' moments [0, m), the events' count, x sum and moments
+            # [m, 2 m + p + 1), the leaving rows' count; the censored rows' moments and count
+            # are the leaving rows' less the events'
+            m = 1 + p + q
+            ev = per_bin[:, m : 2 * m + p + 1]
+            moments = ev[:, 1 + p :]
+            censored = np.column_stack([per_bin[:, :m] - moments, per_bin[:, -1] - per_bin[:, m]])
+            by_event, by_censored = split_runs(per_bin[:, m], censored[:, -1], min_rows)
             if kind == NEWTON:
-                events = per_bin[:, 1 + self.n_coef + self.n_coef * (self.n_coef + 1) // 2]
+                ev, censored = merge_bins(ev, by_event), merge_bins(censored, by_censored)
             else:
-                events = per_bin[:, :SCORE_BINS].sum(axis=1)
-            merged = merge_bins(per_bin, lake_groups(events, min_rows))
+                at = 2 + per_bin.size
+                shares = values[at : at + 2 * n_bins].reshape(2, n_bins)
+                ev = spread_runs(ev, by_event, shares[0])
+                censored = spread_runs(censored, by_censored, shares[1])
+                values[at : at + 2 * n_bins] = 0.0
+            merged = np.column_stack(
+                [ev[:, 1 + p :] + censored[:, :m], ev, ev[:, 0] + censored[:, -1]]
+            )
+            values[2 : 2 + merged.size] = merged.ravel()
+        elif kind == CONCORDANCE:
+            n_bins = int(values[1])
+            per_bin = values[2 : 2 + n_bins * 2 * SCORE_BINS].reshape(n_bins, 2, SCORE_BINS)
+            events, censored = per_bin[:, 0], per_bin[:, 1] - per_bin[:, 0]
+            by_event, by_censored = split_runs(events.sum(axis=1), censored.sum(axis=1), min_rows)
+            events, censored = merge_bins(events, by_event), merge_bins(censored, by_censored)
+            merged = np.stack([events, events + censored], axis=1)
             values[2 : 2 + merged.size] = merged.ravel()
         return replace(update, values=values)
 
@@ -425,7 +475,7 @@ class CoxPH(Plan):
             return None
         common = {"edges": state["edges"], "beta": state["beta"], "centre": state["centre"]}
         if phase == "newton":
-            return {"kind": "newton", **common}
+            return {"kind": "newton", **common, "shares": state.get("shares")}
         return {"kind": "concordance", **common, "scale": state["scale"]}
 
     def _per_bin(self, update: Update, width: int, n_bins: int) -> np.ndarray:
@@ -467,7 +517,8 @@ class CoxPH(Plan):
         per_bin = self._per_bin(update, self._bin_size(), n_bins)
         parts, at = {}, 0
         for name, size in (
-            ("L0", 1), ("L1", p), ("L2", q), ("D", 1), ("Dx", p), ("E0", 1), ("E1", p), ("E2", q)
+            ("L0", 1), ("L1", p), ("L2", q), ("D", 1), ("Dx", p), ("E0", 1), ("E1", p), ("E2", q),
+            ("N", 1),
         ):  # fmt: skip
             parts[name] = per_bin[:, at : at + size]
             at += size
@@ -499,6 +550,11 @@ class CoxPH(Plan):
             cov = _sym(s["L2"].sum(axis=0), p) / n - np.outer(mean, mean)
             new["mean"], new["cov"] = mean.tolist(), cov.tolist()
             new["centre"] = mean.tolist()
+            # each lake's runs merged into their last bins, pooled: the events and censored
+            # rows per bin by which the lakes spread their runs from the next round on
+            censored = s["N"][:, 0] - events
+            shares = np.r_[np.maximum(events, 0.0), np.maximum(censored, 0.0)]
+            new["shares"] = shares.tolist()
         previous = state.get("previous")
         if previous is not None and ll < previous["ll"] - 1e-9 * abs(previous["ll"]):
             half = np.asarray(previous["step"]) / 2  # the step overshot: take half of it
@@ -523,11 +579,15 @@ class CoxPH(Plan):
             "log_likelihood": ll,
             "converged": size < TOLERANCE,
         }
-        if size < TOLERANCE or (
-            previous is not None and abs(ll - previous["ll"]) < 1e-12 * max(1.0, abs(ll))
+        if iteration > 1 and (
+            size < TOLERANCE
+            or (previous is not None and abs(ll - previous["ll"]) < 1e-12 * max(1.0, abs(ll)))
         ):
             return self._finish(new)
-        new["previous"] = {"beta": beta.tolist(), "ll": ll, "step": step.tolist()}
+        # the first round's sums were merged, the next ones spread: their likelihoods differ,
+        # so the first step is not checked against the next
+        if iteration > 1:
+            new["previous"] = {"beta": beta.tolist(), "ll": ll, "step": step.tolist()}
         new["beta"] = (beta + step).tolist()
         return self._stop_if_spent(new)
 

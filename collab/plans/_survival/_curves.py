@@ -3,14 +3,16 @@
 :class:`SurvivalCounts` is the statistics request ``fed.kaplan_meier`` and ``fed.logrank``
 send: per group of a categorical column and per bin, each lake counts its events and the rows
 whose follow-up ends there. Before release it merges its bins, per group, into runs of at
-least its ``min_rows`` events (a group with fewer events in all is blanked), as a Cox plan's
-sums are merged (:func:`~collab.plans._survival._time.lake_groups`). A second round on the
-same runs spreads each run's totals back over its bins as the first round's counts, pooled
-over lakes and groups, share them (:func:`spread_runs`): what leaves a lake still depends on
-its rows only through its runs' totals, and a small lake's events are no longer all moved to
-the last bin of their runs. The curves read the spread counts; the log-rank test the first
-round's. The bins are the times asked for, or a grid built in a first round from the lakes'
-coarsened event-time sketches.
+least its ``min_rows`` events, and its censored rows into runs of at least ``min_rows``
+censored rows (a group with fewer in all is blanked), as a Cox plan's sums are merged
+(:func:`~collab.plans._survival._time.split_runs`). A second round on the same runs spreads
+each run's totals back over its bins as the first round's counts, pooled over lakes and
+groups, share them (:func:`~collab.plans._survival._time.spread_runs`): what leaves a lake
+still depends on its rows only through its runs' totals, and a small lake's events are no
+longer all moved to the last bin of their runs. The curves and the log-rank test read the
+spread counts; the curves count a row censored inside a bin at risk for half of it, as a
+life table does. The bins are the times asked for, or a grid built in a first round from the
+lakes' coarsened event-time sketches.
 """
 
 from __future__ import annotations
@@ -37,33 +39,13 @@ from ._time import (
     coarsened,
     event_sketch,
     grid_edges,
-    lake_groups,
     merge_bins,
+    split_runs,
+    spread_runs,
 )
 
 GRID, COUNTS, SPREAD = 1.0, 4.0, 5.0
 MAX_GROUPS = 50
-
-
-def spread_runs(per_bin: np.ndarray, groups: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Sums per bin (rows of ``per_bin``) totalled over each run of bins (``groups``, as
-    :func:`~collab.plans._survival._time.lake_groups` gives) and spread back over the run's
-    bins in proportion to ``shares`` (public pooled counts, rows as ``per_bin``, column by
-    column); a run whose shares are all 0 keeps its total in its last bin, as
-    :func:`~collab.plans._survival._time.merge_bins` leaves it. What leaves depends on the
-    rows only through the runs' totals, each of at least ``min_rows`` events."""
-    merged = merge_bins(per_bin, groups)
-    out = np.zeros_like(per_bin)
-    for end in np.unique(groups[groups >= 0]):
-        run = np.flatnonzero(groups == end)
-        weights = np.maximum(shares[run], 0.0)
-        total = weights.sum(axis=0)
-        for j in range(per_bin.shape[1]):
-            if total[j] > 0:
-                out[run, j] = merged[end, j] * weights[:, j] / total[j]
-            else:
-                out[end, j] = merged[end, j]
-    return out
 
 
 def _times(value: Any) -> tuple[float, ...] | None:
@@ -94,10 +76,10 @@ class SurvivalCounts(Plan):
     groups
         The group's categories, filled in from the owners' schemas; leave it ``None``.
     times
-        The times to count up to (bins end there); ``None``: a grid from a first round with
-        at least the owners' ``min_rows`` events per bin.
+        The times to count up to (bins end there); ``None``: a grid from a first round, of
+        spans of at least the owners' ``min_rows`` events each cut evenly into finer bins.
     max_bins, min_events
-        The grid's most bins and fewest pooled events per bin (``None``: the owners' largest
+        The grid's most bins and fewest pooled events per span (``None``: the owners' largest
         ``min_rows``).
     features, label
         Filled in from ``group``, ``duration`` and ``event``; leave them out.
@@ -117,7 +99,7 @@ class SurvivalCounts(Plan):
         Param("groups", "mapping", "The group's categories, from the owners' schemas."),
         Param("times", "numbers", "The times bins end at; None: a grid.", optional=True),
         Param("max_bins", "int", "The most bins of the grid.", low=2, high=500),
-        Param("min_events", "int", "The fewest events per bin of the grid.", low=1, optional=True),
+        Param("min_events", "int", "The fewest events per span of the grid.", low=1, optional=True),
     )
 
     features: Sequence[str] = ()
@@ -283,20 +265,22 @@ class SurvivalCounts(Plan):
             n_bins = int(values[1])
             size = self.n_groups * n_bins * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_bins, 2)
-            if values[0] == COUNTS:
-                merged = np.stack(
-                    [merge_bins(c, lake_groups(c[:, 0], min_rows)) for c in counts]
-                )
-            else:
-                shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_bins, 2)
-                merged = np.stack(
-                    [
-                        spread_runs(c, lake_groups(c[:, 0], min_rows), w)
-                        for c, w in zip(counts, shares, strict=True)
-                    ]
-                )
-                values[2 + size : 2 + 2 * size] = 0.0
-            values[2 : 2 + size] = merged.ravel()
+            shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_bins, 2)
+            released = np.zeros_like(counts)
+            for i, c in enumerate(counts):
+                # events and censored rows, each on runs of at least min_rows of their own
+                events, censored = c[:, 0], c[:, 1] - c[:, 0]
+                by_event, by_censored = split_runs(events, censored, min_rows)
+                if values[0] == COUNTS:
+                    events = merge_bins(events[:, None], by_event)[:, 0]
+                    censored = merge_bins(censored[:, None], by_censored)[:, 0]
+                else:
+                    w = shares[i]
+                    events = spread_runs(events[:, None], by_event, w[:, 0])[:, 0]
+                    censored = spread_runs(censored[:, None], by_censored, w[:, 1] - w[:, 0])[:, 0]
+                released[i, :, 0], released[i, :, 1] = events, events + censored
+            values[2 + size : 2 + 2 * size] = 0.0
+            values[2 : 2 + size] = released.ravel()
         return replace(update, values=values)
 
     # --- the coordinator ----------------------------------------------------------------------
@@ -423,8 +407,11 @@ def kaplan_meier_frame(result: Mapping[str, Any], min_rows: int) -> KaplanMeier:
         events, leaving = counted[: len(times), 0], counted[:, 1]
         at_start = np.cumsum(leaving[::-1])[::-1]
         rows = float(leaving.sum())
+        # rows censored inside a bin were followed for part of it: counted at risk for half
+        # of it, as a life table does (their times within the bin are not released)
+        exposed = at_start[: len(times)] - 0.5 * (leaving[: len(times)] - events)
         with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(at_start[: len(times)] > 0, 1 - events / at_start[: len(times)], 1.0)
+            factor = np.where(exposed > 0, 1 - events / exposed, 1.0)
         frame = pd.DataFrame(
             {
                 "time": times,
@@ -443,12 +430,14 @@ def kaplan_meier_frame(result: Mapping[str, Any], min_rows: int) -> KaplanMeier:
 
 def logrank_test(result: Mapping[str, Any], min_rows: int) -> dict[str, Any]:
     """The log-rank statistic over the groups of a :class:`SurvivalCounts` result (those
-    with at least ``min_rows`` rows), its degrees of freedom and p-value: from the counts of
-    each lake's runs in their last bins (spreading the runs by shares pooled over the groups
-    would draw the groups' hazards together within a run and shrink the statistic)."""
+    with at least ``min_rows`` rows), its degrees of freedom and p-value: from the spread
+    counts, as the curves. Left in their runs' last bins, a lake's events would fall late and
+    its rows stay at risk past where they left, which inflates the statistic; spread by shares
+    pooled over the groups, the groups' hazards are drawn a little together within a run, which
+    errs the other way (a conservative test)."""
     from scipy.stats import chi2
 
-    counts = np.asarray(result.get("merged", result["counts"]), dtype=np.float64)
+    counts = np.asarray(result["counts"], dtype=np.float64)
     shown = [i for i, c in enumerate(counts) if c[:, 1].sum() >= min_rows]
     if len(shown) < 2:
         raise PlanError(

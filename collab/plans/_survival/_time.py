@@ -4,14 +4,18 @@ coarsens it for its own rows before it releases anything.
 The grid comes from a first round in which each lake counts its event times in the fixed
 cells of the quantile sketch trees use (:mod:`collab.plans._trees._sketch`), coarsened so
 that every cell it releases holds at least its policy's ``min_rows`` events; the coordinator
-cuts the pooled counts into bins of at least the owners' ``min_rows`` events each.
+cuts the pooled counts into spans of at least the owners' ``min_rows`` events each, and each
+span evenly into finer bins (:func:`grid_edges`).
 
 Whatever grid a request carries, a lake releases its sums per bin only after merging its
 bins (:func:`lake_groups`): runs of consecutive bins are merged into the run's last bin
 until the run holds at least ``min_rows`` of the lake's events, and a remainder joins the
-last run. A lake's rows therefore leave its risk set, and its events occur, only in groups of
-at least ``min_rows`` events: a grid asked fine enough to isolate one patient's event time is
-coarsened by every lake before its sums leave it.
+last run. Its censored rows (follow-up ending without the event) are merged the same way on
+runs of their own, of at least ``min_rows`` censored rows (:func:`split_runs`): every figure
+a lake releases, and every difference of two of them, sums at least ``min_rows`` events or
+``min_rows`` censored rows (one censored patient is never the gap between a run's rows and
+its events), and a grid asked fine enough to isolate one patient's event time is coarsened
+by every lake before its sums leave it.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -36,6 +41,8 @@ __all__ = [
     "grid_edges",
     "lake_groups",
     "merge_bins",
+    "split_runs",
+    "spread_runs",
 ]
 
 
@@ -46,9 +53,16 @@ def event_sketch(t: np.ndarray, event: np.ndarray) -> np.ndarray:
 
 
 def grid_edges(counts: np.ndarray, min_events: int, max_bins: int) -> tuple[list[float], float]:
-    """The grid's inner edges from a pooled event sketch: bins of at least ``min_events``
-    events (and at most ``max_bins`` bins), the last bin open above; and the upper bound of
-    the last cell holding events (the time the last bin stands for)."""
+    """The grid's inner edges from a pooled event sketch, and the upper bound of the last
+    cell holding events (the time the last bin stands for).
+
+    The sketch is cut into spans of at least ``min_events`` events (at most ``max_bins``
+    of them), from 0 to that upper bound; each span is then cut evenly in time into as many
+    bins as ``max_bins`` leaves for it, the last bin open above. The spans follow where the
+    events are; the finer bins let each lake's runs (of at least its ``min_rows`` events,
+    :func:`lake_groups`) end close to where their events lie, rather than at the end of a
+    span. A bin may hold fewer than ``min_events`` events: what a lake releases is merged
+    into its runs whatever the grid."""
     counts = np.maximum(np.asarray(counts, dtype=np.float64), 0.0)
     total = float(counts.sum())
     upper = sketch_upper_bounds()
@@ -63,9 +77,14 @@ def grid_edges(counts: np.ndarray, min_events: int, max_bins: int) -> tuple[list
             cuts.append(int(i))
             running = 0.0
     last = float(upper[int(np.flatnonzero(counts)[-1])])
-    # the events above the last cut join the last bin (which is open above)
-    edges = [float(upper[i]) for i in cuts[:-1]]
-    return edges, last
+    # the events above the last cut join the last span (which reaches the last event)
+    spans = [0.0, *(float(upper[i]) for i in cuts[:-1]), last]
+    per_span = max(1, max_bins // (len(spans) - 1))
+    edges: list[float] = []
+    for low, high in pairwise(spans):
+        edges.extend(float(v) for v in np.linspace(low, high, per_span + 1)[1:])
+    # the last bin is open above
+    return [e for e in edges[:-1] if e > 0], last
 
 
 def check_edges(edges: Any, max_bins: int) -> np.ndarray:
@@ -115,6 +134,40 @@ def merge_bins(per_bin: np.ndarray, groups: np.ndarray) -> np.ndarray:
     kept = groups >= 0
     np.add.at(out, groups[kept], per_bin[kept])
     return out
+
+
+def spread_runs(per_bin: np.ndarray, groups: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Sums per bin (rows of ``per_bin``) totalled over each run of bins (``groups``, as
+    :func:`lake_groups` gives) and spread back over the run's bins in proportion to
+    ``shares`` (public pooled counts, rows as ``per_bin``, column by column, or one column
+    for all); a run whose shares are all 0 keeps its total in its last bin, as
+    :func:`merge_bins` leaves it. What leaves depends on the rows only through the runs'
+    totals, each of at least ``min_rows`` rows."""
+    merged = merge_bins(per_bin, groups)
+    shares = np.asarray(shares, dtype=np.float64)
+    if shares.ndim == 1:
+        shares = np.broadcast_to(shares[:, None], per_bin.shape)
+    out = np.zeros_like(per_bin)
+    for end in np.unique(groups[groups >= 0]):
+        run = np.flatnonzero(groups == end)
+        weights = np.maximum(shares[run], 0.0)
+        total = weights.sum(axis=0)
+        for j in range(per_bin.shape[1]):
+            if total[j] > 0:
+                out[run, j] = merged[end, j] * weights[:, j] / total[j]
+            else:
+                out[end, j] = merged[end, j]
+    return out
+
+
+def split_runs(
+    events: np.ndarray, censored: np.ndarray, min_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a lake's events and its censored rows of each bin go before release (as
+    :func:`lake_groups`): events on runs of at least ``min_rows`` events, censored rows on
+    runs of at least ``min_rows`` censored rows. The two partitions are of different rows,
+    so no released figure, nor a difference of two, falls below ``min_rows`` rows."""
+    return lake_groups(events, min_rows), lake_groups(censored, min_rows)
 
 
 class SurvivalRows:
