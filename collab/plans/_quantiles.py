@@ -162,7 +162,8 @@ def facts(plan: Statistics, state: Mapping[str, Any], c: _Column, total: float) 
         t, fewest, most, _ = threshold_facts(at, released, low, high, slack, total)
         moments = _moments(plan, state, c)
         spread = width * np.sqrt(max(moments[2] - moments[1] ** 2 / total, 0.0) / (total - 1))
-        estimate = modelled_counts(at, released, low, high, slack, total, c.bounds, spread)
+        mean = low_value + width * float(moments[1]) / total
+        estimate = modelled_counts(at, released, low, high, slack, total, c.bounds, spread, mean)
         out.append((t, fewest, most, np.clip(estimate, fewest, most)))
     return out
 
@@ -183,17 +184,25 @@ def thresholds(plan: Statistics, state: Mapping[str, Any]) -> dict[str, list[int
 
 
 # --- the coordinator's estimate of the blanked counts --------------------------------------
-def _lakes(low: np.ndarray, high: np.ndarray) -> list[tuple[int, int]]:
-    """Each lake's transitions, as indices into the sorted thresholds: the first threshold
-    at which it no longer blanks low, and the first at which it blanks high (0 if already
-    at the first threshold, len if never asked). Lakes are anonymous: a lake that leaves
-    low and turns high between the same two thresholds is one small lake; the others are
-    paired in order."""
+def _transitions(low: np.ndarray, high: np.ndarray) -> tuple[list[int], list[int]]:
+    """Where lakes' flags change, as indices into the sorted thresholds: per lake that no
+    longer blanks low, the first threshold at which it does not (len if it blanks low at
+    every one); per lake that blanks high, the first threshold at which it does."""
     m = len(low)
     leaves = [i for i in range(1, m) for _ in range(max(int(low[i - 1] - low[i]), 0))]
     leaves += [m] * int(low[-1])
     turns = [0] * int(high[0])
     turns += [i for i in range(1, m) for _ in range(max(int(high[i] - high[i - 1]), 0))]
+    return leaves, turns
+
+
+def _lakes(low: np.ndarray, high: np.ndarray) -> list[tuple[int, int]]:
+    """Each lake's transitions (see :func:`_transitions`; 0 if it leaves low before the
+    first threshold, len if it never turns high). Lakes are anonymous: a lake that leaves
+    low and turns high between the same two thresholds is one small lake; the others are
+    paired in order."""
+    m = len(low)
+    leaves, turns = _transitions(low, high)
     pairs = []
     for i in list(leaves):
         if 0 < i < m and i in turns:
@@ -215,21 +224,92 @@ def modelled_counts(
     total: float,
     bounds: tuple[float, float],
     spread: float,
+    mean: float,
 ) -> np.ndarray:
     """An estimate of the pooled count below each threshold: the released count, plus each
     low lake's modelled count, less each high lake's modelled complement.
+
+    Two models of where a blanked lake's hidden rows lie (:func:`_normal_counts`, a normal
+    distribution per lake; :func:`_pooled_counts`, spread like the pooled rows beyond where
+    its flags changed), mixed so that the mean the estimate implies comes closest to the
+    column's pooled mean, which the first round released exactly: the normal suits lakes
+    whose rows differ from the others', the pooled shape lakes alike. Only an estimate: the
+    stated error rests on the bounds of the blanked counts alone."""
+    order = np.argsort(at, kind="stable")
+    t, r, lo_flags, hi_flags = (
+        np.asarray(a, dtype=float)[order] for a in (at, released, low, high)
+    )
+    normal = _normal_counts(t, r, lo_flags, hi_flags, slack, total, bounds, spread)
+    pooled = _pooled_counts(t, r, lo_flags, hi_flags, slack, total, normal)
+    a, b = (_implied_mean(t, e, total, bounds) for e in (normal, pooled))
+    share = float(np.clip((mean - a) / (b - a), 0.0, 1.0)) if abs(b - a) > 1e-12 else 0.5
+    estimate = (1 - share) * normal + share * pooled
+    out = np.empty_like(estimate)
+    out[order] = estimate
+    return out
+
+
+def _implied_mean(
+    t: np.ndarray, estimate: np.ndarray, total: float, bounds: tuple[float, float]
+) -> float:
+    """The mean of rows whose counts below the sorted thresholds ``t`` are ``estimate``
+    (spread evenly between thresholds, and between the outer ones and the bounds)."""
+    x = np.concatenate([[bounds[0]], t, [bounds[1]]])
+    F = np.concatenate([[0.0], np.clip(np.maximum.accumulate(estimate), 0.0, total), [total]])
+    return bounds[1] - float(np.sum((F[1:] + F[:-1]) / 2 * np.diff(x))) / total
+
+
+def _pooled_counts(
+    t: np.ndarray,
+    r: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    slack: float,
+    total: float,
+    reference: np.ndarray,
+) -> np.ndarray:
+    """The pooled counts below the sorted thresholds ``t`` with each blanked lake's hidden
+    rows spread like the pooled rows (as ``reference`` estimates them) on their side of
+    where its flags changed: a lake that leaves low between two thresholds holds about
+    ``slack + 0.5`` rows below them, in the pooled rows' proportions; likewise above where
+    it turns high."""
+    m, edge = len(t), slack + 0.5
+    pooled = np.clip(np.maximum.accumulate(reference), 0.0, total)
+    index = np.arange(m)
+
+    def at_change(i: int) -> float:
+        return 0.0 if i <= 0 else total if i >= m else float(pooled[i - 1] + pooled[i]) / 2
+
+    leaves, turns = _transitions(low, high)
+    estimate = r.copy()
+    for a in leaves:
+        below = max(at_change(a), edge)
+        estimate += np.where(index < a, np.minimum(edge * pooled / below, slack), 0.0)
+    for b in turns:
+        above = max(total - at_change(b), edge)
+        estimate -= np.where(index >= b, np.minimum(edge * (total - pooled) / above, slack), 0.0)
+    return np.clip(estimate, 0.0, total)
+
+
+def _normal_counts(
+    t: np.ndarray,
+    r: np.ndarray,
+    lo_flags: np.ndarray,
+    hi_flags: np.ndarray,
+    slack: float,
+    total: float,
+    bounds: tuple[float, float],
+    spread: float,
+) -> np.ndarray:
+    """The pooled counts below the sorted thresholds ``t`` with each blanked lake's hidden
+    rows from a normal distribution per lake.
 
     Each lake's flags change where its count reaches ``slack + 1`` (it leaves low) and where
     its complement falls to ``slack`` (it turns high): those are near its
     ``slack + 1``-th smallest and largest values. A normal distribution through the two
     (or, for a lake whose count and complement are never both released, one with the
     column's pooled spread; never narrower than ``_NARROWEST`` of it) gives its tails,
-    where it blanked. Only an estimate: the stated
-    error rests on the bounds of the blanked counts alone."""
-    order = np.argsort(at, kind="stable")
-    t, r, lo_flags, hi_flags = (
-        np.asarray(a, dtype=float)[order] for a in (at, released, low, high)
-    )
+    where it blanked."""
     m = len(t)
 
     def where(i: int) -> float:
@@ -254,6 +334,4 @@ def modelled_counts(
         cdf = np.array([_NORMAL.cdf(float(x)) for x in (t - mu) / sd])
         estimate += np.where(t < ta, np.minimum(n * cdf, slack), 0.0)
         estimate -= np.where(t > tb, np.minimum(n * (1 - cdf), slack), 0.0)
-    out = np.empty_like(estimate)
-    out[order] = estimate
-    return out
+    return estimate
