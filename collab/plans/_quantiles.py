@@ -189,25 +189,17 @@ def thresholds(plan: Statistics, state: Mapping[str, Any]) -> dict[str, list[int
 
 
 # --- the coordinator's estimate of the blanked counts --------------------------------------
-def _transitions(low: np.ndarray, high: np.ndarray) -> tuple[list[int], list[int]]:
-    """Where lakes' flags change, as indices into the sorted thresholds: per lake that no
-    longer blanks low, the first threshold at which it does not (len if it blanks low at
-    every one); per lake that blanks high, the first threshold at which it does."""
+def _lakes(low: np.ndarray, high: np.ndarray) -> list[tuple[int, int]]:
+    """Each lake's transitions, as indices into the sorted thresholds: the first threshold
+    at which it no longer blanks low, and the first at which it blanks high (0 if already
+    at the first threshold, len if never asked). Lakes are anonymous: a lake that leaves
+    low and turns high between the same two thresholds is one small lake; the others are
+    paired in order."""
     m = len(low)
     leaves = [i for i in range(1, m) for _ in range(max(int(low[i - 1] - low[i]), 0))]
     leaves += [m] * int(low[-1])
     turns = [0] * int(high[0])
     turns += [i for i in range(1, m) for _ in range(max(int(high[i] - high[i - 1]), 0))]
-    return leaves, turns
-
-
-def _lakes(low: np.ndarray, high: np.ndarray) -> list[tuple[int, int]]:
-    """Each lake's transitions (see :func:`_transitions`; 0 if it leaves low before the
-    first threshold, len if it never turns high). Lakes are anonymous: a lake that leaves
-    low and turns high between the same two thresholds is one small lake; the others are
-    paired in order."""
-    m = len(low)
-    leaves, turns = _transitions(low, high)
     pairs = []
     for i in list(leaves):
         if 0 < i < m and i in turns:
