@@ -106,6 +106,18 @@ def test_dp_kaplan_meier_and_logrank_are_close_monotone_and_charged(uneven, gbsg
     assert str(refusal.value).startswith(f"lake {refusal.value.lake!r}: table {GBSG2!r}: ")
     assert [len(lake.all_requests()) for lake in uneven.lakes] == sent
 
+    # no published bounds on the duration: no agreed grid, refused before anything is sent
+    unbounded = "table 'diabetes': duration column 'age' has no published bounds"
+    with pytest.raises(collab.PlanError, match=unbounded):
+        fed.kaplan_meier("diabetes", duration="age", event="sex", dp=collab.DP(1.0))
+    with pytest.raises(collab.PlanError, match=unbounded):
+        fed.check(
+            CoxPH(
+                table="diabetes", duration="age", event="sex", features=["bmi"], dp=collab.DP(1.0)
+            )
+        )
+    assert [len(lake.all_requests()) for lake in uneven.lakes] == sent
+
 
 def test_dp_cox_is_close_to_the_exact_fit_charged_and_a_job_past_the_budget_refused(
     uneven, recurrence

@@ -103,6 +103,20 @@ def check_event(column: ColumnSchema, where: str) -> None:
     )
 
 
+def check_times(value: Any) -> tuple[float, ...] | None:
+    """The times a survival request's bins end at, sorted; :class:`PlanError` unless
+    distinct non-negative numbers."""
+    if value is None:
+        return None
+    try:
+        times = tuple(sorted(float(v) for v in np.atleast_1d(np.asarray(value, dtype=float))))
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"times must be numbers, not {value!r}") from exc
+    if not times or not all(np.isfinite(times)) or times[0] < 0 or len(set(times)) < len(times):
+        raise PlanError(f"times must be distinct non-negative numbers, not {value!r}")
+    return times
+
+
 def _sym(upper: np.ndarray, p: int) -> np.ndarray:
     """Symmetric matrices from their upper triangles (last axis)."""
     out = np.zeros((*upper.shape[:-1], p, p))
@@ -241,9 +255,7 @@ class CoxPH(Plan):
                 f"a Cox plan's label is its event column ({self.event!r}); leave label out"
             )
         object.__setattr__(self, "label", self.event)
-        from ._curves import _times  # the same check as the curves' times
-
-        object.__setattr__(self, "times", _times(self.times))
+        object.__setattr__(self, "times", check_times(self.times))
         super().__post_init__()
 
     def _validate(self) -> None:

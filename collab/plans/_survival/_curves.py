@@ -29,7 +29,7 @@ from .._parameters import Param
 from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
-from ._cox import check_duration, check_event
+from ._cox import check_duration, check_event, check_times
 from ._noise import COUNTS_ROW_BOUND, CURVE_BINS, clean_counts, noise_std, uniform_times
 from ._time import (
     SKETCH_CELLS,
@@ -65,18 +65,6 @@ def spread_runs(per_bin: np.ndarray, groups: np.ndarray, shares: np.ndarray) -> 
             else:
                 out[end, j] = merged[end, j]
     return out
-
-
-def _times(value: Any) -> tuple[float, ...] | None:
-    if value is None:
-        return None
-    try:
-        times = tuple(sorted(float(v) for v in np.atleast_1d(np.asarray(value, dtype=float))))
-    except (TypeError, ValueError) as exc:
-        raise PlanError(f"times must be numbers, not {value!r}") from exc
-    if not times or not all(np.isfinite(times)) or times[0] < 0 or len(set(times)) < len(times):
-        raise PlanError(f"times must be distinct non-negative numbers, not {value!r}")
-    return times
 
 
 @register_family
@@ -147,7 +135,7 @@ class SurvivalCounts(Plan):
             raise PlanError(f"by {self.group!r} must be a column other than duration and event")
         object.__setattr__(self, "label", self.event)
         object.__setattr__(self, "features", (self.group,) if self.group else (self.duration,))
-        object.__setattr__(self, "times", _times(self.times))
+        object.__setattr__(self, "times", check_times(self.times))
         if self.groups is not None:
             object.__setattr__(self, "groups", tuple(self.groups))
         super().__post_init__()
