@@ -45,11 +45,12 @@ from ._noise import (
     DROP_SIGMAS,
     RISK_CLIP,
     BoundedSurvivalRows,
+    capped,
     clean_newton,
+    definite,
     in_raw_units,
     input_range,
     least_noise_std,
-    newton_step,
     scaled_bins,
     uniform_times,
 )
@@ -587,13 +588,17 @@ class CoxPH(Plan):
             new["previous"] = {**previous, "step": half.tolist()}
             new["fit"] = {"log_likelihood": previous["ll"], "step": float(np.abs(half).max())}
             return self._stop_if_spent(new)
+        if self.dp is not None:  # noisy curvature: kept definite, the step kept short
+            hess = definite(hess)
         try:
-            step = np.linalg.solve(-hess, grad) if self.dp is None else newton_step(hess, grad)
+            step = np.linalg.solve(-hess, grad)
         except np.linalg.LinAlgError as exc:
             raise PlanError(
                 f"the Cox model's information matrix is singular ({exc}): a feature is "
                 "constant or a combination of others; drop it, or set alpha > 0"
             ) from exc
+        if self.dp is not None:
+            step = capped(step)
         size = float(np.abs(step).max()) if p else 0.0
         new["fit"] = {"log_likelihood": ll, "step": size}
         new["solution"] = {

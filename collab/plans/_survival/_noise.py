@@ -189,14 +189,17 @@ def clean_newton(s: dict[str, np.ndarray], floor: float) -> dict[str, np.ndarray
     return out
 
 
-def newton_step(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
-    """A DP Newton step: the information (``-hessian``) made positive definite (eigenvalues
-    at least 5% of the largest) and the step shortened to at most :data:`MAX_STEP`."""
+def definite(hessian: np.ndarray) -> np.ndarray:
+    """A noisy Hessian made symmetric and negative definite: the information's eigenvalues
+    at least 5% of its largest, so that a Newton step and the standard errors exist."""
     information = -(hessian + hessian.T) / 2
     values, vectors = np.linalg.eigh(information)
-    largest = max(float(values.max()), 1e-9)
-    information = (vectors * np.maximum(values, 0.05 * largest)) @ vectors.T
-    step = np.linalg.solve(information, gradient)
+    largest = max(float(values.max()), 1e-9) if len(values) else 1.0
+    return -((vectors * np.maximum(values, 0.05 * largest)) @ vectors.T)
+
+
+def capped(step: np.ndarray) -> np.ndarray:
+    """A DP Newton step shortened to move no coefficient more than :data:`MAX_STEP`."""
     size = float(np.abs(step).max()) if len(step) else 0.0
     return step * min(1.0, MAX_STEP / size) if size > 0 else step
 
