@@ -189,23 +189,39 @@ class StatisticsRequests:
         counts, pooled over lakes and groups, share them; a group with fewer pooled rows
         than the owners' minimum shows NaN. Returns a DataFrame (``group``, ``time``,
         ``survival``, ``at_risk``, ``events``) whose ``.plot()`` draws the curves.
+
+        With ``dp=collab.DP(epsilon=...)`` (required where an owner sets ``max_epsilon``),
+        each lake adds Gaussian noise to its event and leaving counts per bin instead of
+        merging bins, charged once to your budget on each lake; the times are those asked
+        or equal bins over the duration's published bounds, and ``attrs["noise"]`` is the
+        noise's standard deviation on each pooled count.
         """
         from ..plans._survival._curves import kaplan_meier_frame
 
         result = self._survival_counts(table, duration, event, times, by, dp, timeout)
         frame = kaplan_meier_frame(result, self._min_rows(table))
-        frame.attrs.update(duration=duration, event=event, by=by, lakes=result["lakes"])
+        frame.attrs.update(
+            duration=duration, event=event, by=by, lakes=result["lakes"], noise=result["noise"]
+        )
         return frame
 
     def logrank(
-        self, table: str, *, duration: str, event: str, group: str, timeout: float | None = None
+        self,
+        table: str,
+        *,
+        duration: str,
+        event: str,
+        group: str,
+        dp: DP | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """The log-rank test of equal survival across the categories of ``group``:
         ``test_statistic``, ``degrees_of_freedom``, ``p_value`` (from the counts
-        :meth:`kaplan_meier` pools, on the same grid)."""
+        :meth:`kaplan_meier` pools, on the same grid; with ``dp``, from noisy counts as
+        there)."""
         from ..plans._survival._curves import logrank_test
 
-        result = self._survival_counts(table, duration, event, None, group, None, timeout)
+        result = self._survival_counts(table, duration, event, None, group, dp, timeout)
         return logrank_test(result, self._min_rows(table))
 
     def _survival_counts(

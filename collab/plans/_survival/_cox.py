@@ -46,6 +46,21 @@ from .._stats import Standardizer
 from .._update import Update
 from ._concordance import SCORE_BINS, concordance, score_bins
 from ._model import CoxModel
+from ._noise import (
+    COX_BINS,
+    COX_ROW_BOUND,
+    DROP_SIGMAS,
+    RISK_CLIP,
+    BoundedSurvivalRows,
+    capped,
+    clean_newton,
+    definite,
+    in_raw_units,
+    input_range,
+    least_noise_std,
+    scaled_bins,
+    uniform_times,
+)
 from ._time import (
     SKETCH_CELLS,
     SurvivalRows,
@@ -95,6 +110,20 @@ def check_event(column: ColumnSchema, where: str) -> None:
         + "; an event must be 0/1 or boolean (1: the event happened, 0: follow-up ended "
         "without it)"
     )
+
+
+def check_times(value: Any) -> tuple[float, ...] | None:
+    """The times a survival request's bins end at, sorted; :class:`PlanError` unless
+    distinct non-negative numbers."""
+    if value is None:
+        return None
+    try:
+        times = tuple(sorted(float(v) for v in np.atleast_1d(np.asarray(value, dtype=float))))
+    except (TypeError, ValueError) as exc:
+        raise PlanError(f"times must be numbers, not {value!r}") from exc
+    if not times or not all(np.isfinite(times)) or times[0] < 0 or len(set(times)) < len(times):
+        raise PlanError(f"times must be distinct non-negative numbers, not {value!r}")
+    return times
 
 
 def _sym(upper: np.ndarray, p: int) -> np.ndarray:
@@ -180,8 +209,17 @@ class CoxPH(Plan):
     min_events
         The fewest pooled events in a span of the grid (each cut evenly into finer bins);
         ``None`` takes the owners' largest ``min_rows``.
+    times
+        The times the grid's bins end at, instead of a grid from a first round; with DP and
+        ``None``, equal bins over the duration's published bounds.
+    dp
+        ``collab.DP(epsilon=...)``: each Newton round's sums per bin carry Gaussian noise,
+        calibrated over all rounds and charged once to the budget; the features need
+        published bounds (each row's contribution is bounded by them, its risk weight
+        clipped to at most ``exp(2)``). Keep ``max_iter`` small: every round costs. See
+        :mod:`collab.plans._survival._noise`.
     secure_aggregation, secure_threshold
-        Privacy (see :class:`collab.plans.Plan`); differential privacy is not offered yet.
+        Privacy (see :class:`collab.plans.Plan`).
     transforms, encoding
         As for every plan (see :class:`collab.plans.Plan`).
     """
@@ -192,7 +230,7 @@ class CoxPH(Plan):
     history_metrics: ClassVar[tuple[str, ...]] = ("log_likelihood", "step")
     primary_metric: ClassVar[str] = "log_likelihood"
     scales_rows: ClassVar[bool] = False
-    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding")
+    _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "times")
 
     parameters: ClassVar[tuple[Param, ...]] = (
         Param("duration", "text", "The time to the event or to censoring (a number >= 0)."),
@@ -208,6 +246,7 @@ class CoxPH(Plan):
             low=1,
             optional=True,
         ),
+        Param("times", "numbers", "The times bins end at; None: a grid.", optional=True),
     )
 
     duration: str
@@ -218,6 +257,7 @@ class CoxPH(Plan):
     max_iter: int = 20
     max_bins: int = 100
     min_events: int | None = None
+    times: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("duration", "event"):
@@ -229,6 +269,7 @@ class CoxPH(Plan):
                 f"a Cox plan's label is its event column ({self.event!r}); leave label out"
             )
         object.__setattr__(self, "label", self.event)
+        object.__setattr__(self, "times", check_times(self.times))
         super().__post_init__()
 
     def _validate(self) -> None:
@@ -237,11 +278,8 @@ class CoxPH(Plan):
                 f"duration {self.duration!r} must be a column of its own, not the event or a "
                 "feature"
             )
-        if self.dp is not None:
-            raise PlanError(
-                "a Cox plan does not take differential privacy yet; its sums are released "
-                "exactly, each bin of a lake holding at least the owner's min_rows events"
-            )
+        if self.times is not None and len(self.times) > self.max_bins - 1:
+            raise PlanError(f"ask for at most {self.max_bins - 1} times")
         column = self._fitted_fill()
         if column is not None:
             raise PlanError(
@@ -285,7 +323,16 @@ class CoxPH(Plan):
     def mock_labels(self, column: ColumnSchema, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.integers(0, 2, size=n).astype(np.float64)
 
+    def preset_standardizer(self) -> Standardizer | None:
+        # with DP, the scaling by published bounds every lake applies (the DP preset)
+        return None if self.dp is not None else super().preset_standardizer()
+
     def row_scaling(self, standardizer: Any) -> Any:
+        if self.dp is not None:  # inputs in [0, 1] by their published bounds
+            low, width = input_range(standardizer(), self.kept)
+            return BoundedSurvivalRows(
+                self.design, self.design.constant_fills(), self.kept, low, width
+            )
         return SurvivalRows(self.design, self.design.constant_fills(), self.kept)
 
     def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
@@ -328,7 +375,7 @@ class CoxPH(Plan):
         try:
             kind = request["kind"]
             if kind == "grid":
-                if set(request) != {"kind"}:
+                if set(request) != {"kind"} or self.times is not None:
                     raise ValueError("a grid request carries nothing else")
                 return
             if kind not in ("newton", "concordance"):
@@ -338,11 +385,16 @@ class CoxPH(Plan):
                 shares = np.asarray(request["shares"], dtype=np.float64)
                 if shares.shape != (2 * (len(edges) + 1),) or not np.all(np.isfinite(shares)):
                     raise ValueError("the shares are not two numbers per bin")
+            if self.times is not None and tuple(edges) != self.times:
+                raise ValueError("the bins are not the times the owners approved")
             p = self.n_coef
             for name in ("beta", "centre"):
                 v = np.asarray(request[name], dtype=np.float64)
                 if v.shape != (p,) or not np.all(np.isfinite(v)):
                     raise ValueError(f"{name} must be {p} finite numbers")
+            centre = np.asarray(request["centre"], dtype=np.float64)
+            if self.dp is not None and not np.all((centre >= 0) & (centre <= 1)):
+                raise ValueError("a DP round's centre must lie in [0, 1]")
             if kind == "concordance":
                 scale = float(request["scale"])
                 if not (np.isfinite(scale) and scale > 0):
@@ -379,7 +431,7 @@ class CoxPH(Plan):
             values[2 : 2 + counts.size] = counts.ravel()
             return Update(float(len(t)), np.zeros(0), values, float(invalid))
         values[0] = NEWTON
-        w = np.exp(np.minimum(eta, 700.0))
+        w = np.exp(np.minimum(eta, 700.0 if self.dp is None else RISK_CLIP))
         p = self.n_coef
         iu = np.triu_indices(p)
         out = np.zeros((n_bins, self._bin_size()))
@@ -413,6 +465,20 @@ class CoxPH(Plan):
             values[0] = SPREAD
             values[2 + out.size : 2 + out.size + 2 * n_bins] = request["shares"]
         return Update(float(len(t)), np.zeros(0), values, float(invalid))
+
+    def dp_update(
+        self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
+    ) -> Update:
+        """The round's sums, each part per bin divided by its bound on one row's share."""
+        update = self.local_update(Z, y, request)
+        if request["kind"] != "newton":
+            return update
+        n_bins = len(request["edges"]) + 1
+        values = scaled_bins(update.values, n_bins, self.n_coef, divide=True)
+        return replace(update, values=values)
+
+    def dp_row_bound(self, clip_norm: float) -> float:
+        return COX_ROW_BOUND
 
     def suppress(self, update: Update, min_rows: int) -> Update:
         """The grid round's sketch coarsened to cells of at least ``min_rows`` events; a
@@ -462,10 +528,25 @@ class CoxPH(Plan):
     # --- the coordinator ----------------------------------------------------------------------
     @property
     def total_rounds(self) -> int:
-        return 1 + int(self.max_iter) + 1
+        return (1 if self.times is None else 0) + int(self.max_iter) + 1
 
     def start(self, standardizer: Standardizer) -> dict[str, Any]:
+        if self.times is not None:
+            return self._first_newton(list(self.times), self.times[-1], None)
         return {"phase": "grid", "iteration": 0}
+
+    def _first_newton(self, edges: list[float], last: float, rows: float | None) -> dict[str, Any]:
+        p = self.n_coef
+        return {
+            "phase": "newton",
+            "iteration": 0,
+            "edges": edges,
+            "last_time": last,
+            "beta": [0.0] * p,
+            "centre": [0.0] * p,
+            "rows": rows,
+            "fit": {"log_likelihood": float("nan"), "step": float("nan")},
+        }
 
     def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
         phase = state["phase"]
@@ -493,21 +574,17 @@ class CoxPH(Plan):
                     f"table {self.table!r}: the lakes released fewer than {self.least_events} "
                     "events in all; a Cox model needs more events than the owners' minimum"
                 )
-            p = self.n_coef
-            return {
-                "phase": "newton",
-                "iteration": 0,
-                "edges": edges,
-                "last_time": last,
-                "beta": [0.0] * p,
-                "centre": [0.0] * p,
-                "rows": update.rows,
-                "fit": {"log_likelihood": float("nan"), "step": float("nan")},
-            }
+            return self._first_newton(edges, last, update.rows)
         if phase == "newton":
+            if self.dp is not None:  # the parts back in their units
+                n_bins = len(state["edges"]) + 1
+                values = scaled_bins(update.values, n_bins, self.n_coef, divide=False)
+                update = replace(update, values=values)
             return self._newton(state, update)
         n_bins = len(state["edges"]) + 1
         counts = self._per_bin(update, 2 * SCORE_BINS, n_bins).reshape(n_bins, 2, SCORE_BINS)
+        if self.dp is not None:
+            counts = np.maximum(counts, 0.0)
         c_index, error = concordance(counts[:, 0], counts[:, 1])
         return {**state, "phase": "done", "concordance": [c_index, error]}
 
@@ -528,6 +605,9 @@ class CoxPH(Plan):
         p = self.n_coef
         n_bins = len(state["edges"]) + 1
         s = self._sums(update, n_bins)
+        if self.dp is not None:
+            spread = least_noise_std(self.dp, self.total_rounds, COX_ROW_BOUND)
+            s = clean_newton(s, DROP_SIGMAS * spread * float(np.exp(RISK_CLIP)))
         beta = np.asarray(state["beta"], dtype=np.float64)
         centre = np.asarray(state["centre"], dtype=np.float64)
 
@@ -548,13 +628,16 @@ class CoxPH(Plan):
             n = float(s["L0"].sum())
             mean = s["L1"].sum(axis=0) / n
             cov = _sym(s["L2"].sum(axis=0), p) / n - np.outer(mean, mean)
+            if self.dp is not None:  # inputs in [0, 1]: so is the centre the lakes accept
+                mean = np.clip(mean, 0.0, 1.0)
             new["mean"], new["cov"] = mean.tolist(), cov.tolist()
             new["centre"] = mean.tolist()
-            # each lake's runs merged into their last bins, pooled: the events and censored
-            # rows per bin by which the lakes spread their runs from the next round on
-            censored = s["N"][:, 0] - events
-            shares = np.r_[np.maximum(events, 0.0), np.maximum(censored, 0.0)]
-            new["shares"] = shares.tolist()
+            if self.dp is None:  # with DP the lakes merge no runs, so spread none
+                # each lake's runs merged into their last bins, pooled: the events and
+                # censored rows per bin by which the lakes spread their runs from then on
+                censored = s["N"][:, 0] - events
+                shares = np.r_[np.maximum(events, 0.0), np.maximum(censored, 0.0)]
+                new["shares"] = shares.tolist()
         previous = state.get("previous")
         if previous is not None and ll < previous["ll"] - 1e-9 * abs(previous["ll"]):
             half = np.asarray(previous["step"]) / 2  # the step overshot: take half of it
@@ -562,6 +645,8 @@ class CoxPH(Plan):
             new["previous"] = {**previous, "step": half.tolist()}
             new["fit"] = {"log_likelihood": previous["ll"], "step": float(np.abs(half).max())}
             return self._stop_if_spent(new)
+        if self.dp is not None:  # noisy curvature: kept definite, the step kept short
+            hess = definite(hess)
         try:
             step = np.linalg.solve(-hess, grad)
         except np.linalg.LinAlgError as exc:
@@ -569,6 +654,8 @@ class CoxPH(Plan):
                 f"the Cox model's information matrix is singular ({exc}): a feature is "
                 "constant or a combination of others; drop it, or set alpha > 0"
             ) from exc
+        if self.dp is not None:
+            step = capped(step)
         size = float(np.abs(step).max()) if p else 0.0
         new["fit"] = {"log_likelihood": ll, "step": size}
         new["solution"] = {
@@ -622,10 +709,14 @@ class CoxPH(Plan):
         except np.linalg.LinAlgError:
             covariance = np.linalg.pinv(information)
         kept, d = self.kept, self.n_inputs
+        beta, centre = np.asarray(solution["beta"]), np.asarray(solution["centre"])
+        if self.dp is not None:  # fitted on inputs scaled to [0, 1] by their bounds
+            beta, covariance, centre = in_raw_units(
+                beta, covariance, centre, *input_range(standardizer, kept)
+            )
         coef, full_cov = np.zeros(d), np.zeros((d, d))
-        coef[kept] = solution["beta"]
+        coef[kept] = beta
         full_cov[np.ix_(kept, kept)] = covariance
-        centre = np.asarray(solution["centre"])
         means = np.zeros(d)
         means[kept] = centre
         edges = list(state["edges"])
@@ -661,4 +752,8 @@ class CoxPH(Plan):
         return replace(model, inputs={**self.design.to_spec(), "fills": {}, "fill_errors": {}})
 
     def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Plan:
+        if self.dp is not None and self.times is None:  # a grid that costs no budget
+            return replace(
+                self, times=uniform_times(schemas, self.duration, min(COX_BINS, self.max_bins - 1))
+            )
         return self

@@ -31,7 +31,8 @@ from .._parameters import Param
 from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
-from ._cox import check_duration, check_event
+from ._cox import check_duration, check_event, check_times
+from ._noise import COUNTS_ROW_BOUND, CURVE_BINS, clean_counts, noise_std, uniform_times
 from ._time import (
     SKETCH_CELLS,
     bin_index,
@@ -48,16 +49,6 @@ GRID, COUNTS, SPREAD = 1.0, 4.0, 5.0
 MAX_GROUPS = 50
 
 
-def _times(value: Any) -> tuple[float, ...] | None:
-    if value is None:
-        return None
-    try:
-        times = tuple(sorted(float(v) for v in np.atleast_1d(np.asarray(value, dtype=float))))
-    except (TypeError, ValueError) as exc:
-        raise PlanError(f"times must be numbers, not {value!r}") from exc
-    if not times or not all(np.isfinite(times)) or times[0] < 0 or len(set(times)) < len(times):
-        raise PlanError(f"times must be distinct non-negative numbers, not {value!r}")
-    return times
 
 
 @register_family
@@ -83,8 +74,13 @@ class SurvivalCounts(Plan):
         ``min_rows``).
     features, label
         Filled in from ``group``, ``duration`` and ``event``; leave them out.
-    secure_aggregation, secure_threshold, dp, transforms, encoding
-        As for a statistics request; ``dp`` is not offered yet.
+    dp
+        ``collab.DP(epsilon=...)``: Gaussian noise on every lake's counts per bin (one row
+        changes one event count and one leaving count), in one round on the times asked or
+        on a grid of equal bins over the duration's published bounds; no bins are merged
+        (see :mod:`collab.plans._survival._noise`).
+    secure_aggregation, secure_threshold, transforms, encoding
+        As for a statistics request.
     """
 
     model: ClassVar[str] = "survival_counts"
@@ -123,15 +119,10 @@ class SurvivalCounts(Plan):
             raise PlanError(f"by {self.group!r} must be a column other than duration and event")
         object.__setattr__(self, "label", self.event)
         object.__setattr__(self, "features", (self.group,) if self.group else (self.duration,))
-        object.__setattr__(self, "times", _times(self.times))
+        object.__setattr__(self, "times", check_times(self.times))
         if self.groups is not None:
             object.__setattr__(self, "groups", tuple(self.groups))
         super().__post_init__()
-        if self.dp is not None:
-            raise PlanError(
-                "Kaplan-Meier and log-rank counts are released exactly (each lake's runs of "
-                "bins hold at least its min_rows events); dp is not offered for them yet"
-            )
         if self.times is not None and len(self.times) > self.max_bins - 1:
             raise PlanError(f"ask for at most {self.max_bins - 1} times")
 
@@ -164,6 +155,9 @@ class SurvivalCounts(Plan):
         super().check_against(schema, policy)
 
     def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Plan:
+        if self.dp is not None and self.times is None:  # a grid that costs no budget
+            grid = uniform_times(schemas, self.duration, min(CURVE_BINS, self.max_bins - 1))
+            return replace(self, times=grid)._resolved_family(schemas)
         if self.group is None or self.groups is not None:
             return self
         first = next(iter(schemas.values()))
@@ -198,6 +192,8 @@ class SurvivalCounts(Plan):
     # --- the lake's step ----------------------------------------------------------------------
     @property
     def total_rounds(self) -> int:
+        if self.dp is not None:  # one round of noisy counts on a grid fixed beforehand
+            return 1
         return 2 if self.times is not None else 3
 
     def update_size(self, n_features: int) -> int:
@@ -212,6 +208,8 @@ class SurvivalCounts(Plan):
             keys = {"kind", "edges", "shares"} if kind == "spread" else {"kind", "edges"}
             if kind not in ("counts", "spread") or set(request) != keys:
                 raise ValueError("not a grid, counts or spread request")
+            if kind == "spread" and self.dp is not None:
+                raise ValueError("a DP request spreads no runs")
             edges = check_edges(request["edges"], self.max_bins)
             if kind == "spread":
                 shares = np.asarray(request["shares"], dtype=np.float64)
@@ -254,6 +252,14 @@ class SurvivalCounts(Plan):
                 values[0] = SPREAD
                 values[2 + counts.size : 2 + 2 * counts.size] = request["shares"]
         return Update(float(len(t)), np.zeros(0), values, float(np.count_nonzero(bad)))
+
+    def dp_update(
+        self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any], clip_norm: float
+    ) -> Update:
+        return self.local_update(Z, y, request)
+
+    def dp_row_bound(self, clip_norm: float) -> float:
+        return COUNTS_ROW_BOUND
 
     def suppress(self, update: Update, min_rows: int) -> Update:
         """The grid round's sketch coarsened; per group, bins merged into runs of at least
@@ -305,6 +311,9 @@ class SurvivalCounts(Plan):
             return {"phase": "counts", "edges": edges, "last_time": last}
         n_bins = len(state["edges"]) + 1
         counts = update.values[2 : 2 + self.n_groups * n_bins * 2]
+        if self.dp is not None:  # noisy counts, consistent again; no runs to spread
+            counts = clean_counts(counts.reshape(self.n_groups, n_bins, 2)).ravel()
+            return {**state, "phase": "done", "counts": counts.tolist(), "rows": update.rows}
         if state["phase"] == "counts":
             # each lake's runs merged into their last bins, pooled over lakes and groups: the
             # shares by which a second round spreads every lake's runs back over their bins
@@ -335,6 +344,11 @@ class SurvivalCounts(Plan):
                 self.n_groups, n_bins, 2
             ),
             "lakes": list(context.get("lakes", ())),
+            "noise": (
+                0.0
+                if self.dp is None
+                else noise_std(self, COUNTS_ROW_BOUND, len(context.get("lakes", ())))
+            ),
         }
 
     def model_from(  # type: ignore[override]
