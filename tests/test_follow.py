@@ -268,7 +268,7 @@ def test_a_served_lake_that_stops_and_reopens_mid_stream_trains_each_row_once(
             policy=collab.Policy(min_rows=10),
         )
         fed = collab.connect([north, url], email=SCIENTIST[0], password=SCIENTIST[1])
-        assert fed.streams == {"north": ["tide"], "quay": ["tide"]}
+        assert "tide" in fed.streams["north"] and fed.streams["quay"] == ["tide"]
         job = fed.follow(plan("tide"), every_rows=EVERY, max_updates=3)
         for lake in (north, collab.Lake.attach(data_dir, url, ADMIN_PASSWORD)):
             for request in lake.requests:
