@@ -4,11 +4,12 @@ A stream's files are found by a Structured Streaming query over its folder (Spar
 source, listing paths only, ``maxFilesPerTrigger`` at a time); each micro-batch's files are
 checked one by one against the stream's schema in ``foreachBatch`` and a file that fits is
 written whole to the stream's kept rows (one Parquet file per landed file, moved into place
-once written; a Parquet file of the stream's very columns and types is copied as it is, after
-the copy is read to its end, with no Spark job). A file that does not fit, or cannot be read
-to its end, is set aside: none of its rows are kept. The query's checkpoint makes every
-landed file count once across a stop and a restart; a micro-batch replayed after a crash
-writes the same kept files again, under the same names.
+once written; a local Parquet file whose footer, read with pyarrow, gives the stream's very
+columns and types is copied as it is, after the copy is read to its end, with no Spark job;
+an update's kept rows are read likewise, :func:`kept_arrays`). A file that does not fit, or
+cannot be read to its end, is set aside: none of its rows are kept. The query's checkpoint
+makes every landed file count once across a stop and a restart; a micro-batch replayed after
+a crash writes the same kept files again, under the same names.
 
 Jobs read a stream's kept rows as a table whose source names the last batch admitted
 (:func:`stream_source`): the rows that have arrived, the same rows for every read of that
