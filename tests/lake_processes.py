@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import psutil
@@ -61,3 +66,35 @@ auto_approve = {str(auto_approve).lower()}
 {people}"""
     )
     return path
+
+
+def lake_env(**extra: str) -> dict[str, str]:
+    """The environment ``collab lake serve`` reads its secrets from."""
+    return {
+        **os.environ,
+        "COLLAB_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "COLLAB_SCIENTIST_PASSWORDS": f"{SCIENTIST[0]}={SCIENTIST[1]}",
+        **extra,
+    }
+
+
+def start(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``collab lake serve --config config`` in a process of its own, once it serves."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collab", "lake", "serve", "--config", str(config)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 180
+    for line in process.stdout:
+        if "serving at" in line:
+            # keep reading, or the lake blocks once its log fills the pipe
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process
+        if time.monotonic() > deadline:
+            break
+    process.kill()
+    raise AssertionError(f"the lake did not start (exit {process.poll()})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 import warnings
 from collections.abc import Iterator
@@ -13,7 +14,8 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import pytest
-from lake_processes import SCIENTIST
+from lake_processes import ADMIN_PASSWORD, SCIENTIST, lake_env
+from lake_processes import start as serve
 from test_streams import land
 
 import collab
@@ -64,7 +66,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
         for name in LAKES:
             lake = collab.Lake.launch(name, data_dir=root / name / "lake")
             lakes.append(lake)
-            for stream in ("steady", "shifting", "private"):
+            for stream in ("steady", "shifting", "private", "partial"):
                 folder = root / name / stream
                 folder.mkdir(parents=True)
                 folders[(name, stream)] = folder
@@ -198,6 +200,109 @@ def test_inverted_labels_are_flagged_as_drift_and_a_revoked_job_stops(setup):
     assert "revoked" in job.reason and "labels changed meaning" in job.reason
 
 
+def test_with_min_lakes_an_update_starts_with_the_lakes_that_hold_the_rows(setup):
+    job = setup.fed.follow(plan("partial"), every_rows=EVERY, max_updates=2, min_lakes=2)
+    setup.approve(job)
+    setup.land("partial", 2, rows(40, 60_000, 60))  # east: fewer than every_rows
+    setup.land("partial", 0, rows(EVERY, 61_000, 61))
+    setup.land("partial", 1, rows(EVERY, 62_000, 62))
+    job.wait(updates=1, timeout=300)
+    setup.land("partial", 2, rows(60, 63_000, 63))  # east's 40 rows waited for these
+    setup.land("partial", 0, rows(EVERY, 64_000, 64))
+    job.wait(timeout=300)
+    assert job.status == "done"
+    updates = job.updates
+    assert list(updates["lakes"]) == ["north, south", "north, east"]
+    assert list(updates["new_rows"]) == [2 * EVERY, 2 * EVERY]
+    north, south, east = (lake.followed(job.job_id) for lake in setup.lakes)
+    assert list(north["update"]) == [1, 2] and list(north["rows"]) == [EVERY, EVERY]
+    assert list(south["update"]) == [1] and list(south["rows"]) == [EVERY]
+    # east's two files, each trained on once: both in update 2
+    assert list(east["update"]) == [2] and list(east["rows"]) == [40 + 60]
+    assert (east["after"].iloc[0], east["upto"].iloc[0]) == (-1, 1)
+
+
+@pytest.mark.http
+@pytest.mark.slow
+def test_a_served_lake_that_stops_and_reopens_mid_stream_trains_each_row_once(
+    setup, ports, tmp_path
+):
+    """One lake of the job is served (``collab lake serve`` with the stream in its lake.toml,
+    in a process of its own): it stops on SIGTERM after update 1, a file lands while it is
+    down, and it is served again."""
+    folders = {"north": tmp_path / "north-tide", "quay": tmp_path / "quay-tide"}
+    for folder in folders.values():
+        folder.mkdir()
+    url, data_dir = f"http://127.0.0.1:{(port := ports())}", tmp_path / "quay"
+    config = tmp_path / "lake.toml"
+    config.write_text(
+        f'[lake]\nname = "quay"\nport = {port}\nhost = "127.0.0.1"\ndata_dir = "{data_dir}"\n\n'
+        f'[[streams]]\nname = "tide"\npath = "{folders["quay"]}"\nschema = "{SCHEMA}"\n'
+        'private_columns = ["id"]\nbounds = { x1 = [-4, 4], x2 = [-4, 4] }\n'
+        "categories = { y = [0, 1] }\n[streams.policy]\nmin_rows = 10\n\n"
+        f'[[scientists]]\nemail = "{SCIENTIST[0]}"\nname = "Ada"\n'
+    )
+    landed: dict[str, list[pd.DataFrame]] = {"north": [], "quay": []}
+
+    def put(lake: str, n: int) -> None:
+        count = sum(map(len, landed.values()))
+        frame = rows(n, 100_000 + 1000 * count, 200 + count)
+        land(folders[lake], f"f{len(landed[lake]):03d}.parquet", frame)
+        landed[lake].append(frame)
+
+    def stop(process) -> None:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=120) == 0
+
+    env = lake_env()
+    process = serve(config, env)
+    try:
+        north = setup.lakes[0]
+        north.add_stream(
+            "tide",
+            folders["north"],
+            schema=SCHEMA,
+            private_columns=["id"],
+            bounds={"x1": (-4, 4), "x2": (-4, 4)},
+            categories={"y": [0, 1]},
+            policy=collab.Policy(min_rows=10),
+        )
+        fed = collab.connect([north, url], email=SCIENTIST[0], password=SCIENTIST[1])
+        assert "tide" in fed.streams["north"] and fed.streams["quay"] == ["tide"]
+        job = fed.follow(plan("tide"), every_rows=EVERY, max_updates=3)
+        for lake in (north, collab.Lake.attach(data_dir, url, ADMIN_PASSWORD)):
+            for request in lake.requests:
+                if request.job_id == job.job_id:
+                    request.approve()
+        put("north", EVERY)
+        put("quay", EVERY + 10)
+        job.wait(updates=1, timeout=300)
+        stop(process)  # quay stops after update 1; a file lands while it is down
+        put("quay", EVERY + 20)
+        process = serve(config, env)
+        put("north", EVERY)
+        job.wait(updates=2, timeout=300)
+        put("north", EVERY)
+        put("quay", EVERY + 30)
+        job.wait(timeout=300)
+        quay = collab.Lake.attach(data_dir, url, ADMIN_PASSWORD)
+        ranges = quay.followed(job.job_id)
+        actions = list(quay.audit["action"])
+    finally:
+        stop(process)
+    assert job.status == "done" and job.reason == "made its 3 update(s)"
+    updates = job.updates
+    assert list(updates["lakes"]) == ["north, quay"] * 3
+    assert list(updates["new_rows"]) == [2 * EVERY + 10, 2 * EVERY + 20, 2 * EVERY + 30]
+    assert updates["new_rows"].sum() == sum(len(f) for f in (*landed["north"], *landed["quay"]))
+    # the served lake's records: each landed file in one update, the ranges contiguous
+    assert list(ranges["rows"]) == [EVERY + 10, EVERY + 20, EVERY + 30]
+    assert ranges["after"].iloc[0] == -1
+    assert list(ranges["after"].iloc[1:]) == list(ranges["upto"].iloc[:-1])
+    assert "lake reopened" in actions and actions.count("approve") == 1
+    assert list(north.followed(job.job_id)["rows"]) == [EVERY] * 3
+
+
 class LosesOneAnswer(RemoteParty):
     """South's answer to update 2's third round is lost on the way back (after the lake
     computed and recorded it)."""
@@ -255,7 +360,7 @@ def test_page_hinkley_flags_a_jump_not_the_noise():
 
 
 def test_an_update_pins_its_new_rows_and_a_window_reaches_back_for_more(tmp_path):
-    from collab.lake._follow import pinned_sources, ready
+    from collab.lake._follow import follow_schedule, pinned_sources, ready, update_id
     from collab.lake._state import LakeState
 
     state = LakeState(tmp_path / "state.db")
@@ -270,6 +375,12 @@ def test_an_update_pins_its_new_rows_and_a_window_reaches_back_for_more(tmp_path
     assert first == {"ready": True, "landed": 104.0}
     train, test = pinned_sources(state, "j" * 32, windowed, record, 1)
     assert (train, test) == ("stream:/kept#-1..4", "stream:/kept#-1..4")
+
+    def ran(update: int) -> None:  # the update's first round ran on this lake
+        run, schedule = update_id("j" * 32, update), follow_schedule(windowed)
+        state.claim_execution(run, "round", 1, schedule=schedule, message_hash="m")
+
+    ran(1)
     assert ready(state, "j" * 32, windowed, record, 2, None) == {"ready": False}
     files["f5"] = {"batch": 5, "taken": True, "rows": 20, "at": 105.0}
     state.set_setting("stream:t", {"files": files})
@@ -279,3 +390,17 @@ def test_an_update_pins_its_new_rows_and_a_window_reaches_back_for_more(tmp_path
     # the new rows are batch 5's; the window of 35 rows reaches back to batches 3 and 4
     assert (train, test) == ("stream:/kept#2..5", "stream:/kept#4..5")
     assert spent == []  # no DP: nothing charged
+    # with min_lakes, update 3 may start without this lake after it answered yes: asked about
+    # update 4, it gives update 3's rows back and pins them with the newer ones
+    ran(2)
+    files["f6"] = {"batch": 6, "taken": True, "rows": 20, "at": 106.0}
+    state.set_setting("stream:t", {"files": files})
+    record["source"] = "stream:/kept#6"
+    assert ready(state, "j" * 32, windowed, record, 3, None)["ready"]
+    files["f7"] = {"batch": 7, "taken": True, "rows": 5, "at": 107.0}
+    state.set_setting("stream:t", {"files": files})
+    record["source"] = "stream:/kept#7"
+    assert ready(state, "j" * 32, windowed, record, 4, None)["ready"]
+    book = state.setting(f"follow:{'j' * 32}:t")
+    assert sorted(book["updates"], key=int) == ["1", "2", "4"]
+    assert (book["updates"]["4"]["after"], book["updates"]["4"]["rows"]) == (5, 25)

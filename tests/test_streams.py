@@ -403,3 +403,51 @@ def test_a_parquet_file_is_kept_as_it_is_only_when_read_to_its_end(setup, tmp_pa
     rows = read_kept(spark, engine.stream_source(store, 7)).toPandas()
     assert sorted(rows["id"]) == [*range(50), *range(100, 140)]
     assert rows.dtypes["id"] == "int64"
+
+
+def test_an_updates_kept_rows_read_without_spark_are_the_rows_spark_reads(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from collab.engine._rows import rows_from_batches
+    from collab.engine._streams import kept_arrays, stream_range_source
+    from collab.engine._tables import as_double_struct
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    schema = pa.schema(
+        [
+            ("id", pa.int64()),
+            ("ward", pa.int32()),
+            ("dose", pa.float32()),
+            ("sick", pa.bool_()),
+            ("y", pa.float64()),
+        ]
+    )
+    pq.write_table(schema.empty_table(), kept / "schema.parquet")
+    batches = {
+        0: {"id": [1, 2], "ward": [3, 1], "dose": [0.5, 1.5], "sick": [True, False], "y": [1, 0]},
+        1: {
+            "id": [3, 4, 5, 6],
+            "ward": [2, None, 7, 1],
+            "dose": [None, 2.25, 1.0, 3.0],
+            "sick": [False, None, True, True],
+            "y": [0.0, 1.0, None, 2.0],
+        },
+        2: {"id": [7], "ward": [1], "dose": [0.0], "sick": [False], "y": [1.0]},
+    }
+    for batch, columns in batches.items():
+        pq.write_table(pa.table(columns, schema=schema), kept / f"b{batch:010d}-00000.parquet")
+    source = stream_range_source(kept, 0, 2)  # batches 1 and 2
+    columns = ("ward", "dose", "sick", "y")
+    codes = {"ward": [1, 2.0, 3], "y": [0, 1]}  # 7 is outside ward's categories; 2.0 in y's
+    X, y = kept_arrays(source, columns, codes, True)()
+    frame = as_double_struct(engine.read(source, "stream"), columns, codes)
+    spark_X, spark_y = rows_from_batches(iter(frame.toArrow().to_batches()), len(columns))
+    np.testing.assert_array_equal(X, spark_X)
+    np.testing.assert_array_equal(y, spark_y)
+    assert len(y) == 4 and y.tolist() == [0.0, 1.0, 2.0, 1.0]  # the missing label left out
+    # a column Spark alone reads alike (text categories) is left to Spark
+    assert kept_arrays(source, columns, {"ward": ["1", "2"]}, True) is None
+    unlabelled = kept_arrays(source, ("dose",), {}, False)()
+    assert unlabelled[1].tolist() == [1.0] * 5

@@ -10,7 +10,9 @@ numpy arrays in shared memory (``_rows``); later passes work on those arrays wit
 per core of the local Spark master, without a Spark job (``_from_kept``).
 A block whose arrays are gone (budget, a restart) is read again in the same call, so a step's
 result never depends on what was kept. Where rows cannot be kept (a cluster, or a table larger
-than the budget), Spark caches the table and every pass streams it from there.
+than the budget), Spark caches the table and every pass streams it from there. A stream's kept
+rows of plain number columns (local Parquet the lake wrote itself) need no Spark job at all:
+pyarrow reads them into the kept arrays as one partition (``_streams.kept_arrays``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from . import _job_state, _rows
 from ._job_state import StateWhere
 from ._rows import row_cache
 from ._spark import active_settings, spark_session
+from ._streams import STREAM, kept_arrays
 from ._tables import TABLE_CACHE, CachedTable, as_double_struct, read
 
 Compute = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -166,9 +169,11 @@ def _from_kept(
     standardizer: Standardizer | None,
     where: _rows.Where,
     tasks: int,
+    arrays: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[tuple[int, int, np.ndarray | None, float, int]]:
-    """``blocks`` computed from the kept rows by ``tasks`` threads of this process; a block
-    whose rows are gone comes back with no vector.
+    """``blocks`` computed from the kept rows by ``tasks`` threads of this process (or from
+    ``arrays``, the rows of partition 0 as read); a block whose rows are gone comes back with
+    no vector.
 
     The kept rows are in this machine's shared memory already (rows are kept only when
     Spark's workers run on this machine): a Spark job here would add about 100 ms of job and
@@ -180,7 +185,7 @@ def _from_kept(
     def per_group(group: list[Block]) -> list[tuple[int, int, np.ndarray | None, float, int]]:
         out: list[tuple[int, int, np.ndarray | None, float, int]] = []
         for pid, block, start, stop, n in group:
-            rows = _rows.load_rows(where, pid)
+            rows = arrays if arrays is not None and pid == 0 else _rows.load_rows(where, pid)
             if rows is None or rows[1].shape[0] != n:
                 out.append((pid, block, None, 0.0, 0))
                 continue
@@ -258,6 +263,22 @@ def _over_partitions(
             if kept and z_key is not None:
                 cache.add_z(table.token, z_key, kept)
 
+    if job is not None:
+        job_compute = _Job(compute, state_where)
+    if entry is not None and where is not None and table.fill is not None:
+        # read without Spark: kept as one partition (held as read while it cannot be)
+        arrays = _fill(table, entry, where)
+        n = entry.partitions[0][1] if arrays is None else len(arrays[1])
+        blocks = [(0, i, start, stop, n) for i, (start, stop) in enumerate(_rows.blocks_of(n))]
+        take(_from_kept(blocks, job_compute, standardizer, where, _parallelism(), arrays))
+        rest = [b for b in blocks if (b[0], b[1]) not in parts]
+        if rest:  # gone meanwhile: read again
+            cache.missed(table.token)
+            arrays = _fill(table, entry, where)
+            take(_from_kept(rest, job_compute, standardizer, where, _parallelism(), arrays))
+        times.kept_blocks = len(parts)
+        _count_state(state_where)
+        return _finish(parts, size, started, times)
     wanted: frozenset[tuple[int, int]] | None = None
     if entry is not None and where is not None and entry.filled:
         blocks = [
@@ -265,8 +286,6 @@ def _over_partitions(
             for pid, n in entry.partitions
             for i, (start, stop) in enumerate(_rows.blocks_of(n))
         ]
-        if job is not None:
-            job_compute = _Job(compute, state_where)
         take(_from_kept(blocks, job_compute, standardizer, where, _parallelism()))
         times.kept_blocks = len(parts)
         missing = frozenset((b[0], b[1]) for b in blocks) - set(parts)
@@ -290,6 +309,22 @@ def _over_partitions(
         cache.filled(table.token, partitions, kept)
         _count_state(state_where)
     return _finish(parts, size, started, times)
+
+
+def _fill(
+    table: CachedTable, entry: _rows.TableRows, where: _rows.Where
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Read the rows of a table that needs no Spark (``table.fill``) and keep them as one
+    partition, unless they are kept already (then ``None``); the rows read."""
+    assert table.fill is not None
+    if entry.filled:
+        return None
+    X, y = table.fill()
+    if not entry.too_big:
+        kept = _rows.save_rows(where, 0, X, y)
+        if kept or not len(y):
+            row_cache().filled(table.token, ((0, len(y)),), kept)
+    return X, y
 
 
 def _count_state(where: StateWhere | None) -> None:
@@ -364,6 +399,11 @@ def table_rows(
     def frame() -> Any:
         return as_double_struct(read(source, fmt, view=view), columns, encodings, labelled)
 
+    def fill() -> Callable[[], tuple[np.ndarray, np.ndarray]] | None:
+        if fmt != STREAM or not _keeps_rows():
+            return None
+        return kept_arrays(source, columns, dict(encodings or {}), labelled)
+
     key = (source, fmt, columns, coding, labelled)
     read_columns = columns if labelled else (*columns, "__row")
-    return TableRows(TABLE_CACHE.table(key, read_columns, frame))
+    return TableRows(TABLE_CACHE.table(key, read_columns, frame, fill))

@@ -4,11 +4,12 @@ A stream's files are found by a Structured Streaming query over its folder (Spar
 source, listing paths only, ``maxFilesPerTrigger`` at a time); each micro-batch's files are
 checked one by one against the stream's schema in ``foreachBatch`` and a file that fits is
 written whole to the stream's kept rows (one Parquet file per landed file, moved into place
-once written; a Parquet file of the stream's very columns and types is copied as it is, after
-the copy is read to its end, with no Spark job). A file that does not fit, or cannot be read
-to its end, is set aside: none of its rows are kept. The query's checkpoint makes every
-landed file count once across a stop and a restart; a micro-batch replayed after a crash
-writes the same kept files again, under the same names.
+once written; a local Parquet file whose footer, read with pyarrow, gives the stream's very
+columns and types is copied as it is, after the copy is read to its end, with no Spark job;
+an update's kept rows are read likewise, :func:`kept_arrays`). A file that does not fit, or
+cannot be read to its end, is set aside: none of its rows are kept. The query's checkpoint
+makes every landed file count once across a stop and a restart; a micro-batch replayed after
+a crash writes the same kept files again, under the same names.
 
 Jobs read a stream's kept rows as a table whose source names the last batch admitted
 (:func:`stream_source`): the rows that have arrived, the same rows for every read of that
@@ -94,6 +95,71 @@ def read_kept(spark: Any, source: str) -> Any:
     """A stream's kept rows up to the batch its ``source`` names, as a DataFrame."""
     kept, after, batch = stream_range(source)
     return spark.read.parquet(*kept_files(kept, batch, after))
+
+
+def kept_arrays(
+    source: str,
+    columns: tuple[str, ...],
+    encodings: dict[str, Any],
+    labelled: bool,
+) -> Callable[[], tuple[Any, Any]] | None:
+    """How to read a stream's kept rows of ``source`` without Spark: a function returning the
+    labelled rows (features ``X``, label ``y``) exactly as a Spark pass over the table reads
+    them (``_tables.as_double_struct``, then ``_rows.rows_from_batches``), or ``None`` when a
+    column is not plainly a number (only Spark reads those alike).
+
+    The kept files are local Parquet the lake wrote itself, in the stream's very columns:
+    pyarrow reads an update's few new rows in milliseconds, where Spark adds a job to infer
+    their schema and a Python task to hand them over."""
+    import pyarrow.parquet as pq
+    import pyarrow.types as pt
+
+    kept, after, batch = stream_range(source)
+    if "://" in str(kept):
+        return None
+    files = kept_files(kept, batch, after)
+    schema = pq.read_schema(files[0])
+    for name in columns:
+        if name not in schema.names:
+            return None
+        kind = schema.field(name).type
+        numbers = pt.is_integer(kind) or pt.is_floating(kind)
+        if not (numbers or (pt.is_boolean(kind) and name not in encodings)):
+            return None
+        values = encodings.get(name, ())
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in values):
+            return None  # categories compared as text
+    return lambda: _read_arrays(files, columns, encodings, labelled)
+
+
+def _read_arrays(
+    files: list[str], columns: tuple[str, ...], encodings: dict[str, Any], labelled: bool
+) -> tuple[Any, Any]:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    tables = [pq.read_table(f, columns=list(columns)) for f in files]
+    n = sum(t.num_rows for t in tables)
+    data = np.empty((n, len(columns) + (0 if labelled else 1)), dtype=np.float64)
+    for j, name in enumerate(columns):
+        chunks = [c for t in tables for c in t.column(name).chunks]
+        values = np.concatenate(
+            [pc.cast(c, pa.float64()).to_numpy(zero_copy_only=False) for c in chunks] or [[]]
+        )
+        if name in encodings:  # the index of the value's category, as _category_index
+            categories = [float(v) for v in encodings[name]]
+            coded = np.full(n, float(len(categories)))
+            for i in reversed(range(len(categories))):  # the first match wins
+                coded[values == categories[i]] = i
+            coded[np.isnan(values)] = np.nan
+            values = coded
+        data[:, j] = values
+    if not labelled:
+        data[:, -1] = 1.0
+    keep = ~np.isnan(data[:, -1])
+    return np.ascontiguousarray(data[keep, :-1]), data[keep, -1].copy()
 
 
 def same_stream(a: str, b: str) -> bool:
@@ -244,6 +310,35 @@ def _fitted(spark: Any, path: str, fmt: str, schema: Any) -> tuple[Any, str | No
     return frame.select(*(col(f"`{f.name}`") for f in schema.fields)), None, False
 
 
+# Arrow types that Spark reads from Parquet as these types, and no others
+_ARROW_AS_SPARK = {
+    "bool": "boolean",
+    "int8": "tinyint",
+    "int16": "smallint",
+    "int32": "int",
+    "int64": "bigint",
+    "float": "float",
+    "double": "double",
+    "string": "string",
+    "large_string": "string",
+}
+
+
+def _parquet_as_is(local: str, schema: Any) -> bool:
+    """Whether a local Parquet file's footer gives the stream's very columns and types, in
+    its order (so that its bytes can be kept, once read to their end): read with pyarrow, in
+    a millisecond, where Spark would run a job to infer the file's schema. ``False`` leaves
+    the file to Spark's reading (a misfit, a wider type, an unreadable footer)."""
+    import pyarrow.parquet as pq
+
+    try:
+        found = pq.read_schema(local)
+    except Exception:
+        return False
+    columns = [(f.name, _ARROW_AS_SPARK.get(str(f.type), "")) for f in found]
+    return columns == _columns(schema)
+
+
 def _columns(schema: Any) -> list[tuple[str, str]]:
     return [(f.name, f.dataType.simpleString()) for f in schema.fields]
 
@@ -280,12 +375,15 @@ def admit_file(
     aside (its rows none of the kept rows)."""
     shown = path.removeprefix("file:") if path.startswith("file:/") else path
     try:
+        staging = kept.parent / "staging" / f"{batch}-{index}"
+        target = kept / _kept_name(batch, index)
+        local = path.startswith("file:/")
+        if fmt == "parquet" and local and _parquet_as_is(shown, schema):  # no Spark job
+            return Landed(shown, batch, True, rows=_copy_one(shown, staging, target))
         frame, reason, as_is = _fitted(spark, path, fmt, schema)
         if reason is not None:
             return Landed(shown, batch, False, reason=reason)
-        staging = kept.parent / "staging" / f"{batch}-{index}"
-        target = kept / _kept_name(batch, index)
-        if as_is and path.startswith("file:/"):
+        if as_is and local:
             rows = _copy_one(shown, staging, target)
         else:
             rows = _write_one(frame, staging, target)

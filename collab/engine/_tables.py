@@ -536,10 +536,18 @@ class CachedTable:
     double a lake's footprint.
     """
 
-    df: Any
+    make: Callable[[], Any]  # the DataFrame, made on first use
     columns: tuple[str, ...]
     token: str
     persisted: bool = False
+    fill: Callable[[], tuple[Any, Any]] | None = None  # the rows without Spark, if it can
+    _df: Any = None
+
+    @property
+    def df(self) -> Any:
+        if self._df is None:
+            self._df = self.make()
+        return self._df
 
 
 class TableCache:
@@ -555,18 +563,27 @@ class TableCache:
         self._tables: dict[tuple[Any, ...], CachedTable] = {}
 
     def table(
-        self, key: tuple[Any, ...], columns: tuple[str, ...], frame: Callable[[], Any]
+        self,
+        key: tuple[Any, ...],
+        columns: tuple[str, ...],
+        frame: Callable[[], Any],
+        fill: Callable[[], Callable[[], tuple[Any, Any]] | None] | None = None,
     ) -> CachedTable:
         """The entry for ``key`` (its source first), made with ``frame()`` (the DataFrame of
-        ``columns``) if there is none. A new entry has a new token: rows kept for an earlier
-        entry of the same table are never used."""
+        ``columns``) if there is none, at once unless ``fill()`` gives a way to read its rows
+        without Spark. A new entry has a new token: rows kept for an earlier entry of the
+        same table are never used."""
         with self._lock:
             entry = self._tables.get(key)
             if entry is None:
                 # a stream's newer rows replace what is kept of its earlier ones
                 for stale in [k for k in self._tables if same_stream(k[0], key[0])]:
                     self._drop(self._tables.pop(stale))
-                entry = self._tables[key] = CachedTable(frame(), columns, uuid.uuid4().hex)
+                without_spark = fill() if fill is not None else None
+                entry = CachedTable(frame, columns, uuid.uuid4().hex, fill=without_spark)
+                if without_spark is None:
+                    _ = entry.df  # a source Spark cannot read is named here
+                self._tables[key] = entry
             return entry
 
     def persist(self, table: CachedTable) -> None:

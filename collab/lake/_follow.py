@@ -110,6 +110,7 @@ def ready(
         terms = plan.follow or {}
         last = stream_batch(record["source"])[1] if record.get("stream") else 0
         batches = {b: v for b, v in _batches(state, plan.table).items() if b <= last}
+        missed = _unpin_missed(state, job_id, book, update)
         after = int(book["upto"])
         new = sum(v["rows"] for b, v in batches.items() if b > after)
         if new < int(terms.get("every_rows") or 1):
@@ -137,8 +138,24 @@ def ready(
         book["updates"][str(update)] = pinned
         book["upto"] = last
         state.set_setting(key, book)
+        if missed:  # their rows are in this update's
+            state.log("lake", "follow updates missed", job=job_id, updates=sorted(missed))
         state.log("lake", "follow update pinned", job=job_id, update=update, **pinned)
     return {"ready": True, "landed": pinned["landed"]}
+
+
+def _unpin_missed(state: Any, job_id: str, book: dict[str, Any], update: int) -> list[int]:
+    """Give back (in ``book``) the rows of earlier updates this lake pinned and then took no
+    part in (with ``min_lakes``, an update may start without a lake that answered yes and
+    then could not be reached): they are new again for ``update``, so no row is left
+    untrained. The updates given back."""
+    missed = []
+    for key in sorted((k for k in book["updates"] if int(k) < update), key=int, reverse=True):
+        if state.executions(update_id(job_id, int(key))):
+            break  # this update, and so every one before it, ran with this lake
+        book["upto"] = int(book["updates"].pop(key)["after"])
+        missed.append(int(key))
+    return missed
 
 
 def pinned_sources(

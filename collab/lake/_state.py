@@ -214,13 +214,14 @@ class LakeState:
         )
         return 0 if row[0] is None else int(row[0])
 
-    def executions(self, job_id: str, phase: str) -> int:
-        row = (
-            self._db()
-            .execute("SELECT COUNT(*) FROM executions WHERE job_id=? AND phase=?", (job_id, phase))
-            .fetchone()
-        )
-        return int(row[0])
+    def executions(self, job_id: str, phase: str | None = None) -> int:
+        """How many messages of ``job_id`` ran here (of ``phase``; of any phase if ``None``)."""
+        if phase is None:
+            query, args = "SELECT COUNT(*) FROM executions WHERE job_id=?", (job_id,)
+        else:
+            query = "SELECT COUNT(*) FROM executions WHERE job_id=? AND phase=?"
+            args = (job_id, phase)
+        return int(self._db().execute(query, args).fetchone()[0])
 
     # exact releases ------------------------------------------------------------------------
     def fix_release_terms(

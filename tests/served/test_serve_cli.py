@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
-import threading
-import time
-from pathlib import Path
 
 import pytest
-from lake_processes import ADMIN_PASSWORD, write_config
+from lake_processes import ADMIN_PASSWORD, lake_env, start, write_config
 
 import collab
 from collab.lake._config import load_config
@@ -19,15 +15,6 @@ from collab.lake._config import load_config
 pytestmark = [pytest.mark.http, pytest.mark.slow]
 
 FEATURES = ["mean_radius", "mean_texture", "mean_smoothness", "worst_area"]
-
-
-def lake_env(**extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "COLLAB_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "COLLAB_SCIENTIST_PASSWORDS": "ada@uni.edu=ada-lovelace-1815",
-        **extra,
-    }
 
 
 def collab_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -38,27 +25,6 @@ def collab_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
         capture_output=True,
         timeout=120,
     )
-
-
-def start(config: Path, env: dict[str, str]) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "collab", "lake", "serve", "--config", str(config)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 180
-    for line in process.stdout:
-        if "serving at" in line:
-            # keep reading, or the lake blocks once its log fills the pipe
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return process
-        if time.monotonic() > deadline:
-            break
-    process.kill()
-    raise AssertionError(f"the lake did not start (exit {process.poll()})")
 
 
 def test_a_served_lake_trains_stops_on_sigterm_and_reopens_with_everything(
