@@ -70,9 +70,11 @@ from ._time import (
     event_sketch,
     grid_edges,
     merge_bins,
+    read_head,
     split_runs,
     spread_runs,
     usable_rows,
+    write_head,
 )
 
 GRID, NEWTON, CONCORDANCE, SPREAD = 1.0, 2.0, 3.0, 4.0
@@ -412,7 +414,7 @@ class CoxPH(Plan):
         values = np.zeros(size)
         kind = request["kind"]
         if kind == "grid":
-            values[0] = GRID
+            write_head(values, GRID)
             values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
             return Update(float(len(t)), np.zeros(0), values, float(invalid))
         edges = np.asarray(request["edges"], dtype=np.float64)
@@ -421,16 +423,15 @@ class CoxPH(Plan):
         beta = np.asarray(request["beta"], dtype=np.float64)
         Xc = X - np.asarray(request["centre"], dtype=np.float64)
         eta = Xc @ beta
-        values[1] = n_bins
         if kind == "concordance":
-            values[0] = CONCORDANCE
+            write_head(values, CONCORDANCE, n_bins)
             s = score_bins(eta, float(request["scale"]))
             counts = np.zeros((n_bins, 2, SCORE_BINS))
             np.add.at(counts, (k, 0, s), e)
             np.add.at(counts, (k, 1, s), 1.0)
             values[2 : 2 + counts.size] = counts.ravel()
             return Update(float(len(t)), np.zeros(0), values, float(invalid))
-        values[0] = NEWTON
+        write_head(values, NEWTON, n_bins)
         w = np.exp(np.minimum(eta, 700.0 if self.dp is None else RISK_CLIP))
         p = self.n_coef
         iu = np.triu_indices(p)
@@ -462,7 +463,7 @@ class CoxPH(Plan):
         if request.get("shares") is not None:
             # public pooled counts of an earlier round: suppress spreads each run by them
             # (blocks' copies add up to a multiple; only their ratios are used)
-            values[0] = SPREAD
+            write_head(values, SPREAD, n_bins)
             values[2 + out.size : 2 + out.size + 2 * n_bins] = request["shares"]
         return Update(float(len(t)), np.zeros(0), values, float(invalid))
 
@@ -486,12 +487,11 @@ class CoxPH(Plan):
         the events' sums, and of at least ``min_rows`` of its censored rows for theirs (each
         blanked when the lake has fewer)."""
         values = update.values.copy()
-        kind = values[0] if len(values) else 0.0
+        kind, n_bins = read_head(values)
         if kind == GRID:
             cells = values[2 : 2 + SKETCH_CELLS]
             values[2 : 2 + SKETCH_CELLS] = coarsened(cells, min_rows)
         elif kind in (NEWTON, SPREAD):
-            n_bins = int(values[1])
             p = self.n_coef
             q = p * (p + 1) // 2
             per_bin = values[2 : 2 + n_bins * self._bin_size()].reshape(n_bins, -1)
@@ -516,7 +516,6 @@ class CoxPH(Plan):
             )
             values[2 : 2 + merged.size] = merged.ravel()
         elif kind == CONCORDANCE:
-            n_bins = int(values[1])
             per_bin = values[2 : 2 + n_bins * 2 * SCORE_BINS].reshape(n_bins, 2, SCORE_BINS)
             events, censored = per_bin[:, 0], per_bin[:, 1] - per_bin[:, 0]
             by_event, by_censored = split_runs(events.sum(axis=1), censored.sum(axis=1), min_rows)

@@ -41,8 +41,10 @@ from ._time import (
     event_sketch,
     grid_edges,
     merge_bins,
+    read_head,
     split_runs,
     spread_runs,
+    write_head,
 )
 
 GRID, COUNTS, SPREAD = 1.0, 4.0, 5.0
@@ -235,7 +237,7 @@ class SurvivalCounts(Plan):
         t, e, g = t[keep], y[keep], g[keep].astype(np.int64)
         values = np.zeros(self.update_size(0) - Update.size(0, 0))
         if request["kind"] == "grid":
-            values[0] = GRID
+            write_head(values, GRID)
             values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
         else:
             edges = np.asarray(request["edges"], dtype=np.float64)
@@ -244,12 +246,12 @@ class SurvivalCounts(Plan):
             counts = np.zeros((self.n_groups, n_bins, 2))
             np.add.at(counts, (g, k, 0), e)
             np.add.at(counts, (g, k, 1), 1.0)
-            values[0], values[1] = COUNTS, n_bins
+            write_head(values, COUNTS, n_bins)
             values[2 : 2 + counts.size] = counts.ravel()
             if request["kind"] == "spread":
                 # public pooled counts of the round before: suppress spreads each run by
                 # them (blocks' copies add up to a multiple; only their ratios are used)
-                values[0] = SPREAD
+                write_head(values, SPREAD, n_bins)
                 values[2 + counts.size : 2 + 2 * counts.size] = request["shares"]
         return Update(float(len(t)), np.zeros(0), values, float(np.count_nonzero(bad)))
 
@@ -265,10 +267,10 @@ class SurvivalCounts(Plan):
         """The grid round's sketch coarsened; per group, bins merged into runs of at least
         ``min_rows`` of this lake's events (a group with fewer blanked)."""
         values = update.values.copy()
-        if values[0] == GRID:
+        kind, n_bins = read_head(values)
+        if kind == GRID:
             values[2 : 2 + SKETCH_CELLS] = coarsened(values[2 : 2 + SKETCH_CELLS], min_rows)
-        elif values[0] in (COUNTS, SPREAD):
-            n_bins = int(values[1])
+        elif kind in (COUNTS, SPREAD):
             size = self.n_groups * n_bins * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_bins, 2)
             shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_bins, 2)
@@ -277,7 +279,7 @@ class SurvivalCounts(Plan):
                 # events and censored rows, each on runs of at least min_rows of their own
                 events, censored = c[:, 0], c[:, 1] - c[:, 0]
                 by_event, by_censored = split_runs(events, censored, min_rows)
-                if values[0] == COUNTS:
+                if kind == COUNTS:
                     events = merge_bins(events[:, None], by_event)[:, 0]
                     censored = merge_bins(censored[:, None], by_censored)[:, 0]
                 else:

@@ -41,9 +41,32 @@ __all__ = [
     "grid_edges",
     "lake_groups",
     "merge_bins",
+    "read_head",
     "split_runs",
     "spread_runs",
+    "write_head",
 ]
+
+_KINDS = 8
+"""Kinds of a survival step's answer are below this; its head codes ``kind + _KINDS * bins``."""
+
+
+def write_head(values: np.ndarray, kind: float, n_bins: int = 0) -> None:
+    """A survival step's first two values: ``1`` (one block of rows) and its kind and bins in
+    one code. A lake sums its blocks' answers before it suppresses them, so the head reads
+    back (:func:`read_head`) however many blocks its rows came in."""
+    values[0] = 1.0
+    values[1] = float(kind) + _KINDS * int(n_bins)
+
+
+def read_head(values: np.ndarray) -> tuple[float, int]:
+    """The kind and the number of bins of a lake's answer summed over its blocks (kind 0 for
+    an answer of no block)."""
+    blocks = float(values[0]) if len(values) else 0.0
+    if blocks < 0.5:
+        return 0.0, 0
+    code = round(float(values[1]) / blocks)
+    return float(code % _KINDS), code // _KINDS
 
 
 def event_sketch(t: np.ndarray, event: np.ndarray) -> np.ndarray:
