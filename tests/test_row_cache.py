@@ -135,14 +135,16 @@ def test_blocks_cover_a_partition_in_order():
 def test_a_job_states_empty_entry_is_kept_with_the_others(tmp_path):
     """A tree's root level records no splits yet (an empty array): writing it must not count
     as running out of room, which would drop the block's bin codes and scores and make the
-    next round rebuild them (and replay every finished tree)."""
+    next round rebuild them (and replay every finished tree). An entry keeps its order (bin
+    codes are read column by column)."""
     where = StateWhere(str(tmp_path), "token", "job")
-    codes = np.arange(12, dtype=np.uint8).reshape(4, 3)
+    codes = np.asfortranarray(np.arange(12, dtype=np.uint8).reshape(4, 3))
     after = {"codes": codes, "splits": np.zeros((0, 5), dtype=np.int64), "score": np.ones(4)}
     save_state(where, 0, 1, {}, after)
     kept = load_state(where, 0, 1)
     assert sorted(kept) == ["codes", "score", "splits"]
     np.testing.assert_array_equal(kept["codes"], codes)
+    assert kept["codes"].flags.f_contiguous
     np.testing.assert_array_equal(kept["score"], np.ones(4))
     assert kept["splits"].shape == (0, 5)
     # the next round changes one entry: the rest stays as it was
