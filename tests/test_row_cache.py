@@ -14,6 +14,7 @@ from pyspark import cloudpickle
 
 from collab import engine
 from collab.engine import _rows
+from collab.engine._job_state import StateWhere, load_state, save_state
 from collab.engine._step import last_step, row_cache
 from collab.engine._tables import TABLE_CACHE
 from collab.plans import LogisticRegression, Standardizer
@@ -129,3 +130,25 @@ def test_blocks_cover_a_partition_in_order():
         assert blocks[0][0] == 0 and blocks[-1][1] == n
         assert all(a[1] == b[0] for a, b in pairwise(blocks))
         assert all(stop - start <= _rows.BLOCK_ROWS for start, stop in blocks)
+
+
+def test_a_job_states_empty_entry_is_kept_with_the_others(tmp_path):
+    """A tree's root level records no splits yet (an empty array): writing it must not count
+    as running out of room, which would drop the block's bin codes and scores and make the
+    next round rebuild them (and replay every finished tree). An entry keeps its order (bin
+    codes are read column by column)."""
+    where = StateWhere(str(tmp_path), "token", "job")
+    codes = np.asfortranarray(np.arange(12, dtype=np.uint8).reshape(4, 3))
+    after = {"codes": codes, "splits": np.zeros((0, 5), dtype=np.int64), "score": np.ones(4)}
+    save_state(where, 0, 1, {}, after)
+    kept = load_state(where, 0, 1)
+    assert sorted(kept) == ["codes", "score", "splits"]
+    np.testing.assert_array_equal(kept["codes"], codes)
+    assert kept["codes"].flags.f_contiguous
+    np.testing.assert_array_equal(kept["score"], np.ones(4))
+    assert kept["splits"].shape == (0, 5)
+    # the next round changes one entry: the rest stays as it was
+    save_state(where, 0, 1, kept, {**kept, "score": np.full(4, 2.0)})
+    again = load_state(where, 0, 1)
+    np.testing.assert_array_equal(again["codes"], codes)
+    np.testing.assert_array_equal(again["score"], np.full(4, 2.0))

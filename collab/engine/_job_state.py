@@ -90,7 +90,11 @@ def save_state(
             continue
         if not _NAME.match(name) or not isinstance(array, np.ndarray):
             raise TypeError(f"job state entry {name!r} must be a named numpy array")
-        if not _rows._save(os.path.join(folder, f"{name}.npy"), np.ascontiguousarray(array)):
+        if not (array.flags.c_contiguous or array.flags.f_contiguous):
+            array = np.ascontiguousarray(array)
+        # kept in its own order: a family reading columns keeps them column by column
+        written = _rows._save(os.path.join(folder, f"{name}.npy"), array)
+        if not written and array.nbytes:  # an empty array writes no bytes, and is kept
             shutil.rmtree(folder, ignore_errors=True)  # no room: rebuilt next round
             return
 

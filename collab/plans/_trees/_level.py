@@ -27,9 +27,12 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
+
+from ._arrays import TREE_KEYS
 
 _STATS = 3  # gradient, hessian, count per (node, input, bin)
 
@@ -38,6 +41,20 @@ def digest(*parts: Any) -> np.ndarray:
     """A digest of JSON-able ``parts``, as an array a block's state keeps."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"))
     return np.frombuffer(hashlib.sha256(text.encode()).digest(), dtype=np.uint8).copy()
+
+
+def trees_digest(key: np.ndarray, trees: Sequence[Mapping[str, Sequence[Any]]]) -> np.ndarray:
+    """A digest of ``key`` and ``trees`` (every node's values of each tree, as ``float64``
+    bytes: exact for their integers, booleans and floats), as a block's state keeps it. A
+    round's request carries every finished tree, and every block of every round digests
+    them: one array of their values, not :func:`digest`'s JSON of them."""
+    columns = [tree[name] for tree in trees for name in TREE_KEYS]
+    lengths = np.array([len(c) for c in columns], dtype=np.int64)
+    values = np.fromiter(chain.from_iterable(columns), dtype=np.float64, count=int(lengths.sum()))
+    h = hashlib.sha256(bytes(np.asarray(key, dtype=np.uint8)))
+    h.update(lengths.tobytes())
+    h.update(values.tobytes())
+    return np.frombuffer(h.digest(), dtype=np.uint8).copy()
 
 
 def _same(state: Mapping[str, np.ndarray], name: str, value: np.ndarray) -> bool:
@@ -157,7 +174,7 @@ class TreeState:
         self.invalid = int(state["invalid"][0])
 
     def _trees_key(self, trees: Sequence[Any]) -> np.ndarray:
-        return digest(bytes(self.key).hex(), list(trees))
+        return trees_digest(self.key, trees)
 
     def gradients(
         self,
