@@ -53,7 +53,12 @@ def test_a_local_session_starts_small_and_forks_its_workers_from_collabs_daemon(
     java = "spark.driver.extraJavaOptions"
     local = session_conf("local[*]")
     assert local["spark.python.daemon.module"] == "collab.engine._daemon"
-    assert local[java].split() == ["-Dlog4j2.level=ERROR", "-XX:+UseSerialGC", "-Xms64m"]
+    assert local[java].split() == [
+        "-Dlog4j2.level=ERROR",
+        "-XX:+UseSerialGC",
+        "-Xms64m",
+        "-XX:TieredStopAtLevel=1",
+    ]
     # a heap the caller sized keeps the JVM's default collector; the caller's options win
     sized = session_conf("local[2]", {"spark.driver.memory": "8g"})
     assert sized[java] == DEFAULT_CONF[java] and sized["spark.driver.memory"] == "8g"
