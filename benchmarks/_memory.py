@@ -27,7 +27,7 @@ def _kind(proc: psutil.Process) -> str:
         return "gone"
     if "java" in name:
         return "jvm"
-    if "pyspark.daemon" in cmd or "pyspark/daemon" in cmd:
+    if any(daemon in cmd for daemon in ("pyspark.daemon", "pyspark/daemon", "engine._daemon")):
         return "spark_python_workers"
     return "python"
 

@@ -45,3 +45,47 @@ def test_stats_and_update_over_partitions_equal_numpy(tmp_path):
     keep = ~np.isnan(y)
     expected = plan.local_update(std.transform(X[keep]), y[keep], request).flat()
     np.testing.assert_allclose(update, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_a_local_session_starts_small_and_forks_its_workers_from_collabs_daemon():
+    from collab.engine._spark import DEFAULT_CONF, session_conf
+
+    java = "spark.driver.extraJavaOptions"
+    local = session_conf("local[*]")
+    assert local["spark.python.daemon.module"] == "collab.engine._daemon"
+    assert local[java].split() == [
+        "-Dlog4j2.level=ERROR",
+        "-XX:+UseSerialGC",
+        "-Xms64m",
+        "-XX:TieredStopAtLevel=1",
+    ]
+    # a heap the caller sized keeps the JVM's default collector; the caller's options win
+    sized = session_conf("local[2]", {"spark.driver.memory": "8g"})
+    assert sized[java] == DEFAULT_CONF[java] and sized["spark.driver.memory"] == "8g"
+    assert session_conf("local[*]", {java: "-Dx=1"})[java] == "-Dx=1"
+    remote = session_conf("sc://localhost:15002")
+    assert "spark.python.daemon.module" not in remote and remote[java] == DEFAULT_CONF[java]
+
+    # this process's session: each task runs in a worker forked by collab's daemon, which had
+    # imported collab before forking it
+    def parent(batches):
+        import os
+        import sys
+
+        import pyarrow as pa
+
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as fh:
+            command = fh.read().replace(b"\0", b" ").decode()
+        for _ in batches:
+            pass
+        yield pa.RecordBatch.from_arrays(
+            [pa.array([command]), pa.array(["collab._errors" in sys.modules])], ["cmd", "kept"]
+        )
+
+    spark = engine.spark_session()
+    if not str(spark.sparkContext.master).startswith("local"):
+        return
+    rows = spark.range(4, numPartitions=2).mapInArrow(parent, "cmd string, kept boolean")
+    for row in rows.collect():
+        assert "-m collab.engine._daemon" in row["cmd"]
+        assert row["kept"]
