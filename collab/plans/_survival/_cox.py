@@ -44,7 +44,9 @@ from .._parameters import Param
 from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
+from ._columns import check_duration, check_event, check_times
 from ._concordance import SCORE_BINS, concordance, score_bins
+from ._likelihood import efron_terms, symmetric
 from ._model import CoxModel
 from ._noise import (
     COX_BINS,
@@ -80,96 +82,6 @@ from ._time import (
 GRID, NEWTON, CONCORDANCE, SPREAD = 1.0, 2.0, 3.0, 4.0
 TIES = ("efron", "breslow")
 TOLERANCE = 1e-7
-
-
-def check_duration(column: ColumnSchema, where: str) -> None:
-    """Raise unless ``column`` can be a duration: a number whose published range (if any)
-    starts at 0 or above."""
-    if column.kind != "numeric" or column.categories is not None:
-        raise PlanError(
-            f"{where}: duration column {column.name!r} is {column.kind} ({column.type}); a "
-            "duration must be a non-negative number (for example days from treatment to the "
-            "event or to the end of follow-up)"
-        )
-    if column.bounds is not None and column.bounds[0] < 0:
-        raise PlanError(
-            f"{where}: duration column {column.name!r} is published with bounds "
-            f"{list(column.bounds)}, below 0; a duration must be a non-negative number. Ask "
-            "the owner, or use a view with the time since the start of follow-up."
-        )
-
-
-def check_event(column: ColumnSchema, where: str) -> None:
-    """Raise unless ``column`` can be an event indicator: boolean, or numbers 0/1."""
-    if column.kind in ("boolean", "binary"):
-        return
-    if column.kind == "numeric" and column.categories is None:
-        if column.bounds is None or (column.bounds[0] >= 0 and column.bounds[1] <= 1):
-            return
-    raise PlanError(
-        f"{where}: event column {column.name!r} is {column.kind} ({column.type})"
-        + (f" with bounds {list(column.bounds)}" if column.bounds is not None else "")
-        + "; an event must be 0/1 or boolean (1: the event happened, 0: follow-up ended "
-        "without it)"
-    )
-
-
-def check_times(value: Any) -> tuple[float, ...] | None:
-    """The times a survival request's bins end at, sorted; :class:`PlanError` unless
-    distinct non-negative numbers."""
-    if value is None:
-        return None
-    try:
-        times = tuple(sorted(float(v) for v in np.atleast_1d(np.asarray(value, dtype=float))))
-    except (TypeError, ValueError) as exc:
-        raise PlanError(f"times must be numbers, not {value!r}") from exc
-    if not times or not all(np.isfinite(times)) or times[0] < 0 or len(set(times)) < len(times):
-        raise PlanError(f"times must be distinct non-negative numbers, not {value!r}")
-    return times
-
-
-def _sym(upper: np.ndarray, p: int) -> np.ndarray:
-    """Symmetric matrices from their upper triangles (last axis)."""
-    out = np.zeros((*upper.shape[:-1], p, p))
-    i, j = np.triu_indices(p)
-    out[..., i, j] = upper
-    out[..., j, i] = upper
-    return out
-
-
-def efron_terms(
-    risk: tuple[np.ndarray, np.ndarray, np.ndarray],
-    tied: tuple[np.ndarray, np.ndarray, np.ndarray],
-    events: np.ndarray,
-    ties: str,
-) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
-    """Per bin with ``events`` events: the partial log-likelihood's ``-sum log(denominator)``
-    part, its gradient and Hessian parts, and the baseline hazard's increment (Breslow's),
-    from the risk sets' and the events' weighted sums (each: sum, first, second moments).
-    Where a lake's run of bins was spread over them, a bin's events need not be whole:
-    Efron's terms are then taken for the nearest whole count (at least 1), each weighted by
-    the events per term, which is Efron's correction itself for whole counts."""
-    R0, R1, R2 = risk
-    E0, E1, E2 = tied
-    p = R1.shape[1]
-    ll, grad, hess = 0.0, np.zeros(p), np.zeros((p, p))
-    hazard = np.zeros(len(events))
-    for b in np.flatnonzero(events > 1e-9):
-        d = max(1, int(np.rint(events[b])))
-        scale = float(events[b]) / d
-        f = np.arange(d) / d if ties == "efron" else np.zeros(d)
-        den = R0[b] - f * E0[b]
-        den = np.maximum(den, 1e-300)
-        inv, inv2 = scale / den, scale / (den * den)
-        ll -= scale * float(np.log(den).sum())
-        s0, s1 = inv.sum(), (f * inv).sum()
-        grad -= s0 * R1[b] - s1 * E1[b]
-        a0, a1, a2 = inv2.sum(), (f * inv2).sum(), (f * f * inv2).sum()
-        cross = np.outer(R1[b], E1[b])
-        hess -= s0 * R2[b] - s1 * E2[b]
-        hess += a0 * np.outer(R1[b], R1[b]) - a1 * (cross + cross.T) + a2 * np.outer(E1[b], E1[b])
-        hazard[b] = events[b] / R0[b] if R0[b] > 0 else 0.0
-    return ll, grad, hess, hazard
 
 
 @register_family
@@ -613,8 +525,8 @@ class CoxPH(Plan):
         def at_risk(a: np.ndarray) -> np.ndarray:
             return np.cumsum(a[::-1], axis=0)[::-1]
 
-        R0, R1, R2 = at_risk(s["L0"])[:, 0], at_risk(s["L1"]), _sym(at_risk(s["L2"]), p)
-        E0, E1, E2 = s["E0"][:, 0], s["E1"], _sym(s["E2"], p)
+        R0, R1, R2 = at_risk(s["L0"])[:, 0], at_risk(s["L1"]), symmetric(at_risk(s["L2"]), p)
+        E0, E1, E2 = s["E0"][:, 0], s["E1"], symmetric(s["E2"], p)
         events = s["D"][:, 0]
         part, grad, hess, hazard = efron_terms((R0, R1, R2), (E0, E1, E2), events, self.ties)
         dx = s["Dx"].sum(axis=0)
@@ -626,7 +538,7 @@ class CoxPH(Plan):
         if iteration == 1:  # at zero coefficients and no centre: the rows' mean and spread
             n = float(s["L0"].sum())
             mean = s["L1"].sum(axis=0) / n
-            cov = _sym(s["L2"].sum(axis=0), p) / n - np.outer(mean, mean)
+            cov = symmetric(s["L2"].sum(axis=0), p) / n - np.outer(mean, mean)
             if self.dp is not None:  # inputs in [0, 1]: so is the centre the lakes accept
                 mean = np.clip(mean, 0.0, 1.0)
             new["mean"], new["cov"] = mean.tolist(), cov.tolist()

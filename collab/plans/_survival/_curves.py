@@ -31,7 +31,7 @@ from .._parameters import Param
 from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
-from ._cox import check_duration, check_event, check_times
+from ._columns import check_duration, check_event, check_times
 from ._noise import COUNTS_ROW_BOUND, CURVE_BINS, clean_counts, noise_std, uniform_times
 from ._time import (
     SKETCH_CELLS,
@@ -49,8 +49,6 @@ from ._time import (
 
 GRID, COUNTS, SPREAD = 1.0, 4.0, 5.0
 MAX_GROUPS = 50
-
-
 
 
 @register_family
