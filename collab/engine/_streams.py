@@ -18,7 +18,6 @@ source.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import threading
@@ -181,9 +180,17 @@ def _file_reader(spark: Any, fmt: str) -> Any:
 
 def landing_schema(path: str, fmt: str, schema: Any = None) -> Any:
     """The stream's schema (a Spark ``StructType``): ``schema`` (a ``StructType`` or a DDL
-    string such as ``"age INT, grade STRING"``), or read from the files present."""
+    string such as ``"age INT, grade STRING"``), or read from the files present (for
+    ``delta``, from the Delta table's log)."""
     from pyspark.sql.types import StructType
 
+    from ._delta import delta_schema, is_delta_table
+
+    if fmt == "delta" and not is_delta_table(path):
+        raise CollabError(
+            f"the folder {path!r} is not a Delta table (it has no _delta_log folder): host "
+            "a folder of Parquet, CSV or JSON files with format='parquet', 'csv' or 'json'"
+        )
     spark = spark_session()
     if schema is not None:
         if isinstance(schema, StructType):
@@ -200,6 +207,8 @@ def landing_schema(path: str, fmt: str, schema: Any = None) -> Any:
                 f"schema {schema!r} is not a column list Spark reads ({spark_message(exc)}); "
                 "write it as 'age INT, grade STRING'"
             ) from exc
+    if fmt == "delta":
+        return delta_schema(path)
     files = [p for p in Path(path).iterdir() if not p.name.startswith(("_", "."))]
     if not files:
         raise CollabError(
@@ -440,24 +449,24 @@ class StreamQuery:
                 return
             spark = spark_session()
             write_schema_file(self.kept, self.schema)
-            if self.fmt == "delta":
-                if importlib.util.find_spec("delta") is None:
-                    raise CollabError(delta_missing())
-                source = spark.readStream.format("delta").load(self.path)
-                handler = self._rows_batch
-            else:
-                source = (
-                    spark.readStream.format("binaryFile")
-                    .schema(_LISTING)
-                    .option("maxFilesPerTrigger", str(FILES_PER_BATCH))
-                    .option("maxFileAge", KEEP_LOOKING)
-                    .load(self.path)
-                    .select("path")
-                )
-                handler = self._files_batch
+            if self.fmt == "delta":  # read with delta-rs, admitted as the files are
+                from ._delta import DeltaPoller
+
+                self._query = DeltaPoller(
+                    self.name, self.path, self.schema, self.kept, self.checkpoint, self._landed
+                ).start()
+                return
+            source = (
+                spark.readStream.format("binaryFile")
+                .schema(_LISTING)
+                .option("maxFilesPerTrigger", str(FILES_PER_BATCH))
+                .option("maxFileAge", KEEP_LOOKING)
+                .load(self.path)
+                .select("path")
+            )
             self._query = (
                 source.writeStream.queryName(f"collab_stream_{self.name}_{id(self)}")
-                .foreachBatch(handler)
+                .foreachBatch(self._files_batch)
                 .option("checkpointLocation", str(self.checkpoint))
                 .trigger(processingTime=f"{POLL_SECONDS} seconds")
                 .start()
@@ -471,14 +480,6 @@ class StreamQuery:
             for i, path in enumerate(files)
         ]
         self._landed(batch, outcomes)
-
-    def _rows_batch(self, frame: Any, batch: int) -> None:
-        from pyspark.sql.functions import col
-
-        staging = self.kept.parent / "staging" / f"{batch}-0"
-        selected = frame.select(*(col(f"`{f.name}`").cast(f.dataType) for f in self.schema))
-        rows = _write_one(selected, staging, self.kept / _kept_name(batch, 0))
-        self._landed(batch, [Landed(f"{self.path} (version)", batch, True, rows=rows)])
 
     def process_available(self) -> None:
         """Return once every file landed so far has been admitted or set aside."""
@@ -497,11 +498,3 @@ class StreamQuery:
                 query.stop()
             except Exception:
                 pass
-
-
-def delta_missing() -> str:
-    return (
-        "reading a Delta table as a stream needs delta-spark installed beside pyspark "
-        "(pip install delta-spark) and its jars in the lake's Spark settings; host the "
-        "folder's files as a Parquet stream instead, or install it"
-    )
