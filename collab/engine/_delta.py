@@ -30,7 +30,14 @@ from urllib.parse import unquote
 
 from .._errors import CollabError
 from ._spark import spark_session
-from ._streams import POLL_SECONDS, Landed, admit_file
+from ._streams import (
+    POLL_SECONDS,
+    Landed,
+    StreamQuery,
+    admit_file,
+    landing_schema,
+    write_schema_file,
+)
 
 LOG = "_delta_log"
 MARKER = "delta-version.json"  # in the stream's checkpoint folder: the last version admitted
@@ -58,6 +65,17 @@ def delta_schema(path: str) -> Any:
             f"could not read the schema of the Delta table at {path!r} ({exc}); give the "
             "stream's columns with schema='age INT, grade STRING'"
         ) from exc
+
+
+def delta_stream_schema(path: str, schema: Any = None) -> Any:
+    """A Delta stream's schema: ``schema`` (as :func:`._streams.landing_schema` reads it) or
+    the table's own."""
+    if not is_delta_table(path):
+        raise CollabError(
+            f"the folder {path!r} is not a Delta table (it has no {LOG} folder): host a "
+            "folder of Parquet, CSV or JSON files with format='parquet', 'csv' or 'json'"
+        )
+    return delta_schema(path) if schema is None else landing_schema(path, "delta", schema)
 
 
 def delta_files(path: str) -> list[str]:
@@ -215,3 +233,16 @@ class DeltaPoller:
         if outcomes:
             self._landed(number, outcomes)
         _write_marker(self.checkpoint, number)
+
+
+class DeltaStreamQuery(StreamQuery):
+    """A stream's query over a Delta table: the poller in place of Spark's file source."""
+
+    def start(self) -> None:
+        with self._lock:
+            if self.running:
+                return
+            write_schema_file(self.kept, self.schema)
+            self._query = DeltaPoller(
+                self.name, self.path, self.schema, self.kept, self.checkpoint, self._landed
+            ).start()

@@ -11,6 +11,8 @@ cannot be read to its end, is set aside: none of its rows are kept. The query's 
 makes every landed file count once across a stop and a restart; a micro-batch replayed after
 a crash writes the same kept files again, under the same names.
 
+A Delta table's new versions are admitted by the same path, file by file (``_delta.py``).
+
 Jobs read a stream's kept rows as a table whose source names the last batch admitted
 (:func:`stream_source`): the rows that have arrived, the same rows for every read of that
 source.
@@ -180,17 +182,10 @@ def _file_reader(spark: Any, fmt: str) -> Any:
 
 def landing_schema(path: str, fmt: str, schema: Any = None) -> Any:
     """The stream's schema (a Spark ``StructType``): ``schema`` (a ``StructType`` or a DDL
-    string such as ``"age INT, grade STRING"``), or read from the files present (for
-    ``delta``, from the Delta table's log)."""
+    string such as ``"age INT, grade STRING"``), or read from the files present (a Delta
+    table's: ``_delta.delta_stream_schema``)."""
     from pyspark.sql.types import StructType
 
-    from ._delta import delta_schema, is_delta_table
-
-    if fmt == "delta" and not is_delta_table(path):
-        raise CollabError(
-            f"the folder {path!r} is not a Delta table (it has no _delta_log folder): host "
-            "a folder of Parquet, CSV or JSON files with format='parquet', 'csv' or 'json'"
-        )
     spark = spark_session()
     if schema is not None:
         if isinstance(schema, StructType):
@@ -207,8 +202,6 @@ def landing_schema(path: str, fmt: str, schema: Any = None) -> Any:
                 f"schema {schema!r} is not a column list Spark reads ({spark_message(exc)}); "
                 "write it as 'age INT, grade STRING'"
             ) from exc
-    if fmt == "delta":
-        return delta_schema(path)
     files = [p for p in Path(path).iterdir() if not p.name.startswith(("_", "."))]
     if not files:
         raise CollabError(
@@ -449,13 +442,6 @@ class StreamQuery:
                 return
             spark = spark_session()
             write_schema_file(self.kept, self.schema)
-            if self.fmt == "delta":  # read with delta-rs, admitted as the files are
-                from ._delta import DeltaPoller
-
-                self._query = DeltaPoller(
-                    self.name, self.path, self.schema, self.kept, self.checkpoint, self._landed
-                ).start()
-                return
             source = (
                 spark.readStream.format("binaryFile")
                 .schema(_LISTING)

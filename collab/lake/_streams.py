@@ -186,7 +186,10 @@ class Streams(Hosting):
         publication = Publication.checked(label, settings)
         self._spark()
         try:
-            struct = engine.landing_schema(str(folder.resolve()), fmt, schema)
+            if fmt == "delta":
+                struct = engine.delta_stream_schema(str(folder.resolve()), schema)
+            else:
+                struct = engine.landing_schema(str(folder.resolve()), fmt, schema)
         except CollabError as exc:
             raise CollabError(f"{label}: {exc}") from exc
         except TypeError as exc:
@@ -249,13 +252,14 @@ class Streams(Hosting):
     def _start_stream(self, name: str) -> None:
         from pyspark.sql.types import StructType
 
-        from ..engine import StreamQuery
+        from ..engine import DeltaStreamQuery, StreamQuery
 
         record = self._record(name)
         stream = record["stream"]
         self._spark()
         home = self._stream_home(name)
-        query = StreamQuery(
+        kind = DeltaStreamQuery if stream["format"] == "delta" else StreamQuery
+        query = kind(
             name,
             stream["path"],
             stream["format"],
