@@ -293,6 +293,11 @@ def test_add_stream_refuses_what_it_cannot_read(setup, tmp_path):
         setup.lake.add_stream("ghost", empty, schema="a NOTATYPE")
     with pytest.raises(CollabError, match="is not a Delta table"):
         setup.lake.add_stream("ghost", empty, format="delta")
+    from deltalake import write_deltalake
+
+    write_deltalake(tmp_path / "wards", readings(10, 0, 1), partition_by=["y"])
+    with pytest.raises(CollabError, match=r"is partitioned \(by y\); a stream reads an unparti"):
+        setup.lake.add_stream("ghost", tmp_path / "wards", format="delta")
     with pytest.raises(CollabError, match="already hosts a table 'readings'"):
         setup.lake.add_stream("readings", empty, schema="a INT")
     assert "ghost" not in setup.lake.tables

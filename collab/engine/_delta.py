@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from ._streams import (
 )
 
 LOG = "_delta_log"
+_ENTRY = re.compile(r"\d{20}\.json")  # a version's log entry (not a compacted range)
 MARKER = "delta-version.json"  # in the stream's checkpoint folder: the last version admitted
 
 
@@ -74,6 +76,12 @@ def delta_stream_schema(path: str, schema: Any = None) -> Any:
         raise CollabError(
             f"the folder {path!r} is not a Delta table (it has no {LOG} folder): host a "
             "folder of Parquet, CSV or JSON files with format='parquet', 'csv' or 'json'"
+        )
+    partitions = list(_table(path).metadata().partition_columns)
+    if partitions:  # their values live in the log, not in the data files a stream keeps
+        raise CollabError(
+            f"the Delta table at {path!r} is partitioned (by {', '.join(partitions)}); a "
+            "stream reads an unpartitioned Delta table"
         )
     return delta_schema(path) if schema is None else landing_schema(path, "delta", schema)
 
@@ -121,8 +129,8 @@ def _data_file(table: str, relative: str) -> str:
 
 def latest_version(path: str) -> int:
     """The table's newest version in its log (``-1``: none)."""
-    numbers = [int(p.name[:20]) for p in (Path(path) / LOG).glob("*.json") if p.name[:20].isdigit()]
-    return max(numbers, default=-1)
+    entries = (p.name for p in (Path(path) / LOG).glob("*.json"))
+    return max((int(n[:20]) for n in entries if _ENTRY.fullmatch(n)), default=-1)
 
 
 def read_marker(checkpoint: Path) -> int:
