@@ -1,5 +1,6 @@
 """Where a lake computes: Spark jobs over the owner's tables (never imported by scientists)."""
 
+from ._delta import DeltaStreamQuery, delta_files, delta_stream_schema
 from ._job_state import drop_job_state
 from ._spark import check_java, spark_session
 from ._step import TableRows, table_rows
@@ -8,7 +9,6 @@ from ._streams import (
     STREAM_FORMATS,
     Landed,
     StreamQuery,
-    delta_missing,
     landing_schema,
     stream_source,
 )
@@ -34,6 +34,7 @@ __all__ = [
     "STREAM",
     "STREAM_FORMATS",
     "VIEW",
+    "DeltaStreamQuery",
     "Landed",
     "StreamQuery",
     "TableFacts",
@@ -41,7 +42,8 @@ __all__ = [
     "binary_columns",
     "check_java",
     "define_view",
-    "delta_missing",
+    "delta_files",
+    "delta_stream_schema",
     "drop_job_state",
     "guess_format",
     "inspect",

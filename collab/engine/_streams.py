@@ -11,6 +11,8 @@ cannot be read to its end, is set aside: none of its rows are kept. The query's 
 makes every landed file count once across a stop and a restart; a micro-batch replayed after
 a crash writes the same kept files again, under the same names.
 
+A Delta table's new versions are admitted by the same path, file by file (``_delta.py``).
+
 Jobs read a stream's kept rows as a table whose source names the last batch admitted
 (:func:`stream_source`): the rows that have arrived, the same rows for every read of that
 source.
@@ -18,7 +20,6 @@ source.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import threading
@@ -181,7 +182,8 @@ def _file_reader(spark: Any, fmt: str) -> Any:
 
 def landing_schema(path: str, fmt: str, schema: Any = None) -> Any:
     """The stream's schema (a Spark ``StructType``): ``schema`` (a ``StructType`` or a DDL
-    string such as ``"age INT, grade STRING"``), or read from the files present."""
+    string such as ``"age INT, grade STRING"``), or read from the files present (a Delta
+    table's: ``_delta.delta_stream_schema``)."""
     from pyspark.sql.types import StructType
 
     spark = spark_session()
@@ -440,24 +442,17 @@ class StreamQuery:
                 return
             spark = spark_session()
             write_schema_file(self.kept, self.schema)
-            if self.fmt == "delta":
-                if importlib.util.find_spec("delta") is None:
-                    raise CollabError(delta_missing())
-                source = spark.readStream.format("delta").load(self.path)
-                handler = self._rows_batch
-            else:
-                source = (
-                    spark.readStream.format("binaryFile")
-                    .schema(_LISTING)
-                    .option("maxFilesPerTrigger", str(FILES_PER_BATCH))
-                    .option("maxFileAge", KEEP_LOOKING)
-                    .load(self.path)
-                    .select("path")
-                )
-                handler = self._files_batch
+            source = (
+                spark.readStream.format("binaryFile")
+                .schema(_LISTING)
+                .option("maxFilesPerTrigger", str(FILES_PER_BATCH))
+                .option("maxFileAge", KEEP_LOOKING)
+                .load(self.path)
+                .select("path")
+            )
             self._query = (
                 source.writeStream.queryName(f"collab_stream_{self.name}_{id(self)}")
-                .foreachBatch(handler)
+                .foreachBatch(self._files_batch)
                 .option("checkpointLocation", str(self.checkpoint))
                 .trigger(processingTime=f"{POLL_SECONDS} seconds")
                 .start()
@@ -471,14 +466,6 @@ class StreamQuery:
             for i, path in enumerate(files)
         ]
         self._landed(batch, outcomes)
-
-    def _rows_batch(self, frame: Any, batch: int) -> None:
-        from pyspark.sql.functions import col
-
-        staging = self.kept.parent / "staging" / f"{batch}-0"
-        selected = frame.select(*(col(f"`{f.name}`").cast(f.dataType) for f in self.schema))
-        rows = _write_one(selected, staging, self.kept / _kept_name(batch, 0))
-        self._landed(batch, [Landed(f"{self.path} (version)", batch, True, rows=rows)])
 
     def process_available(self) -> None:
         """Return once every file landed so far has been admitted or set aside."""
@@ -497,11 +484,3 @@ class StreamQuery:
                 query.stop()
             except Exception:
                 pass
-
-
-def delta_missing() -> str:
-    return (
-        "reading a Delta table as a stream needs delta-spark installed beside pyspark "
-        "(pip install delta-spark) and its jars in the lake's Spark settings; host the "
-        "folder's files as a Parquet stream instead, or install it"
-    )

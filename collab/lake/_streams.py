@@ -149,13 +149,17 @@ class Streams(Hosting):
             The stream's name as scientists see it.
         path
             The folder files land in. Write each file under a name starting with ``.`` or
-            ``_`` and rename it when complete, so that it appears whole.
+            ``_`` and rename it when complete, so that it appears whole. For ``delta``, the
+            Delta table's folder.
         format
             ``parquet``, ``csv`` (with a header line) or ``json`` (one object a line); or
-            ``delta`` for a Delta table read as a stream (needs delta-spark installed).
+            ``delta`` for a Delta table read as a stream: each new version's appended files
+            are taken as landed files are, a version that removes or rewrites rows (DELETE,
+            UPDATE, MERGE, an overwrite) is set aside and the versions after it are taken.
         schema
             The stream's columns, as ``"age INT, grade STRING"`` or a pyspark
-            ``StructType``; read from the files present when not given.
+            ``StructType``; read from the files present (or the Delta table's schema) when
+            not given.
         description, private_columns, column_descriptions, bounds, categories, policy
             As for :meth:`add_table`.
 
@@ -179,15 +183,13 @@ class Streams(Hosting):
                 f"{label}: no folder at {str(path)!r}; a stream reads the files that land in "
                 "a folder (create it first)"
             )
-        if fmt == "delta":
-            import importlib.util
-
-            if importlib.util.find_spec("delta") is None:
-                raise CollabError(f"{label}: {engine.delta_missing()}")
         publication = Publication.checked(label, settings)
         self._spark()
         try:
-            struct = engine.landing_schema(str(folder.resolve()), fmt, schema)
+            if fmt == "delta":
+                struct = engine.delta_stream_schema(str(folder.resolve()), schema)
+            else:
+                struct = engine.landing_schema(str(folder.resolve()), fmt, schema)
         except CollabError as exc:
             raise CollabError(f"{label}: {exc}") from exc
         except TypeError as exc:
@@ -218,13 +220,16 @@ class Streams(Hosting):
         (publish a label's ``categories`` then)."""
         from .. import engine
 
-        if fmt == "delta" or not any(not p.name.startswith(("_", ".")) for p in folder.iterdir()):
+        if fmt != "delta" and not any(not p.name.startswith(("_", ".")) for p in folder.iterdir()):
             return frozenset()
         try:
-            frame = engine.spark_session().read.format(fmt).schema(struct)
+            reader = engine.spark_session().read.schema(struct).option("mode", "FAILFAST")
+            if fmt == "delta":  # the table's current version
+                files = engine.delta_files(str(folder))
+                return engine.binary_columns(reader.parquet(*files)) if files else frozenset()
             if fmt == "csv":
-                frame = frame.option("header", "true")
-            return engine.binary_columns(frame.option("mode", "FAILFAST").load(str(folder)))
+                reader = reader.option("header", "true")
+            return engine.binary_columns(reader.format(fmt).load(str(folder)))
         except Exception:
             return frozenset()
 
@@ -247,13 +252,14 @@ class Streams(Hosting):
     def _start_stream(self, name: str) -> None:
         from pyspark.sql.types import StructType
 
-        from ..engine import StreamQuery
+        from ..engine import DeltaStreamQuery, StreamQuery
 
         record = self._record(name)
         stream = record["stream"]
         self._spark()
         home = self._stream_home(name)
-        query = StreamQuery(
+        kind = DeltaStreamQuery if stream["format"] == "delta" else StreamQuery
+        query = kind(
             name,
             stream["path"],
             stream["format"],
