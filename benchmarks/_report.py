@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from collab.engine._streams import POLL_SECONDS
-
 from ._format import (
     METRIC_NAMES,
     PLOTS,
@@ -442,7 +440,7 @@ def _stream_lines(run: dict[str, Any] | None) -> list[str]:
         f"{run['lakes']} in-process lakes, each with a stream; per update a file of "
         f"{run['rows_per_file']} rows lands on every lake at once. Admission: the newest file "
         "landing to its rows taken on every lake (Structured Streaming, the folder listed every "
-        f"{POLL_SECONDS:g} s). "
+        "0.2 s). "
         f"Then the update of a followed logistic regression (`fed.follow`, {run['rounds']} "
         "rounds an update from the current model, over the new rows): waiting = the job "
         "seeing the rows (its readiness poll), test & set-up = secure-aggregation set-up and "
