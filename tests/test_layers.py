@@ -441,13 +441,14 @@ def test_no_module_over_700_lines() -> None:
         path: len((ROOT / path).read_text(encoding="utf-8").splitlines())
         for path in tree_files(PACKAGE)
     }
+    # the walk reaches nested packages' modules (a miss would make the limit vacuous)
+    assert sizes.get(f"{PACKAGE}/plans/_survival/_cox.py", 0) > 100
     over = {path: n for path, n in sizes.items() if n > MAX_MODULE_LINES}
-    if over:
-        pytest.fail(
-            f"modules in {PACKAGE}/ over {MAX_MODULE_LINES} lines (split them by what they "
-            "do):\n" + "\n".join(f"  {p}: {n}" for p, n in sorted(over.items())),
-            pytrace=False,
-        )
+    largest = max(sizes, key=sizes.__getitem__)
+    assert sizes[largest] <= MAX_MODULE_LINES, (
+        f"modules in {PACKAGE}/ over {MAX_MODULE_LINES} lines (split them by what they do):\n"
+        + "\n".join(f"  {p}: {n}" for p, n in sorted(over.items()))
+    )
 
 
 # The checkers themselves, on synthetic trees.
