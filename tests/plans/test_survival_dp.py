@@ -122,18 +122,21 @@ def test_dp_kaplan_meier_and_logrank_are_close_monotone_and_charged(uneven, gbsg
     assert [len(lake.all_requests()) for lake in uneven.lakes] == sent
 
 
-def test_dp_cox_is_close_to_the_exact_fit_charged_and_a_job_past_the_budget_refused(
-    uneven, recurrence
-):
-    plan = CoxPH(
+def _dp_cox(max_iter: int, epsilon: float) -> CoxPH:
+    return CoxPH(
         table=RECURRENCE,
         duration="months",
         event="recurred",
         features=COX_FEATURES,
-        max_iter=5,
-        dp=collab.DP(epsilon=8.0),
+        max_iter=max_iter,
+        dp=collab.DP(epsilon=epsilon),
     )
-    job, model = uneven.train(plan, timeout=900)
+
+
+def test_dp_cox_is_close_to_the_exact_fit_charged_and_a_job_past_the_budget_refused(
+    uneven, recurrence
+):
+    job, model = uneven.train(_dp_cox(max_iter=5, epsilon=8.0), timeout=900)
     data = recurrence[[*COX_FEATURES, "months", "recurred"]].copy()
     data = pd.get_dummies(data, columns=["stage", "treatment"], drop_first=True, dtype=float)
     data = data.rename(
@@ -156,15 +159,6 @@ def test_dp_cox_is_close_to_the_exact_fit_charged_and_a_job_past_the_budget_refu
 
     sent = [len(lake.all_requests()) for lake in uneven.lakes]
     with pytest.raises(collab.BudgetExceeded, match="at most 2") as refusal:
-        uneven.federation.submit(
-            CoxPH(
-                table=RECURRENCE,
-                duration="months",
-                event="recurred",
-                features=COX_FEATURES,
-                max_iter=3,
-                dp=collab.DP(epsilon=4.0),
-            )
-        )
+        uneven.federation.submit(_dp_cox(max_iter=3, epsilon=4.0))
     assert str(refusal.value).startswith(f"lake {refusal.value.lake!r}: table {RECURRENCE!r}: ")
     assert [len(lake.all_requests()) for lake in uneven.lakes] == sent
