@@ -152,3 +152,40 @@ def test_a_job_states_empty_entry_is_kept_with_the_others(tmp_path):
     again = load_state(where, 0, 1)
     np.testing.assert_array_equal(again["codes"], codes)
     np.testing.assert_array_equal(again["score"], np.full(4, 2.0))
+
+
+def test_a_job_states_folder_removed_while_it_is_written_leaves_nothing_kept(tmp_path):
+    """A job's state removed (its job ended on another lake of the process, the budget)
+    while a step writes it: the write keeps nothing, and the next round rebuilds. A removal
+    between ``makedirs``' ``mkdir`` and its check shows as "file exists"; a file where the
+    block's folder goes is seen by ``makedirs`` the same way, every time."""
+    where = StateWhere(str(tmp_path), "token", "job")
+    Path(where.folder).mkdir(parents=True)
+    Path(where.block(0, 0)).write_bytes(b"")
+    save_state(where, 0, 0, {}, {"score": np.ones(4)})  # no error: nothing is kept
+    assert load_state(where, 0, 0) == {}
+    assert [p.name for p in Path(where.folder).iterdir()] == ["0.0"]  # no temporary file left
+
+
+def test_a_lakes_job_end_drops_its_own_tables_state_only(tmp_path):
+    """Lakes of one process (a demo) run one job on their own tables: the lake whose last
+    round ends first must not remove the state another lake still computes that round with.
+    A job ended or denied for the whole process goes from every table."""
+    cache = _rows.RowCache(root=str(tmp_path))
+    wheres = {token: StateWhere(str(tmp_path), token, "job") for token in ("mary", "jude")}
+    for token, where in wheres.items():
+        cache.filled(token, ((0, 4),), 64)
+        save_state(where, 0, 0, {}, {"score": np.ones(4)})
+        cache.job_state(token, "job", 128)
+    cache.drop_job("job", "mary")
+    assert not Path(wheres["mary"].folder).exists()
+    assert sorted(load_state(wheres["jude"], 0, 0)) == ["score"]
+    # a step of the ended job still running on the first lake removes what it wrote
+    save_state(wheres["mary"], 0, 0, {}, {"score": np.ones(4)})
+    cache.job_state("mary", "job", 128)
+    assert not Path(wheres["mary"].folder).exists()
+    cache.job_state("jude", "job", 128)  # the other lake's next round keeps its state
+    assert cache.table("jude").job_bytes == {"job": 128}
+    assert sorted(load_state(wheres["jude"], 0, 0)) == ["score"]
+    cache.drop_job("job")
+    assert not Path(wheres["jude"].folder).exists() and cache.nbytes == 128

@@ -111,7 +111,7 @@ def state_bytes(where: StateWhere) -> int:
     return total
 
 
-def drop_job_state(job: str) -> None:
-    """Remove every block's state of ``job`` in this process's kept rows (the job ended or
-    was denied)."""
-    _rows.row_cache().drop_job(job)
+def drop_job_state(job: str, token: str | None = None) -> None:
+    """Remove every block's state of ``job`` beside the kept rows of table ``token``, or of
+    every table of this process (the job ended or was denied)."""
+    _rows.row_cache().drop_job(job, token)

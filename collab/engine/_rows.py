@@ -159,17 +159,30 @@ def rows_from_batches(batches: Iterator[Any], width: int) -> tuple[np.ndarray, n
     return np.ascontiguousarray(data[keep, :-1]), y[keep]
 
 
+# Why a file may not be written, none of them a fault: out of space, or its folder removed
+# meanwhile (a table or a job's state dropped while a step still wrote to it). A folder
+# removed between ``makedirs``' ``mkdir`` and its check that the folder exists shows as
+# EEXIST.
+_NOT_KEPT = (errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.EEXIST)
+
+
 def _save(path: str, array: np.ndarray) -> int:
     """Write ``array`` to ``path`` atomically; the bytes written (0 when it could not)."""
     folder = os.path.dirname(path)
+    tmp = None
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             np.save(fh, array, allow_pickle=False)
         os.replace(tmp, path)
-    except OSError as exc:  # out of space, or the table was dropped meanwhile
-        if exc.errno not in (errno.ENOSPC, errno.ENOENT, errno.EDQUOT):
+    except OSError as exc:
+        if tmp is not None:  # a part written before space ran out
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+        if exc.errno not in _NOT_KEPT:
             raise
         return 0
     return int(array.nbytes)
@@ -268,7 +281,7 @@ class RowCache:
         self._owner = os.getpid()  # a forked child must never remove its parent's files
         self._lock = threading.RLock()
         self._tables: OrderedDict[str, TableRows] = OrderedDict()
-        self._ended_jobs: set[str] = set()
+        self._ended_jobs: set[tuple[str | None, str]] = set()  # (token or every table, job)
         self._job_used: dict[tuple[str, str], float] = {}
 
     @property
@@ -337,7 +350,8 @@ class RowCache:
         remove it if the job ended meanwhile, and drop other jobs' states left idle."""
         with self._lock:
             entry = self._tables.get(token)
-            if entry is None or not entry.filled or job in self._ended_jobs:
+            ended = {(None, job), (token, job)} & self._ended_jobs
+            if entry is None or not entry.filled or ended:
                 self._remove(os.path.join(self.root, token, f"job-{job}"))
                 return
             entry.job_bytes[job] = nbytes
@@ -348,13 +362,17 @@ class RowCache:
                     self._drop_job_state(t, j)
             self._fit(token)
 
-    def drop_job(self, job: str) -> None:
-        """Remove ``job``'s state beside every table's rows (the job ended: a step still
-        running for it removes what it wrote)."""
+    def drop_job(self, job: str, token: str | None = None) -> None:
+        """Remove ``job``'s state beside the rows of table ``token``, or of every table (the
+        job ended: a step still running for it removes what it wrote).
+
+        A lake drops the state of its own table: lakes of one process (a demo) run the same
+        job on their own tables, and one lake's last round must not remove the state another
+        lake is still computing that round with."""
         with self._lock:
-            self._ended_jobs.add(job)
-            for token in list(self._tables):
-                self._drop_job_state(token, job)
+            self._ended_jobs.add((token, job))
+            for t in list(self._tables) if token is None else [token]:
+                self._drop_job_state(t, job)
 
     def _drop_job_state(self, token: str, job: str) -> None:
         self._job_used.pop((token, job), None)

@@ -373,8 +373,8 @@ class TableRows:
         return _over_partitions(self._table, compute, size, standardizer, job)
 
     def drop_job(self, job: str) -> None:
-        """Remove ``job``'s state (the job ended)."""
-        _job_state.drop_job_state(job)
+        """Remove ``job``'s state beside this table's rows (the job ended on this lake)."""
+        _job_state.drop_job_state(job, self.token)
 
 
 def table_rows(
