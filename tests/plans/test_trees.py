@@ -454,3 +454,40 @@ def test_settings_are_validated_and_the_plan_round_trips_as_a_spec():
         GradientBoostedTrees(
             table="t", features=["a"], label="y", transforms=[collab.features.impute("mean", "a")]
         )
+
+
+def test_a_blocks_step_is_the_same_whatever_part_of_its_state_is_left():
+    """A block's kept state is a cache that can lose any of its files (a removal racing the
+    step that writes them, the budget, a restart), or be ahead of the request (a resumed
+    job resends a round): every round's sums equal those of a block with no state."""
+
+    def read_only(state: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        for array in state.values():
+            array.setflags(write=False)  # as mapped from shared memory
+        return state
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 3))
+    X[::13, 1] = np.nan
+    y = (X[:, 0] + 0.5 * np.nan_to_num(X[:, 1]) > 0).astype(float)
+    plan = GradientBoostedTrees(
+        table="t", features=["a", "b", "c"], label="y", n_trees=3, max_depth=2
+    )
+    coordinator, round_, kept = plan.start(None), 1, {}
+    requests, states = [], []  # each round's request and the state the block holds after it
+    while (request := plan.round_request(coordinator, round_)) is not None:
+        fresh = plan.local_update(X, y, request)
+        with_state = plan.job_update(X, y, request, kept, None)
+        np.testing.assert_array_equal(with_state.flat(), fresh.flat())
+        kept = read_only(dict(kept))
+        requests.append((request, fresh.flat()))
+        states.append(kept)
+        coordinator, round_ = plan.absorb(coordinator, fresh), round_ + 1
+    assert len(coordinator["trees"]) == plan.n_trees
+    for i, (request, fresh) in enumerate(requests[1:], start=1):
+        held = states[i - 1]  # what the block kept from the round before
+        variants = [{k: v for k, v in held.items() if k != gone} for gone in held]
+        variants.append(states[i])  # ahead: this very round computed already
+        for state in variants:
+            answer = plan.job_update(X, y, request, dict(state), None).flat()
+            np.testing.assert_array_equal(answer, fresh, err_msg=f"round {i + 1}")

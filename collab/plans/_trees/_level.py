@@ -187,16 +187,17 @@ class TreeState:
         kept as they are until the next tree."""
         state = self.state
         done = int(state["scored"][0]) if "scored" in state else -1
-        if (
+        kept = (
             {"score", "grad", "hess", "metrics"} <= state.keys()
             and 0 <= done <= len(trees)
             and _same(state, "score_key", self._trees_key(trees[:done]))
-        ):
-            F = state["score"]
-        else:
-            F, done = np.full(len(self.codes), self.baseline), 0
-        if done == len(trees) and "grad" in state:
+        )
+        if kept and done == len(trees):
             return state["grad"], state["hess"], state["metrics"]
+        if kept:
+            F = state["score"]
+        else:  # what is kept (if any) was scored for other trees, or only part of it is left
+            F, done = np.full(len(self.codes), self.baseline), 0
         for tree in trees[done:]:
             coded = CodedTree.of(tree, self.edges)
             F = F + coded.value[coded.advance(np.zeros(len(F), np.int64), self.codes, self.missing)]
@@ -230,7 +231,11 @@ class TreeState:
         start = state["node"] if kept else np.zeros(len(self.codes), np.int64)
         node = coded.advance(start, self.codes, self.missing)
         stored: dict[int, np.ndarray] = {}
-        if kept and "hist" in state and "hist_nodes" in state:
+        if (
+            kept
+            and {"hist", "hist_nodes"} <= state.keys()
+            and len(state["hist"]) == len(state["hist_nodes"])
+        ):
             stored = {int(n): state["hist"][i] for i, n in enumerate(state["hist_nodes"])}
         level = _Level(self.codes, g, h, node, coded, slots)
         found = level.of(int(coded.depth[opened[0]]), [int(n) for n in opened], stored)
