@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 import traceback
@@ -26,6 +27,7 @@ from ..transport import PROCESS_ID, Ticket, new_token, serve_in_process
 from ._state import LakeState
 from ._streams import job_source
 
+LOG = logging.getLogger("collab.lake")
 MAX_MESSAGE_CHARS = 8_000_000  # a 100,000-parameter round is about 4 MB of JSON
 
 _states: dict[str, LakeState] = {}
@@ -115,15 +117,45 @@ def _answer(
     except CollabError as exc:
         state.log("lake", "execution refused", job=job_id, error=str(exc))
         return _error(exc)
-    except Exception:
-        state.log("lake", "execution failed", job=job_id, error=traceback.format_exc()[-4000:])
+    except Exception as exc:
+        lake, step, kind = data.get("lake"), _step_of(message), type(exc).__name__
+        state.log(
+            "lake", "execution failed", job=job_id, error=traceback.format_exc()[-4000:], kind=kind
+        )
+        # the owner's log (and a test's failure report) shows what failed and where; the
+        # exception's text may quote a row's value, so the scientist reads only its kind
+        LOG.error(
+            "lake %r failed while computing %s of job %s: %s: %s",
+            lake,
+            step,
+            job_id,
+            kind,
+            exc,
+            exc_info=True,
+        )
         return _error(
             CollabError(
-                f"lake {data.get('lake')!r} failed while computing this step; the details are in "
-                "its audit log for the owner (they are not sent, as they may quote data)."
+                f"lake {lake!r} failed while computing {step} of job {job_id[:8]} ({kind}); the "
+                "details are in its audit log for the owner (they are not sent, as they may "
+                "quote data)."
             )
         )
     return {"ok": True, **result}
+
+
+def _step_of(message: Any) -> str:
+    """Which step a message asks for (``the round step of round 3``), as its sender wrote it;
+    ``this step`` when the message does not say."""
+    from ..protocol import Phase
+
+    try:
+        raw = json.loads(message) if isinstance(message, str) else None
+        phase, round_ = Phase(raw["phase"]).value, raw["round"]
+        if type(round_) is not int:
+            raise ValueError(round_)
+    except Exception:
+        return "this step"
+    return f"the {phase} step of round {round_}"
 
 
 def _error(exc: CollabError) -> dict[str, Any]:

@@ -4,6 +4,7 @@ aggregation. Nothing outside this file changes for it."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -93,6 +94,19 @@ class LinearSVM(ClassLabels, ClassifierRoundPlan):
         )
 
 
+@register_family
+@dataclass(frozen=True, eq=False, kw_only=True)
+class BrokenSVM(LinearSVM):
+    """The SVM with a bug in its lake-side step, whose exception quotes a row's value (as
+    numpy's and pandas' exceptions may)."""
+
+    model: ClassVar[str] = "test_broken_svm"
+    rounds: int = 2
+
+    def gradient(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+        raise ArithmeticError(f"cannot use the row value {float(Z[0, 0])!r}")
+
+
 @pytest.fixture(scope="module")
 def biopsies(uneven):
     return uneven.tables["biopsies"]
@@ -167,3 +181,35 @@ def test_registering_a_family_that_leaves_out_a_required_member_fails_naming_it(
     with pytest.raises(collab.PlanError, match="model Unpredicting leaves out predict_proba"):
         register_family(BadModel)
     assert not {"test_no_model", "test_bad_model"} & set(collab.plans.families())
+
+
+def test_a_step_failing_on_the_lakes_names_the_lake_and_step_and_the_owner_sees_why(
+    uneven, biopsies, caplog
+):
+    """An unexpected failure of a lake's step: the scientist's error names the lake, the step
+    and the kind of exception, never its text (it may quote a row); the lake logs the text
+    and the traceback at ERROR (where a failing test's report shows them) and audits them."""
+    plan = BrokenSVM(table="biopsies", features=biopsies.features, label=biopsies.label)
+    job = uneven.federation.submit(plan)
+    with caplog.at_level(logging.ERROR, logger="collab.lake"):
+        for lake in uneven.lakes:
+            for request in lake.requests:
+                if request.job_id == job.job_id and request.status == "pending":
+                    request.approve()
+        with pytest.raises(collab.CollabError) as failure:
+            job.result(progress=False, timeout=600)
+    message = str(failure.value)
+    assert failure.value.lake in {lake.name for lake in uneven.lakes}
+    assert message.startswith(f"lake {failure.value.lake!r} failed while computing the round step")
+    assert f"of round 1 of job {job.job_id[:8]} (ArithmeticError)" in message
+    assert "row value" not in message and "audit log" in message
+    logged = [r for r in caplog.records if r.name == "collab.lake"]
+    assert logged and {r.levelno for r in logged} == {logging.ERROR}
+    failed = next(r for r in logged if f"lake {failure.value.lake!r}" in r.getMessage())
+    assert f"job {job.job_id}: ArithmeticError: cannot use the row value" in failed.getMessage()
+    assert failed.exc_info is not None and "in gradient" in caplog.text  # the traceback
+    lake = next(lake for lake in uneven.lakes if lake.name == failure.value.lake)
+    audit = lake.audit
+    mine = audit[audit["detail"].str.contains(job.job_id)]
+    entry = mine[mine["action"] == "execution failed"]
+    assert len(entry) == 1 and "ArithmeticError" in entry["detail"].iloc[0]
