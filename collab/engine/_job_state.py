@@ -13,8 +13,10 @@ rows and the round's request, to the same values, so a lake that restarted, or w
 dropped, gives the very answer it would have given. Where rows are not kept (a Spark cluster,
 a table over the budget) a block's state is built afresh in every round and not kept.
 
-It is dropped when the job ends (its last round, its evaluation) or is denied; nothing of it
-leaves the lake.
+It is dropped when the job ends on the lake (its last round, its evaluation: beside that
+lake's table only, as other lakes of the process may still be computing the round) or is
+denied; nothing of it leaves the lake. A step still writing a state removed meanwhile keeps
+nothing of it.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 It runs inside the Datasite's process (PySyft calls it with the table's asset and the round's
 public message). It checks the call against the lake's own records before touching a row, and
 answers with either an aggregate vector or an error the scientist may read. Unexpected
-failures are logged for the owner and reported without detail, since an exception's text can
-carry a row's value.
+failures are logged for the owner (the audit log, and the ``collab.lake`` logger at ERROR
+with the traceback) and reported naming the step and the exception's kind only, since an
+exception's text can carry a row's value.
 """
 
 from __future__ import annotations
