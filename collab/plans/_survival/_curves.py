@@ -456,7 +456,10 @@ class KaplanMeier(pd.DataFrame):
     followed after the time) and ``events`` (up to the time); NaN for a group with fewer rows
     than the owners' minimum. Where a lake's run of bins spans several of the times, its
     counts are spread over them (:func:`spread_runs`), so ``at_risk`` and ``events`` are
-    estimates and need not be whole. ``.plot()`` draws the curves."""
+    estimates and need not be whole. On given times, ``survival`` is read off a life table
+    on fine cells, and ``at_risk`` and ``events`` count each lake's runs of cells whole, in
+    the bin where they end: each step of them holds none or at least ``min_rows`` of every
+    lake's events (or rows). ``.plot()`` draws the curves."""
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
@@ -507,10 +510,12 @@ def kaplan_meier_frame(result: Mapping[str, Any], min_rows: int) -> KaplanMeier:
         times.append(max(float(result["last_time"]), edges[-1] if edges else 0.0))
     counts = np.asarray(result["counts"], dtype=np.float64)
     fine = result.get("fine")
+    # on fine cells: runs counted whole where they end (the spread cells give the survival)
+    shown = counts if fine is None else np.asarray(result["merged"], dtype=np.float64)
     groups = result["groups"]
     frames = []
     for i, counted in enumerate(counts):
-        events, leaving = counted[: len(times), 0], counted[:, 1]
+        events, leaving = shown[i, : len(times), 0], shown[i, :, 1]
         at_start = np.cumsum(leaving[::-1])[::-1]
         rows = float(leaving.sum())
         if fine is not None:  # the life table on the fine cells, read at the times
