@@ -186,8 +186,9 @@ class StatisticsRequests:
         Approved like :meth:`describe`. Each lake merges its bins, per group, into runs of at
         least its ``min_rows`` events before its counts leave it (a group with fewer: none),
         and a second round spreads each run's counts over its bins as the first round's
-        counts, pooled over lakes and groups, share them; a group with fewer pooled rows
-        than the owners' minimum shows NaN. Returns a DataFrame (``group``, ``time``,
+        counts, pooled over lakes and groups, share them (on given ``times``, in fine cells:
+        each run of bins cut into runs of cells of at least ``min_rows``); a group with fewer
+        pooled rows than the owners' minimum shows NaN. Returns a DataFrame (``group``, ``time``,
         ``survival``, ``at_risk``, ``events``) whose ``.plot()`` draws the curves.
 
         With ``dp=collab.DP(epsilon=...)`` (required where an owner sets ``max_epsilon``),

@@ -41,6 +41,14 @@ def _curves(kind: str) -> tuple[object, dict, np.ndarray, np.ndarray]:
     X, event = _rows()
     plan = SurvivalCounts(table="t", duration="time", event="cens")
     request = {"grid": {"kind": "grid"}, "counts": {"kind": "counts", "edges": [100.0, 400.0]}}
+    if kind.startswith("fine"):  # on the times asked: fine cells, and their shares
+        plan = SurvivalCounts(table="t", duration="time", event="cens", times=(100.0, 400.0))
+        n_cells = len(plan.cells()[1])
+        shares = np.random.default_rng(4).random(n_cells * 2).tolist()
+        request = {
+            "fine counts": {"kind": "counts", "edges": [100.0, 400.0]},
+            "fine spread": {"kind": "spread", "edges": [100.0, 400.0], "shares": shares},
+        }
     return plan, request[kind], X[:, 1:], event
 
 
@@ -59,6 +67,8 @@ def _trees(kind: str) -> tuple[object, dict, np.ndarray, np.ndarray]:
         (_cox, "concordance"),
         (_curves, "grid"),
         (_curves, "counts"),
+        (_curves, "fine counts"),
+        (_curves, "fine spread"),
         (_trees, "start"),
     ],
 )

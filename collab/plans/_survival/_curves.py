@@ -35,19 +35,22 @@ from ._columns import check_duration, check_event, check_times
 from ._noise import COUNTS_ROW_BOUND, CURVE_BINS, clean_counts, noise_std, uniform_times
 from ._time import (
     SKETCH_CELLS,
+    atom_edges,
     bin_index,
     check_edges,
     coarsened,
     event_sketch,
+    fine_shares,
     grid_edges,
     merge_bins,
+    nested_runs,
     read_head,
     split_runs,
     spread_runs,
     write_head,
 )
 
-GRID, COUNTS, SPREAD = 1.0, 4.0, 5.0
+GRID, COUNTS, SPREAD, FINE_COUNTS, FINE_SPREAD = 1.0, 4.0, 5.0, 6.0, 7.0
 MAX_GROUPS = 50
 
 
@@ -196,8 +199,25 @@ class SurvivalCounts(Plan):
             return 1
         return 2 if self.times is not None else 3
 
+    @property
+    def fine(self) -> bool:
+        """Whether the lakes count in fine cells (:func:`atom_edges`): on the times asked,
+        without DP."""
+        return self.times is not None and self.dp is None
+
+    def cells(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The fine cells' upper ends, each cell's bin of the times (the last cell, open
+        above, in the last bin) and each cell's width (0 for the open one)."""
+        times = np.asarray(self.times or (), dtype=np.float64)
+        upper = atom_edges(times)
+        cell_bin = np.r_[np.searchsorted(times, upper, side="left"), len(times)]
+        return upper, cell_bin, np.r_[np.diff(np.r_[0.0, upper]), 0.0]
+
     def update_size(self, n_features: int) -> int:
         # a spread round carries the public shares beside the counts, for suppress to use
+        if self.fine:
+            n_cells = len(atom_edges(self.times or ())) + 1
+            return Update.size(0, 2 + (self.n_groups + 1) * n_cells * 2)
         return Update.size(0, 2 + max(SKETCH_CELLS, self.n_groups * self.max_bins * 4))
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
@@ -213,10 +233,15 @@ class SurvivalCounts(Plan):
             edges = check_edges(request["edges"], self.max_bins)
             if kind == "spread":
                 shares = np.asarray(request["shares"], dtype=np.float64)
-                if shares.shape != (self.n_groups * (len(edges) + 1) * 2,) or not np.all(
+                size = (
+                    (len(atom_edges(edges)) + 1) * 2
+                    if self.fine
+                    else self.n_groups * (len(edges) + 1) * 2
+                )
+                if shares.shape != (size,) or not np.all(
                     np.isfinite(shares)
                 ):
-                    raise ValueError("the shares are not one number per group, bin and count")
+                    raise ValueError("the shares are not one number per cell and count")
             if self.times is not None and tuple(edges) != self.times:
                 raise ValueError("the bins are not the times the owners approved")
         except PolicyViolation:
@@ -237,6 +262,18 @@ class SurvivalCounts(Plan):
         if request["kind"] == "grid":
             write_head(values, GRID)
             values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
+        elif self.fine:
+            upper, _, _ = self.cells()
+            k = np.searchsorted(upper, t, side="left")
+            counts = np.zeros((self.n_groups, len(upper) + 1, 2))
+            np.add.at(counts, (g, k, 0), e)
+            np.add.at(counts, (g, k, 1), 1.0)
+            values[2 : 2 + counts.size] = counts.ravel()
+            write_head(values, FINE_COUNTS, len(self.times or ()) + 1)
+            if request["kind"] == "spread":  # public shares, per cell (events, censored)
+                write_head(values, FINE_SPREAD, len(self.times or ()) + 1)
+                shares = request["shares"]
+                values[2 + counts.size : 2 + counts.size + len(shares)] = shares
         else:
             edges = np.asarray(request["edges"], dtype=np.float64)
             n_bins = len(edges) + 1
@@ -287,6 +324,27 @@ class SurvivalCounts(Plan):
                 released[i, :, 0], released[i, :, 1] = events, events + censored
             values[2 + size : 2 + 2 * size] = 0.0
             values[2 : 2 + size] = released.ravel()
+        elif kind in (FINE_COUNTS, FINE_SPREAD):
+            _, cell_bin, _ = self.cells()
+            n_cells = len(cell_bin)
+            size = self.n_groups * n_cells * 2
+            counts = values[2 : 2 + size].reshape(self.n_groups, n_cells, 2)
+            shares = values[2 + size : 2 + size + n_cells * 2].reshape(n_cells, 2)
+            released = np.zeros_like(counts)
+            for i, c in enumerate(counts):
+                # per group, events and censored rows each on runs of bins of at least
+                # min_rows, each run cut into runs of cells of at least min_rows
+                for column in (0, 1):
+                    rows = c[:, 0] if column == 0 else c[:, 1] - c[:, 0]
+                    runs = nested_runs(rows, cell_bin, min_rows)
+                    if kind == FINE_COUNTS:
+                        rows = merge_bins(rows[:, None], runs)[:, 0]
+                    else:
+                        rows = spread_runs(rows[:, None], runs, shares[:, column])[:, 0]
+                    released[i, :, 0 if column == 0 else 1] += rows
+                released[i, :, 1] += released[i, :, 0]
+            values[2 + size :] = 0.0
+            values[2 : 2 + size] = released.ravel()
         return replace(update, values=values)
 
     # --- the coordinator ----------------------------------------------------------------------
@@ -310,6 +368,8 @@ class SurvivalCounts(Plan):
             edges, last = grid_edges(update.values[2 : 2 + SKETCH_CELLS], least, self.max_bins)
             return {"phase": "counts", "edges": edges, "last_time": last}
         n_bins = len(state["edges"]) + 1
+        if self.fine:
+            return self._absorb_fine(state, update)
         counts = update.values[2 : 2 + self.n_groups * n_bins * 2]
         if self.dp is not None:  # noisy counts, consistent again; no runs to spread
             counts = clean_counts(counts.reshape(self.n_groups, n_bins, 2)).ravel()
@@ -328,6 +388,33 @@ class SurvivalCounts(Plan):
             }
         return {**state, "phase": "done", "counts": counts.tolist(), "rows": update.rows}
 
+    def _absorb_fine(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        _, cell_bin, widths = self.cells()
+        n_cells, n_bins = len(cell_bin), len(state["edges"]) + 1
+        fine = update.values[2 : 2 + self.n_groups * n_cells * 2].reshape(self.n_groups, n_cells, 2)
+        binned = np.zeros((self.n_groups, n_bins, 2))
+        np.add.at(binned, (slice(None), cell_bin), fine)
+        if state["phase"] == "counts":
+            # each lake's runs merged into their last cells, pooled over lakes and groups:
+            # spread back over the cells since the last count and averaged, the shares by
+            # which a second round spreads every lake's runs over their cells
+            pooled = fine.sum(axis=0)
+            events, censored = pooled[:, 0], pooled[:, 1] - pooled[:, 0]
+            shares = np.column_stack([fine_shares(events, widths), fine_shares(censored, widths)])
+            return {
+                **state,
+                "phase": "spread",
+                "merged": binned.ravel().tolist(),
+                "shares": shares.ravel().tolist(),
+            }
+        return {
+            **state,
+            "phase": "done",
+            "counts": binned.ravel().tolist(),
+            "fine": fine.ravel().tolist(),
+            "rows": update.rows,
+        }
+
     def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
         return {}
 
@@ -343,6 +430,10 @@ class SurvivalCounts(Plan):
             "merged": np.asarray(state.get("merged", state["counts"])).reshape(
                 self.n_groups, n_bins, 2
             ),
+            "fine": (
+                np.asarray(state["fine"]).reshape(self.n_groups, -1, 2) if "fine" in state else None
+            ),
+            "fine_edges": self.cells()[0].tolist() if "fine" in state else None,
             "lakes": list(context.get("lakes", ())),
             "noise": (
                 0.0
@@ -365,7 +456,10 @@ class KaplanMeier(pd.DataFrame):
     followed after the time) and ``events`` (up to the time); NaN for a group with fewer rows
     than the owners' minimum. Where a lake's run of bins spans several of the times, its
     counts are spread over them (:func:`spread_runs`), so ``at_risk`` and ``events`` are
-    estimates and need not be whole. ``.plot()`` draws the curves."""
+    estimates and need not be whole. On given times, ``survival`` is read off a life table
+    on fine cells, and ``at_risk`` and ``events`` count each lake's runs of cells whole, in
+    the bin where they end: each step of them holds none or at least ``min_rows`` of every
+    lake's events (or rows). ``.plot()`` draws the curves."""
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
@@ -415,21 +509,24 @@ def kaplan_meier_frame(result: Mapping[str, Any], min_rows: int) -> KaplanMeier:
     if result.get("last_time") is not None:
         times.append(max(float(result["last_time"]), edges[-1] if edges else 0.0))
     counts = np.asarray(result["counts"], dtype=np.float64)
+    fine = result.get("fine")
+    # on fine cells: runs counted whole where they end (the spread cells give the survival)
+    shown = counts if fine is None else np.asarray(result["merged"], dtype=np.float64)
     groups = result["groups"]
     frames = []
     for i, counted in enumerate(counts):
-        events, leaving = counted[: len(times), 0], counted[:, 1]
+        events, leaving = shown[i, : len(times), 0], shown[i, :, 1]
         at_start = np.cumsum(leaving[::-1])[::-1]
         rows = float(leaving.sum())
-        # rows censored inside a bin were followed for part of it: counted at risk for half
-        # of it, as a life table does (their times within the bin are not released)
-        exposed = at_start[: len(times)] - 0.5 * (leaving[: len(times)] - events)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(exposed > 0, 1 - events / exposed, 1.0)
+        if fine is not None:  # the life table on the fine cells, read at the times
+            survival = _life_table(np.asarray(fine[i], dtype=np.float64))
+            survival = survival[np.searchsorted(result["fine_edges"], times)]
+        else:
+            survival = _life_table(counted)[: len(times)]
         frame = pd.DataFrame(
             {
                 "time": times,
-                "survival": np.cumprod(factor),
+                "survival": survival,
                 "at_risk": np.r_[at_start[1:], 0.0][: len(times)],
                 "events": np.cumsum(events),
             }
@@ -440,6 +537,18 @@ def kaplan_meier_frame(result: Mapping[str, Any], min_rows: int) -> KaplanMeier:
             frame.insert(0, "group", groups[i])
         frames.append(frame)
     return KaplanMeier(pd.concat(frames, ignore_index=True))
+
+
+def _life_table(counted: np.ndarray) -> np.ndarray:
+    """Survival at the end of each bin from its events and rows leaving (columns of
+    ``counted``). Rows censored inside a bin were followed for part of it: counted at risk
+    for half of it, as a life table does (their times within the bin are not released)."""
+    events, leaving = counted[:, 0], counted[:, 1]
+    at_start = np.cumsum(leaving[::-1])[::-1]
+    exposed = at_start - 0.5 * (leaving - events)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(exposed > 0, 1 - events / exposed, 1.0)
+    return np.cumprod(factor)
 
 
 def logrank_test(result: Mapping[str, Any], min_rows: int) -> dict[str, Any]:

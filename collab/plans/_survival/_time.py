@@ -29,18 +29,28 @@ from typing import Any
 import numpy as np
 
 from ..._errors import PolicyViolation
-from .._trees._sketch import SKETCH_CELLS, coarsened, sketch_cells, sketch_upper_bounds
+from .._trees._sketch import (
+    SKETCH_CELLS,
+    SKETCH_PER_SIGN,
+    coarsened,
+    sketch_cells,
+    sketch_upper_bounds,
+)
 
 __all__ = [
+    "SHARE_REACH",
     "SKETCH_CELLS",
     "SurvivalRows",
+    "atom_edges",
     "bin_index",
     "check_edges",
     "coarsened",
     "event_sketch",
+    "fine_shares",
     "grid_edges",
     "lake_groups",
     "merge_bins",
+    "nested_runs",
     "read_head",
     "split_runs",
     "spread_runs",
@@ -49,6 +59,9 @@ __all__ = [
 
 _KINDS = 8
 """Kinds of a survival step's answer are below this; its head codes ``kind + _KINDS * bins``."""
+
+SHARE_REACH = 4
+"""Cells on either side over which :func:`fine_shares` averages the pooled density."""
 
 
 def write_head(values: np.ndarray, kind: float, n_bins: int = 0) -> None:
@@ -228,3 +241,56 @@ def usable_rows(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def as_sequence(values: Sequence[float]) -> list[float]:
     return [float(v) for v in values]
+
+
+def atom_edges(times: Sequence[float]) -> np.ndarray:
+    """The upper ends of the fine cells a request on ``times`` counts in: the quantile
+    sketch's cells of times >= 0 (each about a tenth of its time wide), cut at the times.
+    A last cell, open above, follows; each cell lies in one bin of the times."""
+    upper = sketch_upper_bounds()[SKETCH_PER_SIGN:]
+    return np.unique(np.r_[upper, np.asarray(times, dtype=np.float64)])
+
+
+def nested_runs(per_cell: np.ndarray, cell_bin: np.ndarray, min_rows: int) -> np.ndarray:
+    """Where a lake's rows of each fine cell go before release: runs of bins as
+    :func:`lake_groups` gives them from the rows per bin (``cell_bin``: each cell's bin),
+    each cut further into runs of cells holding at least ``min_rows`` rows (the remainder
+    joins the run's last); -1 where the lake releases none. Every run of bins is a sum of
+    runs of cells, so no figure of one partition less one of the other isolates fewer than
+    ``min_rows`` rows."""
+    per_bin = np.bincount(cell_bin, weights=per_cell, minlength=int(cell_bin.max()) + 1)
+    by_bin = lake_groups(per_bin, min_rows)
+    end = np.full(len(per_cell), -1, dtype=np.int64)
+    for run in np.unique(by_bin[by_bin >= 0]):
+        inside = np.flatnonzero(by_bin[cell_bin] == run)
+        end[inside] = inside[lake_groups(per_cell[inside], min_rows)]
+    return end
+
+
+def fine_shares(
+    counts: np.ndarray, widths: np.ndarray, reach: int = SHARE_REACH
+) -> np.ndarray:
+    """Shares by which lakes spread their runs of fine cells (:func:`spread_runs`), from
+    pooled counts that every lake merged into its runs' last cells: each pooled count is
+    first spread back, in proportion to the cells' widths, over the cells since the last
+    cell holding a count; the density is then averaged over ``reach`` cells on either side.
+    A lake's run would otherwise find most of the pooled weight where it, and lakes like
+    it, had merged its rows."""
+    counts = np.maximum(np.asarray(counts, dtype=np.float64), 0.0)
+    widths = np.asarray(widths, dtype=np.float64)
+    filled = np.zeros_like(counts)
+    previous = -1
+    for cell in np.flatnonzero(counts):
+        span = slice(previous + 1, cell + 1)
+        weight = widths[span]
+        if weight.sum() > 0:
+            filled[span] += counts[cell] * weight / weight.sum()
+        else:
+            filled[cell] += counts[cell]
+        previous = cell
+    kernel = np.ones(2 * reach + 1)
+    mass = np.convolve(filled, kernel, mode="same")
+    room = np.convolve(widths, kernel, mode="same")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(room > 0, mass / room, 0.0)
+    return density * widths
