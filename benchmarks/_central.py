@@ -124,23 +124,29 @@ def mllib(
     return Central("mllib", metric, value, fit, load, _mllib_iterations(model)), df
 
 
-def mllib_seconds_per_iteration(df: Any, low: int = 3, high: int = 13) -> dict[str, float]:
-    """One L-BFGS iteration of MLlib over ``df``'s cached rows: the difference between fits of
-    ``high`` and ``low`` iterations (tolerance 0, so both run their count), per iteration;
-    and the plain average over the ``high`` fit."""
+def mllib_seconds_per_iteration(
+    df: Any, low: int = 3, high: int = 13, repeats: int = 3
+) -> dict[str, float | None]:
+    """One L-BFGS iteration of MLlib over ``df``'s cached rows: the difference between the
+    median fits of ``high`` and ``low`` iterations (tolerance 0, so both run their count; the
+    two fitted in turn ``repeats`` times), per iteration, ``None`` where that difference is
+    below the fits' noise; and the plain average over the ``high`` fits."""
     from pyspark.ml.classification import LogisticRegression
 
-    times, iters = [], []
-    for n in (low, high):
-        started = time.perf_counter()
-        model = LogisticRegression(maxIter=n, tol=0.0, regParam=0.0).fit(df)
-        times.append(time.perf_counter() - started)
-        iters.append(int(model.summary.totalIterations))
-    marginal = (times[1] - times[0]) / max(iters[1] - iters[0], 1)
+    times: dict[int, list[float]] = {low: [], high: []}
+    iters: dict[int, int] = {}
+    for _ in range(repeats):
+        for n in (low, high):
+            started = time.perf_counter()
+            model = LogisticRegression(maxIter=n, tol=0.0, regParam=0.0).fit(df)
+            times[n].append(time.perf_counter() - started)
+            iters[n] = int(model.summary.totalIterations)
+    fit = {n: float(np.median(t)) for n, t in times.items()}
+    marginal = (fit[high] - fit[low]) / max(iters[high] - iters[low], 1)
     return {
-        "marginal_seconds": float(marginal),
-        "average_seconds": float(times[1] / max(iters[1], 1)),
-        "iterations": float(iters[1]),
+        "marginal_seconds": marginal if marginal > 0 else None,
+        "average_seconds": fit[high] / max(iters[high], 1),
+        "iterations": float(iters[high]),
     }
 
 
