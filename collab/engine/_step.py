@@ -219,9 +219,20 @@ def _balanced(blocks: list[Block], tasks: int) -> list[list[Block]]:
     return groups
 
 
+_parallelism_of: tuple[Any, int] | None = None  # (session, its default parallelism)
+
+
 def _parallelism() -> int:
+    """The local master's cores, asked of the JVM once per session (not in every step)."""
+    global _parallelism_of
     try:
-        return max(1, int(spark_session().sparkContext.defaultParallelism))
+        session = spark_session()
+        known = _parallelism_of
+        if known is not None and known[0] is session:
+            return known[1]
+        cores = max(1, int(session.sparkContext.defaultParallelism))
+        _parallelism_of = (session, cores)
+        return cores
     except Exception:  # Spark Connect has no SparkContext
         return 2
 
