@@ -112,6 +112,64 @@ def test_mini_batch_steps_do_not_depend_on_what_was_kept(table):
     np.testing.assert_array_equal(kept, streamed)
 
 
+def _one_blas_thread_per_block(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    from collab.engine._blas import _blas_libraries
+
+    return np.array([1.0, float(all(library.get() == 1 for library in _blas_libraries()))])
+
+
+def test_a_block_is_computed_with_one_blas_thread_on_either_path(table):
+    """Several threads (and lakes) step at once; BLAS's own threads on top only contend, and
+    how BLAS splits a product changes the order of its sums: one thread, whichever path."""
+    from collab.engine._blas import _blas_libraries
+
+    libraries = _blas_libraries()
+    if not libraries:
+        pytest.skip("no OpenBLAS with its own threads in this environment")
+    before = [library.get() for library in libraries]
+    source, _ = table
+    p = plan()
+    TABLE_CACHE.forget(source)
+    rows = engine.table_rows(source, "parquet", p.columns)
+    streamed = rows.total(_one_blas_thread_per_block, 2, None)
+    assert last_step().streamed_partitions >= 1
+    kept = rows.total(_one_blas_thread_per_block, 2, None)
+    assert last_step().kept_blocks >= 1 and last_step().streamed_partitions == 0
+    assert streamed[1] == streamed[0] >= 1  # every block saw one BLAS thread
+    assert kept[1] == kept[0] >= 1
+    assert [library.get() for library in libraries] == before  # given back after the step
+
+
+def test_blas_gets_its_threads_back_when_the_last_of_concurrent_steps_ends():
+    import threading
+
+    from collab.engine._blas import _blas_libraries, one_blas_thread
+
+    libraries = _blas_libraries()
+    if not libraries:
+        pytest.skip("no OpenBLAS with its own threads in this environment")
+    before = [library.get() for library in libraries]
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_step() -> None:
+        with one_blas_thread():
+            inside.set()
+            leave.wait(30)
+
+    thread = threading.Thread(target=other_step)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        with one_blas_thread():
+            assert [library.get() for library in libraries] == [1] * len(libraries)
+        # the other step still runs: still one thread
+        assert [library.get() for library in libraries] == [1] * len(libraries)
+    finally:
+        leave.set()
+        thread.join(30)
+    assert [library.get() for library in libraries] == before
+
+
 def test_the_budget_bounds_what_is_kept(tmp_path):
     cache = _rows.RowCache(max_bytes=1000, root=str(tmp_path))
     for token in ("a", "b"):

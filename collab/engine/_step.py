@@ -28,6 +28,7 @@ import numpy as np
 from .._schema import category_text
 from ..plans import Standardizer
 from . import _job_state, _rows
+from ._blas import one_blas_thread
 from ._job_state import StateWhere
 from ._rows import row_cache
 from ._spark import active_settings, spark_session
@@ -156,7 +157,8 @@ def _stream(
                 Xb, z_kept = _rows.standardised(
                     where or _rows.Where("", ""), pid, block, Xb, standardizer, where is not None
                 )
-            vector, seconds = _timed(_of_block(compute, pid, block), Xb, yb)
+            with one_blas_thread():  # as on kept rows: the same sums, whichever path
+                vector, seconds = _timed(_of_block(compute, pid, block), Xb, yb)
             yield _block_row(pa, pid, block, vector, seconds, z_kept)
         _rows.settle_worker()
 
@@ -178,7 +180,8 @@ def _from_kept(
     The kept rows are in this machine's shared memory already (rows are kept only when
     Spark's workers run on this machine): a Spark job here would add about 100 ms of job and
     Python-task set-up to some 50 ms of arithmetic for 1M x 20 rows, so the blocks are worked
-    on by threads of this process instead (numpy releases the GIL in its array loops).
+    on by threads of this process instead (numpy releases the GIL in its array loops), with
+    BLAS on one thread meanwhile (``_blas``).
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -198,10 +201,11 @@ def _from_kept(
         return out
 
     groups = _balanced(blocks, tasks)
-    if len(groups) == 1:
-        return per_group(groups[0])
-    with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-        return [r for part in pool.map(per_group, groups) for r in part]
+    with one_blas_thread():  # the threads (and other lakes' steps) are the parallelism
+        if len(groups) == 1:
+            return per_group(groups[0])
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            return [r for part in pool.map(per_group, groups) for r in part]
 
 
 def _balanced(blocks: list[Block], tasks: int) -> list[list[Block]]:
@@ -215,9 +219,20 @@ def _balanced(blocks: list[Block], tasks: int) -> list[list[Block]]:
     return groups
 
 
+_parallelism_of: tuple[Any, int] | None = None  # (session, its default parallelism)
+
+
 def _parallelism() -> int:
+    """The local master's cores, asked of the JVM once per session (not in every step)."""
+    global _parallelism_of
     try:
-        return max(1, int(spark_session().sparkContext.defaultParallelism))
+        session = spark_session()
+        known = _parallelism_of
+        if known is not None and known[0] is session:
+            return known[1]
+        cores = max(1, int(session.sparkContext.defaultParallelism))
+        _parallelism_of = (session, cores)
+        return cores
     except Exception:  # Spark Connect has no SparkContext
         return 2
 
