@@ -152,3 +152,48 @@ def test_a_job_states_empty_entry_is_kept_with_the_others(tmp_path):
     again = load_state(where, 0, 1)
     np.testing.assert_array_equal(again["codes"], codes)
     np.testing.assert_array_equal(again["score"], np.full(4, 2.0))
+
+
+def test_a_job_state_packed_for_sparks_cache_reads_back_as_it_was():
+    """Where rows are not kept, a block's labels and state travel as one value of a Spark
+    DataFrame; read back, every entry has its values, type, shape and order."""
+    from collab.engine._job_state import pack, unpack
+
+    codes = np.asfortranarray(np.arange(21, dtype=np.uint8).reshape(7, 3))
+    state = {
+        "codes": codes,
+        "score": np.linspace(-1.0, 1.0, 7),
+        "node": np.arange(7, dtype=np.int32),
+        "splits": np.zeros((0, 5), dtype=np.int64),
+        "flags": np.array([True, False]),
+    }
+    y = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    packed = pack(state, y)
+    # inside an Arrow column a value need not start at an aligned address
+    back, labels = unpack(memoryview(b"x" + packed.tobytes())[1:])
+    np.testing.assert_array_equal(labels, y)
+    assert sorted(back) == sorted(state)
+    for name, array in state.items():
+        np.testing.assert_array_equal(back[name], array)
+        assert back[name].dtype == array.dtype and back[name].shape == array.shape
+    assert back["codes"].flags.f_contiguous
+    with pytest.raises(TypeError, match="named numpy array"):
+        pack({"no-dash": np.ones(2)}, y)
+
+
+def test_rows_not_read_can_be_cut_and_counted_and_any_other_use_asks_for_the_rows():
+    from collab.engine._job_state import NeedsRows, RowsElsewhere
+
+    rows = RowsElsewhere(5)
+    assert len(rows[np.array([True, False, True, True, False])]) == 3
+    assert len(rows[1:3]) == 2 and len(rows[np.array([4, 0])]) == 2
+    for use in (
+        lambda: np.asarray(rows),
+        lambda: rows[:, 0],
+        lambda: rows[2],
+        lambda: rows.shape,
+        lambda: np.isnan(rows),
+        lambda: np.column_stack([rows]),
+    ):
+        with pytest.raises(NeedsRows):
+            use()

@@ -10,7 +10,9 @@ numpy arrays in shared memory (``_rows``); later passes work on those arrays wit
 per core of the local Spark master, without a Spark job (``_from_kept``).
 A block whose arrays are gone (budget, a restart) is read again in the same call, so a step's
 result never depends on what was kept. Where rows cannot be kept (a cluster, or a table larger
-than the budget), Spark caches the table and every pass streams it from there. A stream's kept
+than the budget), Spark caches the table and every pass streams it from there; a job's state
+(``_job_state``) is then a persisted DataFrame of the table's blocks, and a round of a job that
+keeps one is a Spark job over that DataFrame alone (``_with_spark_state``). A stream's kept
 rows of plain number columns (local Parquet the lake wrote itself) need no Spark job at all:
 pyarrow reads them into the kept arrays as one partition (``_streams.kept_arrays``).
 """

@@ -100,7 +100,7 @@ def test_trees_with_their_state_in_spark_equal_trees_of_lakes_that_keep_rows(une
             assert rows[key] == state[key], key
         for key in ("value", "count", "gain"):
             np.testing.assert_allclose(rows[key], state[key], rtol=0, atol=1e-12)
-    X = uneven.tables["biopsies"].test[plan.features]
+    X = uneven.tables["biopsies"].test[list(plan.features)]
     np.testing.assert_allclose(kept.predict_proba(X), model.predict_proba(X), rtol=0, atol=1e-12)
     # the job ended: its state is unpersisted, and Spark holds nothing of it
     assert held_states(job.job_id) == []
