@@ -197,3 +197,40 @@ def test_rows_not_read_can_be_cut_and_counted_and_any_other_use_asks_for_the_row
     ):
         with pytest.raises(NeedsRows):
             use()
+
+
+def test_a_job_state_in_sparks_cache_serves_a_round_alone_or_the_round_reads_the_rows(table):
+    """Rows not kept: a round reads only the job's state DataFrame while the step's state
+    holds what it needs; a step that uses the rows makes the round read the table again."""
+    from collab.engine._job_state import spark_states
+
+    source, frame = table
+    p = plan()
+    rows = engine.table_rows(source, "parquet", p.columns)
+    labelled = frame[~frame["y"].isna()]
+    expected = [float(np.nansum(labelled[list(p.features)].to_numpy())), float(len(labelled))]
+
+    def reads_rows(X: np.ndarray, y: np.ndarray, state: dict) -> np.ndarray:
+        return np.array([float(np.nansum(X)), float(len(y))])
+
+    def keeps_sums(X: np.ndarray, y: np.ndarray, state: dict) -> np.ndarray:
+        if "sums" not in state:
+            state["sums"] = reads_rows(X, y, state)
+        return state["sums"].copy()
+
+    cache = row_cache()
+    budget, cache.max_bytes = cache.max_bytes, 0
+    try:
+        first = rows.total(keeps_sums, 2, None, "job-a")
+        assert last_step().streamed_partitions >= 1 and last_step().state_blocks == 0
+        again = rows.total(keeps_sums, 2, None, "job-a")
+        assert last_step().state_blocks >= 1 and last_step().streamed_partitions == 0
+        assert spark_states().rounds("job-a") == {rows.token: (1, 1)}
+        reread = rows.total(reads_rows, 2, None, "job-a")
+        assert last_step().spark_jobs == 2 and last_step().streamed_partitions >= 1
+        assert spark_states().frame("job-a", rows.token) is None  # it kept nothing
+    finally:
+        cache.max_bytes = budget
+        engine.drop_job_state("job-a")
+    for total in (first, again, reread):
+        np.testing.assert_allclose(total, expected, rtol=1e-12)

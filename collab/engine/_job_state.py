@@ -11,7 +11,8 @@ rows, a dict of named arrays that it reads and updates. It is kept in one of two
 - Where rows are not kept (a Spark cluster, a table over the budget,
   ``spark.collab.rowCacheBytes=0``): in Spark's cache, as a DataFrame of one row per block
   holding the block's labels and state (:func:`pack`), persisted in the executors' memory
-  (spilled to their disks) for the life of the job (:class:`SparkStates`). A round's step is
+  (spilled to their disks, a local checkpoint: :func:`cached`) for the life of the job
+  (:class:`SparkStates`). A round's step is
   then one Spark job over that DataFrame alone: it hands each block's state to the family and
   writes the updated state into the next round's DataFrame, which the same job materialises
   (the previous one is unpersisted after). The block's feature rows are not read: a family
@@ -256,13 +257,13 @@ class SparkStates:
             idle = _rows.RowCache.JOB_STATE_IDLE_SECONDS
             for old in [k for k, used in self._used.items() if now - used > idle]:
                 gone.append(self._pop(old))
-        _unpersist(gone)
+        release(gone)
 
     def forget(self, job: str, token: str) -> None:
         """Unpersist ``job``'s state over table ``token`` (it is rebuilt from the rows)."""
         with self._lock:
             gone = [self._pop((job, token))]
-        _unpersist(gone)
+        release(gone)
 
     def drop_job(self, job: str) -> None:
         """Unpersist every state of ``job`` (the job ended, or was denied): a round still
@@ -270,13 +271,13 @@ class SparkStates:
         with self._lock:
             self._ended.add(job)
             gone = [self._pop(k) for k in list(self._frames) if k[0] == job]
-        _unpersist(gone)
+        release(gone)
 
     def drop_table(self, token: str) -> None:
         """Unpersist every job's state over table ``token`` (its caching was dropped)."""
         with self._lock:
             gone = [self._pop(k) for k in list(self._frames) if k[1] == token]
-        _unpersist(gone)
+        release(gone)
 
     def rounds(self, job: str) -> dict[str, tuple[int, int]]:
         """Per table token: how many of ``job``'s rounds made its state from the table's
@@ -294,13 +295,35 @@ class SparkStates:
         return self._frames.pop(key, None)
 
 
-def _unpersist(frames: list[Any]) -> None:
+def cached(frame: Any) -> Any:
+    """``frame`` to be kept in the executors' memory (spilled to their disks) by the first
+    action over it, as a local checkpoint: each round's state DataFrame is computed from the
+    previous one, and a plain ``persist`` would keep that whole chain of rounds in every
+    task's lineage (deserialising a task overflows the stack after some 35 rounds)."""
+    from pyspark import StorageLevel
+
+    return frame.localCheckpoint(eager=False, storageLevel=StorageLevel.MEMORY_AND_DISK)
+
+
+def cached_rdd(frame: Any) -> Any | None:
+    """The JVM RDD that holds :func:`cached`'s rows (``None`` where there is no JVM handle,
+    as with Spark Connect, whose server releases it with the DataFrame)."""
+    try:
+        return frame._jdf.queryExecution().logical().rdd()
+    except AttributeError:
+        return None
+
+
+def release(frames: list[Any]) -> None:
+    """Unpersist the rows of :func:`cached` DataFrames."""
     for frame in frames:
-        if frame is not None:
-            try:
-                frame.unpersist()
-            except Exception:  # the session stopped: its cache went with it
-                pass
+        rdd = None if frame is None else cached_rdd(frame)
+        if rdd is None:
+            continue
+        try:
+            rdd.unpersist(False)
+        except Exception:  # the session stopped: its cache went with it
+            pass
 
 
 _spark_states = SparkStates()

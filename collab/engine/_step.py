@@ -248,34 +248,33 @@ def _with_spark_state(
 
     One Spark job a round: over the job's state DataFrame when one is held, else over the
     table (a first round, a lake that restarted, a family that asked for the rows). Its
-    DataFrame is persisted before the action that collects the blocks' vectors, so that
-    action also materialises the next round's state; the previous state is unpersisted
-    after. A DataFrame in which the family kept nothing is not held.
+    DataFrame is cached before the action that collects the blocks' vectors
+    (``_job_state.cached``), so that action also materialises the next round's state; the
+    previous state is unpersisted after. A DataFrame in which the family kept nothing is not
+    held.
     """
-    from pyspark import StorageLevel
-
     states = _job_state.spark_states()
     columns = BLOCK_COLUMNS[:-1]
     held = states.frame(job, table.token)
     if held is not None:
-        frame = _updated(held, compute).persist(StorageLevel.MEMORY_AND_DISK)
+        frame = _job_state.cached(_updated(held, compute))
         results = _vectors(frame.select(*columns).collect())
         times.spark_jobs += 1
         if all(vector is not None for _, _, vector, _, _ in results):
             states.keep(job, table.token, frame, from_rows=False)
             times.state_blocks = len(results)
             return results
-        frame.unpersist()
+        _job_state.release([frame])
         states.forget(job, table.token)  # the family asked for the rows: read them again
     frame = _streamed(table, compute, standardizer, None, None, with_state=True)
-    frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = _job_state.cached(frame)
     results = _vectors(frame.select(*columns).collect())
     times.spark_jobs += 1
     times.streamed_partitions = sum(1 for _, block, _, _, _ in results if block < 0)
     if any(kept for _, block, _, _, kept in results if block >= 0):
         states.keep(job, table.token, frame, from_rows=True)
     else:
-        frame.unpersist()
+        _job_state.release([frame])
     return results
 
 
