@@ -247,7 +247,8 @@ def _with_spark_state(
     """A job's step where rows are not kept, its state in Spark's cache (``_job_state``).
 
     One Spark job a round: over the job's state DataFrame when one is held, else over the
-    table (a first round, a lake that restarted, a family that asked for the rows). Its
+    table (a first round, a lake that restarted, a state lost with an executor, a family
+    that asked for the rows). Its
     DataFrame is cached before the action that collects the blocks' vectors
     (``_job_state.cached``), so that action also materialises the next round's state; the
     previous state is unpersisted after. A DataFrame in which the family kept nothing is not
@@ -258,14 +259,18 @@ def _with_spark_state(
     held = states.frame(job, table.token)
     if held is not None:
         frame = _job_state.cached(_updated(held, compute))
-        results = _vectors(frame.select(*columns).collect())
+        try:
+            results: list[tuple[int, int, np.ndarray | None, float, int]] | None
+            results = _vectors(frame.select(*columns).collect())
+        except Exception:  # the state is lost (its executor gone): made again from the rows
+            results = None
         times.spark_jobs += 1
-        if all(vector is not None for _, _, vector, _, _ in results):
+        if results is not None and all(vector is not None for _, _, vector, _, _ in results):
             states.keep(job, table.token, frame, from_rows=False)
             times.state_blocks = len(results)
             return results
         _job_state.release([frame])
-        states.forget(job, table.token)  # the family asked for the rows: read them again
+        states.forget(job, table.token)  # or the family asked for the rows: read them again
     frame = _streamed(table, compute, standardizer, None, None, with_state=True)
     frame = _job_state.cached(frame)
     results = _vectors(frame.select(*columns).collect())
