@@ -247,3 +247,85 @@ def test_a_lakes_job_end_drops_its_own_tables_state_only(tmp_path):
     assert sorted(load_state(wheres["jude"], 0, 0)) == ["score"]
     cache.drop_job("job")
     assert not Path(wheres["jude"].folder).exists() and cache.nbytes == 128
+
+
+def test_a_job_state_packed_for_sparks_cache_reads_back_as_it_was():
+    """Where rows are not kept, a block's labels and state travel as one value of a Spark
+    DataFrame; read back, every entry has its values, type, shape and order."""
+    from collab.engine._job_state import pack, unpack
+
+    codes = np.asfortranarray(np.arange(21, dtype=np.uint8).reshape(7, 3))
+    state = {
+        "codes": codes,
+        "score": np.linspace(-1.0, 1.0, 7),
+        "node": np.arange(7, dtype=np.int32),
+        "splits": np.zeros((0, 5), dtype=np.int64),
+        "flags": np.array([True, False]),
+    }
+    y = np.array([1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0])
+    packed = pack(state, y)
+    # inside an Arrow column a value need not start at an aligned address
+    back, labels = unpack(memoryview(b"x" + packed.tobytes())[1:])
+    np.testing.assert_array_equal(labels, y)
+    assert sorted(back) == sorted(state)
+    for name, array in state.items():
+        np.testing.assert_array_equal(back[name], array)
+        assert back[name].dtype == array.dtype and back[name].shape == array.shape
+    assert back["codes"].flags.f_contiguous
+    with pytest.raises(TypeError, match="named numpy array"):
+        pack({"no-dash": np.ones(2)}, y)
+
+
+def test_rows_not_read_can_be_cut_and_counted_and_any_other_use_asks_for_the_rows():
+    from collab.engine._job_state import NeedsRows, RowsElsewhere
+
+    rows = RowsElsewhere(5)
+    assert len(rows[np.array([True, False, True, True, False])]) == 3
+    assert len(rows[1:3]) == 2 and len(rows[np.array([4, 0])]) == 2
+    for use in (
+        lambda: np.asarray(rows),
+        lambda: rows[:, 0],
+        lambda: rows[2],
+        lambda: rows.shape,
+        lambda: np.isnan(rows),
+        lambda: np.column_stack([rows]),
+    ):
+        with pytest.raises(NeedsRows):
+            use()
+
+
+def test_a_job_state_in_sparks_cache_serves_a_round_alone_or_the_round_reads_the_rows(table):
+    """Rows not kept: a round reads only the job's state DataFrame while the step's state
+    holds what it needs; a step that uses the rows makes the round read the table again."""
+    from collab.engine._job_state import spark_states
+
+    source, frame = table
+    p = plan()
+    rows = engine.table_rows(source, "parquet", p.columns)
+    labelled = frame[~frame["y"].isna()]
+    expected = [float(np.nansum(labelled[list(p.features)].to_numpy())), float(len(labelled))]
+
+    def reads_rows(X: np.ndarray, y: np.ndarray, state: dict) -> np.ndarray:
+        return np.array([float(np.nansum(X)), float(len(y))])
+
+    def keeps_sums(X: np.ndarray, y: np.ndarray, state: dict) -> np.ndarray:
+        if "sums" not in state:
+            state["sums"] = reads_rows(X, y, state)
+        return state["sums"].copy()
+
+    cache = row_cache()
+    budget, cache.max_bytes = cache.max_bytes, 0
+    try:
+        first = rows.total(keeps_sums, 2, None, "job-a")
+        assert last_step().streamed_partitions >= 1 and last_step().state_blocks == 0
+        again = rows.total(keeps_sums, 2, None, "job-a")
+        assert last_step().state_blocks >= 1 and last_step().streamed_partitions == 0
+        assert spark_states().rounds("job-a") == {rows.token: (1, 1)}
+        reread = rows.total(reads_rows, 2, None, "job-a")
+        assert last_step().spark_jobs == 2 and last_step().streamed_partitions >= 1
+        assert spark_states().frame("job-a", rows.token) is None  # it kept nothing
+    finally:
+        cache.max_bytes = budget
+        engine.drop_job_state("job-a")
+    for total in (first, again, reread):
+        np.testing.assert_allclose(total, expected, rtol=1e-12)

@@ -464,7 +464,8 @@ _row_cache_lock = threading.Lock()
 def row_cache() -> RowCache:
     """This process's kept rows; the budget is Spark setting ``spark.collab.rowCacheBytes``
     (a quarter of the machine's memory by default; ``0`` turns keeping rows off), and
-    ``spark.collab.keepJobState=false`` keeps no job's state beside them."""
+    ``spark.collab.keepJobState=false`` keeps no job's state, beside them or in Spark's cache
+    (``_job_state``)."""
     global _row_cache
     from ._spark import active_settings
 

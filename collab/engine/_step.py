@@ -10,7 +10,9 @@ numpy arrays in shared memory (``_rows``); later passes work on those arrays wit
 per core of the local Spark master, without a Spark job (``_from_kept``).
 A block whose arrays are gone (budget, a restart) is read again in the same call, so a step's
 result never depends on what was kept. Where rows cannot be kept (a cluster, or a table larger
-than the budget), Spark caches the table and every pass streams it from there. A stream's kept
+than the budget), Spark caches the table and every pass streams it from there; a job's state
+(``_job_state``) is then a persisted DataFrame of the table's blocks, and a round of a job that
+keeps one is a Spark job over that DataFrame alone (``_with_spark_state``). A stream's kept
 rows of plain number columns (local Parquet the lake wrote itself) need no Spark job at all:
 pyarrow reads them into the kept arrays as one partition (``_streams.kept_arrays``).
 """
@@ -54,6 +56,7 @@ class StepTimes:
     spark_jobs: int = 0
     kept_blocks: int = 0
     streamed_partitions: int = 0
+    state_blocks: int = 0  # blocks served by a job's state in Spark's cache alone
 
 
 _last = threading.local()
@@ -92,20 +95,52 @@ def _of_block(compute: Compute | _Job, pid: int, block: int) -> Compute:
     return compute.block(pid, block) if isinstance(compute, _Job) else compute
 
 
-def _block_row(pa: Any, pid: int, block: int, vector: Any, seconds: float, kept: int) -> Any:
-    return pa.RecordBatch.from_arrays(
-        [
-            pa.array([pid], pa.int32()),
-            pa.array([block], pa.int32()),
-            pa.array([None if vector is None else vector.tobytes()], pa.binary()),
-            pa.array([seconds], pa.float64()),
-            pa.array([kept], pa.int64()),
-        ],
-        names=["pid", "block", "vec", "seconds", "kept"],
-    )
+def _block_row(
+    pa: Any,
+    pid: int,
+    block: int,
+    vector: Any,
+    seconds: float,
+    kept: int,
+    state: np.ndarray | None = None,
+    with_state: bool = False,
+) -> Any:
+    arrays = [
+        pa.array([pid], pa.int32()),
+        pa.array([block], pa.int32()),
+        pa.array([None if vector is None else vector.tobytes()], pa.binary()),
+        pa.array([seconds], pa.float64()),
+        pa.array([kept], pa.int64()),
+    ]
+    if with_state and state is None:
+        arrays.append(pa.array([None], pa.binary()))
+    elif with_state:  # the packed state as one value, without copying it again
+        offsets = pa.py_buffer(np.array([0, state.nbytes], np.int32))
+        arrays.append(pa.Array.from_buffers(pa.binary(), 1, [None, offsets, pa.py_buffer(state)]))
+    return pa.RecordBatch.from_arrays(arrays, names=list(BLOCK_COLUMNS[: len(arrays)]))
 
 
+BLOCK_COLUMNS = ("pid", "block", "vec", "seconds", "kept", "state")
 BLOCK_SCHEMA = "pid int, block int, vec binary, seconds double, kept long"
+STATE_SCHEMA = BLOCK_SCHEMA + ", state binary"  # one row per block: its labels and job state
+
+
+def _state_row(
+    pa: Any, pid: int, block: int, compute: Callable[..., np.ndarray], X: Any, y: np.ndarray,
+    state: dict[str, np.ndarray],
+) -> Any:  # fmt: skip
+    """A block's row of the state DataFrame: ``compute(X, y, state)`` and the state it
+    leaves (``kept``: the bytes of the family's entries); no vector and no state when the
+    family asked for feature rows that were not read (``_job_state.NeedsRows``)."""
+    started = time.perf_counter()
+    try:
+        with one_blas_thread():  # as on kept rows: the same sums, whichever path
+            vector = compute(X, y, state)
+    except _job_state.NeedsRows:
+        return _block_row(pa, pid, block, None, 0.0, 0, None, True)
+    seconds = time.perf_counter() - started
+    held = sum(int(a.nbytes) for a in state.values())
+    return _block_row(pa, pid, block, vector, seconds, held, _job_state.pack(state, y), True)
 
 
 def _vectors(rows: list[Any]) -> list[tuple[int, int, np.ndarray | None, float, int]]:
@@ -137,6 +172,20 @@ def _stream(
     Returns one row per computed block, ``(pid, block, vector, seconds, bytes kept)``, and one
     per partition, ``(pid, -1, None, labelled rows, bytes kept)``.
     """
+    return _vectors(_streamed(table, compute, standardizer, where, wanted).collect())
+
+
+def _streamed(
+    table: CachedTable,
+    compute: Compute | _Job | Callable[..., np.ndarray],
+    standardizer: Standardizer | None,
+    where: _rows.Where | None,
+    wanted: frozenset[tuple[int, int]] | None,
+    with_state: bool = False,
+) -> Any:
+    """The DataFrame of :func:`_stream`'s rows; ``with_state``: each block's step also takes
+    an empty job state, and its row carries the labels and state it leaves (``state``, of
+    :data:`STATE_SCHEMA`), the first DataFrame of a job's state in Spark's cache."""
     width = len(table.columns)
 
     def per_partition(batches: Iterator[Any]) -> Iterator[Any]:
@@ -147,7 +196,7 @@ def _stream(
         pid = TaskContext.get().partitionId()
         X, y = _rows.rows_from_batches(batches, width)
         kept = _rows.save_rows(where, pid, X, y) if where is not None else 0
-        yield _block_row(pa, pid, -1, None, float(len(y)), kept)
+        yield _block_row(pa, pid, -1, None, float(len(y)), kept, None, with_state)
         for block, (start, stop) in enumerate(_rows.blocks_of(len(y))):
             if wanted is not None and (pid, block) not in wanted:
                 continue
@@ -157,12 +206,84 @@ def _stream(
                 Xb, z_kept = _rows.standardised(
                     where or _rows.Where("", ""), pid, block, Xb, standardizer, where is not None
                 )
+            if with_state:
+                yield _state_row(pa, pid, block, compute, Xb, yb, {})
+                continue
             with one_blas_thread():  # as on kept rows: the same sums, whichever path
-                vector, seconds = _timed(_of_block(compute, pid, block), Xb, yb)
+                vector, seconds = _timed(_of_block(compute, pid, block), Xb, yb)  # type: ignore[arg-type]
             yield _block_row(pa, pid, block, vector, seconds, z_kept)
         _rows.settle_worker()
 
-    return _vectors(table.df.mapInArrow(per_partition, BLOCK_SCHEMA).collect())
+    return table.df.mapInArrow(per_partition, STATE_SCHEMA if with_state else BLOCK_SCHEMA)
+
+
+def _updated(frame: Any, compute: Callable[..., np.ndarray]) -> Any:
+    """The next DataFrame of a job's state in Spark's cache: each block's step over the
+    labels and state of ``frame``'s row (its feature rows are not read,
+    ``_job_state.RowsElsewhere``), and the state it leaves."""
+
+    def per_batch(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        _rows.settle_worker()
+        for batch in batches:
+            pids, blocks, states = (batch.column(i) for i in range(3))
+            for i in range(batch.num_rows):
+                block = blocks[i].as_py()
+                if block < 0 or not states[i].is_valid:
+                    continue
+                state, y = _job_state.unpack(states[i].as_buffer())
+                rows = _job_state.RowsElsewhere(len(y))
+                yield _state_row(pa, pids[i].as_py(), block, compute, rows, y, state)
+        _rows.settle_worker()
+
+    return frame.select("pid", "block", "state").mapInArrow(per_batch, STATE_SCHEMA)
+
+
+def _with_spark_state(
+    table: CachedTable,
+    compute: Callable[..., np.ndarray],
+    standardizer: Standardizer | None,
+    job: str,
+    times: StepTimes,
+) -> list[tuple[int, int, np.ndarray | None, float, int]]:
+    """A job's step where rows are not kept, its state in Spark's cache (``_job_state``).
+
+    One Spark job a round: over the job's state DataFrame when one is held, else over the
+    table (a first round, a lake that restarted, a state lost with an executor, a family
+    that asked for the rows). Its
+    DataFrame is cached before the action that collects the blocks' vectors
+    (``_job_state.cached``), so that action also materialises the next round's state; the
+    previous state is unpersisted after. A DataFrame in which the family kept nothing is not
+    held.
+    """
+    states = _job_state.spark_states()
+    columns = BLOCK_COLUMNS[:-1]
+    held = states.frame(job, table.token)
+    if held is not None:
+        frame = _job_state.cached(_updated(held, compute))
+        try:
+            results: list[tuple[int, int, np.ndarray | None, float, int]] | None
+            results = _vectors(frame.select(*columns).collect())
+        except Exception:  # the state is lost (its executor gone): made again from the rows
+            results = None
+        times.spark_jobs += 1
+        if results is not None and all(vector is not None for _, _, vector, _, _ in results):
+            states.keep(job, table.token, frame, from_rows=False)
+            times.state_blocks = len(results)
+            return results
+        _job_state.release([frame])
+        states.forget(job, table.token)  # or the family asked for the rows: read them again
+    frame = _streamed(table, compute, standardizer, None, None, with_state=True)
+    frame = _job_state.cached(frame)
+    results = _vectors(frame.select(*columns).collect())
+    times.spark_jobs += 1
+    times.streamed_partitions = sum(1 for _, block, _, _, _ in results if block < 0)
+    if any(kept for _, block, _, _, kept in results if block >= 0):
+        states.keep(job, table.token, frame, from_rows=True)
+    else:
+        _job_state.release([frame])
+    return results
 
 
 def _from_kept(
@@ -312,6 +433,9 @@ def _over_partitions(
     write = where if entry is not None and not entry.too_big else None
     if write is None:  # every round will stream: let Spark keep the rows instead
         TABLE_CACHE.persist(table)
+        if job is not None and cache.keep_job_state:  # and the job's state
+            take(_with_spark_state(table, compute, standardizer, job, times))
+            return _finish(parts, size, started, times)
     if job is not None:  # the state is kept only beside kept rows
         job_compute = _Job(compute, state_where if write is not None else None)
     streamed = _stream(table, job_compute, standardizer, write, wanted)

@@ -22,6 +22,7 @@ from typing import Any
 from .._errors import CollabError
 from .._publication import Publication
 from .._schema import NUMERIC_TYPES, category_text
+from ._job_state import spark_states
 from ._parquet import nanosecond_timestamps
 from ._rows import row_cache
 from ._spark import quoted as _quoted
@@ -604,6 +605,7 @@ class TableCache:
         if entry.persisted:
             entry.df.unpersist()
         row_cache().drop(entry.token)
+        spark_states().drop_table(entry.token)  # jobs' states made from its rows
 
     def forget_after_fork(self) -> None:
         # a forked child starts its own Spark; the parent's DataFrames are not its to use

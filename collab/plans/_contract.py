@@ -117,7 +117,12 @@ class LakeStep(ABC):
         ``state`` is a cache, never an input: it may come empty (the first round, a lake
         that restarted, rows not kept) or from an earlier round, and the family rebuilds
         what is missing or stale from the rows and the request, so that the result equals
-        that of an empty ``state``. Nothing of it leaves the lake."""
+        that of an empty ``state``. Nothing of it leaves the lake.
+
+        Where a lake keeps no rows (a Spark cluster), a round after the first may read only
+        the state: ``Z`` then stands for rows not read, which can be cut by rows (``Z[keep]``)
+        and counted (``len``); any use of its values makes the lake call again with the rows
+        and an empty ``state``."""
         if clip_norm is None:
             return self.local_update(Z, y, request)
         return self.dp_update(Z, y, request, clip_norm)
