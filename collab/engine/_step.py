@@ -215,11 +215,23 @@ def _balanced(blocks: list[Block], tasks: int) -> list[list[Block]]:
     return groups
 
 
+_parallel: tuple[Any, int] | None = None  # the SparkContext last asked, and its answer
+
+
 def _parallelism() -> int:
+    """The session's default parallelism, asked of its JVM once per SparkContext (a py4j
+    round trip in every round otherwise)."""
+    global _parallel
     try:
-        return max(1, int(spark_session().sparkContext.defaultParallelism))
+        context = spark_session().sparkContext
+        known = _parallel
+        if known is not None and known[0] is context:
+            return known[1]
+        tasks = max(1, int(context.defaultParallelism))
     except Exception:  # Spark Connect has no SparkContext
         return 2
+    _parallel = (context, tasks)
+    return tasks
 
 
 def _over_partitions(
