@@ -292,10 +292,11 @@ class _Level:
         every = bool((slot >= 0).all())
         rows = slice(None) if every else np.flatnonzero(slot >= 0)
         base, g, h = slot[rows] * S, self.g[rows], self.h[rows]
+        one = every and len(nodes) == 1  # every row in one node (a root): its bin is its cell
         size = len(nodes) * S
         out = np.empty((len(nodes), d, S, _STATS))
         for j in range(d):
-            cell = base + self.codes[:, j][rows]
+            cell = self.codes[:, j] if one else base + self.codes[:, j][rows]
             out[:, j, :, 0] = np.bincount(cell, weights=g, minlength=size).reshape(-1, S)
             out[:, j, :, 1] = np.bincount(cell, weights=h, minlength=size).reshape(-1, S)
             out[:, j, :, 2] = np.bincount(cell, minlength=size).reshape(-1, S)
