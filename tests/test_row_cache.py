@@ -329,3 +329,27 @@ def test_a_job_state_in_sparks_cache_serves_a_round_alone_or_the_round_reads_the
         engine.drop_job_state("job-a")
     for total in (first, again, reread):
         np.testing.assert_allclose(total, expected, rtol=1e-12)
+
+
+def test_a_kept_file_is_mapped_once_and_never_read_stale(tmp_path):
+    """Rounds read a block's files again and again: a file unchanged since it was mapped is
+    the mapping already held; a replaced file is read anew; a removed one is gone, and the
+    mappings under a removed folder are let go (they would hold its shared memory)."""
+    where = StateWhere(str(tmp_path), "token", "job")
+    save_state(where, 0, 0, {}, {"score": np.ones(5), "node": np.zeros(5, dtype=np.int32)})
+    first = load_state(where, 0, 0)
+    again = load_state(where, 0, 0)
+    assert first["score"] is again["score"] and first["node"] is again["node"]
+    assert type(first["score"]) is np.ndarray and not first["score"].flags.writeable
+    save_state(where, 0, 0, again, {**again, "score": np.full(5, 3.0)})
+    moved = load_state(where, 0, 0)
+    np.testing.assert_array_equal(moved["score"], np.full(5, 3.0))
+    assert moved["node"] is first["node"]  # not rewritten: still the same mapping
+    np.testing.assert_array_equal(first["score"], np.ones(5))  # a reader's old values hold
+    save_state(where, 0, 0, moved, {"node": moved["node"]})  # an entry removed
+    assert sorted(load_state(where, 0, 0)) == ["node"]
+    cache = _rows.RowCache(max_bytes=1 << 20, root=str(tmp_path))
+    cache.drop_job("job")  # its folder removed (the table is not one it counts: none is)
+    cache.drop("token")
+    assert load_state(where, 0, 0) == {}
+    assert not [p for p in _rows._mapped if p.startswith(str(tmp_path))]

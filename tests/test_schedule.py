@@ -93,3 +93,29 @@ def test_an_open_ended_schedule_runs_rounds_until_its_cap_or_without_one():
         claim(runs, capped, "round", r, f"update {r}")
     with pytest.raises(collab.PolicyViolation, match="approved for 1000 round"):
         claim(runs, capped, "round", 1001)
+
+
+def test_a_lakes_records_admit_as_the_schedule_and_leave_every_connection_synced(tmp_path):
+    """A lake's claims and stored answers are committed unsynced (the release's audit entry,
+    synced, follows them): they admit executions as the schedule does, read back from a new
+    connection, and a connection is left syncing every commit, a failed one's too."""
+    from collab.lake._state import LakeState
+
+    state, schedule = LakeState(tmp_path / "state.db"), Schedule(rounds=2)
+    assert claim(state, schedule, "round", 1) is None
+    state.store_result("j" * 32, "round", 1, {"vector": [1.0]})
+    state.log("lake", "release", job="j" * 32, round=1)
+    assert claim(state, schedule, "round", 1) == {"vector": [1.0]}
+    with pytest.raises(collab.PolicyViolation, match="replayed with changed inputs"):
+        claim(state, schedule, "round", 1, "changed")
+    state.set_masking("secagg:j", {"seed": 1})
+    synchronous = "PRAGMA synchronous"
+    assert state._db().execute(synchronous).fetchone()[0] == 2  # FULL
+    reopened = LakeState(tmp_path / "state.db")
+    assert reopened.last_execution("j" * 32, "round") == 1
+    assert reopened.setting("secagg:j") == {"seed": 1}
+    assert reopened.verify_audit() is None
+    assert claim(reopened, schedule, "round", 2) is None
+    with pytest.raises(collab.PolicyViolation, match="approved for 2 round execution"):
+        claim(reopened, schedule, "round", 3)
+    assert reopened._db().execute(synchronous).fetchone()[0] == 2

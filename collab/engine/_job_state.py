@@ -99,10 +99,12 @@ def save_state(
         return
     folder = where.block(pid, block)
     for name in before.keys() - after.keys():
+        path = os.path.join(folder, f"{name}.npy")
         try:
-            os.remove(os.path.join(folder, f"{name}.npy"))
+            os.remove(path)
         except OSError:
             pass
+        _rows._forget(path)
     for name, array in after.items():
         if before.get(name) is array:
             continue
@@ -114,6 +116,7 @@ def save_state(
         written = _rows._save(os.path.join(folder, f"{name}.npy"), array)
         if not written and array.nbytes:  # an empty array writes no bytes, and is kept
             shutil.rmtree(folder, ignore_errors=True)  # no room: rebuilt next round
+            _rows._forget(folder)
             return
 
 

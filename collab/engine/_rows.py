@@ -169,6 +169,7 @@ _NOT_KEPT = (errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.EEXIST)
 def _save(path: str, array: np.ndarray) -> int:
     """Write ``array`` to ``path`` atomically; the bytes written (0 when it could not)."""
     folder = os.path.dirname(path)
+    _forget(path)  # the file it replaces is freed once its last reader lets go
     tmp = None
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
@@ -188,11 +189,49 @@ def _save(path: str, array: np.ndarray) -> int:
     return int(array.nbytes)
 
 
+# Files this process has mapped, by path: the file's identity when mapped (inode, change time,
+# size) and the read-only array. A block's rows and job state are read every round; a file
+# is written only by replacing it (``_save``: a new inode), so a path whose identity is
+# unchanged maps the very bytes already mapped, and ``np.load`` (open, header parse, mmap)
+# runs once per file rather than once per round. A mapping holds its file's pages in shared
+# memory even once the file is replaced or removed: every removal of kept files in this
+# process forgets the mappings under it (``_forget``), and so does a forked child.
+_mapped: dict[str, tuple[tuple[int, int, int], np.ndarray]] = {}
+_mapped_lock = threading.Lock()
+
+
 def _load(path: str) -> np.ndarray | None:
+    """The array kept at ``path``, read-only and mapped from shared memory; ``None`` when
+    the file is gone or unreadable."""
     try:
-        return np.load(path, mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError):
+        st = os.stat(path)
+    except OSError:
+        _forget(path)
         return None
+    identity = (st.st_ino, st.st_ctime_ns, st.st_size)
+    with _mapped_lock:
+        hit = _mapped.get(path)
+    if hit is not None and hit[0] == identity:
+        return hit[1]
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (OSError, ValueError):
+        _forget(path)
+        return None
+    # a plain view of the mapping (it keeps the mapping open): no ``memmap`` subclass
+    # overhead on every slice and ufunc of the rounds that read it
+    array = array.view(np.ndarray)
+    with _mapped_lock:
+        _mapped[path] = (identity, array)
+    return array
+
+
+def _forget(path: str) -> None:
+    """Drop this process's mappings of ``path`` and of every file under it."""
+    prefix = path.rstrip(os.sep) + os.sep
+    with _mapped_lock:
+        for name in [n for n in _mapped if n == path or n.startswith(prefix)]:
+            del _mapped[name]
 
 
 def save_rows(where: Where, pid: int, X: np.ndarray, y: np.ndarray) -> int:
@@ -414,6 +453,7 @@ class RowCache:
             self._tables.clear()
             if self._root is not None and os.getpid() == self._owner:
                 shutil.rmtree(self._root, ignore_errors=True)
+                _forget(self._root)
             self._root = None
 
     @property
@@ -424,6 +464,7 @@ class RowCache:
     @staticmethod
     def _remove(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
+        _forget(path)
 
 
 def _remove_orphans(base: str) -> None:
@@ -482,9 +523,11 @@ def row_cache() -> RowCache:
 
 def _forget_after_fork() -> None:
     # the parent's kept rows belong to the parent's Spark workers
-    global _row_cache, _row_cache_lock
+    global _row_cache, _row_cache_lock, _mapped_lock
     _row_cache = None
     _row_cache_lock = threading.Lock()
+    _mapped_lock = threading.Lock()
+    _mapped.clear()
 
 
 os.register_at_fork(after_in_child=_forget_after_fork)

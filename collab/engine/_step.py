@@ -340,22 +340,23 @@ def _balanced(blocks: list[Block], tasks: int) -> list[list[Block]]:
     return groups
 
 
-_parallelism_of: tuple[Any, int] | None = None  # (session, its default parallelism)
+_parallel: tuple[Any, int] | None = None  # the SparkContext last asked, and its answer
 
 
 def _parallelism() -> int:
-    """The local master's cores, asked of the JVM once per session (not in every step)."""
-    global _parallelism_of
+    """The session's default parallelism, asked of its JVM once per SparkContext (a py4j
+    round trip in every round otherwise)."""
+    global _parallel
     try:
-        session = spark_session()
-        known = _parallelism_of
-        if known is not None and known[0] is session:
+        context = spark_session().sparkContext
+        known = _parallel
+        if known is not None and known[0] is context:
             return known[1]
-        cores = max(1, int(session.sparkContext.defaultParallelism))
-        _parallelism_of = (session, cores)
-        return cores
+        tasks = max(1, int(context.defaultParallelism))
     except Exception:  # Spark Connect has no SparkContext
         return 2
+    _parallel = (context, tasks)
+    return tasks
 
 
 def _over_partitions(

@@ -176,7 +176,7 @@ class _StoredMasking:
         return None if saved is None else MaskingParty.from_dict(saved)
 
     def save(self, party: Any) -> None:
-        self._state.set_setting(self._key, party.to_dict())
+        self._state.set_masking(self._key, party.to_dict())
 
 
 def _run(

@@ -98,24 +98,43 @@ class LakeState:
         if db is None:
             db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")  # every commit on disk before it returns
             db.execute("PRAGMA busy_timeout=30000")
             self._local.db = db
         return db
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, synced: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction. A ``synced`` commit is on disk when it returns. An unsynced
+        one is written to the log file (it survives the process, not the machine's crash)
+        and is on disk with the next synced commit of this file, which syncs the whole log:
+        only for records that a synced commit always follows before anything they concern
+        leaves the lake (:meth:`claim_execution`, :meth:`store_result`,
+        :meth:`set_masking`: the release's audit entry, :meth:`log`, follows them)."""
         db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        if not synced:
+            db.execute("PRAGMA synchronous=NORMAL")
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            if not synced:
+                db.execute("PRAGMA synchronous=FULL")
 
     # settings -----------------------------------------------------------------------------
     def set_setting(self, key: str, value: Any) -> None:
         with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
+
+    def set_masking(self, key: str, value: Any) -> None:
+        """Keep a job's secure-aggregation party as setting ``key``, unsynced: a call that
+        changes it answers only after its synced audit entry (:meth:`_tx`)."""
+        with self._tx(synced=False) as db:
             db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
 
     def setting(self, key: str, default: Any = None) -> Any:
@@ -181,16 +200,25 @@ class LakeState:
         (:meth:`collab.protocol.Schedule.admit`: once each, in order, never past the phase's
         limit, whatever PySyft's output policy would allow), or refuse it. A retry of the
         latest execution with the very same message gets the stored result back, or ``None``
-        (a recomputation) if the lake stopped before storing it, and never a new release."""
-        with self._tx() as db:
+        (a recomputation) if the lake stopped before storing it, and never a new release.
+
+        Unsynced (:meth:`_tx`): the release's synced audit entry follows it before the
+        answer leaves; a claim lost to a machine's crash released nothing."""
+        with self._tx(synced=False) as db:
             row = db.execute(
-                "SELECT round, message_hash, result FROM executions WHERE job_id=? AND phase=? "
+                "SELECT round, message_hash FROM executions WHERE job_id=? AND phase=? "
                 "ORDER BY round DESC LIMIT 1",
                 (job_id, phase),
             ).fetchone()
-            last = None if row is None else Execution(int(row[0]), row[1], row[2])
+            last = None if row is None else Execution(int(row[0]), row[1])
             if schedule.admit(job_id, phase, round_, message_hash, last):
-                return None if last is None or last.result is None else json.loads(last.result)
+                # a replay of the latest execution: its stored answer (read only then: an
+                # answer can be a large masked vector)
+                stored = db.execute(
+                    "SELECT result FROM executions WHERE job_id=? AND phase=? AND round=?",
+                    (job_id, phase, int(row[0])),
+                ).fetchone()
+                return None if stored is None or stored[0] is None else json.loads(stored[0])
             db.execute(
                 "INSERT INTO executions VALUES (?, ?, ?, ?, ?, NULL)",
                 (job_id, phase, round_, time.time(), message_hash),
@@ -198,7 +226,8 @@ class LakeState:
             return None
 
     def store_result(self, job_id: str, phase: str, round_: int, result: Any) -> None:
-        with self._tx() as db:
+        """Keep the answer of a claimed execution for a retry of it; unsynced, as the claim."""
+        with self._tx(synced=False) as db:
             db.execute(
                 "UPDATE executions SET result=? WHERE job_id=? AND phase=? AND round=?",
                 (json.dumps(result), job_id, phase, round_),

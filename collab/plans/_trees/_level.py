@@ -198,15 +198,31 @@ class TreeState:
             F = state["score"]
         else:  # what is kept (if any) was scored for other trees, or only part of it is left
             F, done = np.full(len(self.codes), self.baseline), 0
-        for tree in trees[done:]:
+        for i, tree in enumerate(trees[done:], start=done):
             coded = CodedTree.of(tree, self.edges)
-            F = F + coded.value[coded.advance(np.zeros(len(F), np.int64), self.codes, self.missing)]
+            start = self._grown_to(trees[:i], coded)
+            F = F + coded.value[coded.advance(start, self.codes, self.missing)]
         g, h, each = terms(F)
         metrics = each.sum(axis=0) if len(F) else np.zeros(each.shape[1])
         state.update(score=F, grad=g, hess=h, metrics=metrics)
         state["scored"] = np.array([len(trees)], dtype=np.int64)
         state["score_key"] = self._trees_key(trees)
         return g, h, metrics
+
+    def _grown_to(self, before: Sequence[Any], coded: CodedTree) -> np.ndarray:
+        """Where each row sits in ``coded`` (grown after the trees ``before``) as far as the
+        kept ``node`` has moved it while it grew (its last level round), else at the root:
+        moved on to its leaf from there, a row reaches the leaf it reaches from the root."""
+        state = self.state
+        if (
+            "node" in state
+            and "splits" in state
+            and len(state["node"]) == len(self.codes)
+            and _same(state, "grown_for", self._trees_key(before))
+            and coded.extends(state["splits"])
+        ):
+            return state["node"]
+        return np.zeros(len(self.codes), np.int64)
 
     def histograms(
         self,
@@ -281,10 +297,11 @@ class _Level:
         every = bool((slot >= 0).all())
         rows = slice(None) if every else np.flatnonzero(slot >= 0)
         base, g, h = slot[rows] * S, self.g[rows], self.h[rows]
+        one = every and len(nodes) == 1  # every row in one node (a root): its bin is its cell
         size = len(nodes) * S
         out = np.empty((len(nodes), d, S, _STATS))
         for j in range(d):
-            cell = base + self.codes[:, j][rows]
+            cell = self.codes[:, j] if one else base + self.codes[:, j][rows]
             out[:, j, :, 0] = np.bincount(cell, weights=g, minlength=size).reshape(-1, S)
             out[:, j, :, 1] = np.bincount(cell, weights=h, minlength=size).reshape(-1, S)
             out[:, j, :, 2] = np.bincount(cell, minlength=size).reshape(-1, S)
