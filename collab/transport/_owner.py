@@ -23,6 +23,7 @@ from .._errors import AlreadyDecided, CollabError, LakeError
 from ._quiet import call, load_syft, quiet
 from ._session import (
     BUDGET_SUBJECT,
+    LOGIN,
     ScientistSession,
     client_at,
     login_refused,
@@ -285,7 +286,9 @@ class Datasite:
                     if login_refused is not None:
                         watched = handle.python_server.id.no_dash
                         watch_refused_logins(watched, login_refused)
-                    login = handle.login
+
+                    def login(email: str, password: str) -> Any:
+                        return handle.login(email=email, password=password, **LOGIN)
                 else:
                     server.start(
                         full_name, reset=reset, database_url=database_url, storage_dir=storage_dir
@@ -460,7 +463,7 @@ class Datasite:
             return ScientistSession.login(self.url, email, password)
         try:
             with quiet():
-                client = self._handle.login(email=email, password=password)
+                client = self._handle.login(email=email, password=password, **LOGIN)
         except Exception:
             raise login_refused(f"lake {self.name!r}", email) from None
         return ScientistSession(self.name, client, url=None)
