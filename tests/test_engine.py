@@ -57,6 +57,7 @@ def test_a_local_session_starts_small_and_forks_its_workers_from_collabs_daemon(
         "-Dlog4j2.level=ERROR",
         "-XX:+UseSerialGC",
         "-Xms64m",
+        "-Xmn32m",
         "-XX:TieredStopAtLevel=1",
     ]
     # a heap the caller sized keeps the JVM's default collector; the caller's options win

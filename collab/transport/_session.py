@@ -22,6 +22,14 @@ BUDGET_SUBJECT = "collab budget "
 
 T = TypeVar("T")
 
+# PySyft's ``login`` keeps every client it logs in, by default, in a session cache keyed by an
+# argon2 hash of the email, password and address: each login hashes with 64 MiB of memory
+# (argon2's default) and the cache holds the client, its API and Datasite, for the life of the
+# process. Nothing collab calls reads that cache (PySyft's own lookup by credentials is
+# disabled in 0.9.5), so collab logs in without it: in notebook 03's kernel that took the
+# peak down by the 64 MiB each login touched and each closed demo's clients.
+LOGIN = {"cache": False}
+
 
 def status_name(status: Any) -> str:
     """A request's PySyft status as collab names it: pending, approved or denied."""
@@ -33,7 +41,7 @@ def client_at(url: str, email: str, password: str) -> Any:
     """PySyft's client of ``email`` on the Datasite served at ``url``, logged in quietly."""
     sy = load_syft()
     with quiet():
-        return sy.login(url=url, email=email, password=password)
+        return sy.login(url=url, email=email, password=password, **LOGIN)
 
 
 def login_refused(where: str, email: str) -> CollabError:
