@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 
@@ -33,6 +34,12 @@ def names(value: Any, parameter: str, *, what: str = "column") -> tuple[str, ...
             f"{wrong[0]!r} is not one"
         )
     return items
+
+
+def repeated(items: Iterable[Hashable]) -> list[Any]:
+    """The items of ``items`` that occur more than once, sorted (one pass: a plan may name
+    tens of thousands of features)."""
+    return sorted(item for item, count in Counter(items).items() if count > 1)
 
 
 def whole(value: Any, parameter: str, *, least: int = 0, most: int | None = None) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .._args import repeated
 from .._errors import CollabError
 from .._policy import Policy
 from .._publication import Publication, Settings
@@ -191,7 +192,7 @@ def load_config(path: str | Path) -> LakeConfig:
             )
         )
     names = [t.name for t in tables] + [v.name for v in views] + [s.name for s in streams]
-    twice = sorted({n for n in names if names.count(n) > 1})
+    twice = repeated(names)
     if twice:
         raise CollabError(f"{source}: {', '.join(map(repr, twice))} named more than once")
     scientists = []

@@ -10,6 +10,7 @@ exception's text can carry a row's value.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -163,6 +164,14 @@ def _error(exc: CollabError) -> dict[str, Any]:
     return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
+@functools.lru_cache(maxsize=16)
+def _plan_of(plan_json: str) -> Plan:
+    """The plan a job's spec text describes, parsed once per spec: every message of a job
+    carries the same text, and a wide plan (thousands of features) takes a while to build.
+    A plan is immutable, so the lake's runners may share it."""
+    return Plan.from_spec(json.loads(plan_json))
+
+
 class _StoredMasking:
     """The lake's secure-aggregation party for one job, kept in the lake's records."""
 
@@ -186,7 +195,7 @@ def _run(
     from ..protocol import PartyHandler, Phase, digest
 
     approval = state.approval(job_id)
-    plan = Plan.from_spec(json.loads(plan_json))
+    plan = _plan_of(plan_json)
     if approval is not None and approval.status == "denied":
         drop_job_state(job_id)  # the job's state on this lake goes with its approval
         raise PolicyViolation(

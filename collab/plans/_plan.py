@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
-from .._args import names
+from .._args import names, repeated
 from .._display import RichDisplay
 from .._errors import PlanError, PolicyViolation, PrivacyError
 from .._policy import Policy
@@ -200,7 +200,7 @@ class Plan(LakeStep, Strategy, RichDisplay):
             raise PlanError("features must name at least one column, e.g. features=['age']")
         if any(not isinstance(f, str) or not f for f in self.features):
             raise PlanError(f"every feature must be a column name, got {list(self.features)!r}")
-        duplicated = sorted({f for f in self.features if self.features.count(f) > 1})
+        duplicated = repeated(self.features)
         if duplicated:
             raise PlanError(f"features name {', '.join(duplicated)} more than once")
         if not self.needs_label:
