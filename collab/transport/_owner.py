@@ -483,40 +483,5 @@ class Datasite:
         if self._server is not None:
             self._server.stop()
         elif self._handle is not None:
-            server = self._handle.python_server
             with contextlib.suppress(Exception), quiet():
                 self._handle.land()
-            with self._lock:  # not while the lake's watcher is in a call
-                _forget_server(server, self._admin)
-
-
-def _forget_server(server: Any, *clients: Any) -> None:
-    """Let the memory of a stopped in-process Datasite go.
-
-    PySyft keeps, for the life of the process, every server's API for each user who logged in
-    and an authenticated context per user (registries by server id), and the client last
-    logged in on each thread; its own ``land`` leaves them. They, and the lake's clients, hold
-    the server: in notebook 03's kernel each closed demo kept 20-30 MiB. A stopped server
-    answers nothing more, so its state and its owner's client are emptied (a scientist's
-    client still held elsewhere then fails on use, as it would on a stopped lake)."""
-    from syft.client.api import APIRegistry
-    from syft.server.server import CODE_RELOADER, AuthServerContextRegistry
-
-    uid = server.id
-    apis = APIRegistry.__api_registry__
-    for key in [key for key in apis if key[0] == uid]:
-        apis.pop(key, None)
-    contexts = AuthServerContextRegistry.__server_context_registry__
-    for key in [key for key in contexts if key.startswith(f"{uid}-")]:
-        contexts.pop(key, None)
-    for thread, reload in list(CODE_RELOADER.items()):
-        client = getattr(reload, "__self__", None)
-        if client is None or any(client is c for c in clients) or _server_of(client) is server:
-            CODE_RELOADER.pop(thread, None)
-    for obj in (server, *clients):
-        with contextlib.suppress(Exception):
-            obj.__dict__.clear()
-
-
-def _server_of(client: Any) -> Any:
-    return getattr(getattr(client, "connection", None), "server", None)
