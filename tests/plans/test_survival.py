@@ -304,7 +304,8 @@ def test_update_layout_is_fixed_by_the_plan():
     sizes = {
         len(plan.local_update(X, y, request).flat())
         for request in (
-            {"kind": "grid"},
+            {"kind": "concordance", "edges": [10.0], "beta": [0.0, 0.0], "centre": [0.0, 0.0],
+             "scale": 1.0},
             {"kind": "newton", "edges": [10.0], "beta": [0.0, 0.0], "centre": [0.0, 0.0]},
         )
     }
@@ -363,7 +364,7 @@ def km_on_split(train: pd.DataFrame, lake_of: np.ndarray, by: str | None) -> pd.
 
     groups = tuple(CATEGORIES[by]) if by else None
     plan = SurvivalCounts(table="t", duration="time", event="cens", group=by, groups=groups,
-                          times=tuple(TIMES), min_events=MIN_ROWS)  # fmt: skip
+                          times=tuple(TIMES))  # fmt: skip
     job_id = uuid.uuid4().hex
     parties = []
     for i in range(3):
@@ -394,3 +395,91 @@ def test_kaplan_meier_holds_on_other_splits(seed):
         ours = grouped.loc[grouped["group"] == level, "survival"].to_numpy()
         deviation = np.abs(ours - lifelines_km(train[train["horTh"] == level])).max()
         assert deviation < 0.03
+
+
+def _released_spans(per_bin: np.ndarray) -> list[int]:
+    """The bins a lake's release ends a run at (where any of its figures is not 0)."""
+    return [int(b) for b in np.flatnonzero(np.any(np.atleast_2d(per_bin) != 0, axis=0))]
+
+
+def test_a_grouped_release_less_an_ungrouped_or_cox_one_never_isolates_a_few_of_a_group():
+    # one lake on one grid: group a holds five events in each bin, group b ten in all, one to
+    # four per bin; each lake's runs over all its rows are the bins (each holds >= 5). A
+    # group's counts per run of its own (b: bins 1-3, then 4-8) less the ungrouped counts
+    # per bin would leave one to four of b's events; on one partition coarsened in common,
+    # every ungrouped (or Cox) figure less a grouped one over the same runs is 0 or >= 5
+    edges = [10.0 * k for k in range(1, 10)]
+    a = np.repeat(np.arange(1, 9) * 10.0 - 5.0, 5)
+    b = np.repeat([5.0, 25.0, 55.0, 75.0], [1, 4, 3, 2])
+    t = np.r_[a, b, np.full(6, 95.0)]  # six censored rows, in the last bin
+    event = np.r_[np.ones(len(a) + len(b)), np.zeros(6)]
+    group = np.r_[np.zeros(len(a)), np.ones(len(b)), np.zeros(6)]
+    request = {"kind": "counts", "edges": edges}
+    grouped = SurvivalCounts(table="t", duration="time", event="cens", group="arm",
+                             groups=("a", "b"), grid=tuple(edges))  # fmt: skip
+    ungrouped = SurvivalCounts(table="t", duration="time", event="cens", grid=tuple(edges))
+    n_bins = len(edges) + 1
+    size = 2 * n_bins * 2
+    by_group = grouped.suppress(grouped.local_update(np.column_stack([group, t]), event, request),
+                                MIN_ROWS).values[2 : 2 + size].reshape(2, n_bins, 2)  # fmt: skip
+    pooled = ungrouped.suppress(ungrouped.local_update(t[:, None], event, request), MIN_ROWS)
+    everyone = pooled.values[2 : 2 + n_bins * 2].reshape(n_bins, 2)
+    cox = CoxPH(table="t", duration="time", event="cens", features=["age"])
+    newton = {"kind": "newton", "edges": edges, "beta": [0.0], "centre": [0.0]}
+    X = np.column_stack([np.full(len(t), 50.0), t])
+    cox_bins = cox.suppress(cox.local_update(X, event, newton), MIN_ROWS).values
+    cox_events = cox_bins[2 : 2 + n_bins * cox._bin_size()].reshape(n_bins, -1)[:, 3]
+    # what the lake releases: every figure of a group is 0 or >= min_rows
+    for counted in (by_group[:, :, 0], by_group[:, :, 1] - by_group[:, :, 0]):
+        assert ((counted == 0) | (counted >= MIN_ROWS)).all(), counted
+    assert by_group[1, :, 0].sum() == len(b)
+    np.testing.assert_allclose(cox_events, everyone[:, 0])
+    # every difference over the same runs: between ends of runs both releases share
+    ends = {-1, *_released_spans(everyone[:, 0])} & {-1, *_released_spans(by_group[:, :, 0])}
+    ends = sorted(ends)
+    assert len(ends) > 2
+    for i, low in enumerate(ends):
+        for high in ends[i + 1 :]:
+            span = slice(low + 1, high + 1)
+            for level in (0, 1):
+                gap = everyone[span, 0].sum() - by_group[level, span, 0].sum()
+                assert gap == 0 or gap >= MIN_ROWS, (low, high, level, gap)
+
+
+def test_no_round_reads_the_time_grid_from_the_rows():
+    # the grid is equal bins over the duration's published bounds: no lake releases an event
+    # sketch (whose cells a later run of bins could overlap); without bounds, refused
+    from collab._schema import ColumnSchema, TableSchema
+
+    def schemas(bounds):
+        columns = (
+            ColumnSchema("time", "double", False, "numeric", bounds=bounds),
+            ColumnSchema("cens", "bigint", False, "binary"),
+            ColumnSchema("age", "double", False, "numeric", bounds=(20.0, 90.0)),
+        )
+        return {lake: TableSchema(lake, "t", columns) for lake in ("north", "south")}
+
+    curves = SurvivalCounts(table="t", duration="time", event="cens").resolved(
+        schemas((0.0, 3000.0))
+    )
+    cox = CoxPH(table="t", duration="time", event="cens", features=["age"]).resolved(
+        schemas((0.0, 3000.0))
+    )
+    grid = tuple(np.linspace(0.0, 3000.0, 100)[1:])
+    np.testing.assert_allclose(curves.grid, grid)
+    np.testing.assert_allclose(cox.times, grid)
+    assert curves.start(None)["phase"] == "counts" and cox.start(None)["phase"] == "newton"
+    assert curves.total_rounds == 2 and cox.total_rounds == cox.max_iter + 1
+    for plan in (curves, cox):
+        with pytest.raises(collab.PolicyViolation):
+            plan.check_request({"kind": "grid"}, 1)
+    with pytest.raises(collab.PolicyViolation, match="public grid"):
+        curves.check_request({"kind": "counts", "edges": [*grid[:-1], 2999.0]}, 1)
+    unbounded = r"lake 'north', table 't': duration column 'time' has no published bounds"
+    for plan in (
+        SurvivalCounts(table="t", duration="time", event="cens"),
+        CoxPH(table="t", duration="time", event="cens", features=["age"]),
+    ):
+        with pytest.raises(collab.PlanError, match=unbounded):
+            plan.resolved(schemas(None))
+        assert replace(plan, times=(100.0, 200.0)).resolved(schemas(None)).times == (100.0, 200.0)

@@ -25,23 +25,29 @@ import numpy as np
 import pandas as pd
 
 from ..._errors import PlanError, PolicyViolation
-from ..._policy import DEFAULT_MIN_ROWS, Policy
+from ..._policy import Policy
 from ..._schema import ColumnSchema, TableSchema
 from .._parameters import Param
 from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
 from ._columns import check_duration, check_event, check_times
-from ._noise import COUNTS_ROW_BOUND, CURVE_BINS, clean_counts, noise_std, uniform_times
+from ._noise import (
+    COUNTS_ROW_BOUND,
+    CURVE_BINS,
+    GRID_BINS,
+    clean_counts,
+    noise_std,
+    uniform_times,
+)
 from ._time import (
-    SKETCH_CELLS,
+    GRID_REACH,
+    SHARE_REACH,
     atom_edges,
     bin_index,
     check_edges,
-    coarsened,
-    event_sketch,
-    fine_shares,
-    grid_edges,
+    group_runs,
+    group_shares,
     merge_bins,
     nested_runs,
     read_head,
@@ -50,7 +56,7 @@ from ._time import (
     write_head,
 )
 
-GRID, COUNTS, SPREAD, FINE_COUNTS, FINE_SPREAD = 1.0, 4.0, 5.0, 6.0, 7.0
+COUNTS, SPREAD, FINE_COUNTS, FINE_SPREAD = 4.0, 5.0, 6.0, 7.0
 MAX_GROUPS = 50
 
 
@@ -70,11 +76,14 @@ class SurvivalCounts(Plan):
     groups
         The group's categories, filled in from the owners' schemas; leave it ``None``.
     times
-        The times to count up to (bins end there); ``None``: a grid from a first round, of
-        spans of at least the owners' ``min_rows`` events each cut evenly into finer bins.
-    max_bins, min_events
-        The grid's most bins and fewest pooled events per span (``None``: the owners' largest
-        ``min_rows``).
+        The times to count up to (bins end there); ``None``: the public grid.
+    grid
+        The public grid: ``max_bins - 1`` (at most 99) equal bins over the duration's
+        published bounds, filled in from the owners' schemas; leave it ``None``. No round
+        reads a grid from the rows; without published bounds (and without ``times``) the
+        request is refused.
+    max_bins
+        The most bins of a grid (or times + 1).
     features, label
         Filled in from ``group``, ``duration`` and ``event``; leave them out.
     dp
@@ -97,8 +106,8 @@ class SurvivalCounts(Plan):
         Param("group", "text", "A categorical column to count per group.", optional=True),
         Param("groups", "mapping", "The group's categories, from the owners' schemas."),
         Param("times", "numbers", "The times bins end at; None: a grid.", optional=True),
+        Param("grid", "numbers", "The public grid, from the published bounds.", optional=True),
         Param("max_bins", "int", "The most bins of the grid.", low=2, high=500),
-        Param("min_events", "int", "The fewest events per span of the grid.", low=1, optional=True),
     )
 
     features: Sequence[str] = ()
@@ -108,8 +117,8 @@ class SurvivalCounts(Plan):
     group: str | None = None
     groups: tuple[Any, ...] | None = None
     times: tuple[float, ...] | None = None
+    grid: tuple[float, ...] | None = None
     max_bins: int = 100
-    min_events: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("duration", "event"):
@@ -123,11 +132,13 @@ class SurvivalCounts(Plan):
         object.__setattr__(self, "label", self.event)
         object.__setattr__(self, "features", (self.group,) if self.group else (self.duration,))
         object.__setattr__(self, "times", check_times(self.times))
+        object.__setattr__(self, "grid", check_times(self.grid))
         if self.groups is not None:
             object.__setattr__(self, "groups", tuple(self.groups))
         super().__post_init__()
-        if self.times is not None and len(self.times) > self.max_bins - 1:
-            raise PlanError(f"ask for at most {self.max_bins - 1} times")
+        for name in ("times", "grid"):
+            if len(getattr(self, name) or ()) > self.max_bins - 1:
+                raise PlanError(f"ask for at most {self.max_bins - 1} {name}")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -161,6 +172,9 @@ class SurvivalCounts(Plan):
         if self.dp is not None and self.times is None:  # a grid that costs no budget
             grid = uniform_times(schemas, self.duration, min(CURVE_BINS, self.max_bins - 1))
             return replace(self, times=grid)._resolved_family(schemas)
+        if self.times is None and self.grid is None:  # public: no round reads it from rows
+            grid = uniform_times(schemas, self.duration, min(GRID_BINS, self.max_bins - 1))
+            return replace(self, grid=grid)._resolved_family(schemas)
         if self.group is None or self.groups is not None:
             return self
         first = next(iter(schemas.values()))
@@ -169,11 +183,6 @@ class SurvivalCounts(Plan):
         if len(groups) > MAX_GROUPS:
             raise PlanError(f"column {self.group!r} has more than {MAX_GROUPS} categories")
         return replace(self, groups=tuple(groups))
-
-    def _resolved_policies(self, policies: Mapping[str, Policy]) -> Plan:
-        if self.min_events is not None or not policies:
-            return self
-        return replace(self, min_events=max(p.min_rows for p in policies.values()))
 
     def invalid_labels(self, y: np.ndarray) -> int:
         y = y[np.isfinite(y)]
@@ -188,7 +197,7 @@ class SurvivalCounts(Plan):
     def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """Counts on a time grid fix that grid for every later survival release of the
         same duration column (the difference of two grids' counts could isolate patients)."""
-        if request is None or request.get("kind") == "grid":
+        if request is None:
             return {}
         return {f"survival:{self.duration}": [float(e) for e in request["edges"]]}
 
@@ -197,7 +206,7 @@ class SurvivalCounts(Plan):
     def total_rounds(self) -> int:
         if self.dp is not None:  # one round of noisy counts on a grid fixed beforehand
             return 1
-        return 2 if self.times is not None else 3
+        return 2  # counts on the lakes' runs, then the runs spread by the pooled counts
 
     @property
     def fine(self) -> bool:
@@ -217,33 +226,30 @@ class SurvivalCounts(Plan):
         # a spread round carries the public shares beside the counts, for suppress to use
         if self.fine:
             n_cells = len(atom_edges(self.times or ())) + 1
-            return Update.size(0, 2 + (self.n_groups + 1) * n_cells * 2)
-        return Update.size(0, 2 + max(SKETCH_CELLS, self.n_groups * self.max_bins * 4))
+            return Update.size(0, 2 + 2 * self.n_groups * n_cells * 2)
+        return Update.size(0, 2 + self.n_groups * self.max_bins * 4)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
         try:
             kind = request["kind"]
-            if kind == "grid" and set(request) == {"kind"} and self.times is None:
-                return
             keys = {"kind", "edges", "shares"} if kind == "spread" else {"kind", "edges"}
             if kind not in ("counts", "spread") or set(request) != keys:
-                raise ValueError("not a grid, counts or spread request")
+                raise ValueError("not a counts or spread request")
             if kind == "spread" and self.dp is not None:
                 raise ValueError("a DP request spreads no runs")
             edges = check_edges(request["edges"], self.max_bins)
             if kind == "spread":
                 shares = np.asarray(request["shares"], dtype=np.float64)
-                size = (
-                    (len(atom_edges(edges)) + 1) * 2
-                    if self.fine
-                    else self.n_groups * (len(edges) + 1) * 2
-                )
+                cells = len(atom_edges(edges)) + 1 if self.fine else len(edges) + 1
+                size = self.n_groups * cells * 2
                 if shares.shape != (size,) or not np.all(
                     np.isfinite(shares)
                 ):
                     raise ValueError("the shares are not one number per cell and count")
             if self.times is not None and tuple(edges) != self.times:
                 raise ValueError("the bins are not the times the owners approved")
+            if self.grid is not None and tuple(edges) != self.grid:
+                raise ValueError("the bins are not the public grid the owners approved")
         except PolicyViolation:
             raise
         except Exception as exc:
@@ -259,10 +265,7 @@ class SurvivalCounts(Plan):
         keep = present & ~bad & (g >= 0) & (g < self.n_groups)
         t, e, g = t[keep], y[keep], g[keep].astype(np.int64)
         values = np.zeros(self.update_size(0) - Update.size(0, 0))
-        if request["kind"] == "grid":
-            write_head(values, GRID)
-            values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
-        elif self.fine:
+        if self.fine:
             upper, _, _ = self.cells()
             k = np.searchsorted(upper, t, side="left")
             counts = np.zeros((self.n_groups, len(upper) + 1, 2))
@@ -270,7 +273,7 @@ class SurvivalCounts(Plan):
             np.add.at(counts, (g, k, 1), 1.0)
             values[2 : 2 + counts.size] = counts.ravel()
             write_head(values, FINE_COUNTS, len(self.times or ()) + 1)
-            if request["kind"] == "spread":  # public shares, per cell (events, censored)
+            if request["kind"] == "spread":  # public shares, per group and cell (events, censored)
                 write_head(values, FINE_SPREAD, len(self.times or ()) + 1)
                 shares = request["shares"]
                 values[2 + counts.size : 2 + counts.size + len(shares)] = shares
@@ -299,51 +302,63 @@ class SurvivalCounts(Plan):
         return COUNTS_ROW_BOUND
 
     def suppress(self, update: Update, min_rows: int) -> Update:
-        """The grid round's sketch coarsened; per group, bins merged into runs of at least
-        ``min_rows`` of this lake's events (a group with fewer blanked)."""
+        """Bins merged into this lake's runs over all its rows, of at least ``min_rows`` events
+        (and of censored rows), coarsened in common for the groups until each group holds 0
+        or at least ``min_rows`` in every run (a group with fewer in all blanked)."""
         values = update.values.copy()
         kind, n_bins = read_head(values)
-        if kind == GRID:
-            values[2 : 2 + SKETCH_CELLS] = coarsened(values[2 : 2 + SKETCH_CELLS], min_rows)
-        elif kind in (COUNTS, SPREAD):
+        if kind in (COUNTS, SPREAD):
             size = self.n_groups * n_bins * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_bins, 2)
             shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_bins, 2)
+            # events and censored rows, each on the lake's runs over all its rows of at least
+            # min_rows of their own (a Cox round's runs), coarsened in common for the groups
+            events, censored = counts[:, :, 0], counts[:, :, 1] - counts[:, :, 0]
+            by_event, by_censored = split_runs(events.sum(axis=0), censored.sum(axis=0), min_rows)
+            everyone = _all_rows(events, censored, by_event, by_censored)
+            by_event = group_runs(events, by_event, min_rows)
+            by_censored = group_runs(censored, by_censored, min_rows)
             released = np.zeros_like(counts)
-            for i, c in enumerate(counts):
-                # events and censored rows, each on runs of at least min_rows of their own
-                events, censored = c[:, 0], c[:, 1] - c[:, 0]
-                by_event, by_censored = split_runs(events, censored, min_rows)
+            for i in range(self.n_groups):
                 if kind == COUNTS:
-                    events = merge_bins(events[:, None], by_event)[:, 0]
-                    censored = merge_bins(censored[:, None], by_censored)[:, 0]
+                    ev = merge_bins(events[i][:, None], by_event[i])[:, 0]
+                    ce = merge_bins(censored[i][:, None], by_censored[i])[:, 0]
                 else:
                     w = shares[i]
-                    events = spread_runs(events[:, None], by_event, w[:, 0])[:, 0]
-                    censored = spread_runs(censored[:, None], by_censored, w[:, 1] - w[:, 0])[:, 0]
-                released[i, :, 0], released[i, :, 1] = events, events + censored
+                    ev = spread_runs(events[i][:, None], by_event[i], w[:, 0])[:, 0]
+                    ce = spread_runs(censored[i][:, None], by_censored[i], w[:, 1] - w[:, 0])[:, 0]
+                released[i, :, 0], released[i, :, 1] = ev, ev + ce
             values[2 + size : 2 + 2 * size] = 0.0
+            if kind == COUNTS:  # all rows on their own runs: the spread round's shares
+                values[2 + size : 2 + size + everyone.size] = everyone.ravel()
             values[2 : 2 + size] = released.ravel()
         elif kind in (FINE_COUNTS, FINE_SPREAD):
             _, cell_bin, _ = self.cells()
             n_cells = len(cell_bin)
             size = self.n_groups * n_cells * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_cells, 2)
-            shares = values[2 + size : 2 + size + n_cells * 2].reshape(n_cells, 2)
+            shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_cells, 2)
             released = np.zeros_like(counts)
-            for i, c in enumerate(counts):
-                # per group, events and censored rows each on runs of bins of at least
-                # min_rows, each run cut into runs of cells of at least min_rows
-                for column in (0, 1):
-                    rows = c[:, 0] if column == 0 else c[:, 1] - c[:, 0]
-                    runs = nested_runs(rows, cell_bin, min_rows)
+            everyone = np.zeros((n_cells, 2))
+            # events and censored rows each on the lake's runs of bins over all its rows (of at
+            # least min_rows), each cut into runs of cells of at least min_rows, coarsened in
+            # common for the groups
+            for column in (0, 1):
+                rows = counts[:, :, 0] if column == 0 else counts[:, :, 1] - counts[:, :, 0]
+                own = nested_runs(rows.sum(axis=0), cell_bin, min_rows)
+                everyone[:, column] = merge_bins(rows.sum(axis=0)[:, None], own)[:, 0]
+                runs = group_runs(rows, own, min_rows)
+                for i in range(self.n_groups):
                     if kind == FINE_COUNTS:
-                        rows = merge_bins(rows[:, None], runs)[:, 0]
+                        out = merge_bins(rows[i][:, None], runs[i])[:, 0]
                     else:
-                        rows = spread_runs(rows[:, None], runs, shares[:, column])[:, 0]
-                    released[i, :, 0 if column == 0 else 1] += rows
-                released[i, :, 1] += released[i, :, 0]
+                        out = spread_runs(rows[i][:, None], runs[i], shares[i, :, column])[:, 0]
+                    released[i, :, column] += out
+            released[:, :, 1] += released[:, :, 0]
+            everyone[:, 1] += everyone[:, 0]
             values[2 + size :] = 0.0
+            if kind == FINE_COUNTS:  # all rows on their own runs: the spread round's shares
+                values[2 + size : 2 + size + everyone.size] = everyone.ravel()
             values[2 : 2 + size] = released.ravel()
         return replace(update, values=values)
 
@@ -351,11 +366,14 @@ class SurvivalCounts(Plan):
     def start(self, standardizer: Standardizer) -> dict[str, Any]:
         if self.times is not None:
             return {"phase": "counts", "edges": list(self.times), "last_time": None}
-        return {"phase": "grid"}
+        if self.grid is not None:
+            return {"phase": "counts", "edges": list(self.grid), "last_time": self.grid[-1]}
+        raise PlanError(
+            f"table {self.table!r}: a survival request on duration column {self.duration!r} "
+            "has no time grid; ask the owners to publish the column's bounds, or pass times=[...]"
+        )
 
     def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
-        if state["phase"] == "grid":
-            return {"kind": "grid"}
         if state["phase"] == "counts":
             return {"kind": "counts", "edges": list(state["edges"])}
         if state["phase"] == "spread":
@@ -363,10 +381,6 @@ class SurvivalCounts(Plan):
         return None
 
     def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
-        if state["phase"] == "grid":
-            least = int(self.min_events or DEFAULT_MIN_ROWS)
-            edges, last = grid_edges(update.values[2 : 2 + SKETCH_CELLS], least, self.max_bins)
-            return {"phase": "counts", "edges": edges, "last_time": last}
         n_bins = len(state["edges"]) + 1
         if self.fine:
             return self._absorb_fine(state, update)
@@ -375,11 +389,18 @@ class SurvivalCounts(Plan):
             counts = clean_counts(counts.reshape(self.n_groups, n_bins, 2)).ravel()
             return {**state, "phase": "done", "counts": counts.tolist(), "rows": update.rows}
         if state["phase"] == "counts":
-            # each lake's runs merged into their last bins, pooled over lakes and groups: the
-            # shares by which a second round spreads every lake's runs back over their bins
-            # (a group's own pooled counts may be 0 where every lake merged a bin away)
+            # each lake's counts merged on its runs over all rows, and per group on those runs
+            # coarsened, pooled over lakes: the shares by which a second round spreads every
+            # lake's runs back over their bins
             merged = counts.reshape(self.n_groups, n_bins, 2)
-            shares = np.broadcast_to(merged.sum(axis=0), merged.shape)
+            at = 2 + merged.size
+            everyone = update.values[at : at + n_bins * 2].reshape(n_bins, 2)
+            edges = np.asarray(state["edges"], dtype=np.float64)
+            widths = np.r_[np.diff(np.r_[0.0, edges]), 0.0]  # the last bin is open above
+            shares = group_shares(
+                _censored(everyone), np.stack([_censored(g) for g in merged]), widths, GRID_REACH
+            )
+            shares[..., 1] += shares[..., 0]  # as the counts: events, rows leaving
             return {
                 **state,
                 "phase": "spread",
@@ -395,12 +416,13 @@ class SurvivalCounts(Plan):
         binned = np.zeros((self.n_groups, n_bins, 2))
         np.add.at(binned, (slice(None), cell_bin), fine)
         if state["phase"] == "counts":
-            # each lake's runs merged into their last cells, pooled over lakes and groups:
-            # spread back over the cells since the last count and averaged, the shares by
-            # which a second round spreads every lake's runs over their cells
-            pooled = fine.sum(axis=0)
-            events, censored = pooled[:, 0], pooled[:, 1] - pooled[:, 0]
-            shares = np.column_stack([fine_shares(events, widths), fine_shares(censored, widths)])
+            # each lake's counts merged on its runs over all rows, and per group on those runs
+            # coarsened, pooled over lakes: spread back over the cells since the last count
+            # and averaged, the shares by which a second round spreads every lake's runs
+            at = 2 + self.n_groups * n_cells * 2
+            everyone = _censored(update.values[at : at + n_cells * 2].reshape(n_cells, 2))
+            per_group = np.stack([_censored(g) for g in fine])
+            shares = group_shares(everyone, per_group, widths, SHARE_REACH)
             return {
                 **state,
                 "phase": "spread",
@@ -446,6 +468,22 @@ class SurvivalCounts(Plan):
         self, state: Mapping[str, Any], standardizer: Standardizer, **context: Any
     ) -> dict[str, Any]:
         return self.build_model(state, standardizer, **context)
+
+
+def _censored(counts: np.ndarray) -> np.ndarray:
+    """Counts per bin as (events, censored rows) from (events, rows leaving)."""
+    return np.column_stack([counts[:, 0], counts[:, 1] - counts[:, 0]])
+
+
+def _all_rows(
+    events: np.ndarray, censored: np.ndarray, by_event: np.ndarray, by_censored: np.ndarray
+) -> np.ndarray:
+    """A lake's events and rows leaving per bin over all its groups (rows of ``events`` and
+    ``censored``), merged on its own runs over all rows: what an ungrouped request, or a Cox
+    round, releases on the same grid."""
+    ev = merge_bins(events.sum(axis=0)[:, None], by_event)[:, 0]
+    ce = merge_bins(censored.sum(axis=0)[:, None], by_censored)[:, 0]
+    return np.column_stack([ev, ev + ce])
 
 
 # --- what the scientist sees ------------------------------------------------------------------

@@ -45,9 +45,12 @@ __all__ = [
     "bin_index",
     "check_edges",
     "coarsened",
+    "common_runs",
     "event_sketch",
     "fine_shares",
     "grid_edges",
+    "group_runs",
+    "group_shares",
     "lake_groups",
     "merge_bins",
     "nested_runs",
@@ -62,6 +65,9 @@ _KINDS = 8
 
 SHARE_REACH = 4
 """Cells on either side over which :func:`fine_shares` averages the pooled density."""
+GRID_REACH = 8
+"""Bins of the public grid on either side over which the shares of a request without
+``times`` are averaged (its bins are narrower than the fine cells of one with ``times``)."""
 
 
 def write_head(values: np.ndarray, kind: float, n_bins: int = 0) -> None:
@@ -206,6 +212,59 @@ def split_runs(
     return lake_groups(events, min_rows), lake_groups(censored, min_rows)
 
 
+def common_runs(per_group: np.ndarray, runs: np.ndarray, min_rows: int) -> np.ndarray:
+    """One coarsening, for every group of a request, of a lake's runs over all its rows
+    (``runs``: each bin's run end, as :func:`lake_groups` or :func:`nested_runs` give them
+    from the counts of all groups): adjacent runs merged, from the first on, until every
+    group's count (rows of ``per_group``: per group and bin) in the merged run is 0 or at
+    least ``min_rows``; a remainder that is not joins the runs before it. A group with fewer
+    than ``min_rows`` in all is left out of the rule (the lake releases none of it). Every
+    merged run is a union of whole runs, so a grouped figure less an ungrouped one (or a Cox
+    round's) over the same runs holds 0 or at least ``min_rows`` of every group."""
+    per_group = np.atleast_2d(np.asarray(per_group, dtype=np.float64))
+    ends = np.unique(runs[runs >= 0])
+    if len(ends) < 2:
+        return runs.copy()
+    shown = per_group.sum(axis=1) >= min_rows
+    per_run = np.zeros((len(ends), int(shown.sum())))
+    np.add.at(per_run, np.searchsorted(ends, runs[runs >= 0]), per_group[shown][:, runs >= 0].T)
+
+    def holds(counts: np.ndarray) -> bool:
+        return bool(np.all((counts < 0.5) | (counts >= min_rows)))
+
+    merged: list[list[int]] = []
+    current: list[int] = []
+    for i in range(len(ends)):
+        current.append(i)
+        if holds(per_run[current].sum(axis=0)):
+            merged.append(current)
+            current = []
+    if current:
+        if not merged:
+            merged.append([])
+        merged[-1].extend(current)
+    while len(merged) > 1 and not holds(per_run[merged[-1]].sum(axis=0)):
+        last = merged.pop()
+        merged[-1].extend(last)
+    out = runs.copy()
+    for members in merged:
+        last_end = ends[members[-1]]
+        for i in members:
+            out[runs == ends[i]] = last_end
+    return out
+
+
+def group_runs(per_group: np.ndarray, runs: np.ndarray, min_rows: int) -> np.ndarray:
+    """Each group's runs (rows: groups, as ``per_group``): the lake's runs over all its rows
+    coarsened in common (:func:`common_runs`), or -1 throughout for a group with fewer than
+    ``min_rows`` in all (the lake releases none of its rows)."""
+    per_group = np.atleast_2d(np.asarray(per_group, dtype=np.float64))
+    common = common_runs(per_group, runs, min_rows)
+    out = np.tile(common, (len(per_group), 1))
+    out[per_group.sum(axis=1) < min_rows] = -1
+    return out
+
+
 class SurvivalRows:
     """What a lake applies to a block of raw survival rows (the features' raw columns, then
     the duration): the plan's design to the features, the duration kept last."""
@@ -294,3 +353,24 @@ def fine_shares(
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(room > 0, mass / room, 0.0)
     return density * widths
+
+
+def group_shares(
+    everyone: np.ndarray, per_group: np.ndarray, widths: np.ndarray, reach: int
+) -> np.ndarray:
+    """Shares per group, cell and count (events, censored rows: the last axis) by which the
+    lakes spread their runs (:func:`spread_runs`), from pooled counts only: the density of
+    all rows (``everyone``, each lake's counts merged on its runs over all its rows, the
+    finest runs it releases), times each group's part of it (``per_group``, merged on the
+    runs coarsened in common, so coarser), both as :func:`fine_shares` spreads and averages
+    them. Within a run coarsened for the groups, a group's rows then follow the hazard of all
+    rows, tilted towards where that group's pooled rows lie."""
+    def smooth(counts: np.ndarray) -> np.ndarray:
+        return np.stack([fine_shares(c, widths, reach) for c in counts.T], axis=-1)
+
+    base = smooth(np.asarray(everyone, dtype=np.float64))
+    part = np.stack([smooth(g) for g in np.asarray(per_group, dtype=np.float64)])
+    total = part.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(total > 0, part / total, 1.0 / len(part))
+    return base * ratio
