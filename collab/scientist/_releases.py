@@ -181,14 +181,17 @@ class StatisticsRequests:
         timeout: float | None = None,
     ) -> Any:
         """Kaplan-Meier survival of ``table``'s rows at ``times`` (or at the end of each bin of
-        a grid with at least the owners' ``min_rows`` events per bin), per category of ``by``.
+        the public grid: equal bins over the duration's published bounds; without them, pass
+        ``times``), per category of ``by``.
 
-        Approved like :meth:`describe`. Each lake merges its bins, per group, into runs of at
-        least its ``min_rows`` events before its counts leave it (a group with fewer: none),
-        and a second round spreads each run's counts over its bins as the first round's
-        counts, pooled over lakes and groups, share them (on given ``times``, in fine cells:
-        each run of bins cut into runs of cells of at least ``min_rows``); a group with fewer
-        pooled rows than the owners' minimum shows NaN. Returns a DataFrame (``group``, ``time``,
+        Approved like :meth:`describe`. Each lake merges its bins into its runs over all its
+        rows (at least its ``min_rows`` events, and censored rows), the runs a Cox model on
+        the same grid uses, coarsened in common for the groups until each group holds none or
+        at least ``min_rows`` in every run (a group with fewer in all: none), before its
+        counts leave it; a second round spreads each run's counts over its bins by shares
+        from the first round's pooled counts (on given ``times``, in fine cells: each run of
+        bins cut into runs of cells of at least ``min_rows``); a group with fewer pooled rows
+        than the owners' minimum shows NaN. Returns a DataFrame (``group``, ``time``,
         ``survival``, ``at_risk``, ``events``) whose ``.plot()`` draws the curves.
 
         With ``dp=collab.DP(epsilon=...)`` (required where an owner sets ``max_epsilon``),

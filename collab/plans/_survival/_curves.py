@@ -2,17 +2,18 @@
 
 :class:`SurvivalCounts` is the statistics request ``fed.kaplan_meier`` and ``fed.logrank``
 send: per group of a categorical column and per bin, each lake counts its events and the rows
-whose follow-up ends there. Before release it merges its bins, per group, into runs of at
-least its ``min_rows`` events, and its censored rows into runs of at least ``min_rows``
-censored rows (a group with fewer in all is blanked), as a Cox plan's sums are merged
-(:func:`~collab.plans._survival._time.split_runs`). A second round on the same runs spreads
-each run's totals back over its bins as the first round's counts, pooled over lakes and
-groups, share them (:func:`~collab.plans._survival._time.spread_runs`): what leaves a lake
-still depends on its rows only through its runs' totals, and a small lake's events are no
-longer all moved to the last bin of their runs. The curves and the log-rank test read the
-spread counts; the curves count a row censored inside a bin at risk for half of it, as a
-life table does. The bins are the times asked for, or a grid built in a first round from the
-lakes' coarsened event-time sketches.
+whose follow-up ends there. The bins are the times asked for or the public grid (equal bins
+over the duration's published bounds): no round reads them from the rows. Before release a
+lake merges its bins into its runs over ALL its rows (at least ``min_rows`` events, and
+separately at least ``min_rows`` censored rows: the runs a Cox round releases), coarsened in
+common for the groups until every group holds 0 or at least ``min_rows`` in each run (a group
+with fewer in all is blanked; :func:`~collab.plans._survival._time.group_runs`). The first
+round releases those, and the lake's counts over all rows on its own runs. A second round on
+the same runs spreads each run's totals back over its bins by shares from the first round's
+pooled figures (:func:`~collab.plans._survival._time.group_shares`): what leaves a lake
+still depends on its rows only through its runs' totals. The curves and the log-rank test
+read the spread counts; the curves count a row censored inside a bin at risk for half of it,
+as a life table does.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from ._noise import (
 from ._time import (
     GRID_REACH,
     SHARE_REACH,
+    SHARE_TILT,
     atom_edges,
     bin_index,
     check_edges,
@@ -397,9 +399,8 @@ class SurvivalCounts(Plan):
             everyone = update.values[at : at + n_bins * 2].reshape(n_bins, 2)
             edges = np.asarray(state["edges"], dtype=np.float64)
             widths = np.r_[np.diff(np.r_[0.0, edges]), 0.0]  # the last bin is open above
-            shares = group_shares(
-                _censored(everyone), np.stack([_censored(g) for g in merged]), widths, GRID_REACH
-            )
+            per_group = np.stack([_censored(g) for g in merged])
+            shares = group_shares(_censored(everyone), per_group, widths, GRID_REACH, GRID_REACH)
             shares[..., 1] += shares[..., 0]  # as the counts: events, rows leaving
             return {
                 **state,
@@ -422,7 +423,7 @@ class SurvivalCounts(Plan):
             at = 2 + self.n_groups * n_cells * 2
             everyone = _censored(update.values[at : at + n_cells * 2].reshape(n_cells, 2))
             per_group = np.stack([_censored(g) for g in fine])
-            shares = group_shares(everyone, per_group, widths, SHARE_REACH)
+            shares = group_shares(everyone, per_group, widths, SHARE_REACH, SHARE_TILT)
             return {
                 **state,
                 "phase": "spread",
@@ -497,7 +498,8 @@ class KaplanMeier(pd.DataFrame):
     estimates and need not be whole. On given times, ``survival`` is read off a life table
     on fine cells, and ``at_risk`` and ``events`` count each lake's runs of cells whole, in
     the bin where they end: each step of them holds none or at least ``min_rows`` of every
-    lake's events (or rows). ``.plot()`` draws the curves."""
+    lake's events (or rows) of the group. Without times, the rows are the public grid's bin
+    ends. ``.plot()`` draws the curves."""
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
