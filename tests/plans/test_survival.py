@@ -189,13 +189,12 @@ def test_kaplan_meier_pooled_and_by_group_match_lifelines(uneven, survival):
         # censored inside a bin counts at risk for half of it
         deviation = np.abs(ours - lifelines_km(train[train["horTh"] == level])).max()
         assert deviation < 0.03
-    clinics = fed.kaplan_meier(
-        "gbsg2_times", duration="time", event="cens", times=TIMES, by="clinic"
-    )
-    small = clinics[clinics["group"] == "small"]
+    # a clinic of fewer than min_rows patients: a lake holding some of them refuses the
+    # request (its counts would be the ungrouped curves' less the other clinic's)
     assert (train["clinic"] == "small").sum() < MIN_ROWS
-    assert small[["survival", "at_risk", "events"]].isna().all().all()
-    assert clinics.loc[clinics["group"] == "large", "survival"].notna().all()
+    refused = r"lake '\w+', table 'gbsg2_times': column 'clinic' to group by: group\(s\) 'small'"
+    with pytest.raises(collab.PolicyViolation, match=refused):
+        fed.kaplan_meier("gbsg2_times", duration="time", event="cens", times=TIMES, by="clinic")
     ax = grouped.plot()
     assert len(ax.get_lines()) == 2
 
@@ -205,6 +204,8 @@ def test_logrank_matches_lifelines(uneven, survival, cox):
     from lifelines.statistics import logrank_test
 
     ours = uneven.federation.logrank("gbsg2", duration="time", event="cens", group="horTh")
+    with pytest.raises(collab.PolicyViolation, match=r"table 'gbsg2':.*'clinic'.*'small'"):
+        uneven.federation.logrank("gbsg2", duration="time", event="cens", group="clinic")
     yes, no = train[train["horTh"] == "yes"], train[train["horTh"] == "no"]
     theirs = logrank_test(yes["time"], no["time"], yes["cens"], no["cens"])
     assert ours["degrees_of_freedom"] == 1
@@ -331,9 +332,9 @@ def test_fine_cells_are_runs_of_min_rows_inside_the_runs_of_bins():
     # rows, of a group) into runs of fine cells of at least min_rows: a group with few events
     # releases whole runs, and every run of bins is a sum of released cells
     rng = np.random.default_rng(7)
-    t = np.r_[rng.exponential(600.0, 80), rng.exponential(900.0, 9)]
-    event = np.r_[rng.random(80) < 0.6, [1, 1, 0, 1, 0, 1, 1, 0, 1]].astype(float)
-    group = np.r_[np.zeros(80), np.ones(9)]
+    t = np.r_[rng.exponential(600.0, 80), rng.exponential(900.0, 11)]
+    event = np.r_[rng.random(80) < 0.6, [1, 1, 0, 1, 0, 1, 1, 0, 1, 0, 0]].astype(float)
+    group = np.r_[np.zeros(80), np.ones(11)]
     times = (200.0, 500.0, 900.0)
     fine = SurvivalCounts(table="t", duration="time", event="cens", group="arm",
                           groups=("a", "b"), times=times)  # fmt: skip
@@ -349,6 +350,28 @@ def test_fine_cells_are_runs_of_min_rows_inside_the_runs_of_bins():
     np.add.at(binned, (slice(None), cell_bin), cells)
     by_bin = coarse.suppress(coarse.local_update(Z, event, request), MIN_ROWS)
     np.testing.assert_allclose(binned.ravel(), by_bin.values[2 : 2 + binned.size])
+
+
+def test_a_pooled_group_of_fewer_than_min_rows_rows_is_shown_nan():
+    # no lake holds 1 to min_rows - 1 of a group's events or censored rows (it refuses), so
+    # without DP a pooled group below min_rows is empty; with DP a noisy count can be small:
+    # the coordinator blanks such a group, and the log-rank test leaves it out
+    from collab.plans._survival._curves import kaplan_meier_frame, logrank_test
+
+    a = np.array([[6.0, 10.0], [8.0, 12.0], [0.0, 9.0]])  # events, rows leaving per bin
+    b = np.array([[7.0, 9.0], [5.0, 11.0], [0.0, 8.0]])
+    small = np.array([[1.0, 1.0], [1.0, 2.0], [0.0, 1.0]])  # four rows
+    result = {"edges": [100.0, 200.0], "last_time": 300.0, "groups": ["a", "b", "small"],
+              "counts": np.stack([a, b, small]), "merged": np.stack([a, b, small])}  # fmt: skip
+    curves = kaplan_meier_frame(result, MIN_ROWS)
+    shown = curves.set_index("group")
+    assert shown.loc["small", ["survival", "at_risk", "events"]].isna().all().all()
+    # a row censored inside a bin is at risk for half of it: 31 - 2 at first, 21 - 2 next
+    first, second = 1 - 6 / 29, (1 - 6 / 29) * (1 - 8 / 19)
+    assert shown.loc["a", "survival"].tolist() == pytest.approx([first, second, second])
+    assert shown.loc["b", "events"].tolist() == [7.0, 12.0, 12.0]
+    test = logrank_test(result, MIN_ROWS)
+    assert test["groups"] == ["a", "b"] and test["degrees_of_freedom"] == 1
 
 
 def km_on_split(train: pd.DataFrame, lake_of: np.ndarray, by: str | None) -> pd.DataFrame:

@@ -6,8 +6,11 @@ whose follow-up ends there. The bins are the times asked for or the public grid 
 over the duration's published bounds): no round reads them from the rows. Before release a
 lake merges its bins into its runs over ALL its rows (at least ``min_rows`` events, and
 separately at least ``min_rows`` censored rows: the runs a Cox round releases), coarsened in
-common for the groups until every group holds 0 or at least ``min_rows`` in each run (a group
-with fewer in all is blanked; :func:`~collab.plans._survival._time.group_runs`). The first
+common for the groups until every group holds 0 or at least ``min_rows`` in each run
+(:func:`~collab.plans._survival._time.group_runs`). A lake refuses a request by group when a
+group holds between 1 and ``min_rows - 1`` of its events, or of its censored rows, in all
+(:meth:`SurvivalCounts.check_groups`): blanked, its counts would still be the table's less the
+other groups'. The first
 round releases those, and the lake's counts over all rows on its own runs. A second round on
 the same runs spreads each run's totals back over its bins by shares from the first round's
 pooled figures (:func:`~collab.plans._survival._time.group_shares`): what leaves a lake
@@ -74,7 +77,8 @@ class SurvivalCounts(Plan):
         The table, its time to event or censoring, and its 0/1 event column.
     group
         A column with published categories (or a boolean) to count per group; ``None``:
-        one group.
+        one group. A lake refuses the request where a group holds between 1 and
+        ``min_rows - 1`` of its events, or of its censored rows.
     groups
         The group's categories, filled in from the owners' schemas; leave it ``None``.
     times
@@ -306,9 +310,11 @@ class SurvivalCounts(Plan):
     def suppress(self, update: Update, min_rows: int) -> Update:
         """Bins merged into this lake's runs over all its rows, of at least ``min_rows`` events
         (and of censored rows), coarsened in common for the groups until each group holds 0
-        or at least ``min_rows`` in every run (a group with fewer in all blanked)."""
+        or at least ``min_rows`` in every run; refused where a group holds between 1 and
+        ``min_rows - 1`` of the lake's events or censored rows (:meth:`check_groups`)."""
         values = update.values.copy()
         kind, n_bins = read_head(values)
+        self.check_groups(values, kind, n_bins, min_rows)
         if kind in (COUNTS, SPREAD):
             size = self.n_groups * n_bins * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_bins, 2)
@@ -363,6 +369,30 @@ class SurvivalCounts(Plan):
                 values[2 + size : 2 + size + everyone.size] = everyone.ravel()
             values[2 : 2 + size] = released.ravel()
         return replace(update, values=values)
+
+    def check_groups(self, values: np.ndarray, kind: float, n_bins: int, min_rows: int) -> None:
+        """Refused (:class:`PolicyViolation`) when a group holds between 1 and ``min_rows - 1``
+        of this lake's events, or of its censored rows: the lake would blank it, but its counts
+        would still be the whole table's (an ungrouped request's, a Cox fit's) less the other
+        groups' on the same runs. As DataSHIELD refuses a table with a small cell, before the
+        lake releases anything for the request."""
+        if self.group is None or kind == 0.0:
+            return
+        n_cells = len(self.cells()[1]) if kind in (FINE_COUNTS, FINE_SPREAD) else n_bins
+        size = self.n_groups * n_cells * 2
+        counts = values[2 : 2 + size].reshape(self.n_groups, n_cells, 2).sum(axis=1)
+        events, censored = counts[:, 0], counts[:, 1] - counts[:, 0]
+        small = ((events > 0.5) & (events < min_rows)) | ((censored > 0.5) & (censored < min_rows))
+        if small.any():
+            names = ", ".join(repr(self.groups[i]) for i in np.flatnonzero(small))
+            raise PolicyViolation(
+                f"column {self.group!r} to group by: group(s) {names} hold fewer than the "
+                f"owner's minimum of {min_rows} of this lake's events or censored rows (but "
+                "some); their counts would be the whole table's less the other groups', so "
+                "the lake refuses the request. Group by a column whose categories each hold at "
+                f"least {min_rows} of every lake's events and censored rows (or none), or ask "
+                "the owner to merge categories"
+            )
 
     # --- the coordinator ----------------------------------------------------------------------
     def start(self, standardizer: Standardizer) -> dict[str, Any]:
@@ -492,14 +522,15 @@ def _all_rows(
 
 class KaplanMeier(pd.DataFrame):
     """Kaplan-Meier survival per time (and group): ``survival``, ``at_risk`` (rows still
-    followed after the time) and ``events`` (up to the time); NaN for a group with fewer rows
-    than the owners' minimum. Where a lake's run of bins spans several of the times, its
-    counts are spread over them (:func:`spread_runs`), so ``at_risk`` and ``events`` are
-    estimates and need not be whole. On given times, ``survival`` is read off a life table
-    on fine cells, and ``at_risk`` and ``events`` count each lake's runs of cells whole, in
-    the bin where they end: each step of them holds none or at least ``min_rows`` of every
-    lake's events (or rows) of the group. Without times, the rows are the public grid's bin
-    ends. ``.plot()`` draws the curves."""
+    followed after the time) and ``events`` (up to the time); NaN for a group with fewer pooled
+    rows than the owners' minimum (with DP, from noise: without it, a lake holding between 1
+    and ``min_rows - 1`` of a group's events or censored rows refuses the request). Where a
+    lake's run of bins spans several of the times, its counts are spread over them
+    (:func:`spread_runs`), so ``at_risk`` and ``events`` are estimates and need not be whole.
+    On given times, ``survival`` is read off a life table on fine cells, and ``at_risk`` and
+    ``events`` count each lake's runs of cells whole, in the bin where they end: each step of
+    them holds none or at least ``min_rows`` of every lake's events (or rows) of the group.
+    Without times, the rows are the public grid's bin ends. ``.plot()`` draws the curves."""
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:
