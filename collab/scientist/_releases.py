@@ -193,7 +193,8 @@ class StatisticsRequests:
         ``min_rows``). A lake where a group of ``by`` holds between 1 and ``min_rows - 1``
         of its events, or of its censored rows, refuses the request before it releases
         anything (:class:`collab.PolicyViolation` naming the lake, table, column and group):
-        the table's counts less the other groups' would be that group's. Group by a column
+        the table's counts less the other groups' would be that group's; and where a row
+        with a duration and an event has no category of ``by``. Group by a column
         whose categories each hold at least ``min_rows`` of every lake's events and censored
         rows, or ask the owners to merge categories. A group with fewer pooled rows than the
         owners' minimum (with DP, from noise) shows NaN. Returns a DataFrame (``group``, ``time``,

@@ -374,6 +374,46 @@ def test_a_pooled_group_of_fewer_than_min_rows_rows_is_shown_nan():
     assert test["groups"] == ["a", "b"] and test["degrees_of_freedom"] == 1
 
 
+def test_a_survival_release_leaving_out_rows_with_a_missing_value_is_refused():
+    # a row with a duration and an event but no value of a feature (or of the group): a Cox
+    # fit leaving it out, less an ungrouped curve keeping it, would be that row's figures
+    import uuid
+
+    from collab._policy import Policy
+    from collab.features import impute
+    from collab.protocol import ArrayRows
+    from collab.scientist._job import Job
+    from collab.scientist._job import train as run
+    from collab.scientist._parties import LocalParty
+
+    rng = np.random.default_rng(3)
+    t, event = rng.exponential(500.0, 60), (rng.random(60) < 0.6).astype(float)
+    age, arm = rng.normal(60.0, 10.0, 60), (np.arange(60) % 2).astype(float)
+    age[4], arm[7] = np.nan, np.nan
+    request = {"kind": "newton", "edges": [300.0, 900.0], "beta": [0.0], "centre": [0.0]}
+    cox = CoxPH(table="t", duration="time", event="cens", features=["age"])
+    with pytest.raises(collab.PolicyViolation, match=r"no value of 'age'.*impute\('constant'"):
+        cox.suppress(cox.local_update(np.column_stack([age, t]), event, request), MIN_ROWS)
+    # filled in the plan, the row is kept: its figures are in every release
+    filled = replace(cox, transforms=(impute("constant", "age", fill_value=60.0),))
+    Z = filled.row_scaling(None).transform(np.column_stack([age, t]))
+    released = filled.suppress(filled.local_update(Z, event, request), MIN_ROWS)
+    assert released.rows == 60 and released.values[-1] == 0.0
+    # a request by group, through a lake's step: refused naming the lake, table and column
+    plan = SurvivalCounts(table="t", duration="time", event="cens", group="arm",
+                          groups=("a", "b"), times=(300.0, 900.0))  # fmt: skip
+    job_id = uuid.uuid4().hex
+    rows = ArrayRows(np.column_stack([arm, t]), event)
+    party = LocalParty("north", plan, rows, job_id=job_id, policy=Policy(min_rows=MIN_ROWS))
+    job = Job(plan, job_id, ["north"], lambda j: run(j, [party], None))
+    with pytest.raises(collab.PolicyViolation, match=r"lake 'north', table 't':.*value of 'arm'"):
+        job.result(progress=False)
+    arm[7] = 0.0
+    counts = {"kind": "counts", "edges": [300.0, 900.0]}
+    counted = plan.suppress(plan.local_update(np.column_stack([arm, t]), event, counts), MIN_ROWS)
+    assert counted.rows == 60
+
+
 def km_on_split(train: pd.DataFrame, lake_of: np.ndarray, by: str | None) -> pd.DataFrame:
     """Kaplan-Meier on TIMES over three lakes, the plans' lake and coordinator steps run
     in-process on the rows (no Spark)."""

@@ -25,6 +25,9 @@ rows, and without published bounds or ``times`` the plan is refused. Rounds:
 
 No single patient's event time or covariates is ever a pooled figure: every released bin of
 a lake holds its own events, and its own censored rows, in groups of at least ``min_rows``.
+Every survival release of a lake counts the same rows (those with a usable duration and
+event): a lake refuses a round that would leave some out for a missing feature
+(:func:`~collab.plans._survival._time.refuse_left_out`).
 """
 
 from __future__ import annotations
@@ -69,14 +72,20 @@ from ._time import (
     check_edges,
     merge_bins,
     read_head,
+    refuse_left_out,
     split_runs,
     spread_runs,
+    take_left_out,
     usable_rows,
     write_head,
 )
 
 NEWTON, CONCORDANCE, SPREAD = 2.0, 3.0, 4.0
 TIES = ("efron", "breslow")
+FILL_ADVICE = (
+    "Fill the features in the plan (transforms=[collab.features.impute('constant', column, "
+    "fill_value=...)]), leave them out, or ask the owner to fill them."
+)
 TOLERANCE = 1e-7
 
 
@@ -91,8 +100,11 @@ class CoxPH(Plan):
     risk-set and event statistics of the partial likelihood per bin (securely aggregated)
     and the coordinator takes the step. Events inside one bin count as tied (Efron's or
     Breslow's correction). Categorical features are coded against their first published
-    category (no intercept: the baseline hazard takes its place); a row missing a value is
-    not used. A last round counts events and rows by bin and by risk score for the
+    category (no intercept: the baseline hazard takes its place). A lake refuses the plan
+    where a row with a duration and an event has no value of a feature after the plan's
+    fills (``transforms=[collab.features.impute("constant", ...)]``): left out of the fit, it
+    would be the difference between the fit's sums and an ungrouped curve's (or another
+    fit's) on the same runs. A last round counts events and rows by bin and by risk score for the
     concordance index on the training rows.
 
     Parameters
@@ -139,6 +151,7 @@ class CoxPH(Plan):
     history_metrics: ClassVar[tuple[str, ...]] = ("log_likelihood", "step")
     primary_metric: ClassVar[str] = "log_likelihood"
     scales_rows: ClassVar[bool] = False
+    complete_rows: ClassVar[bool] = True
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "times")
 
     parameters: ClassVar[tuple[Param, ...]] = (
@@ -275,8 +288,9 @@ class CoxPH(Plan):
 
     def update_size(self, n_features: int) -> int:
         # a spread Newton round carries the public shares (events, censored rows) per bin
+        # and, last, the rows left out for a missing feature (never released)
         body = max(self.max_bins * (self._bin_size() + 2), self.max_bins * 2 * SCORE_BINS)
-        return Update.size(0, 2 + body)
+        return Update.size(0, 2 + body + 1)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
         try:
@@ -310,9 +324,11 @@ class CoxPH(Plan):
             ) from exc
 
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
-        X, t, e, invalid = usable_rows(Z, y)
+        X, t, e, invalid, left = usable_rows(Z, y)
         size = self.update_size(self.n_inputs) - Update.size(0, 0)
         values = np.zeros(size)
+        if self.dp is None:  # with DP nothing is suppressed: noise covers every row
+            values[-1] = left
         kind = request["kind"]
         edges = np.asarray(request["edges"], dtype=np.float64)
         n_bins = len(edges) + 1
@@ -384,6 +400,7 @@ class CoxPH(Plan):
         blanked when the lake has fewer)."""
         values = update.values.copy()
         kind, n_bins = read_head(values)
+        refuse_left_out(take_left_out(values), self.features, FILL_ADVICE)
         if kind in (NEWTON, SPREAD):
             p = self.n_coef
             q = p * (p + 1) // 2

@@ -56,13 +56,19 @@ from ._time import (
     merge_bins,
     nested_runs,
     read_head,
+    refuse_left_out,
     split_runs,
     spread_runs,
+    take_left_out,
     write_head,
 )
 
 COUNTS, SPREAD, FINE_COUNTS, FINE_SPREAD = 4.0, 5.0, 6.0, 7.0
 MAX_GROUPS = 50
+GROUP_ADVICE = (
+    "Group by a column every row holds a published category of, or ask the owner to fill the "
+    "column (with a category of its own for the missing values)."
+)
 
 
 @register_family
@@ -78,7 +84,9 @@ class SurvivalCounts(Plan):
     group
         A column with published categories (or a boolean) to count per group; ``None``:
         one group. A lake refuses the request where a group holds between 1 and
-        ``min_rows - 1`` of its events, or of its censored rows.
+        ``min_rows - 1`` of its events, or of its censored rows, or where a row with a
+        duration and an event has no published category of ``group`` (left out, it would
+        be the difference from an ungrouped request).
     groups
         The group's categories, filled in from the owners' schemas; leave it ``None``.
     times
@@ -105,6 +113,7 @@ class SurvivalCounts(Plan):
     task: ClassVar[str] = "statistics"  # type: ignore[misc]
     history_metrics: ClassVar[tuple[str, ...]] = ()
     scales_rows: ClassVar[bool] = False
+    complete_rows: ClassVar[bool] = True
 
     parameters: ClassVar[tuple[Param, ...]] = (
         Param("duration", "text", "The time to the event or to censoring (a number >= 0)."),
@@ -230,10 +239,11 @@ class SurvivalCounts(Plan):
 
     def update_size(self, n_features: int) -> int:
         # a spread round carries the public shares beside the counts, for suppress to use
+        # and, last, the rows left out for a missing group (never released)
         if self.fine:
             n_cells = len(atom_edges(self.times or ())) + 1
-            return Update.size(0, 2 + 2 * self.n_groups * n_cells * 2)
-        return Update.size(0, 2 + self.n_groups * self.max_bins * 4)
+            return Update.size(0, 2 + 2 * self.n_groups * n_cells * 2 + 1)
+        return Update.size(0, 2 + self.n_groups * self.max_bins * 4 + 1)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
         try:
@@ -266,11 +276,16 @@ class SurvivalCounts(Plan):
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
         t = Z[:, -1]
         g = Z[:, 0] if self.group else np.zeros(len(t))
-        present = np.isfinite(t) & np.isfinite(y) & np.isfinite(g) & (t >= 0)
+        timed = np.isfinite(t) & np.isfinite(y) & (t >= 0)
+        grouped = np.isfinite(g) & (g >= 0) & (g < self.n_groups)
+        present = timed & np.isfinite(g)
         bad = present & (y != 0) & (y != 1)
-        keep = present & ~bad & (g >= 0) & (g < self.n_groups)
+        keep = present & ~bad & grouped
+        left = timed & ~grouped & ((y == 0) | (y == 1))
         t, e, g = t[keep], y[keep], g[keep].astype(np.int64)
         values = np.zeros(self.update_size(0) - Update.size(0, 0))
+        if self.dp is None:  # with DP nothing is suppressed: noise covers every row
+            values[-1] = float(np.count_nonzero(left))
         if self.fine:
             upper, _, _ = self.cells()
             k = np.searchsorted(upper, t, side="left")
@@ -314,6 +329,7 @@ class SurvivalCounts(Plan):
         ``min_rows - 1`` of the lake's events or censored rows (:meth:`check_groups`)."""
         values = update.values.copy()
         kind, n_bins = read_head(values)
+        refuse_left_out(take_left_out(values), self.features, GROUP_ADVICE)
         self.check_groups(values, kind, n_bins, min_rows)
         if kind in (COUNTS, SPREAD):
             size = self.n_groups * n_bins * 2

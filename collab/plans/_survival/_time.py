@@ -58,8 +58,10 @@ __all__ = [
     "merge_bins",
     "nested_runs",
     "read_head",
+    "refuse_left_out",
     "split_runs",
     "spread_runs",
+    "take_left_out",
     "write_head",
 ]
 
@@ -251,16 +253,45 @@ class SurvivalRows:
         return np.column_stack([E, X[:, -1]])
 
 
-def usable_rows(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def usable_rows(
+    Z: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The features, durations and events of the rows a survival step uses (every value
     present, the duration not negative: the owner's schema check refuses published bounds
-    below 0, and a row below them is left out), and how many rows hold an event other than
-    0/1 (the lake refuses and releases nothing)."""
+    below 0, and a row below them is left out), how many rows hold an event other than 0/1
+    (the lake refuses and releases nothing), and how many rows with a usable duration and
+    event it leaves out for a missing feature (:func:`refuse_left_out`)."""
     X, t = Z[:, :-1], Z[:, -1]
-    present = np.isfinite(t) & np.isfinite(y) & np.all(np.isfinite(X), axis=1) & (t >= 0)
+    timed = np.isfinite(t) & np.isfinite(y) & (t >= 0)
+    present = timed & np.all(np.isfinite(X), axis=1)
     bad = present & (y != 0) & (y != 1)
     keep = present & ~bad
-    return X[keep], t[keep], y[keep], int(np.count_nonzero(bad))
+    left = timed & ~present & ((y == 0) | (y == 1))
+    return X[keep], t[keep], y[keep], int(np.count_nonzero(bad)), int(np.count_nonzero(left))
+
+
+def take_left_out(values: np.ndarray) -> float:
+    """The count of rows a survival step left out (the last of its values, never released):
+    read, and set to 0 in ``values``."""
+    left = float(values[-1])
+    values[-1] = 0.0
+    return left
+
+
+def refuse_left_out(left: float, columns: Sequence[str], fill: str) -> None:
+    """Refused (:class:`PolicyViolation`) when a survival release would leave out some of
+    the lake's rows that have a usable duration and event (``columns`` missing): another
+    survival release of the same duration column that keeps them (an ungrouped curve, a Cox
+    fit on other features) less this one would be those rows' counts and sums, however few.
+    ``fill`` says how to keep them."""
+    if left > 0.5:
+        names = ", ".join(repr(c) for c in columns)
+        names = f"one of {names}" if len(columns) > 1 else names
+        raise PolicyViolation(
+            f"some rows with a duration and an event have no value of {names}; a survival "
+            "release leaves out no such row (another release of the same duration column "
+            f"less this one would be those rows' figures). {fill}"
+        )
 
 
 def as_sequence(values: Sequence[float]) -> list[float]:
