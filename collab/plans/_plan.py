@@ -96,6 +96,8 @@ class Plan(LakeStep, Strategy, RichDisplay):
     needs_label: ClassVar[bool] = True  # without one, every row counts and none is dropped
     # rows arrive standardised (federated statistics, or the DP bounds); without, as they are
     scales_rows: ClassVar[bool] = True
+    # a lake refuses to leave out a row missing an input (survival): synthetic rows hold all
+    complete_rows: ClassVar[bool] = False
     # where a plan builder lists the family among those of its task (lower first, then by name)
     offer_order: ClassVar[int] = 0
     # settings written into the spec only when given (specs from before them hash the same)

@@ -381,7 +381,10 @@ class PartyHandler:
 
         if plan.dp is None:  # with DP, noise protects small cells instead
             exact = update
-            update = plan.suppress(update, self.policy.min_rows)
+            try:
+                update = plan.suppress(update, self.policy.min_rows)
+            except PolicyViolation as exc:  # a refusal of the rows' make-up names the table
+                raise PolicyViolation(f"{self._where}: {exc}") from None
             self.blanked += int(np.count_nonzero((exact.values == 0) & (update.values == 1)))
 
         evaluation = None

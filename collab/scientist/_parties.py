@@ -131,6 +131,8 @@ class MockParty(LocalParty):
                 for f in inputs
             ]
         )
+        if plan.complete_rows:  # a lake refuses such a plan over rows missing an input
+            X = np.nan_to_num(X, nan=0.0)
         if plan.label:
             y = plan.mock_labels(schema.column(plan.label), rng, n).astype(float)
         else:

@@ -181,14 +181,23 @@ class StatisticsRequests:
         timeout: float | None = None,
     ) -> Any:
         """Kaplan-Meier survival of ``table``'s rows at ``times`` (or at the end of each bin of
-        a grid with at least the owners' ``min_rows`` events per bin), per category of ``by``.
+        the public grid: equal bins over the duration's published bounds; without them, pass
+        ``times``), per category of ``by``.
 
-        Approved like :meth:`describe`. Each lake merges its bins, per group, into runs of at
-        least its ``min_rows`` events before its counts leave it (a group with fewer: none),
-        and a second round spreads each run's counts over its bins as the first round's
-        counts, pooled over lakes and groups, share them (on given ``times``, in fine cells:
-        each run of bins cut into runs of cells of at least ``min_rows``); a group with fewer
-        pooled rows than the owners' minimum shows NaN. Returns a DataFrame (``group``, ``time``,
+        Approved like :meth:`describe`. Each lake merges its bins into its runs over all its
+        rows (at least its ``min_rows`` events, and censored rows), the runs a Cox model on
+        the same grid uses, coarsened in common for the groups until each group holds none or
+        at least ``min_rows`` in every run, before its counts leave it; a second round spreads
+        each run's counts over its bins by shares from the first round's pooled counts (on
+        given ``times``, in fine cells: each run of bins cut into runs of cells of at least
+        ``min_rows``). A lake where a group of ``by`` holds between 1 and ``min_rows - 1``
+        of its events, or of its censored rows, refuses the request before it releases
+        anything (:class:`collab.PolicyViolation` naming the lake, table, column and group):
+        the table's counts less the other groups' would be that group's; and where a row
+        with a duration and an event has no category of ``by``. Group by a column
+        whose categories each hold at least ``min_rows`` of every lake's events and censored
+        rows, or ask the owners to merge categories. A group with fewer pooled rows than the
+        owners' minimum (with DP, from noise) shows NaN. Returns a DataFrame (``group``, ``time``,
         ``survival``, ``at_risk``, ``events``) whose ``.plot()`` draws the curves.
 
         With ``dp=collab.DP(epsilon=...)`` (required where an owner sets ``max_epsilon``),
@@ -219,7 +228,9 @@ class StatisticsRequests:
         """The log-rank test of equal survival across the categories of ``group``:
         ``test_statistic``, ``degrees_of_freedom``, ``p_value`` (from the counts
         :meth:`kaplan_meier` pools, on the same grid; with ``dp``, from noisy counts as
-        there)."""
+        there). Refused, as there, where a lake holds between 1 and ``min_rows - 1`` of a
+        group's events or censored rows; groups with fewer pooled rows than the owners'
+        minimum (with DP) are left out of the test."""
         from ..plans._survival._curves import logrank_test
 
         result = self._survival_counts(table, duration, event, None, group, dp, timeout)

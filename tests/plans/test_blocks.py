@@ -27,7 +27,6 @@ def _cox(kind: str) -> tuple[object, dict, np.ndarray, np.ndarray]:
     plan = CoxPH(table="t", duration="time", event="cens", features=["age"])
     edges = [100.0, 250.0, 400.0, 700.0]
     request = {
-        "grid": {"kind": "grid"},
         "newton": {"kind": "newton", "edges": edges, "beta": [0.01], "centre": [60.0]},
         "spread": {"kind": "newton", "edges": edges, "beta": [0.01], "centre": [60.0],
                    "shares": [3.0, 5.0, 4.0, 6.0, 2.0, 1.0, 2.0, 2.0, 1.0, 3.0]},
@@ -40,7 +39,16 @@ def _cox(kind: str) -> tuple[object, dict, np.ndarray, np.ndarray]:
 def _curves(kind: str) -> tuple[object, dict, np.ndarray, np.ndarray]:
     X, event = _rows()
     plan = SurvivalCounts(table="t", duration="time", event="cens")
-    request = {"grid": {"kind": "grid"}, "counts": {"kind": "counts", "edges": [100.0, 400.0]}}
+    request = {"counts": {"kind": "counts", "edges": [100.0, 400.0]}}
+    if kind.startswith("grouped"):  # two groups on one partition of the lake's runs
+        plan = SurvivalCounts(table="t", duration="time", event="cens", group="old",
+                              groups=(False, True))  # fmt: skip
+        shares = np.random.default_rng(4).random(2 * 3 * 2).tolist()
+        request = {
+            "grouped counts": {"kind": "counts", "edges": [100.0, 400.0]},
+            "grouped spread": {"kind": "spread", "edges": [100.0, 400.0], "shares": shares},
+        }
+        return plan, request[kind], np.column_stack([X[:, 0] > 60, X[:, 1]]), event
     if kind.startswith("fine"):  # on the times asked: fine cells, and their shares
         plan = SurvivalCounts(table="t", duration="time", event="cens", times=(100.0, 400.0))
         n_cells = len(plan.cells()[1])
@@ -61,11 +69,11 @@ def _trees(kind: str) -> tuple[object, dict, np.ndarray, np.ndarray]:
 @pytest.mark.parametrize(
     ("family", "kind"),
     [
-        (_cox, "grid"),
         (_cox, "newton"),
         (_cox, "spread"),
         (_cox, "concordance"),
-        (_curves, "grid"),
+        (_curves, "grouped counts"),
+        (_curves, "grouped spread"),
         (_curves, "counts"),
         (_curves, "fine counts"),
         (_curves, "fine spread"),

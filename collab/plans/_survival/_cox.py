@@ -1,31 +1,33 @@
 """Cox proportional hazards across lakes: Newton's method on sums over a shared time grid.
 
-Rounds:
+The time grid is public: the times asked for, or equal bins over the duration's published
+bounds (:func:`~collab.plans._survival._noise.uniform_times`); no round reads it from the
+rows, and without published bounds or ``times`` the plan is refused. Rounds:
 
-1. ``grid``: each lake counts its event times in the cells of the quantile sketch, coarsened
-   so that each released cell holds at least its ``min_rows`` events; the coordinator cuts
-   the pooled counts into spans of at least the owners' ``min_rows`` events, and each span
-   evenly into finer bins (:func:`~collab.plans._survival._time.grid_edges`).
-2. ``newton`` (until the step is small): at the request's coefficients, each lake sums per
+1. ``newton`` (until the step is small): at the request's coefficients, each lake sums per
    bin over the rows leaving its risk set there, ``exp(x b)``, ``x exp(x b)`` and
    ``x x' exp(x b)``, and over the events there the count, ``x``, and the same three
    weighted sums (Efron's correction for ties needs them), and the count of rows leaving.
    Before release the lake merges its bins into runs: the events' sums on runs of at least
    ``min_rows`` of its events, the censored rows' sums (the rows leaving less the events) on
    runs of at least ``min_rows`` censored rows
-   (:func:`~collab.plans._survival._time.split_runs`). From the second round on, each lake
-   spreads every run's sums back over its bins in proportion to the events and censored rows
-   the first round pooled per bin (public by then;
-   :func:`~collab.plans._survival._time.spread_runs`), so that a small lake's events are not
-   all placed at the ends of its runs; what leaves it still depends on its rows only through
-   its runs' totals. The coordinator accumulates the risk sets from the last bin down and
+   (:func:`~collab.plans._survival._time.split_runs`): the runs over all the lake's rows,
+   the same partition a Kaplan-Meier or log-rank request on the grid starts from. From the
+   second round on, each lake spreads every run's sums back over its bins in proportion to
+   the events and censored rows the first round pooled per bin (public by then;
+   :func:`~collab.plans._survival._time.spread_runs`), so that a small lake's events are
+   not all placed at the ends of its runs; what leaves it still depends on its rows only
+   through its runs' totals. The coordinator accumulates the risk sets from the last bin down and
    takes the Newton step of the (binned) partial likelihood, halving it when the likelihood
    falls.
-3. ``concordance``: per bin and per bin of the risk score, counts of events and of rows
+2. ``concordance``: per bin and per bin of the risk score, counts of events and of rows
    leaving, for Harrell's concordance index on the training rows.
 
 No single patient's event time or covariates is ever a pooled figure: every released bin of
 a lake holds its own events, and its own censored rows, in groups of at least ``min_rows``.
+Every survival release of a lake counts the same rows (those with a usable duration and
+event): a lake refuses a round that would leave some out for a missing feature
+(:func:`~collab.plans._survival._time.refuse_left_out`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from ._noise import (
     COX_BINS,
     COX_ROW_BOUND,
     DROP_SIGMAS,
+    GRID_BINS,
     RISK_CLIP,
     BoundedSurvivalRows,
     capped,
@@ -64,23 +67,25 @@ from ._noise import (
     uniform_times,
 )
 from ._time import (
-    SKETCH_CELLS,
     SurvivalRows,
     bin_index,
     check_edges,
-    coarsened,
-    event_sketch,
-    grid_edges,
     merge_bins,
     read_head,
+    refuse_left_out,
     split_runs,
     spread_runs,
+    take_left_out,
     usable_rows,
     write_head,
 )
 
-GRID, NEWTON, CONCORDANCE, SPREAD = 1.0, 2.0, 3.0, 4.0
+NEWTON, CONCORDANCE, SPREAD = 2.0, 3.0, 4.0
 TIES = ("efron", "breslow")
+FILL_ADVICE = (
+    "Fill the features in the plan (transforms=[collab.features.impute('constant', column, "
+    "fill_value=...)]), leave them out, or ask the owner to fill them."
+)
 TOLERANCE = 1e-7
 
 
@@ -89,14 +94,17 @@ TOLERANCE = 1e-7
 class CoxPH(Plan):
     """Cox proportional hazards across lakes, fitted by Newton's method on pooled sums.
 
-    A first round builds a time grid from the lakes' coarsened event-time sketches: spans of
-    at least the owners' ``min_rows`` events, cut evenly into finer bins (each lake merges
-    them into runs of at least its ``min_rows`` events); each Newton round the lakes sum the
+    The time grid is public: equal bins over the duration's published bounds (or the times
+    asked for), which each lake merges into runs of at least its ``min_rows`` events before
+    release; each Newton round the lakes sum the
     risk-set and event statistics of the partial likelihood per bin (securely aggregated)
     and the coordinator takes the step. Events inside one bin count as tied (Efron's or
     Breslow's correction). Categorical features are coded against their first published
-    category (no intercept: the baseline hazard takes its place); a row missing a value is
-    not used. A last round counts events and rows by bin and by risk score for the
+    category (no intercept: the baseline hazard takes its place). A lake refuses the plan
+    where a row with a duration and an event has no value of a feature after the plan's
+    fills (``transforms=[collab.features.impute("constant", ...)]``): left out of the fit, it
+    would be the difference between the fit's sums and an ungrouped curve's (or another
+    fit's) on the same runs. A last round counts events and rows by bin and by risk score for the
     concordance index on the training rows.
 
     Parameters
@@ -121,11 +129,10 @@ class CoxPH(Plan):
     max_bins
         The most bins of the time grid.
     min_events
-        The fewest pooled events in a span of the grid (each cut evenly into finer bins);
-        ``None`` takes the owners' largest ``min_rows``.
+        The fewest pooled events the fit needs (``None``: the owners' largest ``min_rows``).
     times
-        The times the grid's bins end at, instead of a grid from a first round; with DP and
-        ``None``, equal bins over the duration's published bounds.
+        The times the grid's bins end at; ``None``: ``max_bins - 1`` (at most 99; with DP,
+        10) equal bins over the duration's published bounds.
     dp
         ``collab.DP(epsilon=...)``: each Newton round's sums per bin carry Gaussian noise,
         calibrated over all rounds and charged once to the budget; the features need
@@ -144,6 +151,7 @@ class CoxPH(Plan):
     history_metrics: ClassVar[tuple[str, ...]] = ("log_likelihood", "step")
     primary_metric: ClassVar[str] = "log_likelihood"
     scales_rows: ClassVar[bool] = False
+    complete_rows: ClassVar[bool] = True
     _left_out_when_empty: ClassVar[tuple[str, ...]] = ("transforms", "encoding", "times")
 
     parameters: ClassVar[tuple[Param, ...]] = (
@@ -156,11 +164,11 @@ class CoxPH(Plan):
         Param(
             "min_events",
             "int",
-            "The fewest pooled events in a span of the grid; None: the owners' largest min_rows.",
+            "The fewest pooled events the fit needs; None: the owners' largest min_rows.",
             low=1,
             optional=True,
         ),
-        Param("times", "numbers", "The times bins end at; None: a grid.", optional=True),
+        Param("times", "numbers", "The times bins end at; None: a public grid.", optional=True),
     )
 
     duration: str
@@ -252,7 +260,7 @@ class CoxPH(Plan):
     def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """Sums per bin of a time grid fix that grid for every later survival release of the
         same duration column (a second grid's difference could isolate patients)."""
-        if request is None or request.get("kind") == "grid":
+        if request is None:
             return {}
         return {f"survival:{self.duration}": [float(e) for e in request["edges"]]}
 
@@ -280,18 +288,13 @@ class CoxPH(Plan):
 
     def update_size(self, n_features: int) -> int:
         # a spread Newton round carries the public shares (events, censored rows) per bin
-        body = max(
-            SKETCH_CELLS, self.max_bins * (self._bin_size() + 2), self.max_bins * 2 * SCORE_BINS
-        )
-        return Update.size(0, 2 + body)
+        # and, last, the rows left out for a missing feature (never released)
+        body = max(self.max_bins * (self._bin_size() + 2), self.max_bins * 2 * SCORE_BINS)
+        return Update.size(0, 2 + body + 1)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
         try:
             kind = request["kind"]
-            if kind == "grid":
-                if set(request) != {"kind"} or self.times is not None:
-                    raise ValueError("a grid request carries nothing else")
-                return
             if kind not in ("newton", "concordance"):
                 raise ValueError(f"unknown kind {kind!r}")
             edges = check_edges(request["edges"], self.max_bins)
@@ -321,14 +324,12 @@ class CoxPH(Plan):
             ) from exc
 
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
-        X, t, e, invalid = usable_rows(Z, y)
+        X, t, e, invalid, left = usable_rows(Z, y)
         size = self.update_size(self.n_inputs) - Update.size(0, 0)
         values = np.zeros(size)
+        if self.dp is None:  # with DP nothing is suppressed: noise covers every row
+            values[-1] = left
         kind = request["kind"]
-        if kind == "grid":
-            write_head(values, GRID)
-            values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
-            return Update(float(len(t)), np.zeros(0), values, float(invalid))
         edges = np.asarray(request["edges"], dtype=np.float64)
         n_bins = len(edges) + 1
         k = bin_index(t, edges)
@@ -394,16 +395,13 @@ class CoxPH(Plan):
         return COX_ROW_BOUND
 
     def suppress(self, update: Update, min_rows: int) -> Update:
-        """The grid round's sketch coarsened to cells of at least ``min_rows`` events; a
-        later round's bins merged into runs of at least ``min_rows`` of this lake's events for
+        """A round's bins merged into runs of at least ``min_rows`` of this lake's events for
         the events' sums, and of at least ``min_rows`` of its censored rows for theirs (each
         blanked when the lake has fewer)."""
         values = update.values.copy()
         kind, n_bins = read_head(values)
-        if kind == GRID:
-            cells = values[2 : 2 + SKETCH_CELLS]
-            values[2 : 2 + SKETCH_CELLS] = coarsened(cells, min_rows)
-        elif kind in (NEWTON, SPREAD):
+        refuse_left_out(take_left_out(values), self.features, FILL_ADVICE)
+        if kind in (NEWTON, SPREAD):
             p = self.n_coef
             q = p * (p + 1) // 2
             per_bin = values[2 : 2 + n_bins * self._bin_size()].reshape(n_bins, -1)
@@ -439,12 +437,20 @@ class CoxPH(Plan):
     # --- the coordinator ----------------------------------------------------------------------
     @property
     def total_rounds(self) -> int:
-        return (1 if self.times is None else 0) + int(self.max_iter) + 1
+        return int(self.max_iter) + 1
 
     def start(self, standardizer: Standardizer) -> dict[str, Any]:
-        if self.times is not None:
-            return self._first_newton(list(self.times), self.times[-1], None)
-        return {"phase": "grid", "iteration": 0}
+        return self._first_newton(list(self.public_times()), self.public_times()[-1], None)
+
+    def public_times(self) -> tuple[float, ...]:
+        """The grid's bin ends: the times asked for, or (filled in from the owners' schemas)
+        equal bins over the duration's published bounds."""
+        if self.times is None:
+            raise PlanError(
+                f"table {self.table!r}: a Cox plan on duration column {self.duration!r} has no "
+                "time grid; ask the owners to publish the column's bounds, or pass times=[...]"
+            )
+        return self.times
 
     def _first_newton(self, edges: list[float], last: float, rows: float | None) -> dict[str, Any]:
         p = self.n_coef
@@ -461,8 +467,6 @@ class CoxPH(Plan):
 
     def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
         phase = state["phase"]
-        if phase == "grid":
-            return {"kind": "grid"}
         if phase == "done":
             return None
         common = {"edges": state["edges"], "beta": state["beta"], "centre": state["centre"]}
@@ -477,15 +481,6 @@ class CoxPH(Plan):
         phase = state["phase"]
         if update.rows <= 0:
             raise PlanError(f"no lake has usable rows in table {self.table!r}")
-        if phase == "grid":
-            counts = update.values[2 : 2 + SKETCH_CELLS]
-            edges, last = grid_edges(counts, self.least_events, self.max_bins)
-            if float(np.maximum(counts, 0).sum()) < self.least_events:
-                raise PlanError(
-                    f"table {self.table!r}: the lakes released fewer than {self.least_events} "
-                    "events in all; a Cox model needs more events than the owners' minimum"
-                )
-            return self._first_newton(edges, last, update.rows)
         if phase == "newton":
             if self.dp is not None:  # the parts back in their units
                 n_bins = len(state["edges"]) + 1
@@ -535,6 +530,11 @@ class CoxPH(Plan):
         hess = hess - self.alpha * np.eye(p)
         iteration = int(state["iteration"]) + 1
         new: dict[str, Any] = {**state, "iteration": iteration}
+        if iteration == 1 and self.dp is None and float(events.sum()) < self.least_events:
+            raise PlanError(
+                f"table {self.table!r}: the lakes released fewer than {self.least_events} "
+                "events in all; a Cox model needs more events than the owners' minimum"
+            )
         if iteration == 1:  # at zero coefficients and no centre: the rows' mean and spread
             n = float(s["L0"].sum())
             mean = s["L1"].sum(axis=0) / n
@@ -663,8 +663,7 @@ class CoxPH(Plan):
         return replace(model, inputs={**self.design.to_spec(), "fills": {}, "fill_errors": {}})
 
     def _resolved_family(self, schemas: Mapping[str, TableSchema]) -> Plan:
-        if self.dp is not None and self.times is None:  # a grid that costs no budget
-            return replace(
-                self, times=uniform_times(schemas, self.duration, min(COX_BINS, self.max_bins - 1))
-            )
+        if self.times is None:  # public: no round reads it from the rows (with DP, fewer bins)
+            bins = min(GRID_BINS if self.dp is None else COX_BINS, self.max_bins - 1)
+            return replace(self, times=uniform_times(schemas, self.duration, bins))
         return self

@@ -2,17 +2,21 @@
 
 :class:`SurvivalCounts` is the statistics request ``fed.kaplan_meier`` and ``fed.logrank``
 send: per group of a categorical column and per bin, each lake counts its events and the rows
-whose follow-up ends there. Before release it merges its bins, per group, into runs of at
-least its ``min_rows`` events, and its censored rows into runs of at least ``min_rows``
-censored rows (a group with fewer in all is blanked), as a Cox plan's sums are merged
-(:func:`~collab.plans._survival._time.split_runs`). A second round on the same runs spreads
-each run's totals back over its bins as the first round's counts, pooled over lakes and
-groups, share them (:func:`~collab.plans._survival._time.spread_runs`): what leaves a lake
-still depends on its rows only through its runs' totals, and a small lake's events are no
-longer all moved to the last bin of their runs. The curves and the log-rank test read the
-spread counts; the curves count a row censored inside a bin at risk for half of it, as a
-life table does. The bins are the times asked for, or a grid built in a first round from the
-lakes' coarsened event-time sketches.
+whose follow-up ends there. The bins are the times asked for or the public grid (equal bins
+over the duration's published bounds): no round reads them from the rows. Before release a
+lake merges its bins into its runs over ALL its rows (at least ``min_rows`` events, and
+separately at least ``min_rows`` censored rows: the runs a Cox round releases), coarsened in
+common for the groups until every group holds 0 or at least ``min_rows`` in each run
+(:func:`~collab.plans._survival._time.group_runs`). A lake refuses a request by group when a
+group holds between 1 and ``min_rows - 1`` of its events, or of its censored rows, in all
+(:meth:`SurvivalCounts.check_groups`): blanked, its counts would still be the table's less the
+other groups'. The first
+round releases those, and the lake's counts over all rows on its own runs. A second round on
+the same runs spreads each run's totals back over its bins by shares from the first round's
+pooled figures (:func:`~collab.plans._survival._time.group_shares`): what leaves a lake
+still depends on its rows only through its runs' totals. The curves and the log-rank test
+read the spread counts; the curves count a row censored inside a bin at risk for half of it,
+as a life table does.
 """
 
 from __future__ import annotations
@@ -25,33 +29,46 @@ import numpy as np
 import pandas as pd
 
 from ..._errors import PlanError, PolicyViolation
-from ..._policy import DEFAULT_MIN_ROWS, Policy
+from ..._policy import Policy
 from ..._schema import ColumnSchema, TableSchema
 from .._parameters import Param
 from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
 from ._columns import check_duration, check_event, check_times
-from ._noise import COUNTS_ROW_BOUND, CURVE_BINS, clean_counts, noise_std, uniform_times
+from ._noise import (
+    COUNTS_ROW_BOUND,
+    CURVE_BINS,
+    GRID_BINS,
+    clean_counts,
+    noise_std,
+    uniform_times,
+)
 from ._time import (
-    SKETCH_CELLS,
+    GRID_REACH,
+    SHARE_REACH,
+    SHARE_TILT,
     atom_edges,
     bin_index,
     check_edges,
-    coarsened,
-    event_sketch,
-    fine_shares,
-    grid_edges,
+    group_runs,
+    group_shares,
     merge_bins,
     nested_runs,
     read_head,
+    refuse_left_out,
     split_runs,
     spread_runs,
+    take_left_out,
     write_head,
 )
 
-GRID, COUNTS, SPREAD, FINE_COUNTS, FINE_SPREAD = 1.0, 4.0, 5.0, 6.0, 7.0
+COUNTS, SPREAD, FINE_COUNTS, FINE_SPREAD = 4.0, 5.0, 6.0, 7.0
 MAX_GROUPS = 50
+GROUP_ADVICE = (
+    "Group by a column every row holds a published category of, or ask the owner to fill the "
+    "column (with a category of its own for the missing values)."
+)
 
 
 @register_family
@@ -66,15 +83,21 @@ class SurvivalCounts(Plan):
         The table, its time to event or censoring, and its 0/1 event column.
     group
         A column with published categories (or a boolean) to count per group; ``None``:
-        one group.
+        one group. A lake refuses the request where a group holds between 1 and
+        ``min_rows - 1`` of its events, or of its censored rows, or where a row with a
+        duration and an event has no published category of ``group`` (left out, it would
+        be the difference from an ungrouped request).
     groups
         The group's categories, filled in from the owners' schemas; leave it ``None``.
     times
-        The times to count up to (bins end there); ``None``: a grid from a first round, of
-        spans of at least the owners' ``min_rows`` events each cut evenly into finer bins.
-    max_bins, min_events
-        The grid's most bins and fewest pooled events per span (``None``: the owners' largest
-        ``min_rows``).
+        The times to count up to (bins end there); ``None``: the public grid.
+    grid
+        The public grid: ``max_bins - 1`` (at most 99) equal bins over the duration's
+        published bounds, filled in from the owners' schemas; leave it ``None``. No round
+        reads a grid from the rows; without published bounds (and without ``times``) the
+        request is refused.
+    max_bins
+        The most bins of a grid (or times + 1).
     features, label
         Filled in from ``group``, ``duration`` and ``event``; leave them out.
     dp
@@ -90,6 +113,7 @@ class SurvivalCounts(Plan):
     task: ClassVar[str] = "statistics"  # type: ignore[misc]
     history_metrics: ClassVar[tuple[str, ...]] = ()
     scales_rows: ClassVar[bool] = False
+    complete_rows: ClassVar[bool] = True
 
     parameters: ClassVar[tuple[Param, ...]] = (
         Param("duration", "text", "The time to the event or to censoring (a number >= 0)."),
@@ -97,8 +121,8 @@ class SurvivalCounts(Plan):
         Param("group", "text", "A categorical column to count per group.", optional=True),
         Param("groups", "mapping", "The group's categories, from the owners' schemas."),
         Param("times", "numbers", "The times bins end at; None: a grid.", optional=True),
+        Param("grid", "numbers", "The public grid, from the published bounds.", optional=True),
         Param("max_bins", "int", "The most bins of the grid.", low=2, high=500),
-        Param("min_events", "int", "The fewest events per span of the grid.", low=1, optional=True),
     )
 
     features: Sequence[str] = ()
@@ -108,8 +132,8 @@ class SurvivalCounts(Plan):
     group: str | None = None
     groups: tuple[Any, ...] | None = None
     times: tuple[float, ...] | None = None
+    grid: tuple[float, ...] | None = None
     max_bins: int = 100
-    min_events: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("duration", "event"):
@@ -123,11 +147,13 @@ class SurvivalCounts(Plan):
         object.__setattr__(self, "label", self.event)
         object.__setattr__(self, "features", (self.group,) if self.group else (self.duration,))
         object.__setattr__(self, "times", check_times(self.times))
+        object.__setattr__(self, "grid", check_times(self.grid))
         if self.groups is not None:
             object.__setattr__(self, "groups", tuple(self.groups))
         super().__post_init__()
-        if self.times is not None and len(self.times) > self.max_bins - 1:
-            raise PlanError(f"ask for at most {self.max_bins - 1} times")
+        for name in ("times", "grid"):
+            if len(getattr(self, name) or ()) > self.max_bins - 1:
+                raise PlanError(f"ask for at most {self.max_bins - 1} {name}")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -161,6 +187,9 @@ class SurvivalCounts(Plan):
         if self.dp is not None and self.times is None:  # a grid that costs no budget
             grid = uniform_times(schemas, self.duration, min(CURVE_BINS, self.max_bins - 1))
             return replace(self, times=grid)._resolved_family(schemas)
+        if self.times is None and self.grid is None:  # public: no round reads it from rows
+            grid = uniform_times(schemas, self.duration, min(GRID_BINS, self.max_bins - 1))
+            return replace(self, grid=grid)._resolved_family(schemas)
         if self.group is None or self.groups is not None:
             return self
         first = next(iter(schemas.values()))
@@ -169,11 +198,6 @@ class SurvivalCounts(Plan):
         if len(groups) > MAX_GROUPS:
             raise PlanError(f"column {self.group!r} has more than {MAX_GROUPS} categories")
         return replace(self, groups=tuple(groups))
-
-    def _resolved_policies(self, policies: Mapping[str, Policy]) -> Plan:
-        if self.min_events is not None or not policies:
-            return self
-        return replace(self, min_events=max(p.min_rows for p in policies.values()))
 
     def invalid_labels(self, y: np.ndarray) -> int:
         y = y[np.isfinite(y)]
@@ -188,7 +212,7 @@ class SurvivalCounts(Plan):
     def release_terms(self, request: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         """Counts on a time grid fix that grid for every later survival release of the
         same duration column (the difference of two grids' counts could isolate patients)."""
-        if request is None or request.get("kind") == "grid":
+        if request is None:
             return {}
         return {f"survival:{self.duration}": [float(e) for e in request["edges"]]}
 
@@ -197,7 +221,7 @@ class SurvivalCounts(Plan):
     def total_rounds(self) -> int:
         if self.dp is not None:  # one round of noisy counts on a grid fixed beforehand
             return 1
-        return 2 if self.times is not None else 3
+        return 2  # counts on the lakes' runs, then the runs spread by the pooled counts
 
     @property
     def fine(self) -> bool:
@@ -215,35 +239,33 @@ class SurvivalCounts(Plan):
 
     def update_size(self, n_features: int) -> int:
         # a spread round carries the public shares beside the counts, for suppress to use
+        # and, last, the rows left out for a missing group (never released)
         if self.fine:
             n_cells = len(atom_edges(self.times or ())) + 1
-            return Update.size(0, 2 + (self.n_groups + 1) * n_cells * 2)
-        return Update.size(0, 2 + max(SKETCH_CELLS, self.n_groups * self.max_bins * 4))
+            return Update.size(0, 2 + 2 * self.n_groups * n_cells * 2 + 1)
+        return Update.size(0, 2 + self.n_groups * self.max_bins * 4 + 1)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
         try:
             kind = request["kind"]
-            if kind == "grid" and set(request) == {"kind"} and self.times is None:
-                return
             keys = {"kind", "edges", "shares"} if kind == "spread" else {"kind", "edges"}
             if kind not in ("counts", "spread") or set(request) != keys:
-                raise ValueError("not a grid, counts or spread request")
+                raise ValueError("not a counts or spread request")
             if kind == "spread" and self.dp is not None:
                 raise ValueError("a DP request spreads no runs")
             edges = check_edges(request["edges"], self.max_bins)
             if kind == "spread":
                 shares = np.asarray(request["shares"], dtype=np.float64)
-                size = (
-                    (len(atom_edges(edges)) + 1) * 2
-                    if self.fine
-                    else self.n_groups * (len(edges) + 1) * 2
-                )
+                cells = len(atom_edges(edges)) + 1 if self.fine else len(edges) + 1
+                size = self.n_groups * cells * 2
                 if shares.shape != (size,) or not np.all(
                     np.isfinite(shares)
                 ):
                     raise ValueError("the shares are not one number per cell and count")
             if self.times is not None and tuple(edges) != self.times:
                 raise ValueError("the bins are not the times the owners approved")
+            if self.grid is not None and tuple(edges) != self.grid:
+                raise ValueError("the bins are not the public grid the owners approved")
         except PolicyViolation:
             raise
         except Exception as exc:
@@ -254,15 +276,17 @@ class SurvivalCounts(Plan):
     def local_update(self, Z: np.ndarray, y: np.ndarray, request: Mapping[str, Any]) -> Update:
         t = Z[:, -1]
         g = Z[:, 0] if self.group else np.zeros(len(t))
-        present = np.isfinite(t) & np.isfinite(y) & np.isfinite(g) & (t >= 0)
+        timed = np.isfinite(t) & np.isfinite(y) & (t >= 0)
+        grouped = np.isfinite(g) & (g >= 0) & (g < self.n_groups)
+        present = timed & np.isfinite(g)
         bad = present & (y != 0) & (y != 1)
-        keep = present & ~bad & (g >= 0) & (g < self.n_groups)
+        keep = present & ~bad & grouped
+        left = timed & ~grouped & ((y == 0) | (y == 1))
         t, e, g = t[keep], y[keep], g[keep].astype(np.int64)
         values = np.zeros(self.update_size(0) - Update.size(0, 0))
-        if request["kind"] == "grid":
-            write_head(values, GRID)
-            values[2 : 2 + SKETCH_CELLS] = event_sketch(t, e)
-        elif self.fine:
+        if self.dp is None:  # with DP nothing is suppressed: noise covers every row
+            values[-1] = float(np.count_nonzero(left))
+        if self.fine:
             upper, _, _ = self.cells()
             k = np.searchsorted(upper, t, side="left")
             counts = np.zeros((self.n_groups, len(upper) + 1, 2))
@@ -270,7 +294,7 @@ class SurvivalCounts(Plan):
             np.add.at(counts, (g, k, 1), 1.0)
             values[2 : 2 + counts.size] = counts.ravel()
             write_head(values, FINE_COUNTS, len(self.times or ()) + 1)
-            if request["kind"] == "spread":  # public shares, per cell (events, censored)
+            if request["kind"] == "spread":  # public shares, per group and cell (events, censored)
                 write_head(values, FINE_SPREAD, len(self.times or ()) + 1)
                 shares = request["shares"]
                 values[2 + counts.size : 2 + counts.size + len(shares)] = shares
@@ -299,63 +323,105 @@ class SurvivalCounts(Plan):
         return COUNTS_ROW_BOUND
 
     def suppress(self, update: Update, min_rows: int) -> Update:
-        """The grid round's sketch coarsened; per group, bins merged into runs of at least
-        ``min_rows`` of this lake's events (a group with fewer blanked)."""
+        """Bins merged into this lake's runs over all its rows, of at least ``min_rows`` events
+        (and of censored rows), coarsened in common for the groups until each group holds 0
+        or at least ``min_rows`` in every run; refused where a group holds between 1 and
+        ``min_rows - 1`` of the lake's events or censored rows (:meth:`check_groups`)."""
         values = update.values.copy()
         kind, n_bins = read_head(values)
-        if kind == GRID:
-            values[2 : 2 + SKETCH_CELLS] = coarsened(values[2 : 2 + SKETCH_CELLS], min_rows)
-        elif kind in (COUNTS, SPREAD):
+        refuse_left_out(take_left_out(values), self.features, GROUP_ADVICE)
+        self.check_groups(values, kind, n_bins, min_rows)
+        if kind in (COUNTS, SPREAD):
             size = self.n_groups * n_bins * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_bins, 2)
             shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_bins, 2)
+            # events and censored rows, each on the lake's runs over all its rows of at least
+            # min_rows of their own (a Cox round's runs), coarsened in common for the groups
+            events, censored = counts[:, :, 0], counts[:, :, 1] - counts[:, :, 0]
+            by_event, by_censored = split_runs(events.sum(axis=0), censored.sum(axis=0), min_rows)
+            everyone = _all_rows(events, censored, by_event, by_censored)
+            by_event = group_runs(events, by_event, min_rows)
+            by_censored = group_runs(censored, by_censored, min_rows)
             released = np.zeros_like(counts)
-            for i, c in enumerate(counts):
-                # events and censored rows, each on runs of at least min_rows of their own
-                events, censored = c[:, 0], c[:, 1] - c[:, 0]
-                by_event, by_censored = split_runs(events, censored, min_rows)
+            for i in range(self.n_groups):
                 if kind == COUNTS:
-                    events = merge_bins(events[:, None], by_event)[:, 0]
-                    censored = merge_bins(censored[:, None], by_censored)[:, 0]
+                    ev = merge_bins(events[i][:, None], by_event[i])[:, 0]
+                    ce = merge_bins(censored[i][:, None], by_censored[i])[:, 0]
                 else:
                     w = shares[i]
-                    events = spread_runs(events[:, None], by_event, w[:, 0])[:, 0]
-                    censored = spread_runs(censored[:, None], by_censored, w[:, 1] - w[:, 0])[:, 0]
-                released[i, :, 0], released[i, :, 1] = events, events + censored
+                    ev = spread_runs(events[i][:, None], by_event[i], w[:, 0])[:, 0]
+                    ce = spread_runs(censored[i][:, None], by_censored[i], w[:, 1] - w[:, 0])[:, 0]
+                released[i, :, 0], released[i, :, 1] = ev, ev + ce
             values[2 + size : 2 + 2 * size] = 0.0
+            if kind == COUNTS:  # all rows on their own runs: the spread round's shares
+                values[2 + size : 2 + size + everyone.size] = everyone.ravel()
             values[2 : 2 + size] = released.ravel()
         elif kind in (FINE_COUNTS, FINE_SPREAD):
             _, cell_bin, _ = self.cells()
             n_cells = len(cell_bin)
             size = self.n_groups * n_cells * 2
             counts = values[2 : 2 + size].reshape(self.n_groups, n_cells, 2)
-            shares = values[2 + size : 2 + size + n_cells * 2].reshape(n_cells, 2)
+            shares = values[2 + size : 2 + 2 * size].reshape(self.n_groups, n_cells, 2)
             released = np.zeros_like(counts)
-            for i, c in enumerate(counts):
-                # per group, events and censored rows each on runs of bins of at least
-                # min_rows, each run cut into runs of cells of at least min_rows
-                for column in (0, 1):
-                    rows = c[:, 0] if column == 0 else c[:, 1] - c[:, 0]
-                    runs = nested_runs(rows, cell_bin, min_rows)
+            everyone = np.zeros((n_cells, 2))
+            # events and censored rows each on the lake's runs of bins over all its rows (of at
+            # least min_rows), each cut into runs of cells of at least min_rows, coarsened in
+            # common for the groups
+            for column in (0, 1):
+                rows = counts[:, :, 0] if column == 0 else counts[:, :, 1] - counts[:, :, 0]
+                own = nested_runs(rows.sum(axis=0), cell_bin, min_rows)
+                everyone[:, column] = merge_bins(rows.sum(axis=0)[:, None], own)[:, 0]
+                runs = group_runs(rows, own, min_rows)
+                for i in range(self.n_groups):
                     if kind == FINE_COUNTS:
-                        rows = merge_bins(rows[:, None], runs)[:, 0]
+                        out = merge_bins(rows[i][:, None], runs[i])[:, 0]
                     else:
-                        rows = spread_runs(rows[:, None], runs, shares[:, column])[:, 0]
-                    released[i, :, 0 if column == 0 else 1] += rows
-                released[i, :, 1] += released[i, :, 0]
+                        out = spread_runs(rows[i][:, None], runs[i], shares[i, :, column])[:, 0]
+                    released[i, :, column] += out
+            released[:, :, 1] += released[:, :, 0]
+            everyone[:, 1] += everyone[:, 0]
             values[2 + size :] = 0.0
+            if kind == FINE_COUNTS:  # all rows on their own runs: the spread round's shares
+                values[2 + size : 2 + size + everyone.size] = everyone.ravel()
             values[2 : 2 + size] = released.ravel()
         return replace(update, values=values)
+
+    def check_groups(self, values: np.ndarray, kind: float, n_bins: int, min_rows: int) -> None:
+        """Refused (:class:`PolicyViolation`) when a group holds between 1 and ``min_rows - 1``
+        of this lake's events, or of its censored rows: the lake would blank it, but its counts
+        would still be the whole table's (an ungrouped request's, a Cox fit's) less the other
+        groups' on the same runs. As DataSHIELD refuses a table with a small cell, before the
+        lake releases anything for the request."""
+        if self.group is None or kind == 0.0:
+            return
+        n_cells = len(self.cells()[1]) if kind in (FINE_COUNTS, FINE_SPREAD) else n_bins
+        size = self.n_groups * n_cells * 2
+        counts = values[2 : 2 + size].reshape(self.n_groups, n_cells, 2).sum(axis=1)
+        events, censored = counts[:, 0], counts[:, 1] - counts[:, 0]
+        small = ((events > 0.5) & (events < min_rows)) | ((censored > 0.5) & (censored < min_rows))
+        if small.any():
+            names = ", ".join(repr(self.groups[i]) for i in np.flatnonzero(small))
+            raise PolicyViolation(
+                f"column {self.group!r} to group by: group(s) {names} hold fewer than the "
+                f"owner's minimum of {min_rows} of this lake's events or censored rows (but "
+                "some); their counts would be the whole table's less the other groups', so "
+                "the lake refuses the request. Group by a column whose categories each hold at "
+                f"least {min_rows} of every lake's events and censored rows (or none), or ask "
+                "the owner to merge categories"
+            )
 
     # --- the coordinator ----------------------------------------------------------------------
     def start(self, standardizer: Standardizer) -> dict[str, Any]:
         if self.times is not None:
             return {"phase": "counts", "edges": list(self.times), "last_time": None}
-        return {"phase": "grid"}
+        if self.grid is not None:
+            return {"phase": "counts", "edges": list(self.grid), "last_time": self.grid[-1]}
+        raise PlanError(
+            f"table {self.table!r}: a survival request on duration column {self.duration!r} "
+            "has no time grid; ask the owners to publish the column's bounds, or pass times=[...]"
+        )
 
     def round_request(self, state: Mapping[str, Any], round_: int) -> dict[str, Any] | None:
-        if state["phase"] == "grid":
-            return {"kind": "grid"}
         if state["phase"] == "counts":
             return {"kind": "counts", "edges": list(state["edges"])}
         if state["phase"] == "spread":
@@ -363,10 +429,6 @@ class SurvivalCounts(Plan):
         return None
 
     def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
-        if state["phase"] == "grid":
-            least = int(self.min_events or DEFAULT_MIN_ROWS)
-            edges, last = grid_edges(update.values[2 : 2 + SKETCH_CELLS], least, self.max_bins)
-            return {"phase": "counts", "edges": edges, "last_time": last}
         n_bins = len(state["edges"]) + 1
         if self.fine:
             return self._absorb_fine(state, update)
@@ -375,11 +437,17 @@ class SurvivalCounts(Plan):
             counts = clean_counts(counts.reshape(self.n_groups, n_bins, 2)).ravel()
             return {**state, "phase": "done", "counts": counts.tolist(), "rows": update.rows}
         if state["phase"] == "counts":
-            # each lake's runs merged into their last bins, pooled over lakes and groups: the
-            # shares by which a second round spreads every lake's runs back over their bins
-            # (a group's own pooled counts may be 0 where every lake merged a bin away)
+            # each lake's counts merged on its runs over all rows, and per group on those runs
+            # coarsened, pooled over lakes: the shares by which a second round spreads every
+            # lake's runs back over their bins
             merged = counts.reshape(self.n_groups, n_bins, 2)
-            shares = np.broadcast_to(merged.sum(axis=0), merged.shape)
+            at = 2 + merged.size
+            everyone = update.values[at : at + n_bins * 2].reshape(n_bins, 2)
+            edges = np.asarray(state["edges"], dtype=np.float64)
+            widths = np.r_[np.diff(np.r_[0.0, edges]), 0.0]  # the last bin is open above
+            per_group = np.stack([_censored(g) for g in merged])
+            shares = group_shares(_censored(everyone), per_group, widths, GRID_REACH, GRID_REACH)
+            shares[..., 1] += shares[..., 0]  # as the counts: events, rows leaving
             return {
                 **state,
                 "phase": "spread",
@@ -395,12 +463,13 @@ class SurvivalCounts(Plan):
         binned = np.zeros((self.n_groups, n_bins, 2))
         np.add.at(binned, (slice(None), cell_bin), fine)
         if state["phase"] == "counts":
-            # each lake's runs merged into their last cells, pooled over lakes and groups:
-            # spread back over the cells since the last count and averaged, the shares by
-            # which a second round spreads every lake's runs over their cells
-            pooled = fine.sum(axis=0)
-            events, censored = pooled[:, 0], pooled[:, 1] - pooled[:, 0]
-            shares = np.column_stack([fine_shares(events, widths), fine_shares(censored, widths)])
+            # each lake's counts merged on its runs over all rows, and per group on those runs
+            # coarsened, pooled over lakes: spread back over the cells since the last count
+            # and averaged, the shares by which a second round spreads every lake's runs
+            at = 2 + self.n_groups * n_cells * 2
+            everyone = _censored(update.values[at : at + n_cells * 2].reshape(n_cells, 2))
+            per_group = np.stack([_censored(g) for g in fine])
+            shares = group_shares(everyone, per_group, widths, SHARE_REACH, SHARE_TILT)
             return {
                 **state,
                 "phase": "spread",
@@ -448,18 +517,36 @@ class SurvivalCounts(Plan):
         return self.build_model(state, standardizer, **context)
 
 
+def _censored(counts: np.ndarray) -> np.ndarray:
+    """Counts per bin as (events, censored rows) from (events, rows leaving)."""
+    return np.column_stack([counts[:, 0], counts[:, 1] - counts[:, 0]])
+
+
+def _all_rows(
+    events: np.ndarray, censored: np.ndarray, by_event: np.ndarray, by_censored: np.ndarray
+) -> np.ndarray:
+    """A lake's events and rows leaving per bin over all its groups (rows of ``events`` and
+    ``censored``), merged on its own runs over all rows: what an ungrouped request, or a Cox
+    round, releases on the same grid."""
+    ev = merge_bins(events.sum(axis=0)[:, None], by_event)[:, 0]
+    ce = merge_bins(censored.sum(axis=0)[:, None], by_censored)[:, 0]
+    return np.column_stack([ev, ev + ce])
+
+
 # --- what the scientist sees ------------------------------------------------------------------
 
 
 class KaplanMeier(pd.DataFrame):
     """Kaplan-Meier survival per time (and group): ``survival``, ``at_risk`` (rows still
-    followed after the time) and ``events`` (up to the time); NaN for a group with fewer rows
-    than the owners' minimum. Where a lake's run of bins spans several of the times, its
-    counts are spread over them (:func:`spread_runs`), so ``at_risk`` and ``events`` are
-    estimates and need not be whole. On given times, ``survival`` is read off a life table
-    on fine cells, and ``at_risk`` and ``events`` count each lake's runs of cells whole, in
-    the bin where they end: each step of them holds none or at least ``min_rows`` of every
-    lake's events (or rows). ``.plot()`` draws the curves."""
+    followed after the time) and ``events`` (up to the time); NaN for a group with fewer pooled
+    rows than the owners' minimum (with DP, from noise: without it, a lake holding between 1
+    and ``min_rows - 1`` of a group's events or censored rows refuses the request). Where a
+    lake's run of bins spans several of the times, its counts are spread over them
+    (:func:`spread_runs`), so ``at_risk`` and ``events`` are estimates and need not be whole.
+    On given times, ``survival`` is read off a life table on fine cells, and ``at_risk`` and
+    ``events`` count each lake's runs of cells whole, in the bin where they end: each step of
+    them holds none or at least ``min_rows`` of every lake's events (or rows) of the group.
+    Without times, the rows are the public grid's bin ends. ``.plot()`` draws the curves."""
 
     @property
     def _constructor(self) -> type[pd.DataFrame]:

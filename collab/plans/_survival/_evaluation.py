@@ -20,8 +20,8 @@ from ._model import CoxModel
 @dataclass(frozen=True, eq=False, kw_only=True)
 class CoxEvaluation(CoxPH):
     """A trained Cox model's concordance index on every row of a table
-    (``model.evaluate(fed, table)``): a grid round as for training, then one round of counts
-    by time bin and risk score.
+    (``model.evaluate(fed, table)``): one round of counts by bin of the public time grid (as
+    for training) and by risk score.
 
     Parameters
     ----------
@@ -86,20 +86,20 @@ class CoxEvaluation(CoxPH):
 
     @property
     def total_rounds(self) -> int:
-        return 2
+        return 1
 
-    def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
-        if state["phase"] != "grid":
-            return {**super().absorb(state, update), "rows": update.rows}
-        grid = super().absorb(state, update)
-        fitted, kept = self.fitted, self.kept
+    def start(self, standardizer: Standardizer) -> dict[str, Any]:
+        fitted, kept, times = self.fitted, self.kept, self.public_times()
         return {
-            **grid,
+            **self._first_newton(list(times), times[-1], None),
             "phase": "concordance",
             "beta": fitted.coef_[kept].tolist(),
             "centre": fitted.feature_means_[kept].tolist(),
             "scale": fitted.score_scale_,
         }
+
+    def absorb(self, state: Mapping[str, Any], update: Update) -> dict[str, Any]:
+        return {**super().absorb(state, update), "rows": update.rows}
 
     def round_metrics(self, update: Update, state: Mapping[str, Any]) -> dict[str, float]:
         return {}

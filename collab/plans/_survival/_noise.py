@@ -38,6 +38,9 @@ from ..._errors import PlanError
 from ..._schema import TableSchema
 from ._time import SurvivalRows
 
+GRID_BINS = 99
+"""Bins of a grid over the duration's published bounds without DP (at most ``max_bins - 1``;
+each lake merges them into its runs before release)."""
 CURVE_BINS = 20
 """Bins of a DP Kaplan-Meier or log-rank grid over the duration's published bounds."""
 COX_BINS = 10
@@ -59,15 +62,17 @@ def uniform_times(
     schemas: Mapping[str, TableSchema], duration: str, bins: int
 ) -> tuple[float, ...]:
     """The ends of ``bins`` equal bins over ``duration``'s published bounds (the same on every
-    lake); :class:`PlanError` naming the lake, table and column where there are none."""
+    lake; public, so no round reads a grid from the rows): :class:`PlanError` naming the
+    lake, table and column where there are none."""
     seen = {}
     for lake, schema in schemas.items():
         bounds = schema.column(duration).bounds
         if bounds is None:
             raise PlanError(
                 f"lake {lake!r}, table {schema.name!r}: duration column {duration!r} has no "
-                "published bounds, so a DP survival request has no agreed time grid. Ask the "
-                "owner to publish them (add_table(..., bounds={...})), or pass times=[...]"
+                "published bounds, so a survival request has no agreed time grid (a grid read "
+                "from the rows could isolate patients). Ask the owner to publish them "
+                "(add_table(..., bounds={...})), or pass times=[...]"
             )
         seen[lake] = (float(bounds[0]), float(bounds[1]))
     if len(set(seen.values())) > 1:

@@ -1,21 +1,33 @@
-"""The time axis of survival requests: a grid of bins every lake agrees on, and how a lake
-coarsens it for its own rows before it releases anything.
+"""The time axis of survival requests, and how a lake coarsens it for its own rows before it
+releases anything.
 
-The grid comes from a first round in which each lake counts its event times in the fixed
-cells of the quantile sketch trees use (:mod:`collab.plans._trees._sketch`), coarsened so
-that every cell it releases holds at least its policy's ``min_rows`` events; the coordinator
-cuts the pooled counts into spans of at least the owners' ``min_rows`` events each, and each
-span evenly into finer bins (:func:`grid_edges`).
+The grid is public: the times a request asks for, or equal bins over the duration column's
+published bounds (:func:`~collab.plans._survival._noise.uniform_times`); without either, the
+request is refused. No round reads the grid from the rows, so no lake releases a figure about
+the duration (such as an event sketch) that is not a sum of the runs below.
 
-Whatever grid a request carries, a lake releases its sums per bin only after merging its
-bins (:func:`lake_groups`): runs of consecutive bins are merged into the run's last bin
-until the run holds at least ``min_rows`` of the lake's events, and a remainder joins the
-last run. Its censored rows (follow-up ending without the event) are merged the same way on
-runs of their own, of at least ``min_rows`` censored rows (:func:`split_runs`): every figure
-a lake releases, and every difference of two of them, sums at least ``min_rows`` events or
-``min_rows`` censored rows (one censored patient is never the gap between a run's rows and
-its events), and a grid asked fine enough to isolate one patient's event time is coarsened
-by every lake before its sums leave it.
+The rule: every figure one lake releases about a duration column, and every difference of two
+such figures, across rounds and across the requests of one scientist (the grid is fixed per
+scientist, table and column by ``release_terms``), holds 0 or at least ``min_rows`` events
+(or censored rows) of every group it is about. To keep it, a lake has ONE partition per grid:
+
+* its runs over ALL its rows (:func:`lake_groups`, :func:`split_runs`): consecutive bins
+  merged into the run's last bin until the run holds at least ``min_rows`` of the lake's
+  events (a remainder joins the last run); its censored rows on runs of their own, of at
+  least ``min_rows`` censored rows, so one censored patient is never the gap between a run's
+  rows and its events. A Cox round and an ungrouped Kaplan-Meier or log-rank request release
+  these runs. On given times, fine cells (:func:`atom_edges`) are counted, each run of bins
+  cut further into runs of cells of at least ``min_rows`` (:func:`nested_runs`).
+* a grouped request coarsens those runs in common for all its groups (:func:`common_runs`,
+  :func:`group_runs`): adjacent runs merged until every group holds 0 or at least
+  ``min_rows`` in each; a group with fewer than ``min_rows`` in all is left out. Every figure
+  is then a union of whole runs over all rows, and a grouped figure less an ungrouped one (or
+  a Cox round's) over the same runs is another group's count there: 0 or ``min_rows``.
+
+A second round spreads each run's totals back over its bins by shares from pooled figures
+only (:func:`spread_runs`, :func:`group_shares`): what leaves still depends on the rows only
+through the runs' totals. A grid asked fine enough to isolate one patient's event time is
+coarsened by every lake before its sums leave it.
 """
 
 from __future__ import annotations
@@ -23,37 +35,33 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from ..._errors import PolicyViolation
-from .._trees._sketch import (
-    SKETCH_CELLS,
-    SKETCH_PER_SIGN,
-    coarsened,
-    sketch_cells,
-    sketch_upper_bounds,
-)
+from .._trees._sketch import SKETCH_PER_SIGN, sketch_upper_bounds
 
 __all__ = [
+    "GRID_REACH",
     "SHARE_REACH",
-    "SKETCH_CELLS",
+    "SHARE_TILT",
     "SurvivalRows",
     "atom_edges",
     "bin_index",
     "check_edges",
-    "coarsened",
-    "event_sketch",
+    "common_runs",
     "fine_shares",
-    "grid_edges",
+    "group_runs",
+    "group_shares",
     "lake_groups",
     "merge_bins",
     "nested_runs",
     "read_head",
+    "refuse_left_out",
     "split_runs",
     "spread_runs",
+    "take_left_out",
     "write_head",
 ]
 
@@ -62,6 +70,12 @@ _KINDS = 8
 
 SHARE_REACH = 4
 """Cells on either side over which :func:`fine_shares` averages the pooled density."""
+SHARE_TILT = 8
+"""Cells on either side over which :func:`group_shares` averages each group's part."""
+GRID_REACH = 12
+"""Bins of the public grid on either side over which the shares of a request without
+``times`` are averaged, all rows' and each group's part (its bins are narrower than the fine
+cells of one with ``times``)."""
 
 
 def write_head(values: np.ndarray, kind: float, n_bins: int = 0) -> None:
@@ -80,47 +94,6 @@ def read_head(values: np.ndarray) -> tuple[float, int]:
         return 0.0, 0
     code = round(float(values[1]) / blocks)
     return float(code % _KINDS), code // _KINDS
-
-
-def event_sketch(t: np.ndarray, event: np.ndarray) -> np.ndarray:
-    """The count of events in each sketch cell of their times."""
-    times = t[event > 0.5]
-    return np.bincount(sketch_cells(times), minlength=SKETCH_CELLS).astype(np.float64)
-
-
-def grid_edges(counts: np.ndarray, min_events: int, max_bins: int) -> tuple[list[float], float]:
-    """The grid's inner edges from a pooled event sketch, and the upper bound of the last
-    cell holding events (the time the last bin stands for).
-
-    The sketch is cut into spans of at least ``min_events`` events (at most ``max_bins``
-    of them), from 0 to that upper bound; each span is then cut evenly in time into as many
-    bins as ``max_bins`` leaves for it, the last bin open above. The spans follow where the
-    events are; the finer bins let each lake's runs (of at least its ``min_rows`` events,
-    :func:`lake_groups`) end close to where their events lie, rather than at the end of a
-    span. A bin may hold fewer than ``min_events`` events: what a lake releases is merged
-    into its runs whatever the grid."""
-    counts = np.maximum(np.asarray(counts, dtype=np.float64), 0.0)
-    total = float(counts.sum())
-    upper = sketch_upper_bounds()
-    if total <= 0:
-        return [], 0.0
-    target = max(float(min_events), float(np.ceil(total / max(max_bins, 1))))
-    cuts: list[int] = []
-    running = 0.0
-    for i in np.flatnonzero(counts):
-        running += counts[i]
-        if running >= target:
-            cuts.append(int(i))
-            running = 0.0
-    last = float(upper[int(np.flatnonzero(counts)[-1])])
-    # the events above the last cut join the last span (which reaches the last event)
-    spans = [0.0, *(float(upper[i]) for i in cuts[:-1]), last]
-    per_span = max(1, max_bins // (len(spans) - 1))
-    edges: list[float] = []
-    for low, high in pairwise(spans):
-        edges.extend(float(v) for v in np.linspace(low, high, per_span + 1)[1:])
-    # the last bin is open above
-    return [e for e in edges[:-1] if e > 0], last
 
 
 def check_edges(edges: Any, max_bins: int) -> np.ndarray:
@@ -206,6 +179,59 @@ def split_runs(
     return lake_groups(events, min_rows), lake_groups(censored, min_rows)
 
 
+def common_runs(per_group: np.ndarray, runs: np.ndarray, min_rows: int) -> np.ndarray:
+    """One coarsening, for every group of a request, of a lake's runs over all its rows
+    (``runs``: each bin's run end, as :func:`lake_groups` or :func:`nested_runs` give them
+    from the counts of all groups): adjacent runs merged, from the first on, until every
+    group's count (rows of ``per_group``: per group and bin) in the merged run is 0 or at
+    least ``min_rows``; a remainder that is not joins the runs before it. A group with fewer
+    than ``min_rows`` in all is left out of the rule (the lake releases none of it). Every
+    merged run is a union of whole runs, so a grouped figure less an ungrouped one (or a Cox
+    round's) over the same runs holds 0 or at least ``min_rows`` of every group."""
+    per_group = np.atleast_2d(np.asarray(per_group, dtype=np.float64))
+    ends = np.unique(runs[runs >= 0])
+    if len(ends) < 2:
+        return runs.copy()
+    shown = per_group.sum(axis=1) >= min_rows
+    per_run = np.zeros((len(ends), int(shown.sum())))
+    np.add.at(per_run, np.searchsorted(ends, runs[runs >= 0]), per_group[shown][:, runs >= 0].T)
+
+    def holds(counts: np.ndarray) -> bool:
+        return bool(np.all((counts < 0.5) | (counts >= min_rows)))
+
+    merged: list[list[int]] = []
+    current: list[int] = []
+    for i in range(len(ends)):
+        current.append(i)
+        if holds(per_run[current].sum(axis=0)):
+            merged.append(current)
+            current = []
+    if current:
+        if not merged:
+            merged.append([])
+        merged[-1].extend(current)
+    while len(merged) > 1 and not holds(per_run[merged[-1]].sum(axis=0)):
+        last = merged.pop()
+        merged[-1].extend(last)
+    out = runs.copy()
+    for members in merged:
+        last_end = ends[members[-1]]
+        for i in members:
+            out[runs == ends[i]] = last_end
+    return out
+
+
+def group_runs(per_group: np.ndarray, runs: np.ndarray, min_rows: int) -> np.ndarray:
+    """Each group's runs (rows: groups, as ``per_group``): the lake's runs over all its rows
+    coarsened in common (:func:`common_runs`), or -1 throughout for a group with fewer than
+    ``min_rows`` in all (the lake releases none of its rows)."""
+    per_group = np.atleast_2d(np.asarray(per_group, dtype=np.float64))
+    common = common_runs(per_group, runs, min_rows)
+    out = np.tile(common, (len(per_group), 1))
+    out[per_group.sum(axis=1) < min_rows] = -1
+    return out
+
+
 class SurvivalRows:
     """What a lake applies to a block of raw survival rows (the features' raw columns, then
     the duration): the plan's design to the features, the duration kept last."""
@@ -227,16 +253,45 @@ class SurvivalRows:
         return np.column_stack([E, X[:, -1]])
 
 
-def usable_rows(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def usable_rows(
+    Z: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The features, durations and events of the rows a survival step uses (every value
     present, the duration not negative: the owner's schema check refuses published bounds
-    below 0, and a row below them is left out), and how many rows hold an event other than
-    0/1 (the lake refuses and releases nothing)."""
+    below 0, and a row below them is left out), how many rows hold an event other than 0/1
+    (the lake refuses and releases nothing), and how many rows with a usable duration and
+    event it leaves out for a missing feature (:func:`refuse_left_out`)."""
     X, t = Z[:, :-1], Z[:, -1]
-    present = np.isfinite(t) & np.isfinite(y) & np.all(np.isfinite(X), axis=1) & (t >= 0)
+    timed = np.isfinite(t) & np.isfinite(y) & (t >= 0)
+    present = timed & np.all(np.isfinite(X), axis=1)
     bad = present & (y != 0) & (y != 1)
     keep = present & ~bad
-    return X[keep], t[keep], y[keep], int(np.count_nonzero(bad))
+    left = timed & ~present & ((y == 0) | (y == 1))
+    return X[keep], t[keep], y[keep], int(np.count_nonzero(bad)), int(np.count_nonzero(left))
+
+
+def take_left_out(values: np.ndarray) -> float:
+    """The count of rows a survival step left out (the last of its values, never released):
+    read, and set to 0 in ``values``."""
+    left = float(values[-1])
+    values[-1] = 0.0
+    return left
+
+
+def refuse_left_out(left: float, columns: Sequence[str], fill: str) -> None:
+    """Refused (:class:`PolicyViolation`) when a survival release would leave out some of
+    the lake's rows that have a usable duration and event (``columns`` missing): another
+    survival release of the same duration column that keeps them (an ungrouped curve, a Cox
+    fit on other features) less this one would be those rows' counts and sums, however few.
+    ``fill`` says how to keep them."""
+    if left > 0.5:
+        names = ", ".join(repr(c) for c in columns)
+        names = f"one of {names}" if len(columns) > 1 else names
+        raise PolicyViolation(
+            f"some rows with a duration and an event have no value of {names}; a survival "
+            "release leaves out no such row (another release of the same duration column "
+            f"less this one would be those rows' figures). {fill}"
+        )
 
 
 def as_sequence(values: Sequence[float]) -> list[float]:
@@ -294,3 +349,26 @@ def fine_shares(
     with np.errstate(divide="ignore", invalid="ignore"):
         density = np.where(room > 0, mass / room, 0.0)
     return density * widths
+
+
+def group_shares(
+    everyone: np.ndarray, per_group: np.ndarray, widths: np.ndarray, reach: int, tilt: int
+) -> np.ndarray:
+    """Shares per group, cell and count (events, censored rows: the last axis) by which the
+    lakes spread their runs (:func:`spread_runs`), from pooled counts only: the density of
+    all rows (``everyone``, each lake's counts merged on its runs over all its rows, the
+    finest runs it releases), times each group's part of it (``per_group``, merged on the
+    runs coarsened in common, so coarser), both as :func:`fine_shares` spreads them and
+    averages them over ``reach`` and ``tilt`` cells on either side. Within a run coarsened
+    for the groups, a group's rows then follow the hazard of all rows, tilted towards where
+    that group's pooled rows lie."""
+
+    def smooth(counts: np.ndarray, cells: int) -> np.ndarray:
+        return np.stack([fine_shares(c, widths, cells) for c in counts.T], axis=-1)
+
+    base = smooth(np.asarray(everyone, dtype=np.float64), reach)
+    part = np.stack([smooth(g, tilt) for g in np.asarray(per_group, dtype=np.float64)])
+    total = part.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(total > 0, part / total, 1.0 / len(part))
+    return base * ratio
