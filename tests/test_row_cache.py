@@ -112,6 +112,44 @@ def test_mini_batch_steps_do_not_depend_on_what_was_kept(table):
     np.testing.assert_array_equal(kept, streamed)
 
 
+def test_lakes_stepping_at_once_share_the_processs_step_threads(table):
+    """Ten lakes of one process step on kept rows at once: each step's blocks run on the
+    calling thread and on the process's step threads, which are not started again for each
+    step, and every step's sum is the one it gives alone."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    source, frame = table
+    p = plan()
+    TABLE_CACHE.forget(source)
+    rows = engine.table_rows(source, "parquet", p.columns)
+    ran: list[tuple[str, int]] = []
+
+    def count(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        ran.append((threading.current_thread().name, threading.get_ident()))
+        return np.array([float(len(y)), float(np.sum(X[:, 0] * y))])
+
+    rows.total(count, 2, None)  # streamed, and the rows kept
+    alone = rows.total(count, 2, None)
+    assert last_step().kept_blocks >= 2 and last_step().streamed_partitions == 0
+    labelled = frame[~frame["y"].isna()]
+    assert alone[0] == len(labelled)
+    np.testing.assert_allclose(alone[1], float((labelled["a"] * labelled["y"]).sum()))
+
+    def steps() -> set[int]:
+        ran.clear()
+        with ThreadPoolExecutor(10, thread_name_prefix="lake") as lakes:
+            totals = list(lakes.map(lambda _: rows.total(count, 2, None), range(10)))
+        for total in totals:
+            np.testing.assert_array_equal(total, alone)
+        assert all(name.startswith(("lake", "collab-step")) for name, _ in ran), ran
+        return {ident for name, ident in ran if name.startswith("collab-step")}
+
+    from collab.engine._step import _parallelism
+
+    assert len(steps() | steps()) <= _parallelism()  # the same few threads, each time
+
+
 def _one_blas_thread_per_block(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     from collab.engine._blas import _blas_libraries
 

@@ -119,3 +119,27 @@ def test_a_lakes_records_admit_as_the_schedule_and_leave_every_connection_synced
     with pytest.raises(collab.PolicyViolation, match="approved for 2 round execution"):
         claim(reopened, schedule, "round", 3)
     assert reopened._db().execute(synchronous).fetchone()[0] == 2
+
+
+def test_a_lakes_masking_party_reads_as_stored_after_a_step_that_failed_half_way(tmp_path):
+    """The runner parses a job's masking party once per stored text: a step that changed its
+    copy and failed before saving leaves the party as stored, and a party another connection
+    (the owner's process) stored is read anew."""
+    from collab.lake._runner import _StoredMasking
+    from collab.lake._state import LakeState
+    from collab.secure import MaskingParty
+
+    job = "j" * 32
+    store = _StoredMasking(LakeState(tmp_path / "state.db"), job)
+    assert store.load() is None
+    party = MaskingParty.create("a", job)
+    party.revealed = {"b": [0]}
+    store.save(party)
+    failed = store.load()
+    failed.revealed["b"] = "s"
+    failed.held["c"] = {"s": "0x1"}
+    assert store.load().to_dict() == party.to_dict()
+    changed = MaskingParty.from_dict(party.to_dict())
+    changed.revealed = {"b": [0, 1]}
+    LakeState(tmp_path / "state.db").set_masking(f"secagg:{job}", changed.to_dict())
+    assert store.load().revealed == {"b": [0, 1]}

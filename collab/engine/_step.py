@@ -19,9 +19,11 @@ pyarrow reads them into the kept arrays as one partition (``_streams.kept_arrays
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -302,9 +304,10 @@ def _from_kept(
     Spark's workers run on this machine): a Spark job here would add about 100 ms of job and
     Python-task set-up to some 50 ms of arithmetic for 1M x 20 rows, so the blocks are worked
     on by threads of this process instead (numpy releases the GIL in its array loops), with
-    BLAS on one thread meanwhile (``_blas``).
+    BLAS on one thread meanwhile (``_blas``): the calling thread works on the first group, the
+    process's step threads (:func:`_step_pool`, shared by every lake of the process) on the
+    others.
     """
-    from concurrent.futures import ThreadPoolExecutor
 
     def per_group(group: list[Block]) -> list[tuple[int, int, np.ndarray | None, float, int]]:
         out: list[tuple[int, int, np.ndarray | None, float, int]] = []
@@ -325,8 +328,32 @@ def _from_kept(
     with one_blas_thread():  # the threads (and other lakes' steps) are the parallelism
         if len(groups) == 1:
             return per_group(groups[0])
-        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
-            return [r for part in pool.map(per_group, groups) for r in part]
+        others = [_step_pool(tasks).submit(per_group, group) for group in groups[1:]]
+        try:
+            first = per_group(groups[0])
+        finally:  # no group outlives the step (nor its BLAS setting), even when one failed
+            wait(others)
+        return [r for part in [first, *(f.result() for f in others)] for r in part]
+
+
+_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, threads, the pool)
+_pool_lock = threading.Lock()
+
+
+def _step_pool(tasks: int) -> ThreadPoolExecutor:
+    """The step threads of this process, shared by every lake in it: a round of ten
+    in-process lakes started and joined two threads per lake per call before, and twenty
+    step threads then took turns at two cores. A step's groups never wait on the pool
+    themselves, so a lake's call cannot wait on another's."""
+    global _pool
+    with _pool_lock:
+        known = _pool
+        if known is None or known[0] != os.getpid() or known[1] < tasks:
+            if known is not None and known[0] == os.getpid():
+                known[2].shutdown(wait=False)  # its queued groups still run
+            known = (os.getpid(), tasks, ThreadPoolExecutor(tasks, "collab-step"))
+            _pool = known
+        return known[2]
 
 
 def _balanced(blocks: list[Block], tasks: int) -> list[list[Block]]:

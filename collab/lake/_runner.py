@@ -10,6 +10,7 @@ exception's text can carry a row's value.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -172,20 +173,72 @@ def _plan_of(plan_json: str) -> Plan:
     return Plan.from_spec(json.loads(plan_json))
 
 
+@functools.lru_cache(maxsize=64)
+def _table_of(text: str) -> tuple[dict[str, Any], Policy, dict[str, Any]]:
+    """A table's record as stored (its JSON ``text``, read on every message: the owner may
+    change its policy between two), its policy and its columns' published bounds; parsed
+    once per text. The runner only reads them."""
+    record = json.loads(text)
+    schema = TableSchema.from_dict(record["schema"])
+    bounds = {c.name: c.bounds for c in schema.columns}
+    return record, Policy.from_dict(record["policy"]), bounds
+
+
 class _StoredMasking:
-    """The lake's secure-aggregation party for one job, kept in the lake's records."""
+    """The lake's secure-aggregation party for one job, kept in the lake's records.
+
+    Its record is read on every message; the party it describes is built from the text once
+    per text in this process (:data:`_parties`): it holds every peer's shares for every slot,
+    which a lake of ten parsed twice a round. Each message gets its own copy, so a step that
+    fails half-way through changing its party leaves the kept one as stored.
+    """
 
     def __init__(self, state: LakeState, job_id: str) -> None:
         self._state, self._key = state, f"secagg:{job_id}"
+        self._where = (str(state.path), self._key)
 
     def load(self) -> Any:
         from ..secure import MaskingParty
 
-        saved = self._state.setting(self._key)
-        return None if saved is None else MaskingParty.from_dict(saved)
+        text = self._state.setting_text(self._key)
+        if text is None:
+            return None
+        with _parties_lock:
+            known = _parties.get(self._where)
+        if known is not None and known[0] == text:
+            return _copy_party(known[1])
+        party = MaskingParty.from_dict(json.loads(text))
+        self._keep(text, party)
+        return _copy_party(party)
 
     def save(self, party: Any) -> None:
-        self._state.set_masking(self._key, party.to_dict())
+        self._keep(self._state.set_masking(self._key, party.to_dict()), _copy_party(party))
+
+    def _keep(self, text: str, party: Any) -> None:
+        with _parties_lock:
+            _parties.pop(self._where, None)
+            _parties[self._where] = (text, party)
+            while len(_parties) > _PARTIES_KEPT:
+                _parties.pop(next(iter(_parties)))
+
+
+# (state file, setting key) -> (its text, the party it holds), oldest first
+_parties: dict[tuple[str, str], tuple[str, Any]] = {}
+_parties_lock = threading.Lock()
+_PARTIES_KEPT = 256
+
+
+def _copy_party(party: Any) -> Any:
+    """A copy of a masking party that its methods can change without changing ``party``
+    (they assign its fields and the keys of its dicts, never deeper)."""
+    return dataclasses.replace(
+        party,
+        roster=list(party.roster),
+        public=dict(party.public),
+        self_seeds=dict(party.self_seeds),
+        held=dict(party.held),
+        revealed=dict(party.revealed),
+    )
 
 
 def _run(
@@ -215,10 +268,10 @@ def _run(
         raw = json.loads(message)
     except Exception as exc:
         raise PolicyViolation(f"job {job_id[:8]}: malformed round message ({exc})") from exc
-    record = state.table(data["table"])
-    if record is None:
+    text = state.table_text(data["table"])
+    if text is None:
         raise PolicyViolation(f"this lake no longer hosts table {data['table']!r}")
-    schema = TableSchema.from_dict(record["schema"])
+    record, policy, bounds = _table_of(text)
 
     def rows(source: str | None = None) -> Any:
         spark = state.setting("spark", {}) or {}
@@ -241,12 +294,7 @@ def _run(
                 "in its audit log for the owner"
             ) from None
 
-    policy = Policy.from_dict(record["policy"])
-    common = {
-        "lake": data["lake"],
-        "policy": policy,
-        "bounds": {c.name: c.bounds for c in schema.columns},
-    }
+    common = {"lake": data["lake"], "policy": policy, "bounds": bounds}
     if plan.follow is not None:  # a followed job's update (lake/_follow.py)
         from ._follow import READY, FollowHandler, pinned_sources, ready, update_id, update_of
 

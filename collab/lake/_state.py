@@ -131,15 +131,23 @@ class LakeState:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
 
-    def set_masking(self, key: str, value: Any) -> None:
+    def set_masking(self, key: str, value: Any) -> str:
         """Keep a job's secure-aggregation party as setting ``key``, unsynced: a call that
-        changes it answers only after its synced audit entry (:meth:`_tx`)."""
+        changes it answers only after its synced audit entry (:meth:`_tx`). Returns the
+        text stored."""
+        text = json.dumps(value)
         with self._tx(synced=False) as db:
-            db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, json.dumps(value)))
+            db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, text))
+        return text
 
     def setting(self, key: str, default: Any = None) -> Any:
+        text = self.setting_text(key)
+        return default if text is None else json.loads(text)
+
+    def setting_text(self, key: str) -> str | None:
+        """Setting ``key`` as stored (JSON text), or ``None``."""
         row = self._db().execute("SELECT value FROM settings WHERE key=?", (key,)).fetchone()
-        return default if row is None else json.loads(row[0])
+        return None if row is None else row[0]
 
     # tables -------------------------------------------------------------------------------
     def put_table(self, name: str, record: dict[str, Any]) -> None:
@@ -147,8 +155,13 @@ class LakeState:
             db.execute("INSERT OR REPLACE INTO tables VALUES (?, ?)", (name, json.dumps(record)))
 
     def table(self, name: str) -> dict[str, Any] | None:
+        text = self.table_text(name)
+        return None if text is None else json.loads(text)
+
+    def table_text(self, name: str) -> str | None:
+        """Table ``name``'s record as stored (JSON text), or ``None``."""
         row = self._db().execute("SELECT record FROM tables WHERE name=?", (name,)).fetchone()
-        return None if row is None else json.loads(row[0])
+        return None if row is None else row[0]
 
     def table_names(self) -> list[str]:
         return [r[0] for r in self._db().execute("SELECT name FROM tables ORDER BY name")]

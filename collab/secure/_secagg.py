@@ -17,6 +17,7 @@ faithfully (the paper's malicious-model signatures are not implemented).
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,15 @@ def unpack(text: str) -> np.ndarray:
 def _context(job: str, a: str, b: str, purpose: str) -> bytes:
     first, second = sorted((a, b))
     return f"collab|{job}|{first}|{second}|{purpose}".encode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _pair_seed(s_private: bytes, peer_public: str, job: str, party: str, peer: str) -> bytes:
+    """The mask seed ``party`` shares with ``peer`` in ``job``: the same for every slot of the
+    job, so agreed once per pair in this process rather than in every execution (a lake of
+    ten agreed nine seeds per round). It stays in the memory of the process that holds
+    ``s_private``."""
+    return _crypto.agree(s_private, _unb64(peer_public), _context(job, party, peer, "mask"))
 
 
 class AggregationAborted(PrivacyError):
@@ -162,11 +172,7 @@ class MaskingParty:
         return self.roster.index(self.party) < self.roster.index(peer)
 
     def _pair_seed(self, peer: str) -> bytes:
-        return _crypto.agree(
-            self.s_private,
-            _unb64(self.public[peer]["s"]),
-            _context(self.job, self.party, peer, "mask"),
-        )
+        return _pair_seed(self.s_private, self.public[peer]["s"], self.job, self.party, peer)
 
     def reveal(self, slot: int, received: Sequence[str], participants: Sequence[str]) -> dict:
         """Shares that let the coordinator unmask ``slot``: self-mask seeds of lakes whose
