@@ -57,6 +57,26 @@ def trees_digest(key: np.ndarray, trees: Sequence[Mapping[str, Sequence[Any]]]) 
     return np.frombuffer(h.digest(), dtype=np.uint8).copy()
 
 
+# Digests of a round's request, by the identity of the objects they digest (held here, so
+# that an identity is never another object's): every block of a lake computes the same ones
+# in a round, and a request is never changed once made.
+_digests: dict[tuple[Any, ...], tuple[Any, np.ndarray]] = {}
+_DIGESTS_HELD = 64
+
+
+def _remembered(key: tuple[Any, ...], held: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()``, the digest of ``held`` (an object of the request) under ``key``, computed
+    once while ``held`` is the same object."""
+    hit = _digests.get(key)
+    if hit is not None and hit[0] is held:
+        return hit[1]
+    value = make()
+    if len(_digests) >= _DIGESTS_HELD:
+        _digests.clear()
+    _digests[key] = (held, value)
+    return value
+
+
 def _same(state: Mapping[str, np.ndarray], name: str, value: np.ndarray) -> bool:
     old = state.get(name)
     return old is not None and old.shape == value.shape and bool(np.array_equal(old, value))
@@ -160,7 +180,12 @@ class TreeState:
         self.state, self.missing = state, missing
         self.edges = request["edges"]
         self.baseline = float(request["baseline"])
-        key = digest(self.edges, self.baseline, request["label_scale"], rows)
+        scale = request["label_scale"]
+        key = _remembered(
+            ("edges", id(self.edges), self.baseline, tuple(scale), rows),
+            self.edges,
+            lambda: digest(self.edges, self.baseline, scale, rows),
+        )
         if not (_same(state, "key", key) and {"codes", "labels", "invalid"} <= state.keys()):
             state.clear()
             keep, t, invalid = labelled()
@@ -173,8 +198,14 @@ class TreeState:
         self.codes, self.labels = state["codes"], state["labels"]
         self.invalid = int(state["invalid"][0])
 
-    def _trees_key(self, trees: Sequence[Any]) -> np.ndarray:
-        return trees_digest(self.key, trees)
+    def _trees_key(self, trees: Sequence[Any], upto: int | None = None) -> np.ndarray:
+        """The digest of the first ``upto`` trees (all when ``None``) of ``trees``."""
+        upto = len(trees) if upto is None else upto
+        return _remembered(
+            ("trees", id(trees), len(trees), upto, self.key.tobytes()),
+            trees,
+            lambda: trees_digest(self.key, trees[:upto]),
+        )
 
     def gradients(
         self,
@@ -190,7 +221,7 @@ class TreeState:
         kept = (
             {"score", "grad", "hess", "metrics"} <= state.keys()
             and 0 <= done <= len(trees)
-            and _same(state, "score_key", self._trees_key(trees[:done]))
+            and _same(state, "score_key", self._trees_key(trees, done))
         )
         if kept and done == len(trees):
             return state["grad"], state["hess"], state["metrics"]
@@ -200,7 +231,7 @@ class TreeState:
             F, done = np.full(len(self.codes), self.baseline), 0
         for i, tree in enumerate(trees[done:], start=done):
             coded = CodedTree.of(tree, self.edges)
-            start = self._grown_to(trees[:i], coded)
+            start = self._grown_to(trees, i, coded)
             F = F + coded.value[coded.advance(start, self.codes, self.missing)]
         g, h, each = terms(F)
         metrics = each.sum(axis=0) if len(F) else np.zeros(each.shape[1])
@@ -209,16 +240,17 @@ class TreeState:
         state["score_key"] = self._trees_key(trees)
         return g, h, metrics
 
-    def _grown_to(self, before: Sequence[Any], coded: CodedTree) -> np.ndarray:
-        """Where each row sits in ``coded`` (grown after the trees ``before``) as far as the
-        kept ``node`` has moved it while it grew (its last level round), else at the root:
-        moved on to its leaf from there, a row reaches the leaf it reaches from the root."""
+    def _grown_to(self, trees: Sequence[Any], before: int, coded: CodedTree) -> np.ndarray:
+        """Where each row sits in ``coded`` (grown after the first ``before`` of ``trees``)
+        as far as the kept ``node`` has moved it while it grew (its last level round), else at
+        the root: moved on to its leaf from there, a row reaches the leaf it reaches from the
+        root."""
         state = self.state
         if (
             "node" in state
             and "splits" in state
             and len(state["node"]) == len(self.codes)
-            and _same(state, "grown_for", self._trees_key(before))
+            and _same(state, "grown_for", self._trees_key(trees, before))
             and coded.extends(state["splits"])
         ):
             return state["node"]
