@@ -163,8 +163,8 @@ def rows_from_batches(batches: Iterator[Any], width: int) -> tuple[np.ndarray, n
 # Why a file may not be written, none of them a fault: out of space, or its folder removed
 # meanwhile (a table or a job's state dropped while a step still wrote to it). A folder
 # removed between ``makedirs``' ``mkdir`` and its check that the folder exists shows as
-# EEXIST.
-_NOT_KEPT = (errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.EEXIST)
+# EEXIST; a file where the folder should be, as ENOTDIR (or EEXIST from ``makedirs``).
+_NOT_KEPT = (errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.EEXIST, errno.ENOTDIR)
 
 
 def _save(path: str, array: np.ndarray) -> int:

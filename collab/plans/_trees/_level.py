@@ -8,7 +8,8 @@ A block keeps, for the life of a job:
   moved on by the newest trees only;
 - ``node``: the node each row sits in of the tree being grown, moved one level a round;
 - ``hist``: the previous level's histograms of its open nodes (``hist_nodes``), from which a
-  level derives the larger child of each split.
+  level derives the larger child of each split;
+- ``root_counts``: the rows per input and bin (the root's counts, the same for every tree).
 
 Each entry says what it was computed for (digests of the bin edges and baseline, and of the
 finished trees; the grown tree's ``splits``); what does not match the request is rebuilt from
@@ -285,8 +286,13 @@ class TreeState:
             and len(state["hist"]) == len(state["hist_nodes"])
         ):
             stored = {int(n): state["hist"][i] for i, n in enumerate(state["hist_nodes"])}
-        level = _Level(self.codes, g, h, node, coded, slots)
+        counts = state.get("root_counts")
+        if counts is not None and counts.shape != (self.codes.shape[1], slots):
+            counts = None
+        level = _Level(self.codes, g, h, node, coded, slots, counts)
         found = level.of(int(coded.depth[opened[0]]), [int(n) for n in opened], stored)
+        if level.root_counts is not None:
+            state["root_counts"] = level.root_counts
         hist = np.stack([found[int(n)] for n in opened])
         state["node"] = node.astype(np.int32)
         state["splits"] = coded.splits()
@@ -307,8 +313,10 @@ class _Level:
         node: np.ndarray,
         tree: CodedTree,
         slots: int,
+        root_counts: np.ndarray | None = None,
     ) -> None:
         self.codes, self.g, self.h, self.tree, self.slots = codes, g, h, tree, slots
+        self.root_counts = root_counts  # (inputs, slots), counted once per block
         self._at: dict[int, np.ndarray] = {int(tree.depth.max(initial=0)): node}
 
     def at(self, depth: int) -> np.ndarray:
@@ -332,11 +340,18 @@ class _Level:
         one = every and len(nodes) == 1  # every row in one node (a root): its bin is its cell
         size = len(nodes) * S
         out = np.empty((len(nodes), d, S, _STATS))
+        counted = one and self.root_counts is not None
         for j in range(d):
-            cell = self.codes[:, j] if one else base + self.codes[:, j][rows]
+            # one conversion to indices per input (``bincount`` converts ``uint8`` per call)
+            cell = self.codes[:, j].astype(np.intp) if one else base + self.codes[:, j][rows]
             out[:, j, :, 0] = np.bincount(cell, weights=g, minlength=size).reshape(-1, S)
             out[:, j, :, 1] = np.bincount(cell, weights=h, minlength=size).reshape(-1, S)
-            out[:, j, :, 2] = np.bincount(cell, minlength=size).reshape(-1, S)
+            if not counted:
+                out[:, j, :, 2] = np.bincount(cell, minlength=size).reshape(-1, S)
+        if counted:  # whole numbers: the very counts of every earlier tree's root
+            out[0, :, :, 2] = self.root_counts
+        elif one:
+            self.root_counts = out[0, :, :, 2].copy()
         return {n: out[i] for i, n in enumerate(nodes)}
 
     def of(
