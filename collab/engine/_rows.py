@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import errno
+import mmap
 import os
 import shutil
 import tempfile
@@ -162,20 +163,24 @@ def rows_from_batches(batches: Iterator[Any], width: int) -> tuple[np.ndarray, n
 # Why a file may not be written, none of them a fault: out of space, or its folder removed
 # meanwhile (a table or a job's state dropped while a step still wrote to it). A folder
 # removed between ``makedirs``' ``mkdir`` and its check that the folder exists shows as
-# EEXIST.
-_NOT_KEPT = (errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.EEXIST)
+# EEXIST; a file where the folder should be, as ENOTDIR (or EEXIST from ``makedirs``).
+_NOT_KEPT = (errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.EEXIST, errno.ENOTDIR)
 
 
 def _save(path: str, array: np.ndarray) -> int:
-    """Write ``array`` to ``path`` atomically; the bytes written (0 when it could not)."""
+    """Write ``array`` to ``path`` atomically (as ``np.save`` writes it); the bytes written
+    (0 when it could not)."""
     folder = os.path.dirname(path)
     _forget(path)  # the file it replaces is freed once its last reader lets go
     tmp = None
     try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        try:  # the folder is there already in all but a block's first write
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        except FileNotFoundError:
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.save(fh, array, allow_pickle=False)
+            np.lib.format.write_array(fh, array, allow_pickle=False)
         os.replace(tmp, path)
     except OSError as exc:
         if tmp is not None:  # a part written before space ran out
@@ -204,26 +209,49 @@ def _load(path: str) -> np.ndarray | None:
     """The array kept at ``path``, read-only and mapped from shared memory; ``None`` when
     the file is gone or unreadable."""
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         _forget(path)
         return None
-    identity = (st.st_ino, st.st_ctime_ns, st.st_size)
-    with _mapped_lock:
-        hit = _mapped.get(path)
-    if hit is not None and hit[0] == identity:
-        return hit[1]
     try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
+        st = os.fstat(fd)
+        identity = (st.st_ino, st.st_ctime_ns, st.st_size)
+        with _mapped_lock:
+            hit = _mapped.get(path)
+        if hit is not None and hit[0] == identity:
+            return hit[1]
+        array = _mapping(fd)
     except (OSError, ValueError):
         _forget(path)
         return None
-    # a plain view of the mapping (it keeps the mapping open): no ``memmap`` subclass
-    # overhead on every slice and ufunc of the rounds that read it
-    array = array.view(np.ndarray)
+    finally:
+        os.close(fd)
     with _mapped_lock:
         _mapped[path] = (identity, array)
     return array
+
+
+def _mapping(fd: int) -> np.ndarray:
+    """The ``.npy`` file open at ``fd`` as a read-only array over a mapping of it (what
+    ``np.load(mmap_mode="r")`` gives, without its ``memmap`` and its second open of the
+    file: a state's file is mapped afresh every round it changes)."""
+    fmt = np.lib.format
+    with os.fdopen(os.dup(fd), "rb") as fh:
+        version = fmt.read_magic(fh)
+        header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+        shape, fortran, dtype = header(fh)
+        offset = fh.tell()
+    if dtype.hasobject:
+        raise ValueError("a kept array holds numbers only")
+    count = int(np.prod(shape, dtype=np.int64))
+    if count == 0:
+        empty = np.zeros(shape, dtype=dtype, order="F" if fortran else "C")
+        empty.flags.writeable = False
+        return empty
+    mapped = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+    if offset + count * dtype.itemsize > len(mapped):
+        raise ValueError("a kept array's file is cut short")
+    return np.ndarray(shape, dtype, buffer=mapped, offset=offset, order="F" if fortran else "C")
 
 
 def _forget(path: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import psycopg
 import pytest
 
@@ -13,10 +14,11 @@ pytestmark = [pytest.mark.http, pytest.mark.slow]
 FEATURES = ["mean_radius", "mean_texture", "mean_smoothness", "worst_area", "worst_symmetry"]
 
 
-def train(lake: collab.Lake, scientist, rounds: int = 5):
+def train(lake: collab.Lake, scientist, rounds: int = 5, plan=None):
     fed = collab.connect([lake.url or lake], email=scientist[0], password=scientist[1])
     job = fed.submit(
-        collab.plans.LogisticRegression(
+        plan
+        or collab.plans.LogisticRegression(
             table="patients", features=FEATURES, label="malignant", rounds=rounds
         )
     )
@@ -26,23 +28,64 @@ def train(lake: collab.Lake, scientist, rounds: int = 5):
     return job.result(progress=False, timeout=600), job
 
 
-def test_a_lake_on_a_spark_standalone_cluster_trains_the_local_mode_model(
-    tmp_path, spark_cluster, patients_parquet, ports, scientist
-):
+@pytest.fixture(scope="module")
+def clustered_and_local(tmp_path_factory, spark_cluster, patients_parquet, ports, scientist):
+    """A served lake whose Spark is a standalone cluster (its rows are never kept: a job's
+    state lives in Spark's cache) and an in-process lake in local mode (rows and job state
+    kept in shared memory), with the same table."""
     clustered = collab.Lake.launch(
-        "cluster-lake", port=ports(), data_dir=tmp_path / "c", spark_master=spark_cluster
+        "cluster-lake",
+        port=ports(),
+        data_dir=tmp_path_factory.mktemp("cluster-lake"),
+        spark_master=spark_cluster,
     )
     local = collab.Lake.launch("local-lake")
     try:
         for lake in (clustered, local):
             lake.add_table("patients", patients_parquet, private_columns=["patient_id"])
             lake.add_scientist(*scientist)
-        on_cluster, _ = train(clustered, scientist)
-        on_local, _ = train(local, scientist)
+        yield clustered, local
     finally:
         clustered.stop()
         local.stop()
+
+
+def test_a_lake_on_a_spark_standalone_cluster_trains_the_local_mode_model(
+    clustered_and_local, scientist
+):
+    clustered, local = clustered_and_local
+    on_cluster, _ = train(clustered, scientist)
+    on_local, _ = train(local, scientist)
     np.testing.assert_allclose(on_cluster.coef_, on_local.coef_, rtol=0, atol=1e-6)
+
+
+def test_trees_on_a_spark_standalone_cluster_equal_the_local_mode_trees(
+    clustered_and_local, scientist, patients_parquet
+):
+    """On the cluster each round is one Spark job over the job's state in Spark's cache
+    (bin codes, scores, nodes and histograms per block); in local mode the same state is kept
+    beside the kept rows. Both must grow the very same trees."""
+    clustered, local = clustered_and_local
+    plan = collab.plans.GradientBoostedTrees(
+        table="patients", features=FEATURES, label="malignant", n_trees=3, max_depth=3
+    )
+    on_cluster, _ = train(clustered, scientist, plan=plan)
+    on_local, _ = train(local, scientist, plan=plan)
+    assert len(on_local.trees_) == 3
+    assert sum(len(t["left"]) for t in on_local.trees_) > 3  # the trees did split
+    for grown, expected in zip(on_cluster.trees_, on_local.trees_, strict=True):
+        assert grown.keys() == expected.keys()
+        for name in expected:
+            np.testing.assert_allclose(
+                np.asarray(grown[name], dtype=float),
+                np.asarray(expected[name], dtype=float),
+                rtol=0,
+                atol=1e-12,
+            )
+    X = pd.read_parquet(patients_parquet)[FEATURES]
+    np.testing.assert_allclose(
+        on_cluster.predict_proba(X), on_local.predict_proba(X), rtol=0, atol=1e-12
+    )
 
 
 def test_a_lake_keeps_its_records_in_postgresql_across_a_restart(

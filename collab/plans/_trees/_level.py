@@ -8,7 +8,8 @@ A block keeps, for the life of a job:
   moved on by the newest trees only;
 - ``node``: the node each row sits in of the tree being grown, moved one level a round;
 - ``hist``: the previous level's histograms of its open nodes (``hist_nodes``), from which a
-  level derives the larger child of each split.
+  level derives the larger child of each split;
+- ``root_counts``: the rows per input and bin (the root's counts, the same for every tree).
 
 Each entry says what it was computed for (digests of the bin edges and baseline, and of the
 finished trees; the grown tree's ``splits``); what does not match the request is rebuilt from
@@ -55,6 +56,26 @@ def trees_digest(key: np.ndarray, trees: Sequence[Mapping[str, Sequence[Any]]]) 
     h.update(lengths.tobytes())
     h.update(values.tobytes())
     return np.frombuffer(h.digest(), dtype=np.uint8).copy()
+
+
+# Digests of a round's request, by the identity of the objects they digest (held here, so
+# that an identity is never another object's): every block of a lake computes the same ones
+# in a round, and a request is never changed once made.
+_digests: dict[tuple[Any, ...], tuple[Any, np.ndarray]] = {}
+_DIGESTS_HELD = 64
+
+
+def _remembered(key: tuple[Any, ...], held: Any, make: Callable[[], np.ndarray]) -> np.ndarray:
+    """``make()``, the digest of ``held`` (an object of the request) under ``key``, computed
+    once while ``held`` is the same object."""
+    hit = _digests.get(key)
+    if hit is not None and hit[0] is held:
+        return hit[1]
+    value = make()
+    if len(_digests) >= _DIGESTS_HELD:
+        _digests.clear()
+    _digests[key] = (held, value)
+    return value
 
 
 def _same(state: Mapping[str, np.ndarray], name: str, value: np.ndarray) -> bool:
@@ -160,7 +181,12 @@ class TreeState:
         self.state, self.missing = state, missing
         self.edges = request["edges"]
         self.baseline = float(request["baseline"])
-        key = digest(self.edges, self.baseline, request["label_scale"], rows)
+        scale = request["label_scale"]
+        key = _remembered(
+            ("edges", id(self.edges), self.baseline, tuple(scale), rows),
+            self.edges,
+            lambda: digest(self.edges, self.baseline, scale, rows),
+        )
         if not (_same(state, "key", key) and {"codes", "labels", "invalid"} <= state.keys()):
             state.clear()
             keep, t, invalid = labelled()
@@ -173,8 +199,14 @@ class TreeState:
         self.codes, self.labels = state["codes"], state["labels"]
         self.invalid = int(state["invalid"][0])
 
-    def _trees_key(self, trees: Sequence[Any]) -> np.ndarray:
-        return trees_digest(self.key, trees)
+    def _trees_key(self, trees: Sequence[Any], upto: int | None = None) -> np.ndarray:
+        """The digest of the first ``upto`` trees (all when ``None``) of ``trees``."""
+        upto = len(trees) if upto is None else upto
+        return _remembered(
+            ("trees", id(trees), len(trees), upto, self.key.tobytes()),
+            trees,
+            lambda: trees_digest(self.key, trees[:upto]),
+        )
 
     def gradients(
         self,
@@ -190,7 +222,7 @@ class TreeState:
         kept = (
             {"score", "grad", "hess", "metrics"} <= state.keys()
             and 0 <= done <= len(trees)
-            and _same(state, "score_key", self._trees_key(trees[:done]))
+            and _same(state, "score_key", self._trees_key(trees, done))
         )
         if kept and done == len(trees):
             return state["grad"], state["hess"], state["metrics"]
@@ -200,7 +232,7 @@ class TreeState:
             F, done = np.full(len(self.codes), self.baseline), 0
         for i, tree in enumerate(trees[done:], start=done):
             coded = CodedTree.of(tree, self.edges)
-            start = self._grown_to(trees[:i], coded)
+            start = self._grown_to(trees, i, coded)
             F = F + coded.value[coded.advance(start, self.codes, self.missing)]
         g, h, each = terms(F)
         metrics = each.sum(axis=0) if len(F) else np.zeros(each.shape[1])
@@ -209,16 +241,17 @@ class TreeState:
         state["score_key"] = self._trees_key(trees)
         return g, h, metrics
 
-    def _grown_to(self, before: Sequence[Any], coded: CodedTree) -> np.ndarray:
-        """Where each row sits in ``coded`` (grown after the trees ``before``) as far as the
-        kept ``node`` has moved it while it grew (its last level round), else at the root:
-        moved on to its leaf from there, a row reaches the leaf it reaches from the root."""
+    def _grown_to(self, trees: Sequence[Any], before: int, coded: CodedTree) -> np.ndarray:
+        """Where each row sits in ``coded`` (grown after the first ``before`` of ``trees``)
+        as far as the kept ``node`` has moved it while it grew (its last level round), else at
+        the root: moved on to its leaf from there, a row reaches the leaf it reaches from the
+        root."""
         state = self.state
         if (
             "node" in state
             and "splits" in state
             and len(state["node"]) == len(self.codes)
-            and _same(state, "grown_for", self._trees_key(before))
+            and _same(state, "grown_for", self._trees_key(trees, before))
             and coded.extends(state["splits"])
         ):
             return state["node"]
@@ -253,8 +286,13 @@ class TreeState:
             and len(state["hist"]) == len(state["hist_nodes"])
         ):
             stored = {int(n): state["hist"][i] for i, n in enumerate(state["hist_nodes"])}
-        level = _Level(self.codes, g, h, node, coded, slots)
+        counts = state.get("root_counts")
+        if counts is not None and counts.shape != (self.codes.shape[1], slots):
+            counts = None
+        level = _Level(self.codes, g, h, node, coded, slots, counts)
         found = level.of(int(coded.depth[opened[0]]), [int(n) for n in opened], stored)
+        if level.root_counts is not None:
+            state["root_counts"] = level.root_counts
         hist = np.stack([found[int(n)] for n in opened])
         state["node"] = node.astype(np.int32)
         state["splits"] = coded.splits()
@@ -275,8 +313,10 @@ class _Level:
         node: np.ndarray,
         tree: CodedTree,
         slots: int,
+        root_counts: np.ndarray | None = None,
     ) -> None:
         self.codes, self.g, self.h, self.tree, self.slots = codes, g, h, tree, slots
+        self.root_counts = root_counts  # (inputs, slots), counted once per block
         self._at: dict[int, np.ndarray] = {int(tree.depth.max(initial=0)): node}
 
     def at(self, depth: int) -> np.ndarray:
@@ -300,11 +340,18 @@ class _Level:
         one = every and len(nodes) == 1  # every row in one node (a root): its bin is its cell
         size = len(nodes) * S
         out = np.empty((len(nodes), d, S, _STATS))
+        counted = one and self.root_counts is not None
         for j in range(d):
-            cell = self.codes[:, j] if one else base + self.codes[:, j][rows]
+            # one conversion to indices per input (``bincount`` converts ``uint8`` per call)
+            cell = self.codes[:, j].astype(np.intp) if one else base + self.codes[:, j][rows]
             out[:, j, :, 0] = np.bincount(cell, weights=g, minlength=size).reshape(-1, S)
             out[:, j, :, 1] = np.bincount(cell, weights=h, minlength=size).reshape(-1, S)
-            out[:, j, :, 2] = np.bincount(cell, minlength=size).reshape(-1, S)
+            if not counted:
+                out[:, j, :, 2] = np.bincount(cell, minlength=size).reshape(-1, S)
+        if counted:  # whole numbers: the very counts of every earlier tree's root
+            out[0, :, :, 2] = self.root_counts
+        elif one:
+            self.root_counts = out[0, :, :, 2].copy()
         return {n: out[i] for i, n in enumerate(nodes)}
 
     def of(
