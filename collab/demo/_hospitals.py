@@ -26,6 +26,7 @@ from ..plans import (
     SoftmaxRegression,
 )
 from ..scientist import Federation, connect
+from ..scientist._job import _in_kernel
 
 HOSPITAL_NAMES = (
     "st-mary",
@@ -377,15 +378,22 @@ class HospitalsDemo:
         self.close()
 
 
-# A demo runs where memory is scarce (a notebook's kernel on Binder, 1-2 GB) and its Spark jobs
-# are few and small: its lakes' rows are kept after the first pass, and rounds are computed
+# A demo in a notebook's kernel runs where memory is scarce (Binder gives 1-2 GB) and its Spark
+# jobs are few and small: its lakes' rows are kept after the first pass, and rounds are computed
 # from them in the lake's process. So Spark's Python workers, forked for those first passes,
-# need not stay: each ends with its task (about 0.1 s more a Spark job, under load), where a
+# need not stay: each ends with its task (0.05-0.15 s more a Spark job, under load), where a
 # kept worker holds 40-45 MiB (PSS) for as long as the session runs. Measured on notebook 03's
 # kernel (three demos): Spark's Python processes at the peak went from 162 MiB (the daemon and
-# two kept workers) to 96 MiB (the daemon). A session already running when the demo starts
-# (Spark allows one per process) keeps its own settings.
+# two kept workers) to 96 MiB (the daemon). Elsewhere (a terminal, a test process with many
+# Spark jobs) workers stay; a session already running when the demo starts (Spark allows one
+# per process) keeps its own settings either way.
 DEMO_SPARK_CONF = {"spark.python.worker.reuse": "false"}
+
+
+def demo_spark_conf() -> dict[str, str] | None:
+    """The Spark settings a demo's lakes start with: :data:`DEMO_SPARK_CONF` in a notebook's
+    kernel, Spark's (``collab.engine``'s) elsewhere."""
+    return dict(DEMO_SPARK_CONF) if _in_kernel() else None
 
 
 def release_freed_memory() -> None:
@@ -476,7 +484,7 @@ def hospitals(
                 name,
                 port=None if ports is None else ports[i],  # None in the list: in-process
                 data_dir=folder / "lake",
-                spark_conf=DEMO_SPARK_CONF,
+                spark_conf=demo_spark_conf(),
             )
             lakes.append(lake)
             lake.add_table(
