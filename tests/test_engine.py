@@ -58,6 +58,8 @@ def test_a_local_session_starts_small_and_forks_its_workers_from_collabs_daemon(
         "-XX:+UseSerialGC",
         "-Xms64m",
         "-Xmn32m",
+        "-XX:MinHeapFreeRatio=10",
+        "-XX:MaxHeapFreeRatio=20",
         "-XX:TieredStopAtLevel=1",
     ]
     # a heap the caller sized keeps the JVM's default collector; the caller's options win
