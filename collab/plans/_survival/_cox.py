@@ -49,7 +49,7 @@ from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
 from ._columns import check_duration, check_event, check_times
-from ._concordance import SCORE_BINS, concordance, release, score_bins
+from ._concordance import SCORE_BINS, concordance, release, score_bins, score_position
 from ._likelihood import efron_terms, symmetric
 from ._model import CoxModel
 from ._noise import (
@@ -290,9 +290,9 @@ class CoxPH(Plan):
 
     def update_size(self, n_features: int) -> int:
         # a spread Newton round carries the public shares (events, censored rows) per bin,
-        # a concordance round its counts per bin and score bin and two sums per bin; last,
-        # the rows left out for a missing feature (never released)
-        body = max(self.max_bins * (self._bin_size() + 2), self.max_bins * (2 * SCORE_BINS + 2))
+        # a concordance round its counts, sums and sums of squares per bin and score bin;
+        # last, the rows left out for a missing feature (never released)
+        body = max(self.max_bins * (self._bin_size() + 2), self.max_bins * 6 * SCORE_BINS)
         return Update.size(0, 2 + body + 1)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
@@ -341,10 +341,15 @@ class CoxPH(Plan):
         eta = Xc @ beta
         if kind == "concordance":
             write_head(values, CONCORDANCE, n_bins)
+            u = score_position(eta, float(request["scale"]))
             s = score_bins(eta, float(request["scale"]))
-            counts = np.zeros((n_bins, 2, SCORE_BINS))
-            np.add.at(counts, (k, 0, s), e)
-            np.add.at(counts, (k, 1, s), 1.0)
+            # per bin, events and all rows (axis 1), score bin: counts, then (suppress reads
+            # them for its runs and releases none) the positions' sums and sums of squares
+            counts = np.zeros((3, n_bins, 2, SCORE_BINS))
+            moments = (1.0, u, u * u) if self.dp is None else (1.0,)
+            for i, power in enumerate(moments):
+                np.add.at(counts[i], (k, 0, s), e * power)
+                np.add.at(counts[i], (k, 1, s), np.broadcast_to(power, t.shape))
             values[2 : 2 + counts.size] = counts.ravel()
             return Update(float(len(t)), np.zeros(0), values, float(invalid))
         write_head(values, NEWTON, n_bins)
@@ -430,11 +435,12 @@ class CoxPH(Plan):
             values[2 : 2 + merged.size] = merged.ravel()
         elif kind == CONCORDANCE:
             # on the Newton round's time runs, and on runs of score bins inside each
-            per_bin = values[2 : 2 + n_bins * 2 * SCORE_BINS].reshape(n_bins, 2, SCORE_BINS)
-            events, censored, reach = release(
-                per_bin[:, 0], per_bin[:, 1] - per_bin[:, 0], min_rows
-            )
+            size = 3 * n_bins * 2 * SCORE_BINS
+            per_bin = values[2 : 2 + size].reshape(3, n_bins, 2, SCORE_BINS)
+            per_bin = np.stack([per_bin[:, :, 0], per_bin[:, :, 1] - per_bin[:, :, 0]], axis=2)
+            events, censored, reach = release(*per_bin, min_rows)
             merged = np.stack([events, events + censored], axis=1)
+            values[2 : 2 + size] = 0.0
             values[2 : 2 + merged.size] = merged.ravel()
             values[2 + merged.size : 2 + merged.size + reach.size] = reach.T.ravel()
         return replace(update, values=values)
