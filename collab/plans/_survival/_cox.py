@@ -438,11 +438,11 @@ class CoxPH(Plan):
             size = 3 * n_bins * 2 * SCORE_BINS
             per_bin = values[2 : 2 + size].reshape(3, n_bins, 2, SCORE_BINS)
             per_bin = np.stack([per_bin[:, :, 0], per_bin[:, :, 1] - per_bin[:, :, 0]], axis=2)
-            events, censored, reach = release(*per_bin, min_rows)
+            events, censored, spread = release(*per_bin, min_rows)
             merged = np.stack([events, events + censored], axis=1)
             values[2 : 2 + size] = 0.0
             values[2 : 2 + merged.size] = merged.ravel()
-            values[2 + merged.size : 2 + merged.size + reach.size] = reach.T.ravel()
+            values[2 + merged.size : 2 + merged.size + spread.size] = spread.T.ravel()
         return replace(update, values=values)
 
     # --- the coordinator ----------------------------------------------------------------------
@@ -500,13 +500,13 @@ class CoxPH(Plan):
             return self._newton(state, update)
         n_bins = len(state["edges"]) + 1
         counts = self._per_bin(update, 2 * SCORE_BINS, n_bins).reshape(n_bins, 2, SCORE_BINS)
-        reach = None
+        spread = None
         if self.dp is not None:  # no runs: every count in its own bin
             counts = np.maximum(counts, 0.0)
         else:  # per time bin, the sums of count x variance of the score runs: events', rows'
             at = 2 + counts.size
-            reach = update.values[at : at + 2 * n_bins].reshape(2, n_bins).T
-        c_index, error = concordance(counts[:, 0], counts[:, 1], reach)
+            spread = update.values[at : at + 2 * n_bins].reshape(2, n_bins).T
+        c_index, error = concordance(counts[:, 0], counts[:, 1], spread)
         return {**state, "phase": "done", "concordance": [c_index, error]}
 
     def _sums(self, update: Update, n_bins: int) -> dict[str, np.ndarray]:
