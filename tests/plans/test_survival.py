@@ -262,6 +262,42 @@ def test_a_lone_censored_patient_is_never_the_gap_between_rows_and_events():
     assert ((leaving - events == 0) | (leaving - events >= 5)).all(), leaving - events
 
 
+def test_a_concordance_release_shows_no_patient_s_risk_score():
+    # a lake's concordance counts per time bin and risk-score bin: a cell of one event at a
+    # known time and score bin would be a narrow range of that patient's x'b. Two lakes
+    # whose patients' score bins differ, but not their runs' counts, sums and sums of
+    # squares ({1, 5, 5, 5, 9} and {2, 2, 6, 7, 8}), release the same figures; the time runs'
+    # totals are the Newton round's
+    from collab.plans._survival._concordance import SCORE_BINS
+
+    def rows(bins):
+        return np.log((np.asarray(bins) + 0.5) / (SCORE_BINS - np.asarray(bins) - 0.5)) / 1.7
+
+    edges = [100.0, 200.0, 300.0]
+    many = [10, 14, 20, 22, 30, 31, 40, 47, 52, 60, 61, 75]  # two score runs: 5 and 7 events
+    t = np.r_[np.full(5, 50.0), np.full(5, 150.0), np.full(12, 250.0), np.full(6, 350.0)]
+    event = np.r_[np.ones(5), np.zeros(5), np.ones(12), np.zeros(6)]
+    plan = CoxPH(table="t", duration="time", event="cens", features=["risk"])
+    request = {"kind": "concordance", "edges": edges, "beta": [1.0], "centre": [0.0],
+               "scale": 1.0}  # fmt: skip
+    n_bins, size = len(edges) + 1, (len(edges) + 1) * 2 * SCORE_BINS
+    released = []
+    for bins in ([1, 5, 5, 5, 9], [2, 2, 6, 7, 8]):
+        score = rows(np.r_[bins, np.add(bins, 40), many, np.add(bins, 60), 90])
+        X = np.column_stack([score, t])
+        update = plan.suppress(plan.local_update(X, event, request), MIN_ROWS)
+        released.append(update.values[2 : 2 + size + 2 * n_bins])
+    # what leaves depends on the rows only through runs of at least min_rows rows
+    np.testing.assert_allclose(released[0], released[1], atol=1e-9)
+    counts = released[0][:size].reshape(n_bins, 2, SCORE_BINS)
+    assert (counts >= 0).all() and np.count_nonzero(counts[2, 0] > 0.05) > 12
+    newton = {"kind": "newton", "edges": edges, "beta": [1.0], "centre": [0.0]}
+    sums = plan.suppress(plan.local_update(X, event, newton), MIN_ROWS).values
+    per_bin = sums[2 : 2 + n_bins * plan._bin_size()].reshape(n_bins, -1)
+    np.testing.assert_allclose(counts[:, 0].sum(axis=1), per_bin[:, 3])  # events per run
+    np.testing.assert_allclose(counts[:, 1].sum(axis=1), per_bin[:, -1])  # rows leaving
+
+
 def test_a_differencing_pair_of_kaplan_meier_requests_is_refused(uneven, survival):
     fed = uneven.federation
     fed.kaplan_meier("gbsg2_times", duration="time", event="cens", times=TIMES)  # as before

@@ -21,7 +21,9 @@ rows, and without published bounds or ``times`` the plan is refused. Rounds:
    takes the Newton step of the (binned) partial likelihood, halving it when the likelihood
    falls.
 2. ``concordance``: per bin and per bin of the risk score, counts of events and of rows
-   leaving, for Harrell's concordance index on the training rows.
+   leaving, for Harrell's concordance index on the training rows, released on the Newton
+   round's time runs cut further into runs of score bins of at least ``min_rows``
+   (:func:`~collab.plans._survival._concordance.release`).
 
 No single patient's event time or covariates is ever a pooled figure: every released bin of
 a lake holds its own events, and its own censored rows, in groups of at least ``min_rows``.
@@ -47,7 +49,7 @@ from .._plan import Plan, register_family
 from .._stats import Standardizer
 from .._update import Update
 from ._columns import check_duration, check_event, check_times
-from ._concordance import SCORE_BINS, concordance, score_bins
+from ._concordance import SCORE_BINS, concordance, release, score_bins, score_position
 from ._likelihood import efron_terms, symmetric
 from ._model import CoxModel
 from ._noise import (
@@ -287,9 +289,10 @@ class CoxPH(Plan):
         return 4 + 3 * p + 2 * q
 
     def update_size(self, n_features: int) -> int:
-        # a spread Newton round carries the public shares (events, censored rows) per bin
-        # and, last, the rows left out for a missing feature (never released)
-        body = max(self.max_bins * (self._bin_size() + 2), self.max_bins * 2 * SCORE_BINS)
+        # a spread Newton round carries the public shares (events, censored rows) per bin,
+        # a concordance round its counts, sums and sums of squares per bin and score bin;
+        # last, the rows left out for a missing feature (never released)
+        body = max(self.max_bins * (self._bin_size() + 2), self.max_bins * 6 * SCORE_BINS)
         return Update.size(0, 2 + body + 1)
 
     def check_request(self, request: Mapping[str, Any], n_features: int) -> None:
@@ -338,10 +341,15 @@ class CoxPH(Plan):
         eta = Xc @ beta
         if kind == "concordance":
             write_head(values, CONCORDANCE, n_bins)
+            u = score_position(eta, float(request["scale"]))
             s = score_bins(eta, float(request["scale"]))
-            counts = np.zeros((n_bins, 2, SCORE_BINS))
-            np.add.at(counts, (k, 0, s), e)
-            np.add.at(counts, (k, 1, s), 1.0)
+            # per bin, events and all rows (axis 1), score bin: counts, then (suppress reads
+            # them for its runs and releases none) the positions' sums and sums of squares
+            counts = np.zeros((3, n_bins, 2, SCORE_BINS))
+            moments = (1.0, u, u * u) if self.dp is None else (1.0,)
+            for i, power in enumerate(moments):
+                np.add.at(counts[i], (k, 0, s), e * power)
+                np.add.at(counts[i], (k, 1, s), np.broadcast_to(power, t.shape))
             values[2 : 2 + counts.size] = counts.ravel()
             return Update(float(len(t)), np.zeros(0), values, float(invalid))
         write_head(values, NEWTON, n_bins)
@@ -426,12 +434,15 @@ class CoxPH(Plan):
             )
             values[2 : 2 + merged.size] = merged.ravel()
         elif kind == CONCORDANCE:
-            per_bin = values[2 : 2 + n_bins * 2 * SCORE_BINS].reshape(n_bins, 2, SCORE_BINS)
-            events, censored = per_bin[:, 0], per_bin[:, 1] - per_bin[:, 0]
-            by_event, by_censored = split_runs(events.sum(axis=1), censored.sum(axis=1), min_rows)
-            events, censored = merge_bins(events, by_event), merge_bins(censored, by_censored)
+            # on the Newton round's time runs, and on runs of score bins inside each
+            size = 3 * n_bins * 2 * SCORE_BINS
+            per_bin = values[2 : 2 + size].reshape(3, n_bins, 2, SCORE_BINS)
+            per_bin = np.stack([per_bin[:, :, 0], per_bin[:, :, 1] - per_bin[:, :, 0]], axis=2)
+            events, censored, spread = release(*per_bin, min_rows)
             merged = np.stack([events, events + censored], axis=1)
+            values[2 : 2 + size] = 0.0
             values[2 : 2 + merged.size] = merged.ravel()
+            values[2 + merged.size : 2 + merged.size + spread.size] = spread.T.ravel()
         return replace(update, values=values)
 
     # --- the coordinator ----------------------------------------------------------------------
@@ -489,9 +500,13 @@ class CoxPH(Plan):
             return self._newton(state, update)
         n_bins = len(state["edges"]) + 1
         counts = self._per_bin(update, 2 * SCORE_BINS, n_bins).reshape(n_bins, 2, SCORE_BINS)
-        if self.dp is not None:
+        spread = None
+        if self.dp is not None:  # no runs: every count in its own bin
             counts = np.maximum(counts, 0.0)
-        c_index, error = concordance(counts[:, 0], counts[:, 1])
+        else:  # per time bin, the sums of count x variance of the score runs: events', rows'
+            at = 2 + counts.size
+            spread = update.values[at : at + 2 * n_bins].reshape(2, n_bins).T
+        c_index, error = concordance(counts[:, 0], counts[:, 1], spread)
         return {**state, "phase": "done", "concordance": [c_index, error]}
 
     def _sums(self, update: Update, n_bins: int) -> dict[str, np.ndarray]:
