@@ -33,15 +33,19 @@ def clustered_and_local(tmp_path_factory, spark_cluster, patients_parquet, ports
     """A served lake whose Spark is a standalone cluster (its rows are never kept: a job's
     state lives in Spark's cache) and an in-process lake in local mode (rows and job state
     kept in shared memory), with the same table."""
+    # the local lake's table first: the owner's handle reads a table with this process's
+    # Spark, and a first session started for the clustered lake's table would take the
+    # cluster's one core for as long as this process runs, so the served lake's own Spark
+    # application would wait for ever (it does when this module runs alone)
+    local = collab.Lake.launch("local-lake")
     clustered = collab.Lake.launch(
         "cluster-lake",
         port=ports(),
         data_dir=tmp_path_factory.mktemp("cluster-lake"),
         spark_master=spark_cluster,
     )
-    local = collab.Lake.launch("local-lake")
     try:
-        for lake in (clustered, local):
+        for lake in (local, clustered):
             lake.add_table("patients", patients_parquet, private_columns=["patient_id"])
             lake.add_scientist(*scientist)
         yield clustered, local
