@@ -73,3 +73,33 @@ def test_an_owner_who_denies_a_running_job_stops_it_at_its_next_round(iid_demo):
     assert len([e for e in releases(lake, job.job_id) if e["phase"] == "round"]) <= (
         job.rounds_done + 1
     )
+
+
+def test_lakes_in_this_process_answer_at_most_one_round_call_per_core_at_once(iid_demo):
+    import os
+    import threading
+
+    from collab.transport import _channel
+
+    lakes_endpoint = _channel._endpoint
+    lock, running, most = threading.Lock(), [0], [0]
+
+    def counted(token: str, message: str):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            time.sleep(0.02)  # the lakes' calls overlap whenever they may
+            return lakes_endpoint(token, message)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    _channel.serve_in_process(counted)
+    try:
+        job = iid_demo.federation.submit(iid_demo.plan(rounds=3))
+        iid_demo.approve_all()
+        job.result(progress=False, timeout=600)
+    finally:
+        _channel.serve_in_process(lakes_endpoint)
+    assert most[0] == min(os.cpu_count() or 1, len(iid_demo.lakes))
