@@ -479,8 +479,9 @@ def _survival_lines(run: dict[str, Any] | None) -> list[str]:
         "## Survival: Cox proportional hazards against lifelines",
         "",
         f"{run['rows']:,} rows ({run['events']:,} events) over three uneven lakes (shares 0.5, "
-        "0.3, 0.2), every round through PySyft with secure aggregation, the first call to the "
-        "model; lifelines' `CoxPHFitter` (Efron ties) reads the same rows pooled in memory. "
+        "0.3, 0.2), secure aggregation, the job's first exchange over PySyft and its rounds "
+        "over the round channel, from the first call to the model; lifelines' `CoxPHFitter` "
+        "(Efron ties) reads the same rows pooled in memory. "
         f"collab: {run['rounds']} Newton rounds on a grid of {run['bins']} time bins.",
         "",
         "| | collab, 3 lakes | lifelines, pooled |",

@@ -42,7 +42,7 @@ def _family_cases(s: Suite) -> list[tuple[type[Plan], str, dict[str, Any]]]:
 
 def families(ctx: Context) -> dict[str, Any]:
     """Least squares, softmax regression and a perceptron on synthetic 20-feature data over 3
-    lakes, every round through PySyft with secure aggregation, against MLlib's and
+    lakes (secure aggregation, rounds over the round channel), against MLlib's and
     scikit-learn's counterparts on the pooled rows (the same rows, this process)."""
     s = ctx.suite
     out: dict[str, Any] = {}

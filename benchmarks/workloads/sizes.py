@@ -1,4 +1,4 @@
-"""Synthetic tables of growing size over 3 lakes, every round through PySyft."""
+"""Synthetic tables of growing size over 3 lakes, rounds over the round channel."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from .._context import Context, central_pair, collab_runs, forget_data
 
 
 def sizes(ctx: Context) -> dict[str, Any]:
-    """Synthetic 20-feature data over 3 lakes; every round through PySyft."""
+    """Synthetic 20-feature data over 3 lakes; rounds over the round channel."""
     out = {}
     s = ctx.suite
     for rows in s.sizes:
