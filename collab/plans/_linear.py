@@ -179,7 +179,7 @@ class LinearRegression(RoundPlan):
 
     def gradient(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
         err = Z @ w[:-1] + w[-1] - t
-        return np.r_[Z.T @ err / len(t), err.mean()]
+        return np.append(Z.T @ err / len(t), err.mean())
 
     def metric_totals(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
         # in standardised label units; round_metrics rescales

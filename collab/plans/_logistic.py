@@ -130,7 +130,7 @@ class LogisticRegression(BinaryLabels, ClassifierRoundPlan):
 
     def gradient(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         err = sigmoid(self._margin(Z, w)) - y
-        return np.r_[Z.T @ err / len(y), err.mean()]
+        return np.append(Z.T @ err / len(y), err.mean())
 
     def metric_totals(self, Z: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
         margin = self._margin(Z, w)

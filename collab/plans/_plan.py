@@ -144,6 +144,7 @@ class Plan(LakeStep, Strategy, RichDisplay):
         self.design  # noqa: B018 - checks the transforms against the features
         if self.dp is not None:
             self._check_dp_fills()
+        self.__dict__.pop("_spec_json", None)  # settings may have changed while validating
 
     def _check_dp_fills(self) -> None:
         column = self._fitted_fill()
@@ -259,12 +260,20 @@ class Plan(LakeStep, Strategy, RichDisplay):
 
     @property
     def spec_json(self) -> str:
-        return canonical_json(self.to_spec())
+        # a plan is frozen once built: its spec is written once (every message of a round
+        # names the plan by its hash)
+        cached = self.__dict__.get("_spec_json")
+        if cached is None:
+            cached = canonical_json(self.to_spec())
+            object.__setattr__(self, "_spec_json", cached)
+            object.__setattr__(self, "_hash", hashlib.sha256(cached.encode()).hexdigest())
+        return cached
 
     @property
     def hash(self) -> str:
         """SHA-256 of the canonical spec: what lakes approve and audit."""
-        return hashlib.sha256(self.spec_json.encode()).hexdigest()
+        self.spec_json  # noqa: B018 - writes both
+        return self.__dict__["_hash"]
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Plan) and other.spec_json == self.spec_json

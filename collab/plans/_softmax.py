@@ -125,7 +125,7 @@ class SoftmaxRegression(ClassLabels, ClassifierRoundPlan):
 
     def gradient(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
         E = self._proba(Z, w) - one_hot(t, self.k)
-        return np.r_[(Z.T @ E).ravel() / len(t), E.mean(axis=0)]
+        return np.concatenate(((Z.T @ E).ravel() / len(t), E.mean(axis=0)))
 
     def metric_totals(self, Z: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
         P = self._proba(Z, w)
