@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -324,7 +325,21 @@ def _from_kept(
             out.append((pid, block, vector, seconds, z_kept))
         return out
 
-    groups = _balanced(blocks, tasks)
+    with _steps_at_once() as steps:
+        # the process's cores are shared by the steps running at once (lakes of this process
+        # answer side by side): more groups than a step's share only trade the GIL back and
+        # forth; the blocks and their sum's order do not depend on the grouping
+        groups = _balanced(blocks, max(1, tasks // steps))
+        return _grouped(per_group, groups, tasks)
+
+
+def _grouped(
+    per_group: Callable[[list[Block]], list[tuple[int, int, np.ndarray | None, float, int]]],
+    groups: list[list[Block]],
+    tasks: int,
+) -> list[tuple[int, int, np.ndarray | None, float, int]]:
+    """``per_group`` of every group: the first on the calling thread, the others on the
+    process's step threads."""
     with one_blas_thread():  # the threads (and other lakes' steps) are the parallelism
         if len(groups) == 1:
             return per_group(groups[0])
@@ -334,6 +349,24 @@ def _from_kept(
         finally:  # no group outlives the step (nor its BLAS setting), even when one failed
             wait(others)
         return [r for part in [first, *(f.result() for f in others)] for r in part]
+
+
+_running_steps = 0  # steps of this process computing from kept rows right now
+_running_lock = threading.Lock()
+
+
+@contextmanager
+def _steps_at_once() -> Iterator[int]:
+    """Count this step among the process's running steps; yields how many run now."""
+    global _running_steps
+    with _running_lock:
+        _running_steps += 1
+        now = _running_steps
+    try:
+        yield now
+    finally:
+        with _running_lock:
+            _running_steps -= 1
 
 
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (process id, threads, the pool)
