@@ -39,3 +39,24 @@ def test_releasing_a_closed_demos_memory_collects_its_garbage() -> None:
     finally:
         gc.enable()
     assert gone() is None
+
+
+def test_a_closed_demo_lets_go_of_its_datasites_while_the_notebook_holds_it(tmp_path) -> None:
+    from syft.server.server import ServerRegistry
+
+    from collab import LakeError
+
+    demo = _hospitals.hospitals(n=2, seed=0, data_dir=tmp_path)  # the notebook keeps ``demo``
+    servers = [lake._datasite._handle.python_server for lake in demo.lakes]
+    ids = [server.id for server in servers]
+    gone = [weakref.ref(server) for server in servers]
+    del servers
+    demo.close()
+    gc.collect()
+    # PySyft's registries and the demo's clients held each Datasite (10-20 MiB) until the
+    # kernel ended
+    assert [ref() for ref in gone] == [None, None]
+    assert not any(ServerRegistry.server_for(uid) for uid in ids)
+    first = demo.lakes[0].name
+    with pytest.raises(LakeError, match=rf"{first}.*listing tables.*connection was closed"):
+        demo.federation.tables  # noqa: B018

@@ -369,6 +369,7 @@ class HospitalsDemo:
         return model.fit(pooled[self.features], pooled[self.label])
 
     def close(self) -> None:
+        self.federation.close()
         for lake in self.lakes:
             lake.stop()
         release_freed_memory()

@@ -145,6 +145,12 @@ class Federation(StatisticsRequests):
     def lakes(self) -> list[str]:
         return list(self._sessions)
 
+    def close(self) -> None:
+        """Log out of every lake; the federation (and its jobs' calls) can do nothing more,
+        and the memory its clients held is freed. Connect again with :func:`collab.connect`."""
+        for session in self._sessions.values():
+            session.close()
+
     def __repr__(self) -> str:
         return f"<Federation lakes={self.lakes}>"
 

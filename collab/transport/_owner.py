@@ -461,6 +461,8 @@ class Datasite:
         """A scientist's session on this (in-process or served) Datasite."""
         if self.url is not None:
             return ScientistSession.login(self.url, email, password)
+        if self._handle is None:
+            raise LakeError(self.name, "was stopped; open the lake again before connecting to it")
         try:
             with quiet():
                 client = self._handle.login(email=email, password=password, **LOGIN)
@@ -485,3 +487,37 @@ class Datasite:
         elif self._handle is not None:
             with contextlib.suppress(Exception), quiet():
                 self._handle.land()
+            _forget_server(self._handle)
+        # an in-process Datasite's store and the clients' API trees stay in memory for as long
+        # as anything holds them (a notebook keeps its closed demos)
+        self._handle = None
+        self._admin = None
+
+
+def _forget_server(handle: Any) -> None:
+    """Drop a landed in-process Datasite from PySyft's process-wide registries (servers, their
+    services' contexts, clients' APIs), which PySyft's own shutdown leaves: each closed
+    Datasite held 10-20 MiB of a notebook's kernel until the kernel ended."""
+    with contextlib.suppress(Exception):
+        from syft.client.api import APIRegistry
+        from syft.server import server as syft_server
+        from syft.server.server import AuthServerContextRegistry, ServerRegistry
+
+        server = handle.python_server
+        uid = server.id
+        ServerRegistry.remove_server(uid)
+        # what reloads user code as PySyft deserialises, per thread: the newest client's (or
+        # server's) own
+        reloaders = syft_server.CODE_RELOADER
+        for thread, reload in list(reloaders.items()):
+            client = getattr(reload, "__self__", None)
+            cells = [c.cell_contents for c in getattr(reload, "__closure__", None) or ()]
+            held = getattr(getattr(client, "connection", None), "server", None)
+            if held is server or any(cell is server for cell in cells):
+                reloaders.pop(thread, None)
+        contexts = AuthServerContextRegistry.__server_context_registry__
+        for key in [k for k in contexts if k.startswith(f"{uid}-")]:
+            contexts.pop(key, None)
+        apis = APIRegistry.__api_registry__
+        for key in [k for k in apis if k[0] == uid]:
+            apis.pop(key, None)

@@ -78,7 +78,17 @@ class ScientistSession:
         return cls(name, client, url)
 
     def _call(self, what: str, fn: Callable[[], T], *, quiet_output: bool = True) -> T:
+        if self._client is None:
+            raise LakeError(
+                self.lake, f"{what} failed: this connection was closed; connect to the lake again"
+            )
         return call(self.lake, what, fn, quiet_output=quiet_output)
+
+    def close(self) -> None:
+        """Let go of the PySyft client (its API tree holds megabytes, and an in-process
+        client holds its Datasite); every later call fails with a :class:`LakeError`."""
+        self._client = None
+        self._assets.clear()
 
     def tables(self) -> list[str]:
         return self._call("listing tables", lambda: sorted(d.name for d in self._client.datasets))
