@@ -196,7 +196,9 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
             "## Lakes at fixed total rows",
             "",
             "Own machines: each lake's calls timed alone (one at a time), round = slowest lake's "
-            "calls + coordinator. Shared machine: every lake in this process on the same cores.",
+            "calls + coordinator. Shared machine: every lake in this process on the same cores. "
+            "Each figure is the median of the job's rounds after the first "
+            f"({summary['suite']['lakes_rounds'] - 1} of {summary['suite']['lakes_rounds']}).",
             "",
             "| lakes | rows per lake | round, own machines (s) | round, shared machine (s) | "
             "accuracy % |",
