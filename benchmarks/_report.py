@@ -128,6 +128,12 @@ def markdown(summary: dict[str, Any], results: dict[str, Any]) -> str:
             f"| {t['target']} | {fmt(t['value'])} {t['unit']} | {t['limit']:g} {t['unit']} | "
             f"{met} | {t['how']} |"
         )
+    missed = [t for t in summary["targets"] if t["met"] is False]
+    if missed:
+        lines += ["", "### Missed targets: why, and what would close them", ""]
+        for t in missed:
+            why = t.get("if_missed") or "not analysed yet"
+            lines.append(f"- **{t['target']}** ({fmt(t['value'])} {t['unit']}): {why}")
     lines += [
         "",
         "## Accuracy and time",
