@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
+import pytest
+
 from benchmarks import SMOKE, run
 
 
@@ -120,3 +122,30 @@ def test_the_survival_workload_fits_cox_beside_lifelines(tmp_path):
     assert set(result["coef"]) == set(result["lifelines_coef"])
     assert result["max_deviation_in_se"] < 1.0 and 0.5 < result["concordance"] < 1
     assert isinstance(result["collab_seconds"], float)  # a timing, not checked
+
+
+def test_the_memory_workload_measures_a_notebook_kernels_peak(tmp_path):
+    import nbformat
+
+    notebook = tmp_path / "tiny-demo.ipynb"
+    cells = [
+        "import collab\ncollab.quiet_library_logs()",
+        "demo = collab.demo.hospitals(n=2, seed=0)",
+        "job = demo.federation.submit(demo.plan(rounds=2))\ndemo.approve_all()\njob.result()",
+        "demo.close()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(nb, notebook)
+    suite = replace(SMOKE, workloads=("memory",), demo_kernel_notebook=str(notebook))
+    summary = run(suite, tmp_path / "out")
+
+    kernel = json.loads((tmp_path / "out" / "memory.json").read_text())["demo_kernel"]
+    parts = kernel["peak_parts"]
+    # the notebook's own kernel (PySyft, two lakes) and its Spark JVM are both in the sample,
+    # each well over 100 MiB; the parts are those of the peak sample
+    assert parts["python"] > 100 * 2**20 and parts["jvm"] > 100 * 2**20
+    assert kernel["peak_total_bytes"] == sum(parts.values())
+    target = next(t for t in summary["targets"] if t["target"].startswith("demo kernel peak"))
+    assert target["value"] == pytest.approx(kernel["peak_total_bytes"] / 2**20)
+    assert target["limit"] == pytest.approx(10**9 / 2**20)
+    assert "## The demo kernel's peak memory" in (tmp_path / "out" / "results.md").read_text()
