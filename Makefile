@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "collab needs Python 3.11 ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	@# the wheel maps labext/install.json to the built extension's folder, where an earlier
+	@# build left its own copy: hatchling refuses a second file at one path
+	rm -f collab/labextension/install.json
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
