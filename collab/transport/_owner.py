@@ -26,6 +26,7 @@ from ._session import (
     LOGIN,
     ScientistSession,
     client_at,
+    forget_clients,
     login_refused,
     status_name,
 )
@@ -495,29 +496,25 @@ class Datasite:
 
 
 def _forget_server(handle: Any) -> None:
-    """Drop a landed in-process Datasite from PySyft's process-wide registries (servers, their
-    services' contexts, clients' APIs), which PySyft's own shutdown leaves: each closed
-    Datasite held 10-20 MiB of a notebook's kernel until the kernel ended."""
+    """Drop a landed in-process Datasite from PySyft's process-wide registries (the server,
+    its services' contexts, its user-code reloaders, the clients of it no open session
+    holds), which PySyft's own shutdown leaves: each closed Datasite held 10-20 MiB of a
+    notebook's kernel until the kernel ended."""
     with contextlib.suppress(Exception):
-        from syft.client.api import APIRegistry
-        from syft.server import server as syft_server
-        from syft.server.server import AuthServerContextRegistry, ServerRegistry
+        from syft.server.server import (
+            CODE_RELOADER,
+            AuthServerContextRegistry,
+            ServerRegistry,
+        )
 
         server = handle.python_server
-        uid = server.id
-        ServerRegistry.remove_server(uid)
-        # what reloads user code as PySyft deserialises, per thread: the newest client's (or
-        # server's) own
-        reloaders = syft_server.CODE_RELOADER
-        for thread, reload in list(reloaders.items()):
-            client = getattr(reload, "__self__", None)
+        forget_clients(server)
+        if ServerRegistry.server_for(server.id) is server:  # not a reopened lake's, same id
+            ServerRegistry.remove_server(server.id)
+        for thread, reload in list(CODE_RELOADER.items()):
             cells = [c.cell_contents for c in getattr(reload, "__closure__", None) or ()]
-            held = getattr(getattr(client, "connection", None), "server", None)
-            if held is server or any(cell is server for cell in cells):
-                reloaders.pop(thread, None)
+            if any(cell is server for cell in cells):
+                CODE_RELOADER.pop(thread, None)
         contexts = AuthServerContextRegistry.__server_context_registry__
-        for key in [k for k in contexts if k.startswith(f"{uid}-")]:
+        for key in [k for k, v in contexts.items() if getattr(v, "server", None) is server]:
             contexts.pop(key, None)
-        apis = APIRegistry.__api_registry__
-        for key in [k for k in apis if k[0] == uid]:
-            apis.pop(key, None)

@@ -7,8 +7,10 @@ private side of a table never reaches it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import linecache
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -56,6 +58,47 @@ def login_refused(where: str, email: str) -> CollabError:
     )
 
 
+def forget_clients(server: Any) -> None:
+    """Drop the clients of the in-process PySyft ``server`` from PySyft's process-wide
+    registries, which keep them until the process ends: their APIs (trees of several MiB,
+    each holding the server) and user-code reloaders, but for an open session's client (a
+    federation may go on across its lake's restart)."""
+    kept = [s._client for s in list(_OPEN)]
+    with contextlib.suppress(Exception):
+        from syft.client.api import APIRegistry
+        from syft.server.server import CODE_RELOADER
+
+        def dropped(client: Any) -> bool:
+            held = getattr(getattr(client, "connection", None), "server", None)
+            return held is server and not any(client is k for k in kept)
+
+        apis = APIRegistry.__api_registry__
+        kept_apis = [getattr(k, "_api", None) for k in kept]
+        for key in [
+            k
+            for k, api in apis.items()
+            if k[0] == server.id and not any(api is a for a in kept_apis)
+        ]:
+            apis.pop(key, None)
+        for thread, reload in list(CODE_RELOADER.items()):
+            if dropped(getattr(reload, "__self__", None)):
+                CODE_RELOADER.pop(thread, None)
+
+
+def _forget_client(client: Any) -> None:
+    """Drop one client from PySyft's registries (its API and user-code reloader)."""
+    api = getattr(client, "_api", None)
+    with contextlib.suppress(Exception):
+        from syft.client.api import APIRegistry
+        from syft.server.server import CODE_RELOADER
+
+        apis = APIRegistry.__api_registry__
+        for key in [k for k, v in apis.items() if api is not None and v is api]:
+            apis.pop(key, None)
+        for thread in [t for t, f in CODE_RELOADER.items() if getattr(f, "__self__", 0) is client]:
+            CODE_RELOADER.pop(thread, None)
+
+
 class ScientistSession:
     """A data scientist's logged-in PySyft client on one lake."""
 
@@ -64,6 +107,7 @@ class ScientistSession:
         self.url = url
         self._client = client
         self._assets: dict[str, Any] = {}
+        _OPEN.add(self)
 
     @classmethod
     def login(cls, url: str, email: str, password: str) -> ScientistSession:
@@ -87,6 +131,9 @@ class ScientistSession:
     def close(self) -> None:
         """Let go of the PySyft client (its API tree holds megabytes, and an in-process
         client holds its Datasite); every later call fails with a :class:`LakeError`."""
+        _OPEN.discard(self)
+        if self._client is not None:
+            _forget_client(self._client)
         self._client = None
         self._assets.clear()
 
@@ -179,3 +226,6 @@ class ScientistSession:
             return result.get() if hasattr(result, "get") else result
 
         return self._call("running a round", run, quiet_output=False)
+
+
+_OPEN: weakref.WeakSet[ScientistSession] = weakref.WeakSet()  # sessions not closed
