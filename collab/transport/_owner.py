@@ -497,24 +497,16 @@ class Datasite:
 
 def _forget_server(handle: Any) -> None:
     """Drop a landed in-process Datasite from PySyft's process-wide registries (the server,
-    its services' contexts, its user-code reloaders, the clients of it no open session
-    holds), which PySyft's own shutdown leaves: each closed Datasite held 10-20 MiB of a
-    notebook's kernel until the kernel ended."""
+    its services' contexts, the clients of it no open session holds), which PySyft's own
+    shutdown leaves: each closed Datasite held 10-20 MiB of a notebook's kernel until the
+    kernel ended."""
     with contextlib.suppress(Exception):
-        from syft.server.server import (
-            CODE_RELOADER,
-            AuthServerContextRegistry,
-            ServerRegistry,
-        )
+        from syft.server.server import AuthServerContextRegistry, ServerRegistry
 
         server = handle.python_server
         forget_clients(server)
         if ServerRegistry.server_for(server.id) is server:  # not a reopened lake's, same id
             ServerRegistry.remove_server(server.id)
-        for thread, reload in list(CODE_RELOADER.items()):
-            cells = [c.cell_contents for c in getattr(reload, "__closure__", None) or ()]
-            if any(cell is server for cell in cells):
-                CODE_RELOADER.pop(thread, None)
         contexts = AuthServerContextRegistry.__server_context_registry__
         for key in [k for k, v in contexts.items() if getattr(v, "server", None) is server]:
             contexts.pop(key, None)

@@ -60,17 +60,13 @@ def login_refused(where: str, email: str) -> CollabError:
 
 def forget_clients(server: Any) -> None:
     """Drop the clients of the in-process PySyft ``server`` from PySyft's process-wide
-    registries, which keep them until the process ends: their APIs (trees of several MiB,
-    each holding the server) and user-code reloaders, but for an open session's client (a
-    federation may go on across its lake's restart)."""
+    API registry, which keeps them until the process ends (trees of several MiB, each holding
+    the server), but for an open session's client (a federation may go on across its lake's
+    restart). PySyft's user-code reloaders stay: it calls every one of them to deserialise
+    user code, and a thread without one can no longer read a request's code."""
     kept = [s._client for s in list(_OPEN)]
     with contextlib.suppress(Exception):
         from syft.client.api import APIRegistry
-        from syft.server.server import CODE_RELOADER
-
-        def dropped(client: Any) -> bool:
-            held = getattr(getattr(client, "connection", None), "server", None)
-            return held is server and not any(client is k for k in kept)
 
         apis = APIRegistry.__api_registry__
         kept_apis = [getattr(k, "_api", None) for k in kept]
@@ -80,23 +76,17 @@ def forget_clients(server: Any) -> None:
             if k[0] == server.id and not any(api is a for a in kept_apis)
         ]:
             apis.pop(key, None)
-        for thread, reload in list(CODE_RELOADER.items()):
-            if dropped(getattr(reload, "__self__", None)):
-                CODE_RELOADER.pop(thread, None)
 
 
 def _forget_client(client: Any) -> None:
-    """Drop one client from PySyft's registries (its API and user-code reloader)."""
+    """Drop one client's API from PySyft's registry."""
     api = getattr(client, "_api", None)
     with contextlib.suppress(Exception):
         from syft.client.api import APIRegistry
-        from syft.server.server import CODE_RELOADER
 
         apis = APIRegistry.__api_registry__
         for key in [k for k, v in apis.items() if api is not None and v is api]:
             apis.pop(key, None)
-        for thread in [t for t, f in CODE_RELOADER.items() if getattr(f, "__self__", 0) is client]:
-            CODE_RELOADER.pop(thread, None)
 
 
 class ScientistSession:
