@@ -55,6 +55,43 @@ def test_spec_round_trips_and_hash_is_stable():
     assert plan(rounds=13).hash != p.hash
 
 
+def test_threads_sharing_a_new_plan_all_read_its_hash():
+    """In-process lakes share one parsed plan, and their first steps run at once: every
+    thread must read the hash, whichever writes the spec first."""
+    import sys
+    import threading
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as CPython allows
+    failures: list[BaseException] = []
+    try:
+        for rounds in range(1, 201):
+            shared = plan(features=["radius", "stage"], rounds=rounds)
+            for written in ("_spec_json", "_hash"):  # as parsed, before any thread asked
+                shared.__dict__.pop(written, None)
+            barrier = threading.Barrier(4)
+            hashes: list[str] = []
+
+            def read(
+                shared: Plan = shared, barrier: threading.Barrier = barrier, hashes=hashes
+            ) -> None:
+                barrier.wait()
+                try:
+                    hashes.append(shared.hash)
+                except BaseException as exc:
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=read) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            expected = plan(features=["radius", "stage"], rounds=rounds).hash
+            assert failures == [] and set(hashes) == {expected}
+    finally:
+        sys.setswitchinterval(interval)
+
+
 def test_unknown_column_names_lake_table_and_column():
     with pytest.raises(collab.PlanError) as err:
         plan(features=["radius", "Stage_x"]).check_against(SCHEMA, collab.Policy())

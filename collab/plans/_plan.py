@@ -261,12 +261,13 @@ class Plan(LakeStep, Strategy, RichDisplay):
     @property
     def spec_json(self) -> str:
         # a plan is frozen once built: its spec is written once (every message of a round
-        # names the plan by its hash)
+        # names the plan by its hash). The hash is written first: lakes in one process share
+        # a plan, and a thread that finds the spec must find its hash too.
         cached = self.__dict__.get("_spec_json")
         if cached is None:
             cached = canonical_json(self.to_spec())
-            object.__setattr__(self, "_spec_json", cached)
             object.__setattr__(self, "_hash", hashlib.sha256(cached.encode()).hexdigest())
+            object.__setattr__(self, "_spec_json", cached)
         return cached
 
     @property
