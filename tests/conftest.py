@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from lake_processes import SCIENTIST, free_port
 
 import collab
+from collab._scratch import remove_scratch, scratch_folder
 from collab.demo import HospitalsDemo
 
 
@@ -20,10 +22,13 @@ def _worker_output(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """A test process run without output capture (``make test`` runs its workers with ``-s``)
-    writes its own output (the Spark JVM's notices, served lakes' logs) to a file of its own
-    rather than over the test report."""
+    """A test run writes its temporary files in one folder of its own; a test process run
+    without output capture (``make test`` runs its workers with ``-s``) writes its own output
+    (the Spark JVM's notices, served lakes' logs) to a file of its own rather than over the
+    test report."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        _scratch_for_the_run(config)
     if worker is None or config.getoption("capture") != "no":
         return
     folder = _worker_output(config)
@@ -33,6 +38,27 @@ def pytest_configure(config: pytest.Config) -> None:
     os.dup2(fd, 1)
     os.dup2(fd, 2)
     os.close(fd)
+
+
+def _scratch_for_the_run(config: pytest.Config) -> None:
+    """Every temporary file of the run (pytest's folders, lakes, PySyft's records, Spark's
+    scratch, PostgreSQL's data, notebook kernels') goes to one folder, removed when the run
+    ends, or by the next run if this one is killed: a machine that keeps its /tmp between runs
+    does not fill up. The test processes, lakes, JVMs and kernels inherit ``TMPDIR``."""
+    folder = scratch_folder("tests")
+    folder.chmod(0o711)  # the postgres user reaches its own data folder inside
+    os.environ["TMPDIR"] = str(folder)
+    tempfile.tempdir = None  # read TMPDIR again
+    config.stash[_SCRATCH] = folder
+
+
+_SCRATCH = pytest.StashKey[Path]()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_SCRATCH, None)
+    if folder is not None:
+        remove_scratch(folder)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:

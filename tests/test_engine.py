@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+
 import numpy as np
 import pandas as pd
 
@@ -53,8 +55,10 @@ def test_a_local_session_starts_small_and_forks_its_workers_from_collabs_daemon(
     java = "spark.driver.extraJavaOptions"
     local = session_conf("local[*]")
     assert local["spark.python.daemon.module"] == "collab.engine._daemon"
+    assert local["spark.local.dir"] == tempfile.gettempdir()
     assert local[java].split() == [
         "-Dlog4j2.level=ERROR",
+        f"-Djava.io.tmpdir={tempfile.gettempdir()}",
         "-XX:+UseSerialGC",
         "-Xms64m",
         "-Xmn32m",
@@ -64,7 +68,8 @@ def test_a_local_session_starts_small_and_forks_its_workers_from_collabs_daemon(
     ]
     # a heap the caller sized keeps the JVM's default collector; the caller's options win
     sized = session_conf("local[2]", {"spark.driver.memory": "8g"})
-    assert sized[java] == DEFAULT_CONF[java] and sized["spark.driver.memory"] == "8g"
+    assert sized[java].split() == [DEFAULT_CONF[java], f"-Djava.io.tmpdir={tempfile.gettempdir()}"]
+    assert sized["spark.driver.memory"] == "8g"
     assert session_conf("local[*]", {java: "-Dx=1"})[java] == "-Dx=1"
     remote = session_conf("sc://localhost:15002")
     assert "spark.python.daemon.module" not in remote and remote[java] == DEFAULT_CONF[java]
@@ -92,3 +97,7 @@ def test_a_local_session_starts_small_and_forks_its_workers_from_collabs_daemon(
     for row in rows.collect():
         assert "-m collab.engine._daemon" in row["cmd"]
         assert row["kept"]
+    # its scratch is where this process's is (the tests' own folder, removed after the run)
+    system = spark.sparkContext._jvm.java.lang.System
+    assert system.getProperty("java.io.tmpdir") == tempfile.gettempdir()
+    assert spark.sparkContext.getConf().get("spark.local.dir") == tempfile.gettempdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from typing import Any
 
@@ -57,6 +58,7 @@ def survival(ctx: Context) -> dict[str, Any]:
         seconds = time.perf_counter() - started
     finally:
         lakes.close()
+        shutil.rmtree(root, ignore_errors=True)
     started = time.perf_counter()
     reference = CoxPHFitter().fit(frame[[*FEATURES, "time", "event"]], "time", "event")
     lifelines_seconds = time.perf_counter() - started

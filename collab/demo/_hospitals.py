@@ -7,7 +7,6 @@ centralised baseline. A scientist's code should only use ``demo.federation``.
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import CollabError
+from .._scratch import remove_scratch, scratch_folder
 from ..lake import Lake
 from ..plans import (
     GradientBoostedTrees,
@@ -292,6 +292,7 @@ class HospitalsDemo:
     data_dir: Path = field(repr=False, default=Path("."))
     dataset: str = "breast_cancer"
     parts: list[np.ndarray] = field(repr=False, default_factory=list)  # each lake's rows
+    temporary: bool = field(repr=False, default=False)  # data_dir goes when the demo closes
 
     def plan(self, **settings: Any) -> Plan:
         """The data set's plan over every feature (``settings`` override): a logistic
@@ -369,9 +370,12 @@ class HospitalsDemo:
         return model.fit(pooled[self.features], pooled[self.label])
 
     def close(self) -> None:
+        """Log the scientist out and stop the lakes; a temporary :attr:`data_dir` is removed."""
         self.federation.close()
         for lake in self.lakes:
             lake.stop()
+        if self.temporary:
+            remove_scratch(self.data_dir)
         release_freed_memory()
 
     def __enter__(self) -> HospitalsDemo:
@@ -451,7 +455,8 @@ def hospitals(
         Serve each lake over HTTP on these ports instead of in this process (a ``None`` entry
         keeps that lake in this process).
     data_dir
-        Where the hospitals' Parquet files and records go (a temporary folder by default).
+        Where the hospitals' Parquet files and records go (by default a temporary folder,
+        removed when the demo closes or the process exits).
     """
     if dataset not in DATASETS:
         raise CollabError(f"the demo ships the data sets {', '.join(DATASETS)}, not {dataset!r}")
@@ -462,7 +467,7 @@ def hospitals(
     dealt = deal(n, dataset, split, seed, test_size=test_size)
     data, frame, label, features = dealt.data, dealt.frame, dealt.label, dealt.features
     train, test, parts, bounds = dealt.train, dealt.test, dealt.parts, dealt.bounds
-    root = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="collab-demo-"))
+    root = Path(data_dir) if data_dir else scratch_folder("demo")
     if dataset == "breast_cancer":
         descriptions = {
             c: f"{c.replace('_', ' ')} of the cell nuclei (biopsy image)" for c in features
@@ -506,8 +511,20 @@ def hospitals(
     except BaseException:
         for lake in lakes:
             lake.stop()
+        if not data_dir:
+            remove_scratch(root)
         raise
     # the fields in their order: the lakes, what to train, the rows kept back, where, which
     return HospitalsDemo(
-        lakes, federation, features, label, TABLE, train, test, root, dataset, list(parts)
+        lakes,
+        federation,
+        features,
+        label,
+        TABLE,
+        train,
+        test,
+        root,
+        dataset,
+        list(parts),
+        temporary=not data_dir,
     )

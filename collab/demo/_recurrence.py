@@ -8,7 +8,6 @@ treatment, age and tumour size, and follow-up ends early for some (censoring).
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,18 +73,21 @@ def host_recurrence(
     """Each lake (a demo's hospitals, or any lakes) hosts its share of
     :func:`recurrence_frame` (uneven: the first the most) as table ``recurrence``, its
     statistics approved by policy; returns the pooled rows (the instructor's view, never the
-    scientist's). The Parquet files go to ``folder`` (the demo's, or a temporary one)."""
+    scientist's). The Parquet files go to ``folder`` (by default the demo's, or each lake's
+    own)."""
     from .._policy import Policy
 
     hosts = list(getattr(lakes, "lakes", lakes))
     if folder is None:
-        folder = getattr(lakes, "data_dir", None) or tempfile.mkdtemp(prefix="collab-recurrence-")
+        folder = getattr(lakes, "data_dir", None)
     frame = recurrence_frame(patients, seed)
     n = len(hosts)
     shares = np.arange(n, 0, -1, dtype=float)
     lake_of = np.random.default_rng(seed + 1).choice(n, size=len(frame), p=shares / shares.sum())
     for i, lake in enumerate(hosts):
-        path = Path(folder) / f"{lake.name}-{RECURRENCE_TABLE}.parquet"
+        # with no folder, each lake's share lives in the lake's own folder, and goes with it
+        where = Path(folder) if folder is not None else Path(lake.data_dir)
+        path = where / f"{lake.name}-{RECURRENCE_TABLE}.parquet"
         frame[lake_of == i].to_parquet(path, index=False)
         lake.add_table(
             RECURRENCE_TABLE,

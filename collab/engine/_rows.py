@@ -34,9 +34,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._scratch import remove_scratch, scratch_folder
 
 # --- worker side ------------------------------------------------------------------------------
 
@@ -357,10 +360,9 @@ class RowCache:
             if self._root is None:
                 shm = "/dev/shm"
                 base = shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
-                _remove_orphans(base or tempfile.gettempdir())
                 # the owner's pid in the name: a process killed without its exit handlers
                 # leaves its folder, and the next process to keep rows removes it
-                self._root = tempfile.mkdtemp(prefix=f"collab-rows-{os.getpid()}-", dir=base)
+                self._root = str(scratch_folder("rows", base=base))
                 self._owner = os.getpid()
             return self._root
 
@@ -480,7 +482,7 @@ class RowCache:
         with self._lock:
             self._tables.clear()
             if self._root is not None and os.getpid() == self._owner:
-                shutil.rmtree(self._root, ignore_errors=True)
+                remove_scratch(Path(self._root))
                 _forget(self._root)
             self._root = None
 
@@ -493,35 +495,6 @@ class RowCache:
     def _remove(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
         _forget(path)
-
-
-def _remove_orphans(base: str) -> None:
-    """Remove the kept-row folders of processes that no longer run."""
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return
-    for name in names:
-        parts = name.split("-")
-        if len(parts) < 4 or parts[:2] != ["collab", "rows"] or not parts[2].isdigit():
-            continue
-        if not _runs(int(parts[2])):
-            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-
-
-def _runs(pid: int) -> bool:
-    """Whether process ``pid`` exists and is not a zombie (killed, not yet reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 ROW_CACHE_CONF = "spark.collab.rowCacheBytes"

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from typing import Any
 
@@ -62,9 +63,17 @@ def session_conf(master: str, conf: dict[str, str] | None = None) -> dict[str, s
     settings = dict(DEFAULT_CONF)
     if master.startswith("local"):
         settings.update(LOCAL_CONF)
+        # Spark's scratch (shuffle and spill files, the JVM's unpacked native libraries) goes
+        # where Python's does: a TMPDIR given to the notebook or the tests holds all of it,
+        # where Java alone would write to /tmp
+        scratch = tempfile.gettempdir()
+        settings["spark.local.dir"] = scratch
+        java = settings["spark.driver.extraJavaOptions"]
+        if not re.search(r"\s", scratch):  # Java's options are split at spaces
+            java = f"{java} -Djava.io.tmpdir={scratch}"
         if "spark.driver.memory" not in (conf or {}):
-            java = settings["spark.driver.extraJavaOptions"]
-            settings["spark.driver.extraJavaOptions"] = f"{java} {SMALL_HEAP_JAVA_OPTIONS}"
+            java = f"{java} {SMALL_HEAP_JAVA_OPTIONS}"
+        settings["spark.driver.extraJavaOptions"] = java
     settings.update(conf or {})
     return settings
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import uuid
 from collections.abc import Mapping
@@ -13,6 +11,7 @@ from typing import Any
 from .._args import text, whole
 from .._display import RichDisplay
 from .._errors import CollabError
+from .._scratch import remove_scratch, scratch_folder
 from ..transport import Datasite
 from ._records import NAME, OWNER
 from ._requests import Decisions, Request
@@ -103,32 +102,36 @@ class Lake(Streams, Decisions, RichDisplay):
             whole(port, "port", least=1, most=65535)
         text(host, "host")
         temporary = data_dir is None
-        directory = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix=f"collab-{name}-"))
-        directory = directory.resolve()
-        state = LakeState(directory / "collab.sqlite")
-        instance = state.setting("instance")
-        reopening = instance is not None
-        if not reopening:
-            instance = uuid.uuid4().hex[:12]
-        server = None
-        if port is not None:
-            server = ServedProcess(name, host, port, state.path)
-            server.check_port_free()
+        directory = Path(data_dir).resolve() if data_dir else scratch_folder("lake", name)
+        try:
+            state = LakeState(directory / "collab.sqlite")
+            instance = state.setting("instance")
+            reopening = instance is not None
+            if not reopening:
+                instance = uuid.uuid4().hex[:12]
+            server = None
+            if port is not None:
+                server = ServedProcess(name, host, port, state.path)
+                server.check_port_free()
 
-        def login_refused(email: str, reason: str) -> None:
-            # PySyft refuses a login without a trace; the owner should see attempts
-            state.log("lake", "login failed", email=email, reason=reason)
+            def login_refused(email: str, reason: str) -> None:
+                # PySyft refuses a login without a trace; the owner should see attempts
+                state.log("lake", "login failed", email=email, reason=reason)
 
-        datasite = Datasite.launch(
-            name,
-            server=server,
-            instance=instance,
-            reset=not reopening,
-            admin_password=admin_password,
-            storage_dir=directory / "syft",
-            database_url=database_url,
-            login_refused=login_refused,
-        )
+            datasite = Datasite.launch(
+                name,
+                server=server,
+                instance=instance,
+                reset=not reopening,
+                admin_password=admin_password,
+                storage_dir=directory / "syft",
+                database_url=database_url,
+                login_refused=login_refused,
+            )
+        except BaseException:
+            if temporary:  # nothing of a lake that did not start stays behind
+                remove_scratch(directory)
+            raise
         # recorded once the Datasite runs: a launch that failed leaves a lake to start afresh
         state.set_setting("instance", instance)
         state.set_setting("name", name)
@@ -162,7 +165,7 @@ class Lake(Streams, Decisions, RichDisplay):
         self._datasite.stop()
         self._state.log(OWNER, "lake stopped")
         if self._temporary:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
+            remove_scratch(self.data_dir)
 
     def __enter__(self) -> Lake:
         return self

@@ -96,6 +96,11 @@ def spark_cluster(ports) -> Iterator[str]:
         "SPARK_HOME": str(spark_class.parent.parent),
         "PYSPARK_PYTHON": sys.executable,
         "SPARK_LOCAL_IP": "127.0.0.1",
+        # the cluster's scratch, its applications' folders and its JVMs' own files go to the
+        # run's temporary folder, not to /tmp and pyspark's installation
+        "SPARK_LOCAL_DIRS": tempfile.gettempdir(),
+        "SPARK_WORKER_DIR": tempfile.mkdtemp(prefix="spark-worker-"),
+        "SPARK_DAEMON_JAVA_OPTS": f"-Djava.io.tmpdir={tempfile.gettempdir()}",
     }
     port = ports()
     master = subprocess.Popen(
