@@ -84,7 +84,8 @@ class Lake(Streams, Decisions, RichDisplay):
         port
             Serve the Datasite over HTTP on this port; ``None`` runs it in this process.
         data_dir
-            Where the lake keeps its records; a fresh temporary folder when ``None``.
+            Where the lake keeps its records; when ``None``, a fresh temporary folder, removed
+            when the lake stops or this process exits.
         spark_master, spark_conf
             Spark's master URL (``local[*]`` by default; ``spark://``, ``k8s://`` and ``sc://``
             work too) and extra Spark settings for the lake's jobs.
@@ -156,7 +157,8 @@ class Lake(Streams, Decisions, RichDisplay):
         return self._datasite.url
 
     def stop(self) -> None:
-        """Stop the lake's Datasite; its records stay in :attr:`data_dir`."""
+        """Stop the lake's Datasite; its records stay in :attr:`data_dir` (a temporary one is
+        removed)."""
         if self._stop.is_set():
             return
         self._stop.set()
